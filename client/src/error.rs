@@ -1,0 +1,356 @@
+//! One error type for every way a request can fail, each with a sentence a
+//! player can read.
+
+use std::fmt;
+
+/// Why a request failed.
+///
+/// Three families are kept apart: the request never got an answer
+/// ([`Transport`](Self::Transport)), the server answered with an error
+/// ([`Server`](Self::Server)), or the answer could not be read
+/// ([`Malformed`](Self::Malformed)). [`player_message`](Self::player_message)
+/// turns any of them into a short sentence for the menu.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AuthError {
+    /// No answer: the connection failed or took too long.
+    #[error("{kind}: {detail}")]
+    Transport {
+        /// What went wrong.
+        kind: TransportErrorKind,
+        /// The underlying error, for logs.
+        detail: String,
+    },
+    /// The server answered with an error.
+    #[error("server error {status} {kind}: {message}")]
+    Server {
+        /// The Cognito error kind.
+        kind: ServerErrorKind,
+        /// The server's message.
+        message: String,
+        /// The HTTP status (200 for a Lambda error passed through as 200).
+        status: u16,
+    },
+    /// The answer could not be read.
+    #[error("malformed response (HTTP {status}): {reason}")]
+    Malformed {
+        /// The HTTP status.
+        status: u16,
+        /// What was wrong with it.
+        reason: String,
+        /// The start of the body as received.
+        body: RawBody,
+    },
+    /// The request cannot be sent by this client (for example a challenge it
+    /// does not know how to answer).
+    #[error("not supported: {0}")]
+    Unsupported(String),
+    /// The worker shut down before the request finished.
+    #[error("the request was cancelled")]
+    Cancelled,
+}
+
+impl AuthError {
+    /// A short sentence for the player.
+    pub fn player_message(&self) -> String {
+        match self {
+            Self::Transport { kind, .. } => kind.player_message().to_owned(),
+            Self::Server { kind, message, .. } => kind.player_message(message),
+            Self::Malformed { status, .. } if *status >= 500 => {
+                "The server had a problem. Try again in a moment.".to_owned()
+            }
+            Self::Malformed { .. } => "The server sent an answer the game could not read.".to_owned(),
+            Self::Unsupported(what) => format!("This is not supported yet: {what}."),
+            Self::Cancelled => "The request was cancelled.".to_owned(),
+        }
+    }
+
+    /// The Cognito error kind, when the server sent one.
+    pub fn server_kind(&self) -> Option<&ServerErrorKind> {
+        match self {
+            Self::Server { kind, .. } => Some(kind),
+            _ => None,
+        }
+    }
+
+    /// `true` for failures where trying again later may work: no answer,
+    /// throttling, a server-side fault.
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            Self::Transport { .. } => true,
+            Self::Server { kind, .. } => matches!(
+                kind,
+                ServerErrorKind::TooManyRequests | ServerErrorKind::InternalError
+            ),
+            Self::Malformed { status, .. } => *status >= 500,
+            Self::Unsupported(_) | Self::Cancelled => false,
+        }
+    }
+}
+
+/// How a request failed to get an answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum TransportErrorKind {
+    /// Nothing listens at the address.
+    Refused,
+    /// No full answer within the timeout.
+    Timeout,
+    /// The secure connection failed (certificate, handshake).
+    Tls,
+    /// The host name could not be resolved.
+    Dns,
+    /// The connection broke while the answer was arriving.
+    Interrupted,
+    /// Any other network failure.
+    Other,
+}
+
+impl TransportErrorKind {
+    /// A short sentence for the player.
+    pub fn player_message(self) -> &'static str {
+        match self {
+            Self::Refused => "Can't reach the login server. Check your connection and try again.",
+            Self::Timeout => "The login server took too long to answer. Try again.",
+            Self::Tls => "A secure connection to the login server could not be made.",
+            Self::Dns => "The login server's address could not be found. Check your connection.",
+            Self::Interrupted => "The connection was cut off. Try again.",
+            Self::Other => "A network error stopped the request. Try again.",
+        }
+    }
+}
+
+impl fmt::Display for TransportErrorKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Refused => "connection refused",
+            Self::Timeout => "timed out",
+            Self::Tls => "TLS failure",
+            Self::Dns => "DNS failure",
+            Self::Interrupted => "connection interrupted",
+            Self::Other => "network error",
+        })
+    }
+}
+
+/// The error kinds of Cognito a login UI must tell apart.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum ServerErrorKind {
+    /// Wrong username or password, an expired session, too many attempts:
+    /// the server's message says which.
+    NotAuthorized,
+    /// The account exists but is not confirmed yet.
+    UserNotConfirmed,
+    /// No such account.
+    UserNotFound,
+    /// The username is taken.
+    UsernameExists,
+    /// The password breaks the pool's policy.
+    InvalidPassword,
+    /// A field is missing or malformed.
+    InvalidParameter,
+    /// The code is wrong.
+    CodeMismatch,
+    /// The code has expired.
+    ExpiredCode,
+    /// Too many attempts of this kind for now.
+    LimitExceeded,
+    /// The service is throttling requests.
+    TooManyRequests,
+    /// Too many wrong answers in a row.
+    TooManyFailedAttempts,
+    /// The account must reset its password first.
+    PasswordResetRequired,
+    /// The email or phone number is already used by another account.
+    AliasExists,
+    /// The code could not be sent.
+    CodeDeliveryFailure,
+    /// A rotated refresh token was used again.
+    RefreshTokenReuse,
+    /// The server failed on its side.
+    InternalError,
+    /// The backend does not offer this action.
+    Unsupported,
+    /// Any other type the server named, as it named it.
+    Unknown(String),
+}
+
+impl ServerErrorKind {
+    /// The kind for an error type as the server names it: `NotAuthorizedException`,
+    /// with or without a `namespace#` prefix or a `:detail` suffix.
+    pub fn from_type(error_type: &str) -> Self {
+        let name = error_type.rsplit('#').next().unwrap_or(error_type);
+        let name = name.split(':').next().unwrap_or(name).trim();
+        let short = name.strip_suffix("Exception").unwrap_or(name);
+        match short {
+            "NotAuthorized" => Self::NotAuthorized,
+            "UserNotConfirmed" => Self::UserNotConfirmed,
+            "UserNotFound" => Self::UserNotFound,
+            "UsernameExists" => Self::UsernameExists,
+            "InvalidPassword" => Self::InvalidPassword,
+            "InvalidParameter" => Self::InvalidParameter,
+            "CodeMismatch" => Self::CodeMismatch,
+            "ExpiredCode" => Self::ExpiredCode,
+            "LimitExceeded" => Self::LimitExceeded,
+            "TooManyRequests" => Self::TooManyRequests,
+            "TooManyFailedAttempts" => Self::TooManyFailedAttempts,
+            "PasswordResetRequired" => Self::PasswordResetRequired,
+            "AliasExists" => Self::AliasExists,
+            "CodeDeliveryFailure" => Self::CodeDeliveryFailure,
+            "RefreshTokenReuse" => Self::RefreshTokenReuse,
+            "InternalError" | "InternalServerError" | "ServiceUnavailable" => Self::InternalError,
+            "NotImplemented" | "Unsupported" | "UnsupportedError" | "UnsupportedOperation" => {
+                Self::Unsupported
+            }
+            _ => Self::Unknown(name.to_owned()),
+        }
+    }
+
+    /// A short sentence for the player; `message` is the server's own.
+    pub fn player_message(&self, message: &str) -> String {
+        let fixed = match self {
+            Self::NotAuthorized if !message.trim().is_empty() => return message.trim().to_owned(),
+            Self::NotAuthorized => "Wrong username or password.",
+            Self::UserNotConfirmed => "This account is not confirmed yet. Enter the code we sent you.",
+            Self::UserNotFound => "There is no account with that username.",
+            Self::UsernameExists => "That username is taken. Choose another one.",
+            Self::InvalidPassword if !message.trim().is_empty() => {
+                return format!("That password is not allowed: {}", message.trim());
+            }
+            Self::InvalidPassword => "That password is not allowed.",
+            Self::InvalidParameter => "A field is missing or not valid. Check the form.",
+            Self::CodeMismatch => "That code is wrong. Check it and try again.",
+            Self::ExpiredCode => "That code has expired. Ask for a new one.",
+            Self::LimitExceeded => "Too many attempts. Wait a while and try again.",
+            Self::TooManyRequests => "The login server is busy. Try again in a moment.",
+            Self::TooManyFailedAttempts => "Too many failed attempts. Wait a while and try again.",
+            Self::PasswordResetRequired => "You need to reset your password: use \"Forgot password?\".",
+            Self::AliasExists => "Another account already uses that email address.",
+            Self::CodeDeliveryFailure => "The code could not be sent. Check the email address.",
+            Self::RefreshTokenReuse => "Your session has ended. Sign in again.",
+            Self::InternalError => "The login server had a problem. Try again in a moment.",
+            Self::Unsupported => "This login server does not support that.",
+            Self::Unknown(_) if !message.trim().is_empty() => {
+                return format!("The login server refused: {}", message.trim());
+            }
+            Self::Unknown(_) => "The login server refused the request.",
+        };
+        fixed.to_owned()
+    }
+}
+
+impl fmt::Display for ServerErrorKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Unknown(name) => write!(f, "Unknown({name})"),
+            other => fmt::Debug::fmt(other, f),
+        }
+    }
+}
+
+/// The start of a response body that could not be read, kept for diagnosis.
+///
+/// `Debug` hides every long token-like run (a JWT, a refresh token) so that a
+/// logged error never leaks a secret; [`as_str`](Self::as_str) gives it all.
+#[derive(Clone, PartialEq, Eq, Default)]
+pub struct RawBody(String);
+
+impl RawBody {
+    /// How much of a body is kept.
+    pub const LIMIT: usize = 1024;
+
+    /// Keeps the first [`LIMIT`](Self::LIMIT) bytes of `bytes`, lossily decoded.
+    pub fn new(bytes: &[u8]) -> Self {
+        let kept = &bytes[..bytes.len().min(Self::LIMIT)];
+        Self(String::from_utf8_lossy(kept).into_owned())
+    }
+
+    /// The kept text, unredacted.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The kept text with token-like runs of 32 or more characters replaced.
+    pub fn redacted(&self) -> String {
+        let mut out = String::with_capacity(self.0.len());
+        let mut run = String::new();
+        let flush = |run: &mut String, out: &mut String| {
+            if run.len() >= 32 {
+                out.push_str("[redacted]");
+            } else {
+                out.push_str(run);
+            }
+            run.clear();
+        };
+        for c in self.0.chars() {
+            if c.is_ascii_alphanumeric() || "-_.=+/".contains(c) {
+                run.push(c);
+            } else {
+                flush(&mut run, &mut out);
+                out.push(c);
+            }
+        }
+        flush(&mut run, &mut out);
+        out
+    }
+}
+
+impl fmt::Debug for RawBody {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&self.redacted(), f)
+    }
+}
+
+/// The configuration of a transport is unusable.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invalid login configuration: {0}")]
+pub struct ConfigError(pub String);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn error_types_parse_with_prefixes_and_suffixes() {
+        let cases = [
+            ("NotAuthorizedException", ServerErrorKind::NotAuthorized),
+            (
+                "com.amazonaws.cognito.identity.idp.model#UsernameExistsException",
+                ServerErrorKind::UsernameExists,
+            ),
+            (
+                "CodeMismatchException:http://internal.amazon.com/coral/",
+                ServerErrorKind::CodeMismatch,
+            ),
+            ("NotImplementedException", ServerErrorKind::Unsupported),
+            ("WeirdException", ServerErrorKind::Unknown("WeirdException".into())),
+        ];
+        for (name, kind) in cases {
+            assert_eq!(ServerErrorKind::from_type(name), kind, "{name}");
+        }
+    }
+
+    #[test]
+    fn not_authorized_shows_the_server_message() {
+        let kind = ServerErrorKind::NotAuthorized;
+        assert_eq!(
+            kind.player_message("Password attempts exceeded"),
+            "Password attempts exceeded"
+        );
+        assert_eq!(kind.player_message(""), "Wrong username or password.");
+    }
+
+    #[test]
+    fn raw_body_debug_hides_tokens() {
+        let body = RawBody::new(
+            br#"{"AuthenticationResult":{"AccessToken":"eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.abc"#,
+        );
+        let debug = format!("{body:?}");
+        assert!(!debug.contains("eyJ"), "{debug}");
+        assert!(debug.contains("AccessToken"), "{debug}");
+        assert!(body.as_str().contains("eyJ"));
+    }
+
+    #[test]
+    fn raw_body_is_truncated() {
+        assert_eq!(RawBody::new(&[b'x'; 5000]).as_str().len(), RawBody::LIMIT);
+    }
+}

@@ -1,0 +1,42 @@
+//! The engine-agnostic core of `bevy_cognito_login`: typed requests and
+//! outcomes for a Cognito login backend, one error type, redacted secrets,
+//! the API Gateway transport and a background worker.
+//!
+//! Nothing here knows Bevy or egui; drive it from any thread:
+//!
+//! ```no_run
+//! use cognito_login_client::{ApiGatewayConfig, ApiGatewayTransport, AuthRequest, AuthWorker};
+//!
+//! let transport = ApiGatewayTransport::new(ApiGatewayConfig::new("http://127.0.0.1:8080"))?;
+//! let worker = AuthWorker::spawn(transport)?;
+//! let id = worker.send(AuthRequest::SignIn {
+//!     username: "ada".into(),
+//!     password: "Correct-Horse-1".into(),
+//! });
+//! // Once per frame, never blocking:
+//! while let Some(reply) = worker.try_recv() {
+//!     assert_eq!(reply.id, id);
+//!     match reply.result {
+//!         Ok(outcome) => println!("{outcome:?}"),
+//!         Err(error) => println!("{}", error.player_message()),
+//!     }
+//! }
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+mod api_gateway;
+mod error;
+mod outcome;
+mod request;
+pub mod response;
+mod secret;
+mod transport;
+mod worker;
+
+pub use api_gateway::{ApiGatewayConfig, ApiGatewayTransport, Routes};
+pub use error::{AuthError, ConfigError, RawBody, ServerErrorKind, TransportErrorKind};
+pub use outcome::{AuthOutcome, Challenge, CodeDelivery, Tokens, unverified_claims};
+pub use request::{AuthAction, AuthRequest, ChallengeName, body};
+pub use secret::{AccessToken, ChallengeSession, Code, IdToken, Password, RefreshToken};
+pub use transport::{BoxFuture, Transport};
+pub use worker::{AuthWorker, Reply, RequestId};

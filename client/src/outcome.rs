@@ -1,0 +1,128 @@
+//! What a request can end in when it succeeds.
+
+use std::collections::BTreeMap;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+
+use crate::request::ChallengeName;
+use crate::secret::{AccessToken, ChallengeSession, IdToken, RefreshToken};
+
+/// The successful end of an [`AuthRequest`](crate::AuthRequest).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AuthOutcome {
+    /// The account exists; unless it is already confirmed, a code went to
+    /// `delivery`.
+    SignedUp {
+        /// `true` when the pool confirmed the account at once.
+        confirmed: bool,
+        /// The account's `sub`, when the backend tells it.
+        user_sub: Option<String>,
+        /// Where the confirmation code went.
+        delivery: Option<CodeDelivery>,
+    },
+    /// The account is confirmed; the player can sign in.
+    Confirmed,
+    /// A code was sent (resend, forgot password).
+    CodeSent(CodeDelivery),
+    /// Signed in, answered or refreshed: the session's tokens.
+    Tokens(Tokens),
+    /// Sign-in needs one more step.
+    Challenge(Challenge),
+    /// The password was reset; the player can sign in with the new one.
+    PasswordReset,
+    /// Signed out on the server.
+    SignedOut,
+}
+
+/// Where Cognito sent a code, as it reports it (masked: `a***@e***`).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct CodeDelivery {
+    /// The masked destination.
+    pub destination: String,
+    /// `EMAIL` or `SMS`.
+    pub medium: String,
+    /// The attribute the code was sent to: `email`, `phone_number`.
+    pub attribute: String,
+}
+
+/// A challenge a sign-in must answer before it gets tokens.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Challenge {
+    /// Which challenge.
+    pub name: ChallengeName,
+    /// The session string to send back with the answer.
+    pub session: ChallengeSession,
+    /// The challenge's parameters (delivery hints and the like).
+    pub parameters: BTreeMap<String, String>,
+}
+
+/// The tokens of a signed-in session.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Tokens {
+    /// Sent to game servers to prove who the player is.
+    pub access_token: AccessToken,
+    /// Carries the player's claims (`sub`, `email`, …).
+    pub id_token: IdToken,
+    /// Trades for new tokens; a refresh that returns none keeps the old one.
+    pub refresh_token: Option<RefreshToken>,
+    /// When the access token expires: from `ExpiresIn`, else from its `exp`.
+    pub expires_at: Option<SystemTime>,
+}
+
+impl Tokens {
+    /// Builds tokens, taking the expiry from `expires_in` seconds after `now`
+    /// or, when the backend omits it, from the access token's `exp` claim.
+    pub fn new(
+        access_token: AccessToken,
+        id_token: IdToken,
+        refresh_token: Option<RefreshToken>,
+        expires_in: Option<u64>,
+        now: SystemTime,
+    ) -> Self {
+        let expires_at = match expires_in {
+            Some(seconds) => now.checked_add(Duration::from_secs(seconds)),
+            None => unverified_claims(access_token.expose())
+                .and_then(|claims| claims.get("exp")?.as_u64())
+                .and_then(|exp| UNIX_EPOCH.checked_add(Duration::from_secs(exp))),
+        };
+        Self {
+            access_token,
+            id_token,
+            refresh_token,
+            expires_at,
+        }
+    }
+}
+
+/// The payload of a JWT, decoded but NOT verified: fine for reading an expiry
+/// or showing a name, never for trusting what it says.
+pub fn unverified_claims(jwt: &str) -> Option<serde_json::Map<String, serde_json::Value>> {
+    let payload = jwt.split('.').nth(1)?;
+    let bytes = URL_SAFE_NO_PAD
+        .decode(payload.trim_end_matches('='))
+        .ok()?;
+    serde_json::from_slice(&bytes).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn jwt(payload: &str) -> String {
+        format!("e30.{}.sig", URL_SAFE_NO_PAD.encode(payload))
+    }
+
+    #[test]
+    fn expiry_comes_from_expires_in_first_then_exp() {
+        let now = UNIX_EPOCH + Duration::from_secs(1_000);
+        let access = AccessToken::new(jwt(r#"{"exp":5000}"#));
+        let with = Tokens::new(access.clone(), "i".into(), None, Some(60), now);
+        assert_eq!(with.expires_at, Some(now + Duration::from_secs(60)));
+        let without = Tokens::new(access, "i".into(), None, None, now);
+        assert_eq!(without.expires_at, Some(UNIX_EPOCH + Duration::from_secs(5000)));
+        let opaque = Tokens::new("not-a-jwt".into(), "i".into(), None, None, now);
+        assert_eq!(opaque.expires_at, None);
+    }
+}

@@ -1,0 +1,401 @@
+//! What the client can ask for: one [`AuthRequest`] per action of the login
+//! backend, and the JSON bodies the API Gateway routes take.
+
+use serde::{Deserialize, Serialize};
+
+use crate::secret::{AccessToken, ChallengeSession, Code, Password, RefreshToken};
+
+/// One action of the login backend.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AuthRequest {
+    /// Create an account; Cognito sends a confirmation code.
+    SignUp {
+        /// The name the player signs in with.
+        username: String,
+        /// The new account's password.
+        password: Password,
+        /// Where the confirmation code goes.
+        email: String,
+    },
+    /// Confirm an account with the code that was sent.
+    ConfirmSignUp {
+        /// The account to confirm.
+        username: String,
+        /// The code from the email.
+        code: Code,
+    },
+    /// Send the confirmation code again.
+    ResendCode {
+        /// The unconfirmed account.
+        username: String,
+    },
+    /// Sign in with a username and password.
+    SignIn {
+        /// The account.
+        username: String,
+        /// Its password.
+        password: Password,
+    },
+    /// Answer a challenge that a sign-in returned.
+    RespondToChallenge {
+        /// The account signing in.
+        username: String,
+        /// The challenge being answered.
+        challenge: ChallengeName,
+        /// The session string the challenge came with.
+        session: ChallengeSession,
+        /// The answer: a one-time code, or the new password for
+        /// [`ChallengeName::NewPasswordRequired`].
+        answer: Password,
+    },
+    /// Trade a refresh token for fresh access and ID tokens.
+    Refresh {
+        /// The refresh token of the session.
+        refresh_token: RefreshToken,
+        /// The internal username (`sub`), needed where the app client has a secret.
+        username: Option<String>,
+    },
+    /// Start a password reset: Cognito sends a code.
+    ForgotPassword {
+        /// The account.
+        username: String,
+    },
+    /// Finish a password reset with the code and a new password.
+    ResetPassword {
+        /// The account.
+        username: String,
+        /// The code from the email.
+        code: Code,
+        /// The new password.
+        password: Password,
+    },
+    /// Sign out everywhere: the refresh tokens of the account stop working.
+    SignOut {
+        /// The access token of the session.
+        access_token: AccessToken,
+    },
+}
+
+impl AuthRequest {
+    /// Which action this request is.
+    pub fn action(&self) -> AuthAction {
+        match self {
+            Self::SignUp { .. } => AuthAction::SignUp,
+            Self::ConfirmSignUp { .. } => AuthAction::ConfirmSignUp,
+            Self::ResendCode { .. } => AuthAction::ResendCode,
+            Self::SignIn { .. } => AuthAction::SignIn,
+            Self::RespondToChallenge { .. } => AuthAction::RespondToChallenge,
+            Self::Refresh { .. } => AuthAction::Refresh,
+            Self::ForgotPassword { .. } => AuthAction::ForgotPassword,
+            Self::ResetPassword { .. } => AuthAction::ResetPassword,
+            Self::SignOut { .. } => AuthAction::SignOut,
+        }
+    }
+}
+
+/// The actions of the login backend, without their data.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum AuthAction {
+    /// [`AuthRequest::SignUp`].
+    SignUp,
+    /// [`AuthRequest::ConfirmSignUp`].
+    ConfirmSignUp,
+    /// [`AuthRequest::ResendCode`].
+    ResendCode,
+    /// [`AuthRequest::SignIn`].
+    SignIn,
+    /// [`AuthRequest::RespondToChallenge`].
+    RespondToChallenge,
+    /// [`AuthRequest::Refresh`].
+    Refresh,
+    /// [`AuthRequest::ForgotPassword`].
+    ForgotPassword,
+    /// [`AuthRequest::ResetPassword`].
+    ResetPassword,
+    /// [`AuthRequest::SignOut`].
+    SignOut,
+}
+
+impl AuthAction {
+    /// Every action, in the order of the API Gateway contract.
+    pub const ALL: [AuthAction; 9] = [
+        Self::SignUp,
+        Self::ConfirmSignUp,
+        Self::ResendCode,
+        Self::SignIn,
+        Self::RespondToChallenge,
+        Self::Refresh,
+        Self::ForgotPassword,
+        Self::ResetPassword,
+        Self::SignOut,
+    ];
+
+    /// The default API Gateway route of this action.
+    pub fn default_route(self) -> &'static str {
+        match self {
+            Self::SignUp => "/signup",
+            Self::ConfirmSignUp => "/confirm",
+            Self::ResendCode => "/resend",
+            Self::SignIn => "/signin",
+            Self::RespondToChallenge => "/challenge",
+            Self::Refresh => "/refresh",
+            Self::ForgotPassword => "/forgot",
+            Self::ResetPassword => "/reset",
+            Self::SignOut => "/signout",
+        }
+    }
+
+    /// A few words for messages: "sign in", "confirm the code".
+    pub fn describe(self) -> &'static str {
+        match self {
+            Self::SignUp => "sign up",
+            Self::ConfirmSignUp => "confirm the code",
+            Self::ResendCode => "resend the code",
+            Self::SignIn => "sign in",
+            Self::RespondToChallenge => "answer the challenge",
+            Self::Refresh => "refresh the session",
+            Self::ForgotPassword => "start a password reset",
+            Self::ResetPassword => "reset the password",
+            Self::SignOut => "sign out",
+        }
+    }
+}
+
+/// A sign-in challenge Cognito can ask the player to answer.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(from = "String", into = "String")]
+pub enum ChallengeName {
+    /// The account must set a new password (`NEW_PASSWORD_REQUIRED`).
+    NewPasswordRequired,
+    /// A code from an authenticator app (`SOFTWARE_TOKEN_MFA`).
+    SoftwareTokenMfa,
+    /// A code sent by SMS (`SMS_MFA`).
+    SmsMfa,
+    /// A code sent by email (`EMAIL_OTP`).
+    EmailOtp,
+    /// A challenge this client does not know, by its Cognito name.
+    Other(String),
+}
+
+impl ChallengeName {
+    /// The name Cognito uses.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::NewPasswordRequired => "NEW_PASSWORD_REQUIRED",
+            Self::SoftwareTokenMfa => "SOFTWARE_TOKEN_MFA",
+            Self::SmsMfa => "SMS_MFA",
+            Self::EmailOtp => "EMAIL_OTP",
+            Self::Other(name) => name,
+        }
+    }
+
+    /// The `ChallengeResponses` key that carries the answer, or `None` for a
+    /// challenge this client cannot answer.
+    pub fn answer_key(&self) -> Option<&'static str> {
+        match self {
+            Self::NewPasswordRequired => Some("NEW_PASSWORD"),
+            Self::SoftwareTokenMfa => Some("SOFTWARE_TOKEN_MFA_CODE"),
+            Self::SmsMfa => Some("SMS_MFA_CODE"),
+            Self::EmailOtp => Some("EMAIL_OTP_CODE"),
+            Self::Other(_) => None,
+        }
+    }
+}
+
+impl From<String> for ChallengeName {
+    fn from(name: String) -> Self {
+        match name.as_str() {
+            "NEW_PASSWORD_REQUIRED" => Self::NewPasswordRequired,
+            "SOFTWARE_TOKEN_MFA" => Self::SoftwareTokenMfa,
+            "SMS_MFA" => Self::SmsMfa,
+            "EMAIL_OTP" => Self::EmailOtp,
+            _ => Self::Other(name),
+        }
+    }
+}
+
+impl From<ChallengeName> for String {
+    fn from(name: ChallengeName) -> Self {
+        name.as_str().to_owned()
+    }
+}
+
+/// The JSON bodies of the API Gateway routes, shared by the client that sends
+/// them and the backend that reads them.
+pub mod body {
+    use super::*;
+
+    /// `POST /signup`.
+    #[derive(Debug, Serialize, Deserialize)]
+    pub struct SignUp {
+        /// The new account's username.
+        pub username: String,
+        /// Its password.
+        pub password: Password,
+        /// Its email address.
+        pub email: String,
+    }
+
+    /// `POST /confirm`.
+    #[derive(Debug, Serialize, Deserialize)]
+    pub struct Confirm {
+        /// The account.
+        pub username: String,
+        /// The confirmation code.
+        pub code: Code,
+    }
+
+    /// `POST /resend` and `POST /forgot`.
+    #[derive(Debug, Serialize, Deserialize)]
+    pub struct Username {
+        /// The account.
+        pub username: String,
+    }
+
+    /// `POST /signin`.
+    #[derive(Debug, Serialize, Deserialize)]
+    pub struct SignIn {
+        /// The account.
+        pub username: String,
+        /// Its password.
+        pub password: Password,
+    }
+
+    /// `POST /challenge`.
+    #[derive(Debug, Serialize, Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    pub struct Challenge {
+        /// The account.
+        pub username: String,
+        /// The session string of the challenge.
+        pub session: ChallengeSession,
+        /// Which challenge is answered.
+        pub challenge_name: ChallengeName,
+        /// The answer.
+        pub answer: Password,
+    }
+
+    /// `POST /refresh`.
+    #[derive(Debug, Serialize, Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    pub struct Refresh {
+        /// The refresh token.
+        pub refresh_token: RefreshToken,
+        /// The internal username, where a secret hash needs it.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub username: Option<String>,
+    }
+
+    /// `POST /reset`.
+    #[derive(Debug, Serialize, Deserialize)]
+    pub struct Reset {
+        /// The account.
+        pub username: String,
+        /// The reset code.
+        pub code: Code,
+        /// The new password.
+        pub password: Password,
+    }
+
+    /// `POST /signout`.
+    #[derive(Debug, Serialize, Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    pub struct SignOut {
+        /// The access token of the session.
+        pub access_token: AccessToken,
+    }
+}
+
+impl AuthRequest {
+    /// The JSON body of this request on the API Gateway contract.
+    pub fn to_body(&self) -> serde_json::Value {
+        use body::*;
+        let value = match self.clone() {
+            Self::SignUp {
+                username,
+                password,
+                email,
+            } => serde_json::to_value(SignUp {
+                username,
+                password,
+                email,
+            }),
+            Self::ConfirmSignUp { username, code } => {
+                serde_json::to_value(Confirm { username, code })
+            }
+            Self::ResendCode { username } | Self::ForgotPassword { username } => {
+                serde_json::to_value(Username { username })
+            }
+            Self::SignIn { username, password } => {
+                serde_json::to_value(SignIn { username, password })
+            }
+            Self::RespondToChallenge {
+                username,
+                challenge,
+                session,
+                answer,
+            } => serde_json::to_value(Challenge {
+                username,
+                session,
+                challenge_name: challenge,
+                answer,
+            }),
+            Self::Refresh {
+                refresh_token,
+                username,
+            } => serde_json::to_value(Refresh {
+                refresh_token,
+                username,
+            }),
+            Self::ResetPassword {
+                username,
+                code,
+                password,
+            } => serde_json::to_value(Reset {
+                username,
+                code,
+                password,
+            }),
+            Self::SignOut { access_token } => serde_json::to_value(body::SignOut { access_token }),
+        };
+        value.expect("request bodies are plain strings and always serialize")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bodies_follow_the_contract() {
+        let body = AuthRequest::RespondToChallenge {
+            username: "ada".into(),
+            challenge: ChallengeName::SoftwareTokenMfa,
+            session: "s".into(),
+            answer: "123456".into(),
+        }
+        .to_body();
+        assert_eq!(
+            body,
+            serde_json::json!({"username": "ada", "session": "s",
+                "challengeName": "SOFTWARE_TOKEN_MFA", "answer": "123456"})
+        );
+        let body = AuthRequest::Refresh {
+            refresh_token: "r".into(),
+            username: None,
+        }
+        .to_body();
+        assert_eq!(body, serde_json::json!({"refreshToken": "r"}));
+    }
+
+    #[test]
+    fn challenge_names_round_trip() {
+        for name in ["NEW_PASSWORD_REQUIRED", "SMS_MFA", "EMAIL_OTP", "CUSTOM_CHALLENGE"] {
+            assert_eq!(ChallengeName::from(name.to_owned()).as_str(), name);
+        }
+        assert_eq!(
+            ChallengeName::from("MFA_SETUP".to_owned()).answer_key(),
+            None
+        );
+    }
+}

@@ -1,0 +1,331 @@
+//! Reading Cognito-shaped answers: the success bodies of each action and the
+//! error shapes of Cognito, API Gateway and tutorial-style Lambdas.
+
+use std::collections::BTreeMap;
+use std::time::SystemTime;
+
+use serde::Deserialize;
+use serde_json::{Map, Value};
+
+use crate::error::{AuthError, RawBody, ServerErrorKind};
+use crate::outcome::{AuthOutcome, Challenge, CodeDelivery, Tokens};
+use crate::request::AuthRequest;
+use crate::secret::{AccessToken, ChallengeSession, IdToken, RefreshToken};
+
+/// One HTTP answer, as far as the parser needs it.
+#[derive(Debug, Clone, Copy)]
+pub struct Answer<'a> {
+    /// The HTTP status.
+    pub status: u16,
+    /// The `x-amzn-ErrorType` header, if any.
+    pub error_type_header: Option<&'a str>,
+    /// The whole body.
+    pub body: &'a [u8],
+}
+
+/// Turns the answer to `request` into its outcome or its error.
+pub fn parse(request: &AuthRequest, answer: Answer<'_>, now: SystemTime) -> Result<AuthOutcome, AuthError> {
+    let Answer {
+        status,
+        error_type_header,
+        body,
+    } = answer;
+    let malformed = |reason: &str| AuthError::Malformed {
+        status,
+        reason: reason.to_owned(),
+        body: RawBody::new(body),
+    };
+    let json = match serde_json::from_slice::<Value>(body) {
+        Ok(Value::Object(map)) => Some(map),
+        Ok(_) => return Err(malformed("the body is JSON but not an object")),
+        Err(_) if body.iter().all(u8::is_ascii_whitespace) => None,
+        Err(error) if error.is_eof() => return Err(malformed("the body is cut off")),
+        Err(_) => None,
+    };
+
+    if !(200..300).contains(&status) {
+        let Some(json) = json else {
+            return match error_type_header {
+                Some(error_type) => Err(server_error(error_type, String::new(), status)),
+                None if body.iter().all(u8::is_ascii_whitespace) => Err(malformed("an error with an empty body")),
+                None => Err(malformed("an error whose body is not JSON")),
+            };
+        };
+        let message = message_of(&json);
+        return Err(match type_of(&json).or(error_type_header) {
+            Some(error_type) => server_error(error_type, message, status),
+            None => AuthError::Server {
+                kind: untyped_kind(status),
+                message,
+                status,
+            },
+        });
+    }
+
+    let Some(json) = json else {
+        return Err(if body.iter().all(u8::is_ascii_whitespace) {
+            malformed("the body is empty")
+        } else {
+            malformed("the body is not JSON")
+        });
+    };
+    // A Lambda failure passed through with status 200: {"errorType", "errorMessage"}.
+    if let Some(error_type) = type_of(&json) {
+        return Err(server_error(error_type, message_of(&json), status));
+    }
+    if json.contains_key("errorMessage") {
+        return Err(AuthError::Server {
+            kind: ServerErrorKind::InternalError,
+            message: message_of(&json),
+            status,
+        });
+    }
+
+    let value = Value::Object(json);
+    let decode_error = |error: serde_json::Error| malformed(&format!("unexpected shape: {error}"));
+    match request {
+        AuthRequest::SignUp { .. } => {
+            let body: SignUpBody = serde_json::from_value(value).map_err(decode_error)?;
+            Ok(AuthOutcome::SignedUp {
+                confirmed: body.user_confirmed,
+                user_sub: body.user_sub,
+                delivery: body.code_delivery_details.map(Into::into),
+            })
+        }
+        AuthRequest::ConfirmSignUp { .. } => Ok(AuthOutcome::Confirmed),
+        AuthRequest::ResetPassword { .. } => Ok(AuthOutcome::PasswordReset),
+        AuthRequest::SignOut { .. } => Ok(AuthOutcome::SignedOut),
+        AuthRequest::ResendCode { .. } | AuthRequest::ForgotPassword { .. } => {
+            let body: DeliveryBody = serde_json::from_value(value).map_err(decode_error)?;
+            Ok(AuthOutcome::CodeSent(
+                body.code_delivery_details.map(Into::into).unwrap_or_default(),
+            ))
+        }
+        AuthRequest::SignIn { .. } | AuthRequest::RespondToChallenge { .. } | AuthRequest::Refresh { .. } => {
+            let body: AuthBody = serde_json::from_value(value).map_err(decode_error)?;
+            if let Some(result) = body.authentication_result {
+                let refresh_token = result.refresh_token.map(RefreshToken::new).or_else(|| match request {
+                    AuthRequest::Refresh { refresh_token, .. } => Some(refresh_token.clone()),
+                    _ => None,
+                });
+                return Ok(AuthOutcome::Tokens(Tokens::new(
+                    AccessToken::new(result.access_token),
+                    IdToken::new(result.id_token),
+                    refresh_token,
+                    result.expires_in,
+                    now,
+                )));
+            }
+            match (body.challenge_name, body.session) {
+                (Some(name), session) => Ok(AuthOutcome::Challenge(Challenge {
+                    name: name.into(),
+                    session: ChallengeSession::new(session.unwrap_or_default()),
+                    parameters: body
+                        .challenge_parameters
+                        .into_iter()
+                        .map(|(key, value)| match value {
+                            Value::String(text) => (key, text),
+                            other => (key, other.to_string()),
+                        })
+                        .collect(),
+                })),
+                (None, _) => Err(malformed("neither tokens nor a challenge")),
+            }
+        }
+    }
+}
+
+fn server_error(error_type: &str, message: String, status: u16) -> AuthError {
+    AuthError::Server {
+        kind: ServerErrorKind::from_type(error_type),
+        message,
+        status,
+    }
+}
+
+/// The kind of an error that names no type: API Gateway's own answers.
+fn untyped_kind(status: u16) -> ServerErrorKind {
+    match status {
+        429 => ServerErrorKind::TooManyRequests,
+        404 | 405 | 501 => ServerErrorKind::Unsupported,
+        500.. => ServerErrorKind::InternalError,
+        _ => ServerErrorKind::Unknown(format!("HTTP {status}")),
+    }
+}
+
+fn type_of(json: &Map<String, Value>) -> Option<&str> {
+    ["__type", "errorType", "code"]
+        .iter()
+        .find_map(|key| json.get(*key)?.as_str())
+        .filter(|name| !name.is_empty())
+}
+
+fn message_of(json: &Map<String, Value>) -> String {
+    ["message", "Message", "errorMessage"]
+        .iter()
+        .find_map(|key| json.get(*key)?.as_str())
+        .unwrap_or_default()
+        .to_owned()
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct SignUpBody {
+    #[serde(default)]
+    user_confirmed: bool,
+    user_sub: Option<String>,
+    code_delivery_details: Option<DeliveryDetails>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct DeliveryBody {
+    code_delivery_details: Option<DeliveryDetails>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct DeliveryDetails {
+    destination: Option<String>,
+    delivery_medium: Option<String>,
+    attribute_name: Option<String>,
+}
+
+impl From<DeliveryDetails> for CodeDelivery {
+    fn from(details: DeliveryDetails) -> Self {
+        Self {
+            destination: details.destination.unwrap_or_default(),
+            medium: details.delivery_medium.unwrap_or_default(),
+            attribute: details.attribute_name.unwrap_or_default(),
+        }
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct AuthBody {
+    authentication_result: Option<AuthResult>,
+    challenge_name: Option<String>,
+    session: Option<String>,
+    #[serde(default)]
+    challenge_parameters: BTreeMap<String, Value>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct AuthResult {
+    access_token: String,
+    id_token: String,
+    refresh_token: Option<String>,
+    expires_in: Option<u64>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sign_in() -> AuthRequest {
+        AuthRequest::SignIn {
+            username: "ada".into(),
+            password: "pw".into(),
+        }
+    }
+
+    fn answer(status: u16, body: &str) -> Result<AuthOutcome, AuthError> {
+        parse(
+            &sign_in(),
+            Answer {
+                status,
+                error_type_header: None,
+                body: body.as_bytes(),
+            },
+            SystemTime::UNIX_EPOCH,
+        )
+    }
+
+    fn kind(result: Result<AuthOutcome, AuthError>) -> ServerErrorKind {
+        result.unwrap_err().server_kind().cloned().expect("a server error")
+    }
+
+    #[test]
+    fn tokens_and_challenges() {
+        let ok = answer(
+            200,
+            r#"{"AuthenticationResult":{"AccessToken":"a","IdToken":"i","RefreshToken":"r","ExpiresIn":3600}}"#,
+        );
+        let AuthOutcome::Tokens(tokens) = ok.unwrap() else { panic!() };
+        assert_eq!(tokens.refresh_token, Some("r".into()));
+        let challenge = answer(
+            200,
+            r#"{"ChallengeName":"SMS_MFA","Session":"s","ChallengeParameters":{"CODE_DELIVERY_DESTINATION":"+***12","n":3}}"#,
+        );
+        let AuthOutcome::Challenge(challenge) = challenge.unwrap() else { panic!() };
+        assert_eq!(challenge.name, crate::ChallengeName::SmsMfa);
+        assert_eq!(challenge.parameters["n"], "3");
+    }
+
+    #[test]
+    fn refresh_without_a_new_refresh_token_keeps_the_old_one() {
+        let request = AuthRequest::Refresh {
+            refresh_token: "old".into(),
+            username: None,
+        };
+        let body = br#"{"AuthenticationResult":{"AccessToken":"a","IdToken":"i"}}"#;
+        let answer = Answer {
+            status: 200,
+            error_type_header: None,
+            body,
+        };
+        let Ok(AuthOutcome::Tokens(tokens)) = parse(&request, answer, SystemTime::UNIX_EPOCH) else {
+            panic!()
+        };
+        assert_eq!(tokens.refresh_token, Some("old".into()));
+    }
+
+    #[test]
+    fn error_shapes() {
+        assert_eq!(
+            kind(answer(400, r#"{"__type":"NotAuthorizedException","message":"Incorrect username or password."}"#)),
+            ServerErrorKind::NotAuthorized
+        );
+        assert_eq!(
+            kind(answer(400, r#"{"__type":"x.y#CodeMismatchException","Message":"bad"}"#)),
+            ServerErrorKind::CodeMismatch
+        );
+        assert_eq!(
+            kind(answer(200, r#"{"errorType":"UsernameExistsException","errorMessage":"taken"}"#)),
+            ServerErrorKind::UsernameExists
+        );
+        assert_eq!(
+            kind(answer(500, r#"{"message":"Internal Server Error"}"#)),
+            ServerErrorKind::InternalError
+        );
+        assert_eq!(kind(answer(429, r#"{"message":"Too Many Requests"}"#)), ServerErrorKind::TooManyRequests);
+        let header = parse(
+            &sign_in(),
+            Answer {
+                status: 400,
+                error_type_header: Some("UserNotFoundException:http://internal"),
+                body: b"",
+            },
+            SystemTime::UNIX_EPOCH,
+        );
+        assert_eq!(kind(header), ServerErrorKind::UserNotFound);
+    }
+
+    #[test]
+    fn malformed_bodies() {
+        for (status, body) in [
+            (200, ""),
+            (200, "{\"AuthenticationResult\":{\"AccessT"),
+            (502, "<html><body>Bad Gateway</body></html>"),
+            (200, "[1,2]"),
+            (200, "{}"),
+            (200, r#"{"AuthenticationResult":{"AccessToken":5}}"#),
+        ] {
+            let error = answer(status, body).unwrap_err();
+            assert!(matches!(error, AuthError::Malformed { .. }), "{status} {body}: {error:?}");
+            assert!(!error.player_message().is_empty());
+        }
+    }
+}

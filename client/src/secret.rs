@@ -1,0 +1,94 @@
+//! Secrets as newtypes: their `Debug` prints `[redacted]` and the value comes
+//! out only through [`expose`](Password::expose).
+
+use serde::{Deserialize, Serialize};
+
+macro_rules! secret {
+    ($(#[$doc:meta])* $name:ident) => {
+        $(#[$doc])*
+        ///
+        /// `Debug` prints `[redacted]`; read the value with `expose`.
+        #[derive(Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+        #[serde(transparent)]
+        pub struct $name(String);
+
+        impl $name {
+            /// Wraps a secret value.
+            pub fn new(value: impl Into<String>) -> Self {
+                Self(value.into())
+            }
+
+            /// The secret value. Do not log it.
+            pub fn expose(&self) -> &str {
+                &self.0
+            }
+
+            /// `true` when the value is empty.
+            pub fn is_empty(&self) -> bool {
+                self.0.is_empty()
+            }
+        }
+
+        impl std::fmt::Debug for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(concat!(stringify!($name), "([redacted])"))
+            }
+        }
+
+        impl From<String> for $name {
+            fn from(value: String) -> Self {
+                Self(value)
+            }
+        }
+
+        impl From<&str> for $name {
+            fn from(value: &str) -> Self {
+                Self(value.to_owned())
+            }
+        }
+    };
+}
+
+secret!(
+    /// A password the player typed.
+    Password
+);
+secret!(
+    /// A one-time code: a sign-up confirmation, a password reset or an MFA code.
+    Code
+);
+secret!(
+    /// A Cognito access token (a JWT).
+    AccessToken
+);
+secret!(
+    /// A Cognito ID token (a JWT carrying the player's claims).
+    IdToken
+);
+secret!(
+    /// A Cognito refresh token (opaque: store it, never parse it).
+    RefreshToken
+);
+secret!(
+    /// The session string that ties a challenge answer to its sign-in.
+    ChallengeSession
+);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_never_shows_the_value() {
+        let password = Password::new("hunter2-Secret!");
+        let debug = format!("{password:?} {:?}", AccessToken::new("eyJhbGciOi.x.y"));
+        assert_eq!(debug, "Password([redacted]) AccessToken([redacted])");
+        assert_eq!(password.expose(), "hunter2-Secret!");
+    }
+
+    #[test]
+    fn serializes_as_a_plain_string() {
+        let json = serde_json::to_string(&Code::new("123456")).unwrap();
+        assert_eq!(json, "\"123456\"");
+    }
+}

@@ -1,0 +1,2 @@
+//! x
+pub use cognito_login_client as client;
