@@ -235,10 +235,14 @@ fn classify_chain(error: &(dyn std::error::Error + 'static)) -> Option<Transport
             return Some(TransportErrorKind::Tls);
         }
         if let Some(io) = cause.downcast_ref::<std::io::Error>() {
-            use std::io::ErrorKind::*;
-            if io.get_ref().is_some_and(|inner| inner.is::<rustls::Error>()) {
-                return Some(TransportErrorKind::Tls);
+            // `io::Error::source` skips the wrapped error itself, and TLS
+            // failures arrive as an io::Error inside an io::Error: unwrap by hand.
+            if let Some(inner) = io.get_ref() {
+                if let Some(kind) = classify_chain(inner) {
+                    return Some(kind);
+                }
             }
+            use std::io::ErrorKind::*;
             match io.kind() {
                 ConnectionRefused => return Some(TransportErrorKind::Refused),
                 ConnectionReset | ConnectionAborted | BrokenPipe | UnexpectedEof => {

@@ -1,0 +1,347 @@
+//! The API Gateway contract served by handler functions over Cognito.
+//!
+//! Each handler reads the route's JSON body, makes one Cognito call through
+//! the AWS SDK and answers with Cognito's own response shape, or with a
+//! 4xx/5xx `{"__type", "message"}` that keeps Cognito's error type.
+
+use aws_sdk_cognitoidentityprovider as cognito;
+use cognito::config::http::HttpResponse;
+use cognito::error::{ProvideErrorMetadata, SdkError};
+use cognito::types::{
+    AttributeType, AuthFlowType, AuthenticationResultType, ChallengeNameType, CodeDeliveryDetailsType,
+};
+use cognito_login_client::{AuthAction, ChallengeName, body};
+use serde::de::DeserializeOwned;
+use serde_json::{Map, Value, json};
+
+/// The largest request body the handlers read.
+pub const MAX_REQUEST_BYTES: usize = 16 * 1024;
+
+/// An HTTP answer of the contract: a status and a JSON body.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ApiResponse {
+    /// The HTTP status.
+    pub status: u16,
+    /// The JSON body.
+    pub body: Value,
+}
+
+impl ApiResponse {
+    fn ok(body: Value) -> Self {
+        Self { status: 200, body }
+    }
+
+    /// An error in Cognito's shape.
+    pub fn error(status: u16, error_type: &str, message: impl Into<String>) -> Self {
+        Self {
+            status,
+            body: json!({ "__type": error_type, "message": message.into() }),
+        }
+    }
+}
+
+/// The handlers, bound to one user pool app client.
+#[derive(Debug, Clone)]
+pub struct Handlers {
+    cognito: cognito::Client,
+    client_id: String,
+}
+
+impl Handlers {
+    /// Handlers that call Cognito through `cognito` for the app client `client_id`.
+    pub fn new(cognito: cognito::Client, client_id: impl Into<String>) -> Self {
+        Self {
+            cognito,
+            client_id: client_id.into(),
+        }
+    }
+
+    /// The app client id the handlers sign players in to.
+    pub fn client_id(&self) -> &str {
+        &self.client_id
+    }
+
+    /// Serves one route of the contract.
+    pub async fn handle(&self, action: AuthAction, body: &[u8]) -> ApiResponse {
+        if body.len() > MAX_REQUEST_BYTES {
+            return ApiResponse::error(413, "InvalidParameterException", "the request body is too large");
+        }
+        let response = self.dispatch(action, body).await.unwrap_or_else(|error| error);
+        tracing::info!(action = action.describe(), status = response.status, "handled");
+        response
+    }
+
+    async fn dispatch(&self, action: AuthAction, body: &[u8]) -> Handled {
+        match action {
+            AuthAction::SignUp => self.sign_up(parse(body)?).await,
+            AuthAction::ConfirmSignUp => self.confirm(parse(body)?).await,
+            AuthAction::ResendCode => self.resend(parse(body)?).await,
+            AuthAction::SignIn => self.sign_in(parse(body)?).await,
+            AuthAction::RespondToChallenge => self.challenge(parse(body)?).await,
+            AuthAction::Refresh => self.refresh(parse(body)?).await,
+            AuthAction::ForgotPassword => self.forgot(parse(body)?).await,
+            AuthAction::ResetPassword => self.reset(parse(body)?).await,
+            AuthAction::SignOut => self.sign_out(parse(body)?).await,
+        }
+    }
+
+    async fn sign_up(&self, request: body::SignUp) -> Handled {
+        let email = AttributeType::builder()
+            .name("email")
+            .value(request.email)
+            .build()
+            .map_err(|error| ApiResponse::error(400, "InvalidParameterException", error.to_string()))?;
+        let output = self
+            .cognito
+            .sign_up()
+            .client_id(&self.client_id)
+            .username(request.username)
+            .password(request.password.expose())
+            .user_attributes(email)
+            .send()
+            .await
+            .map_err(cognito_error)?;
+        let mut body = json!({ "UserConfirmed": output.user_confirmed(), "UserSub": output.user_sub() });
+        if let Some(details) = output.code_delivery_details() {
+            body["CodeDeliveryDetails"] = delivery_json(details);
+        }
+        Ok(ApiResponse::ok(body))
+    }
+
+    async fn confirm(&self, request: body::Confirm) -> Handled {
+        self.cognito
+            .confirm_sign_up()
+            .client_id(&self.client_id)
+            .username(request.username)
+            .confirmation_code(request.code.expose())
+            .send()
+            .await
+            .map_err(cognito_error)?;
+        Ok(ApiResponse::ok(json!({})))
+    }
+
+    async fn resend(&self, request: body::Username) -> Handled {
+        let output = self
+            .cognito
+            .resend_confirmation_code()
+            .client_id(&self.client_id)
+            .username(request.username)
+            .send()
+            .await
+            .map_err(cognito_error)?;
+        Ok(delivery_response(output.code_delivery_details()))
+    }
+
+    async fn sign_in(&self, request: body::SignIn) -> Handled {
+        let output = self
+            .cognito
+            .initiate_auth()
+            .client_id(&self.client_id)
+            .auth_flow(AuthFlowType::UserPasswordAuth)
+            .auth_parameters("USERNAME", request.username)
+            .auth_parameters("PASSWORD", request.password.expose())
+            .send()
+            .await
+            .map_err(cognito_error)?;
+        Ok(auth_response(
+            output.authentication_result(),
+            output.challenge_name(),
+            output.session(),
+            output.challenge_parameters(),
+        ))
+    }
+
+    async fn challenge(&self, request: body::Challenge) -> Handled {
+        let Some(answer_key) = request.challenge_name.answer_key() else {
+            return Err(ApiResponse::error(
+                400,
+                "InvalidParameterException",
+                format!("the challenge {} is not supported", request.challenge_name.as_str()),
+            ));
+        };
+        let output = self
+            .cognito
+            .respond_to_auth_challenge()
+            .client_id(&self.client_id)
+            .challenge_name(ChallengeNameType::from(request.challenge_name.as_str()))
+            .session(request.session.expose())
+            .challenge_responses("USERNAME", request.username)
+            .challenge_responses(answer_key, request.answer.expose())
+            .send()
+            .await
+            .map_err(cognito_error)?;
+        Ok(auth_response(
+            output.authentication_result(),
+            output.challenge_name(),
+            output.session(),
+            output.challenge_parameters(),
+        ))
+    }
+
+    async fn refresh(&self, request: body::Refresh) -> Handled {
+        let output = self
+            .cognito
+            .initiate_auth()
+            .client_id(&self.client_id)
+            .auth_flow(AuthFlowType::RefreshTokenAuth)
+            .auth_parameters("REFRESH_TOKEN", request.refresh_token.expose())
+            .send()
+            .await
+            .map_err(cognito_error)?;
+        Ok(auth_response(
+            output.authentication_result(),
+            output.challenge_name(),
+            output.session(),
+            output.challenge_parameters(),
+        ))
+    }
+
+    async fn forgot(&self, request: body::Username) -> Handled {
+        let output = self
+            .cognito
+            .forgot_password()
+            .client_id(&self.client_id)
+            .username(request.username)
+            .send()
+            .await
+            .map_err(cognito_error)?;
+        Ok(delivery_response(output.code_delivery_details()))
+    }
+
+    async fn reset(&self, request: body::Reset) -> Handled {
+        self.cognito
+            .confirm_forgot_password()
+            .client_id(&self.client_id)
+            .username(request.username)
+            .confirmation_code(request.code.expose())
+            .password(request.password.expose())
+            .send()
+            .await
+            .map_err(cognito_error)?;
+        Ok(ApiResponse::ok(json!({})))
+    }
+
+    async fn sign_out(&self, request: body::SignOut) -> Handled {
+        self.cognito
+            .global_sign_out()
+            .access_token(request.access_token.expose())
+            .send()
+            .await
+            .map_err(cognito_error)?;
+        Ok(ApiResponse::ok(json!({})))
+    }
+}
+
+/// A handler's answer; `Err` holds an error answer so `?` can return it.
+type Handled = Result<ApiResponse, ApiResponse>;
+
+/// Reads a route's JSON body, or answers 400 `InvalidParameterException`.
+fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiResponse> {
+    serde_json::from_slice(body).map_err(|error| {
+        // serde's message names the field and the position, never the value.
+        ApiResponse::error(400, "InvalidParameterException", format!("invalid request body: {error}"))
+    })
+}
+
+/// Keeps Cognito's error type and message, and its status for service errors.
+fn cognito_error<E>(error: SdkError<E, HttpResponse>) -> ApiResponse
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+{
+    match &error {
+        SdkError::ServiceError(service) => {
+            let status = service.raw().status().as_u16();
+            let error = service.err();
+            ApiResponse::error(
+                if (400..600).contains(&status) { status } else { 400 },
+                normalize_type(error.code().unwrap_or("UnknownError")),
+                error.message().unwrap_or_default(),
+            )
+        }
+        SdkError::TimeoutError(_) => {
+            ApiResponse::error(504, "InternalErrorException", "Cognito did not answer in time")
+        }
+        _ => {
+            tracing::warn!(error = %error_chain(&error), "Cognito call failed");
+            ApiResponse::error(502, "InternalErrorException", "Cognito could not be reached")
+        }
+    }
+}
+
+fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
+
+/// Cognito error codes as clients expect them: `NotAuthorizedException`.
+fn normalize_type(code: &str) -> &str {
+    code.rsplit('#').next().unwrap_or(code)
+}
+
+fn delivery_json(details: &CodeDeliveryDetailsType) -> Value {
+    let mut body = Map::new();
+    if let Some(destination) = details.destination() {
+        body.insert("Destination".into(), destination.into());
+    }
+    if let Some(medium) = details.delivery_medium() {
+        body.insert("DeliveryMedium".into(), medium.as_str().into());
+    }
+    if let Some(attribute) = details.attribute_name() {
+        body.insert("AttributeName".into(), attribute.into());
+    }
+    Value::Object(body)
+}
+
+fn delivery_response(details: Option<&CodeDeliveryDetailsType>) -> ApiResponse {
+    ApiResponse::ok(match details {
+        Some(details) => json!({ "CodeDeliveryDetails": delivery_json(details) }),
+        None => json!({}),
+    })
+}
+
+fn auth_response(
+    result: Option<&AuthenticationResultType>,
+    challenge: Option<&ChallengeNameType>,
+    session: Option<&str>,
+    parameters: Option<&std::collections::HashMap<String, String>>,
+) -> ApiResponse {
+    let mut body = Map::new();
+    if let Some(result) = result {
+        let mut tokens = Map::new();
+        for (key, value) in [
+            ("AccessToken", result.access_token()),
+            ("IdToken", result.id_token()),
+            ("RefreshToken", result.refresh_token()),
+            ("TokenType", result.token_type()),
+        ] {
+            if let Some(value) = value {
+                tokens.insert(key.into(), value.into());
+            }
+        }
+        // The SDK reads a missing ExpiresIn as 0: leave it out then.
+        if result.expires_in() > 0 {
+            tokens.insert("ExpiresIn".into(), result.expires_in().into());
+        }
+        body.insert("AuthenticationResult".into(), Value::Object(tokens));
+    }
+    if let Some(challenge) = challenge {
+        body.insert("ChallengeName".into(), ChallengeName::from(challenge.as_str().to_owned()).as_str().into());
+    }
+    if let Some(session) = session {
+        body.insert("Session".into(), session.into());
+    }
+    if let Some(parameters) = parameters {
+        let parameters: Map<String, Value> = parameters
+            .iter()
+            .map(|(key, value)| (key.clone(), value.as_str().into()))
+            .collect();
+        body.insert("ChallengeParameters".into(), Value::Object(parameters));
+    }
+    ApiResponse::ok(Value::Object(body))
+}

@@ -1,0 +1,380 @@
+//! The backend served locally: the handlers behind an HTTP server on
+//! loopback, over an embedded Cognito emulator (cognitox) unless another
+//! Cognito endpoint is given. Codes the emulator "sends" land in a
+//! [`DevMailbox`].
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime};
+
+use aws_sdk_cognitoidentityprovider as cognito;
+use axum::Router;
+use axum::body::Body;
+use axum::extract::Request;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use cognito::config::{BehaviorVersion, Credentials, Region};
+use cognito::types::{ExplicitAuthFlowsType, VerifiedAttributeType};
+use cognito_login_client::{AuthAction, Routes, body};
+use cognitox::config::StorageConfig;
+use cognitox::storage::Storage;
+use cognitox::types::UserPoolId;
+use tokio::net::TcpListener;
+use tokio::task::JoinHandle;
+
+use crate::handlers::{ApiResponse, Handlers, MAX_REQUEST_BYTES};
+
+/// The name of the user pool the local stack creates (or finds again).
+pub const POOL_NAME: &str = "bevy-cognito-login-local";
+/// The name of its public app client.
+pub const CLIENT_NAME: &str = "bevy-cognito-login-game";
+
+/// How to start a [`LocalStack`].
+#[derive(Debug, Clone, Default)]
+pub struct LocalConfig {
+    /// The port of the login routes on 127.0.0.1; 0 picks a free one.
+    pub port: u16,
+    /// Keep the embedded emulator's users in this file across restarts.
+    pub data_file: Option<PathBuf>,
+    /// Use this Cognito endpoint instead of the embedded emulator.
+    pub cognito_endpoint: Option<String>,
+    /// The user pool to use at `cognito_endpoint`; created when absent.
+    pub user_pool_id: Option<String>,
+    /// The app client to use; created when absent.
+    pub client_id: Option<String>,
+}
+
+/// Why the local stack could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum LocalError {
+    /// A port could not be bound.
+    #[error("cannot listen on 127.0.0.1: {0}")]
+    Bind(#[from] std::io::Error),
+    /// The emulator's data file could not be read.
+    #[error("cannot open the emulator's data file: {0}")]
+    Storage(String),
+    /// Creating or finding the user pool or app client failed.
+    #[error("cannot set up the user pool: {0}")]
+    Setup(String),
+}
+
+/// A running local login backend.
+///
+/// Dropping it stops its servers; [`shutdown`](Self::shutdown) also writes
+/// the emulator's data file first.
+pub struct LocalStack {
+    url: String,
+    cognito_endpoint: String,
+    user_pool_id: String,
+    client_id: String,
+    mailbox: Option<DevMailbox>,
+    storage: Option<Storage>,
+    tasks: Vec<JoinHandle<()>>,
+}
+
+impl LocalStack {
+    /// Starts the emulator (unless an endpoint is configured), sets up the
+    /// pool and app client, and serves the login routes.
+    pub async fn start(config: LocalConfig) -> Result<Self, LocalError> {
+        let mut tasks = Vec::new();
+        let (cognito_endpoint, storage) = match &config.cognito_endpoint {
+            Some(endpoint) => (endpoint.trim_end_matches('/').to_owned(), None),
+            None => {
+                let storage = Storage::with_config(match &config.data_file {
+                    Some(path) => StorageConfig::persistent(path.clone()),
+                    None => StorageConfig::memory(),
+                })
+                .map_err(LocalError::Storage)?;
+                let listener = TcpListener::bind("127.0.0.1:0").await?;
+                let address = listener.local_addr()?;
+                let router = cognitox::api::create_router(storage.clone());
+                tasks.push(tokio::spawn(async move {
+                    let _ = axum::serve(listener, router).await;
+                }));
+                (format!("http://{address}"), Some(storage))
+            }
+        };
+        let sdk = sdk_client(&cognito_endpoint);
+        let (user_pool_id, client_id) = match (&config.user_pool_id, &config.client_id) {
+            (Some(pool), Some(client)) => (pool.clone(), client.clone()),
+            (pool, _) => set_up_pool(&sdk, pool.clone()).await?,
+        };
+
+        let mailbox = storage.as_ref().map(|_| DevMailbox::default());
+        let state = Arc::new(ServerState {
+            handlers: Handlers::new(sdk, client_id.clone()),
+            mailbox: mailbox.clone(),
+            storage: storage.clone(),
+            user_pool_id: UserPoolId::new(user_pool_id.clone()).ok(),
+        });
+        let listener = TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], config.port))).await?;
+        let url = format!("http://{}", listener.local_addr()?);
+        let router = router(state);
+        tasks.push(tokio::spawn(async move {
+            let _ = axum::serve(listener, router).await;
+        }));
+        tracing::info!(%url, %cognito_endpoint, %user_pool_id, %client_id, "local login backend ready");
+        Ok(Self {
+            url,
+            cognito_endpoint,
+            user_pool_id,
+            client_id,
+            mailbox,
+            storage,
+            tasks,
+        })
+    }
+
+    /// The base URL of the login routes: give it to the client.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// The Cognito endpoint the handlers call.
+    pub fn cognito_endpoint(&self) -> &str {
+        &self.cognito_endpoint
+    }
+
+    /// The user pool in use.
+    pub fn user_pool_id(&self) -> &str {
+        &self.user_pool_id
+    }
+
+    /// The app client in use.
+    pub fn client_id(&self) -> &str {
+        &self.client_id
+    }
+
+    /// The codes the embedded emulator sent; `None` with an external Cognito.
+    pub fn mailbox(&self) -> Option<&DevMailbox> {
+        self.mailbox.as_ref()
+    }
+
+    /// Writes the emulator's data file (when there is one) and stops.
+    pub async fn shutdown(self) {
+        if let Some(storage) = &self.storage {
+            if let Err(error) = storage.flush_persistence().await {
+                tracing::warn!(%error, "could not save the local users");
+            }
+        }
+    }
+}
+
+impl Drop for LocalStack {
+    fn drop(&mut self) {
+        for task in &self.tasks {
+            task.abort();
+        }
+    }
+}
+
+impl std::fmt::Debug for LocalStack {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LocalStack")
+            .field("url", &self.url)
+            .field("cognito_endpoint", &self.cognito_endpoint)
+            .field("user_pool_id", &self.user_pool_id)
+            .field("client_id", &self.client_id)
+            .finish_non_exhaustive()
+    }
+}
+
+/// An SDK client for a local Cognito endpoint: dummy credentials (emulators
+/// do not check signatures), no retries, short timeouts.
+pub fn sdk_client(endpoint: &str) -> cognito::Client {
+    let config = cognito::Config::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new("us-east-1"))
+        .endpoint_url(endpoint)
+        .credentials_provider(Credentials::new("local", "local", None, None, "local"))
+        .retry_config(cognito::config::retry::RetryConfig::disabled())
+        .timeout_config(
+            cognito::config::timeout::TimeoutConfig::builder()
+                .operation_timeout(Duration::from_secs(8))
+                .build(),
+        )
+        .build();
+    cognito::Client::from_conf(config)
+}
+
+/// Finds the local pool and client by name, or creates them: a pool that
+/// verifies email by code, and a public app client (no secret).
+async fn set_up_pool(sdk: &cognito::Client, pool: Option<String>) -> Result<(String, String), LocalError> {
+    let setup = |error: &dyn std::fmt::Display| LocalError::Setup(error.to_string());
+    let pool_id = match pool {
+        Some(pool) => pool,
+        None => {
+            let pools = sdk.list_user_pools().max_results(60).send().await.map_err(|e| setup(&e))?;
+            match pools.user_pools().iter().find(|pool| pool.name() == Some(POOL_NAME)).and_then(|p| p.id()) {
+                Some(id) => id.to_owned(),
+                None => sdk
+                    .create_user_pool()
+                    .pool_name(POOL_NAME)
+                    .auto_verified_attributes(VerifiedAttributeType::Email)
+                    .send()
+                    .await
+                    .map_err(|e| setup(&e))?
+                    .user_pool()
+                    .and_then(|pool| pool.id())
+                    .ok_or_else(|| LocalError::Setup("CreateUserPool returned no id".into()))?
+                    .to_owned(),
+            }
+        }
+    };
+    let clients = sdk
+        .list_user_pool_clients()
+        .user_pool_id(&pool_id)
+        .max_results(60)
+        .send()
+        .await
+        .map_err(|e| setup(&e))?;
+    let existing = clients
+        .user_pool_clients()
+        .iter()
+        .find(|client| client.client_name() == Some(CLIENT_NAME))
+        .and_then(|client| client.client_id());
+    let client_id = match existing {
+        Some(id) => id.to_owned(),
+        None => sdk
+            .create_user_pool_client()
+            .user_pool_id(&pool_id)
+            .client_name(CLIENT_NAME)
+            .generate_secret(false)
+            .explicit_auth_flows(ExplicitAuthFlowsType::AllowUserPasswordAuth)
+            .explicit_auth_flows(ExplicitAuthFlowsType::AllowUserSrpAuth)
+            .explicit_auth_flows(ExplicitAuthFlowsType::AllowRefreshTokenAuth)
+            .send()
+            .await
+            .map_err(|e| setup(&e))?
+            .user_pool_client()
+            .and_then(|client| client.client_id())
+            .ok_or_else(|| LocalError::Setup("CreateUserPoolClient returned no id".into()))?
+            .to_owned(),
+    };
+    Ok((pool_id, client_id))
+}
+
+struct ServerState {
+    handlers: Handlers,
+    mailbox: Option<DevMailbox>,
+    storage: Option<Storage>,
+    user_pool_id: Option<UserPoolId>,
+}
+
+/// The contract's routes, and API Gateway's JSON 404 for anything else.
+fn router(state: Arc<ServerState>) -> Router {
+    let routes = Routes::default();
+    let mut router = Router::new();
+    for action in AuthAction::ALL {
+        let state = Arc::clone(&state);
+        router = router.route(
+            routes.get(action),
+            axum::routing::post(move |request: Request| async move { serve(&state, action, request).await }),
+        );
+    }
+    router.fallback(|| async { json_response(ApiResponse::error(404, "ResourceNotFoundException", "Not Found")) })
+}
+
+async fn serve(state: &ServerState, action: AuthAction, request: Request) -> Response {
+    let Ok(body) = axum::body::to_bytes(request.into_body(), MAX_REQUEST_BYTES).await else {
+        return json_response(ApiResponse::error(
+            413,
+            "InvalidParameterException",
+            "the request body is too large",
+        ));
+    };
+    let response = state.handlers.handle(action, &body).await;
+    if response.status == 200 {
+        state.collect_code(action, &body).await;
+    }
+    json_response(response)
+}
+
+impl ServerState {
+    /// After a route that sends a code, copies that code from the embedded
+    /// emulator into the mailbox.
+    async fn collect_code(&self, action: AuthAction, body: &[u8]) {
+        let purpose = match action {
+            AuthAction::SignUp | AuthAction::ResendCode => CodePurpose::ConfirmSignUp,
+            AuthAction::ForgotPassword => CodePurpose::ResetPassword,
+            _ => return,
+        };
+        let (Some(mailbox), Some(storage), Some(pool)) = (&self.mailbox, &self.storage, &self.user_pool_id) else {
+            return;
+        };
+        let Ok(body::Username { username }) = serde_json::from_slice(body) else {
+            return;
+        };
+        let Some(user) = storage.get_user_by_username(pool, &username).await else {
+            return;
+        };
+        let code = match purpose {
+            CodePurpose::ConfirmSignUp => storage.get_confirmation_code(&user.id).await.map(|c| c.code),
+            CodePurpose::ResetPassword => storage.get_password_reset_code(&user.id).await.map(|c| c.code),
+        };
+        if let Some(code) = code {
+            tracing::info!(%username, %code, ?purpose, "dev mailbox: code sent");
+            mailbox.push(DevMail {
+                username,
+                code,
+                purpose,
+                sent_at: SystemTime::now(),
+            });
+        }
+    }
+}
+
+fn json_response(response: ApiResponse) -> Response {
+    let status = StatusCode::from_u16(response.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    (status, [(header::CONTENT_TYPE, "application/json")], Body::from(response.body.to_string())).into_response()
+}
+
+/// What a code in the [`DevMailbox`] is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum CodePurpose {
+    /// Confirms a new account.
+    ConfirmSignUp,
+    /// Resets a forgotten password.
+    ResetPassword,
+}
+
+/// One code the local emulator "sent".
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DevMail {
+    /// The account it was sent for.
+    pub username: String,
+    /// The code.
+    pub code: String,
+    /// What it is for.
+    pub purpose: CodePurpose,
+    /// When it was sent.
+    pub sent_at: SystemTime,
+}
+
+/// The codes the embedded emulator sent, newest last. Cheap to clone; every
+/// clone sees the same mail.
+#[derive(Debug, Clone, Default)]
+pub struct DevMailbox {
+    mail: Arc<Mutex<Vec<DevMail>>>,
+}
+
+impl DevMailbox {
+    fn push(&self, mail: DevMail) {
+        self.mail.lock().unwrap_or_else(|poison| poison.into_inner()).push(mail);
+    }
+
+    /// Every code sent so far, oldest first.
+    pub fn messages(&self) -> Vec<DevMail> {
+        self.mail.lock().unwrap_or_else(|poison| poison.into_inner()).clone()
+    }
+
+    /// The newest code sent to `username` for `purpose`.
+    pub fn latest_code(&self, username: &str, purpose: CodePurpose) -> Option<String> {
+        let mail = self.mail.lock().unwrap_or_else(|poison| poison.into_inner());
+        mail.iter()
+            .rev()
+            .find(|mail| mail.username == username && mail.purpose == purpose)
+            .map(|mail| mail.code.clone())
+    }
+}
