@@ -8,7 +8,8 @@ use aws_sdk_cognitoidentityprovider as cognito;
 use cognito::config::http::HttpResponse;
 use cognito::error::{ProvideErrorMetadata, SdkError};
 use cognito::types::{
-    AttributeType, AuthFlowType, AuthenticationResultType, ChallengeNameType, CodeDeliveryDetailsType,
+    AttributeType, AuthFlowType, AuthenticationResultType, ChallengeNameType,
+    CodeDeliveryDetailsType,
 };
 use cognito_login_client::{AuthAction, ChallengeName, body};
 use serde::de::DeserializeOwned;
@@ -64,10 +65,21 @@ impl Handlers {
     /// Serves one route of the contract.
     pub async fn handle(&self, action: AuthAction, body: &[u8]) -> ApiResponse {
         if body.len() > MAX_REQUEST_BYTES {
-            return ApiResponse::error(413, "InvalidParameterException", "the request body is too large");
+            return ApiResponse::error(
+                413,
+                "InvalidParameterException",
+                "the request body is too large",
+            );
         }
-        let response = self.dispatch(action, body).await.unwrap_or_else(|error| error);
-        tracing::info!(action = action.describe(), status = response.status, "handled");
+        let response = self
+            .dispatch(action, body)
+            .await
+            .unwrap_or_else(|error| error);
+        tracing::info!(
+            action = action.describe(),
+            status = response.status,
+            "handled"
+        );
         response
     }
 
@@ -90,7 +102,9 @@ impl Handlers {
             .name("email")
             .value(request.email)
             .build()
-            .map_err(|error| ApiResponse::error(400, "InvalidParameterException", error.to_string()))?;
+            .map_err(|error| {
+                ApiResponse::error(400, "InvalidParameterException", error.to_string())
+            })?;
         let output = self
             .cognito
             .sign_up()
@@ -101,7 +115,8 @@ impl Handlers {
             .send()
             .await
             .map_err(cognito_error)?;
-        let mut body = json!({ "UserConfirmed": output.user_confirmed(), "UserSub": output.user_sub() });
+        let mut body =
+            json!({ "UserConfirmed": output.user_confirmed(), "UserSub": output.user_sub() });
         if let Some(details) = output.code_delivery_details() {
             body["CodeDeliveryDetails"] = delivery_json(details);
         }
@@ -156,7 +171,10 @@ impl Handlers {
             return Err(ApiResponse::error(
                 400,
                 "InvalidParameterException",
-                format!("the challenge {} is not supported", request.challenge_name.as_str()),
+                format!(
+                    "the challenge {} is not supported",
+                    request.challenge_name.as_str()
+                ),
             ));
         };
         let output = self
@@ -239,7 +257,11 @@ type Handled = Result<ApiResponse, ApiResponse>;
 fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiResponse> {
     serde_json::from_slice(body).map_err(|error| {
         // serde's message names the field and the position, never the value.
-        ApiResponse::error(400, "InvalidParameterException", format!("invalid request body: {error}"))
+        ApiResponse::error(
+            400,
+            "InvalidParameterException",
+            format!("invalid request body: {error}"),
+        )
     })
 }
 
@@ -253,17 +275,27 @@ where
             let status = service.raw().status().as_u16();
             let error = service.err();
             ApiResponse::error(
-                if (400..600).contains(&status) { status } else { 400 },
+                if (400..600).contains(&status) {
+                    status
+                } else {
+                    400
+                },
                 normalize_type(error.code().unwrap_or("UnknownError")),
                 error.message().unwrap_or_default(),
             )
         }
-        SdkError::TimeoutError(_) => {
-            ApiResponse::error(504, "InternalErrorException", "Cognito did not answer in time")
-        }
+        SdkError::TimeoutError(_) => ApiResponse::error(
+            504,
+            "InternalErrorException",
+            "Cognito did not answer in time",
+        ),
         _ => {
             tracing::warn!(error = %error_chain(&error), "Cognito call failed");
-            ApiResponse::error(502, "InternalErrorException", "Cognito could not be reached")
+            ApiResponse::error(
+                502,
+                "InternalErrorException",
+                "Cognito could not be reached",
+            )
         }
     }
 }
@@ -331,7 +363,12 @@ fn auth_response(
         body.insert("AuthenticationResult".into(), Value::Object(tokens));
     }
     if let Some(challenge) = challenge {
-        body.insert("ChallengeName".into(), ChallengeName::from(challenge.as_str().to_owned()).as_str().into());
+        body.insert(
+            "ChallengeName".into(),
+            ChallengeName::from(challenge.as_str().to_owned())
+                .as_str()
+                .into(),
+        );
     }
     if let Some(session) = session {
         body.insert("Session".into(), session.into());

@@ -153,10 +153,10 @@ impl LocalStack {
 
     /// Writes the emulator's data file (when there is one) and stops.
     pub async fn shutdown(self) {
-        if let Some(storage) = &self.storage {
-            if let Err(error) = storage.flush_persistence().await {
-                tracing::warn!(%error, "could not save the local users");
-            }
+        if let Some(storage) = &self.storage
+            && let Err(error) = storage.flush_persistence().await
+        {
+            tracing::warn!(%error, "could not save the local users");
         }
     }
 }
@@ -200,13 +200,26 @@ pub fn sdk_client(endpoint: &str) -> cognito::Client {
 
 /// Finds the local pool and client by name, or creates them: a pool that
 /// verifies email by code, and a public app client (no secret).
-async fn set_up_pool(sdk: &cognito::Client, pool: Option<String>) -> Result<(String, String), LocalError> {
+async fn set_up_pool(
+    sdk: &cognito::Client,
+    pool: Option<String>,
+) -> Result<(String, String), LocalError> {
     let setup = |error: &dyn std::fmt::Display| LocalError::Setup(error.to_string());
     let pool_id = match pool {
         Some(pool) => pool,
         None => {
-            let pools = sdk.list_user_pools().max_results(60).send().await.map_err(|e| setup(&e))?;
-            match pools.user_pools().iter().find(|pool| pool.name() == Some(POOL_NAME)).and_then(|p| p.id()) {
+            let pools = sdk
+                .list_user_pools()
+                .max_results(60)
+                .send()
+                .await
+                .map_err(|e| setup(&e))?;
+            match pools
+                .user_pools()
+                .iter()
+                .find(|pool| pool.name() == Some(POOL_NAME))
+                .and_then(|p| p.id())
+            {
                 Some(id) => id.to_owned(),
                 None => sdk
                     .create_user_pool()
@@ -270,10 +283,18 @@ fn router(state: Arc<ServerState>) -> Router {
         let state = Arc::clone(&state);
         router = router.route(
             routes.get(action),
-            axum::routing::post(move |request: Request| async move { serve(&state, action, request).await }),
+            axum::routing::post(move |request: Request| async move {
+                serve(&state, action, request).await
+            }),
         );
     }
-    router.fallback(|| async { json_response(ApiResponse::error(404, "ResourceNotFoundException", "Not Found")) })
+    router.fallback(|| async {
+        json_response(ApiResponse::error(
+            404,
+            "ResourceNotFoundException",
+            "Not Found",
+        ))
+    })
 }
 
 async fn serve(state: &ServerState, action: AuthAction, request: Request) -> Response {
@@ -300,7 +321,9 @@ impl ServerState {
             AuthAction::ForgotPassword => CodePurpose::ResetPassword,
             _ => return,
         };
-        let (Some(mailbox), Some(storage), Some(pool)) = (&self.mailbox, &self.storage, &self.user_pool_id) else {
+        let (Some(mailbox), Some(storage), Some(pool)) =
+            (&self.mailbox, &self.storage, &self.user_pool_id)
+        else {
             return;
         };
         let Ok(body::Username { username }) = serde_json::from_slice(body) else {
@@ -310,8 +333,14 @@ impl ServerState {
             return;
         };
         let code = match purpose {
-            CodePurpose::ConfirmSignUp => storage.get_confirmation_code(&user.id).await.map(|c| c.code),
-            CodePurpose::ResetPassword => storage.get_password_reset_code(&user.id).await.map(|c| c.code),
+            CodePurpose::ConfirmSignUp => storage
+                .get_confirmation_code(&user.id)
+                .await
+                .map(|c| c.code),
+            CodePurpose::ResetPassword => storage
+                .get_password_reset_code(&user.id)
+                .await
+                .map(|c| c.code),
         };
         if let Some(code) = code {
             tracing::info!(%username, %code, ?purpose, "dev mailbox: code sent");
@@ -327,7 +356,12 @@ impl ServerState {
 
 fn json_response(response: ApiResponse) -> Response {
     let status = StatusCode::from_u16(response.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    (status, [(header::CONTENT_TYPE, "application/json")], Body::from(response.body.to_string())).into_response()
+    (
+        status,
+        [(header::CONTENT_TYPE, "application/json")],
+        Body::from(response.body.to_string()),
+    )
+        .into_response()
 }
 
 /// What a code in the [`DevMailbox`] is for.
@@ -361,17 +395,26 @@ pub struct DevMailbox {
 
 impl DevMailbox {
     fn push(&self, mail: DevMail) {
-        self.mail.lock().unwrap_or_else(|poison| poison.into_inner()).push(mail);
+        self.mail
+            .lock()
+            .unwrap_or_else(|poison| poison.into_inner())
+            .push(mail);
     }
 
     /// Every code sent so far, oldest first.
     pub fn messages(&self) -> Vec<DevMail> {
-        self.mail.lock().unwrap_or_else(|poison| poison.into_inner()).clone()
+        self.mail
+            .lock()
+            .unwrap_or_else(|poison| poison.into_inner())
+            .clone()
     }
 
     /// The newest code sent to `username` for `purpose`.
     pub fn latest_code(&self, username: &str, purpose: CodePurpose) -> Option<String> {
-        let mail = self.mail.lock().unwrap_or_else(|poison| poison.into_inner());
+        let mail = self
+            .mail
+            .lock()
+            .unwrap_or_else(|poison| poison.into_inner());
         mail.iter()
             .rev()
             .find(|mail| mail.username == username && mail.purpose == purpose)

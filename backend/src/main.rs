@@ -38,7 +38,12 @@ fn main() -> ExitCode {
         };
         println!("Login backend listening on {}", stack.url());
         println!("  BEVY_COGNITO_LOGIN_URL={}", stack.url());
-        println!("  Cognito endpoint {}, user pool {}, app client {}", stack.cognito_endpoint(), stack.user_pool_id(), stack.client_id());
+        println!(
+            "  Cognito endpoint {}, user pool {}, app client {}",
+            stack.cognito_endpoint(),
+            stack.user_pool_id(),
+            stack.client_id()
+        );
         let _ = tokio::signal::ctrl_c().await;
         stack.shutdown().await;
         ExitCode::SUCCESS

@@ -117,7 +117,10 @@ impl ApiGatewayTransport {
                 )));
             }
             let url = format!("{}{route}", base.as_str().trim_end_matches('/'));
-            urls.push(Url::parse(&url).map_err(|error| ConfigError(format!("route {route:?}: {error}")))?);
+            urls.push(
+                Url::parse(&url)
+                    .map_err(|error| ConfigError(format!("route {route:?}: {error}")))?,
+            );
         }
         let http = reqwest::Client::builder()
             .timeout(config.timeout)
@@ -133,7 +136,10 @@ impl ApiGatewayTransport {
 
     /// The URL an action is sent to.
     pub fn url(&self, action: AuthAction) -> &Url {
-        &self.urls[AuthAction::ALL.iter().position(|a| *a == action).expect("every action is listed")]
+        &self.urls[AuthAction::ALL
+            .iter()
+            .position(|a| *a == action)
+            .expect("every action is listed")]
     }
 
     async fn perform(&self, request: AuthRequest) -> Result<AuthOutcome, AuthError> {
@@ -158,7 +164,10 @@ impl ApiGatewayTransport {
             reason: format!("the answer is larger than {} bytes", self.max_body_bytes),
             body: RawBody::new(kept),
         };
-        if response.content_length().is_some_and(|length| length > self.max_body_bytes as u64) {
+        if response
+            .content_length()
+            .is_some_and(|length| length > self.max_body_bytes as u64)
+        {
             return Err(too_large(&[]));
         }
         let mut body = Vec::new();
@@ -168,7 +177,12 @@ impl ApiGatewayTransport {
             }
             body.extend_from_slice(&chunk);
         }
-        tracing::debug!(?action, status, bytes = body.len(), "login backend answered");
+        tracing::debug!(
+            ?action,
+            status,
+            bytes = body.len(),
+            "login backend answered"
+        );
         let answer = Answer {
             status,
             error_type_header: error_type.as_deref(),
@@ -186,7 +200,8 @@ impl Transport for ApiGatewayTransport {
 
 /// Parses the base URL and requires `https://` unless the host is loopback.
 fn checked_base_url(base_url: &str) -> Result<Url, ConfigError> {
-    let url = Url::parse(base_url).map_err(|error| ConfigError(format!("base URL {base_url:?}: {error}")))?;
+    let url = Url::parse(base_url)
+        .map_err(|error| ConfigError(format!("base URL {base_url:?}: {error}")))?;
     let loopback = match url.host() {
         Some(url::Host::Domain(name)) => name.eq_ignore_ascii_case("localhost"),
         Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
@@ -237,10 +252,8 @@ fn classify_chain(error: &(dyn std::error::Error + 'static)) -> Option<Transport
         if let Some(io) = cause.downcast_ref::<std::io::Error>() {
             // `io::Error::source` skips the wrapped error itself, and TLS
             // failures arrive as an io::Error inside an io::Error: unwrap by hand.
-            if let Some(inner) = io.get_ref() {
-                if let Some(kind) = classify_chain(inner) {
-                    return Some(kind);
-                }
+            if let Some(kind) = io.get_ref().and_then(|inner| classify_chain(inner)) {
+                return Some(kind);
             }
             use std::io::ErrorKind::*;
             match io.kind() {
@@ -272,9 +285,17 @@ mod tests {
             "http://localhost:3000/dev/",
             "http://[::1]:9000",
         ] {
-            assert!(ApiGatewayTransport::new(ApiGatewayConfig::new(ok)).is_ok(), "{ok}");
+            assert!(
+                ApiGatewayTransport::new(ApiGatewayConfig::new(ok)).is_ok(),
+                "{ok}"
+            );
         }
-        for bad in ["http://example.com", "http://10.0.0.1", "ftp://127.0.0.1", "not a url"] {
+        for bad in [
+            "http://example.com",
+            "http://10.0.0.1",
+            "ftp://127.0.0.1",
+            "not a url",
+        ] {
             let error = ApiGatewayTransport::new(ApiGatewayConfig::new(bad)).unwrap_err();
             assert!(error.to_string().contains("base URL"), "{bad}: {error}");
         }
@@ -282,8 +303,12 @@ mod tests {
 
     #[test]
     fn routes_join_below_the_stage() {
-        let transport = ApiGatewayTransport::new(ApiGatewayConfig::new("https://h.example/prod/")).unwrap();
-        assert_eq!(transport.url(AuthAction::SignIn).as_str(), "https://h.example/prod/signin");
+        let transport =
+            ApiGatewayTransport::new(ApiGatewayConfig::new("https://h.example/prod/")).unwrap();
+        assert_eq!(
+            transport.url(AuthAction::SignIn).as_str(),
+            "https://h.example/prod/signin"
+        );
         let mut config = ApiGatewayConfig::new("https://h.example");
         config.routes.sign_in = "signin".into();
         assert!(ApiGatewayTransport::new(config).is_err());

@@ -58,7 +58,9 @@ impl AuthError {
             Self::Malformed { status, .. } if *status >= 500 => {
                 "The server had a problem. Try again in a moment.".to_owned()
             }
-            Self::Malformed { .. } => "The server sent an answer the game could not read.".to_owned(),
+            Self::Malformed { .. } => {
+                "The server sent an answer the game could not read.".to_owned()
+            }
             Self::Unsupported(what) => format!("This is not supported yet: {what}."),
             Self::Cancelled => "The request was cancelled.".to_owned(),
         }
@@ -209,7 +211,9 @@ impl ServerErrorKind {
         let fixed = match self {
             Self::NotAuthorized if !message.trim().is_empty() => return message.trim().to_owned(),
             Self::NotAuthorized => "Wrong username or password.",
-            Self::UserNotConfirmed => "This account is not confirmed yet. Enter the code we sent you.",
+            Self::UserNotConfirmed => {
+                "This account is not confirmed yet. Enter the code we sent you."
+            }
             Self::UserNotFound => "There is no account with that username.",
             Self::UsernameExists => "That username is taken. Choose another one.",
             Self::InvalidPassword if !message.trim().is_empty() => {
@@ -222,7 +226,9 @@ impl ServerErrorKind {
             Self::LimitExceeded => "Too many attempts. Wait a while and try again.",
             Self::TooManyRequests => "The login server is busy. Try again in a moment.",
             Self::TooManyFailedAttempts => "Too many failed attempts. Wait a while and try again.",
-            Self::PasswordResetRequired => "You need to reset your password: use \"Forgot password?\".",
+            Self::PasswordResetRequired => {
+                "You need to reset your password: use \"Forgot password?\"."
+            }
             Self::AliasExists => "Another account already uses that email address.",
             Self::CodeDeliveryFailure => "The code could not be sent. Check the email address.",
             Self::RefreshTokenReuse => "Your session has ended. Sign in again.",
@@ -321,7 +327,10 @@ mod tests {
                 ServerErrorKind::CodeMismatch,
             ),
             ("NotImplementedException", ServerErrorKind::Unsupported),
-            ("WeirdException", ServerErrorKind::Unknown("WeirdException".into())),
+            (
+                "WeirdException",
+                ServerErrorKind::Unknown("WeirdException".into()),
+            ),
         ];
         for (name, kind) in cases {
             assert_eq!(ServerErrorKind::from_type(name), kind, "{name}");

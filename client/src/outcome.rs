@@ -100,9 +100,7 @@ impl Tokens {
 /// or showing a name, never for trusting what it says.
 pub fn unverified_claims(jwt: &str) -> Option<serde_json::Map<String, serde_json::Value>> {
     let payload = jwt.split('.').nth(1)?;
-    let bytes = URL_SAFE_NO_PAD
-        .decode(payload.trim_end_matches('='))
-        .ok()?;
+    let bytes = URL_SAFE_NO_PAD.decode(payload.trim_end_matches('=')).ok()?;
     serde_json::from_slice(&bytes).ok()
 }
 
@@ -121,7 +119,10 @@ mod tests {
         let with = Tokens::new(access.clone(), "i".into(), None, Some(60), now);
         assert_eq!(with.expires_at, Some(now + Duration::from_secs(60)));
         let without = Tokens::new(access, "i".into(), None, None, now);
-        assert_eq!(without.expires_at, Some(UNIX_EPOCH + Duration::from_secs(5000)));
+        assert_eq!(
+            without.expires_at,
+            Some(UNIX_EPOCH + Duration::from_secs(5000))
+        );
         let opaque = Tokens::new("not-a-jwt".into(), "i".into(), None, None, now);
         assert_eq!(opaque.expires_at, None);
     }

@@ -390,7 +390,12 @@ mod tests {
 
     #[test]
     fn challenge_names_round_trip() {
-        for name in ["NEW_PASSWORD_REQUIRED", "SMS_MFA", "EMAIL_OTP", "CUSTOM_CHALLENGE"] {
+        for name in [
+            "NEW_PASSWORD_REQUIRED",
+            "SMS_MFA",
+            "EMAIL_OTP",
+            "CUSTOM_CHALLENGE",
+        ] {
             assert_eq!(ChallengeName::from(name.to_owned()).as_str(), name);
         }
         assert_eq!(

@@ -24,7 +24,11 @@ pub struct Answer<'a> {
 }
 
 /// Turns the answer to `request` into its outcome or its error.
-pub fn parse(request: &AuthRequest, answer: Answer<'_>, now: SystemTime) -> Result<AuthOutcome, AuthError> {
+pub fn parse(
+    request: &AuthRequest,
+    answer: Answer<'_>,
+    now: SystemTime,
+) -> Result<AuthOutcome, AuthError> {
     let Answer {
         status,
         error_type_header,
@@ -47,7 +51,9 @@ pub fn parse(request: &AuthRequest, answer: Answer<'_>, now: SystemTime) -> Resu
         let Some(json) = json else {
             return match error_type_header {
                 Some(error_type) => Err(server_error(error_type, String::new(), status)),
-                None if body.iter().all(u8::is_ascii_whitespace) => Err(malformed("an error with an empty body")),
+                None if body.iter().all(u8::is_ascii_whitespace) => {
+                    Err(malformed("an error with an empty body"))
+                }
                 None => Err(malformed("an error whose body is not JSON")),
             };
         };
@@ -98,16 +104,26 @@ pub fn parse(request: &AuthRequest, answer: Answer<'_>, now: SystemTime) -> Resu
         AuthRequest::ResendCode { .. } | AuthRequest::ForgotPassword { .. } => {
             let body: DeliveryBody = serde_json::from_value(value).map_err(decode_error)?;
             Ok(AuthOutcome::CodeSent(
-                body.code_delivery_details.map(Into::into).unwrap_or_default(),
+                body.code_delivery_details
+                    .map(Into::into)
+                    .unwrap_or_default(),
             ))
         }
-        AuthRequest::SignIn { .. } | AuthRequest::RespondToChallenge { .. } | AuthRequest::Refresh { .. } => {
+        AuthRequest::SignIn { .. }
+        | AuthRequest::RespondToChallenge { .. }
+        | AuthRequest::Refresh { .. } => {
             let body: AuthBody = serde_json::from_value(value).map_err(decode_error)?;
             if let Some(result) = body.authentication_result {
-                let refresh_token = result.refresh_token.map(RefreshToken::new).or_else(|| match request {
-                    AuthRequest::Refresh { refresh_token, .. } => Some(refresh_token.clone()),
-                    _ => None,
-                });
+                let refresh_token =
+                    result
+                        .refresh_token
+                        .map(RefreshToken::new)
+                        .or_else(|| match request {
+                            AuthRequest::Refresh { refresh_token, .. } => {
+                                Some(refresh_token.clone())
+                            }
+                            _ => None,
+                        });
                 return Ok(AuthOutcome::Tokens(Tokens::new(
                     AccessToken::new(result.access_token),
                     IdToken::new(result.id_token),
@@ -244,7 +260,11 @@ mod tests {
     }
 
     fn kind(result: Result<AuthOutcome, AuthError>) -> ServerErrorKind {
-        result.unwrap_err().server_kind().cloned().expect("a server error")
+        result
+            .unwrap_err()
+            .server_kind()
+            .cloned()
+            .expect("a server error")
     }
 
     #[test]
@@ -253,13 +273,17 @@ mod tests {
             200,
             r#"{"AuthenticationResult":{"AccessToken":"a","IdToken":"i","RefreshToken":"r","ExpiresIn":3600}}"#,
         );
-        let AuthOutcome::Tokens(tokens) = ok.unwrap() else { panic!() };
+        let AuthOutcome::Tokens(tokens) = ok.unwrap() else {
+            panic!()
+        };
         assert_eq!(tokens.refresh_token, Some("r".into()));
         let challenge = answer(
             200,
             r#"{"ChallengeName":"SMS_MFA","Session":"s","ChallengeParameters":{"CODE_DELIVERY_DESTINATION":"+***12","n":3}}"#,
         );
-        let AuthOutcome::Challenge(challenge) = challenge.unwrap() else { panic!() };
+        let AuthOutcome::Challenge(challenge) = challenge.unwrap() else {
+            panic!()
+        };
         assert_eq!(challenge.name, crate::ChallengeName::SmsMfa);
         assert_eq!(challenge.parameters["n"], "3");
     }
@@ -276,7 +300,8 @@ mod tests {
             error_type_header: None,
             body,
         };
-        let Ok(AuthOutcome::Tokens(tokens)) = parse(&request, answer, SystemTime::UNIX_EPOCH) else {
+        let Ok(AuthOutcome::Tokens(tokens)) = parse(&request, answer, SystemTime::UNIX_EPOCH)
+        else {
             panic!()
         };
         assert_eq!(tokens.refresh_token, Some("old".into()));
@@ -285,22 +310,34 @@ mod tests {
     #[test]
     fn error_shapes() {
         assert_eq!(
-            kind(answer(400, r#"{"__type":"NotAuthorizedException","message":"Incorrect username or password."}"#)),
+            kind(answer(
+                400,
+                r#"{"__type":"NotAuthorizedException","message":"Incorrect username or password."}"#
+            )),
             ServerErrorKind::NotAuthorized
         );
         assert_eq!(
-            kind(answer(400, r#"{"__type":"x.y#CodeMismatchException","Message":"bad"}"#)),
+            kind(answer(
+                400,
+                r#"{"__type":"x.y#CodeMismatchException","Message":"bad"}"#
+            )),
             ServerErrorKind::CodeMismatch
         );
         assert_eq!(
-            kind(answer(200, r#"{"errorType":"UsernameExistsException","errorMessage":"taken"}"#)),
+            kind(answer(
+                200,
+                r#"{"errorType":"UsernameExistsException","errorMessage":"taken"}"#
+            )),
             ServerErrorKind::UsernameExists
         );
         assert_eq!(
             kind(answer(500, r#"{"message":"Internal Server Error"}"#)),
             ServerErrorKind::InternalError
         );
-        assert_eq!(kind(answer(429, r#"{"message":"Too Many Requests"}"#)), ServerErrorKind::TooManyRequests);
+        assert_eq!(
+            kind(answer(429, r#"{"message":"Too Many Requests"}"#)),
+            ServerErrorKind::TooManyRequests
+        );
         let header = parse(
             &sign_in(),
             Answer {
@@ -324,7 +361,10 @@ mod tests {
             (200, r#"{"AuthenticationResult":{"AccessToken":5}}"#),
         ] {
             let error = answer(status, body).unwrap_err();
-            assert!(matches!(error, AuthError::Malformed { .. }), "{status} {body}: {error:?}");
+            assert!(
+                matches!(error, AuthError::Malformed { .. }),
+                "{status} {body}: {error:?}"
+            );
             assert!(!error.player_message().is_empty());
         }
     }

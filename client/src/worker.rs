@@ -86,7 +86,8 @@ impl AuthWorker {
             .is_some_and(|requests| requests.send((id, request)).is_ok());
         if !queued {
             // The thread is gone (it can only stop by panicking): answer at once.
-            PendingReply::new(id, action, self.dead_letters.clone()).finish(Err(AuthError::Cancelled));
+            PendingReply::new(id, action, self.dead_letters.clone())
+                .finish(Err(AuthError::Cancelled));
         }
         id
     }

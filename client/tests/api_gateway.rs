@@ -4,8 +4,8 @@
 use std::time::Duration;
 
 use cognito_login_client::{
-    ApiGatewayConfig, ApiGatewayTransport, AuthAction, AuthError, AuthOutcome, AuthRequest, ServerErrorKind,
-    Transport, TransportErrorKind,
+    ApiGatewayConfig, ApiGatewayTransport, AuthAction, AuthError, AuthOutcome, AuthRequest,
+    ServerErrorKind, Transport, TransportErrorKind,
 };
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
@@ -109,7 +109,9 @@ fn every_request() -> Vec<AuthRequest> {
             username: "ada".into(),
             code: "123456".into(),
         },
-        AuthRequest::ResendCode { username: "ada".into() },
+        AuthRequest::ResendCode {
+            username: "ada".into(),
+        },
         sign_in(),
         AuthRequest::RespondToChallenge {
             username: "ada".into(),
@@ -121,7 +123,9 @@ fn every_request() -> Vec<AuthRequest> {
             refresh_token: "r".into(),
             username: None,
         },
-        AuthRequest::ForgotPassword { username: "ada".into() },
+        AuthRequest::ForgotPassword {
+            username: "ada".into(),
+        },
         AuthRequest::ResetPassword {
             username: "ada".into(),
             code: "123456".into(),
@@ -141,14 +145,23 @@ async fn fail(script: Script) -> AuthError {
 }
 
 fn server_kind(error: &AuthError) -> ServerErrorKind {
-    error.server_kind().cloned().unwrap_or_else(|| panic!("not a server error: {error:?}"))
+    error
+        .server_kind()
+        .cloned()
+        .unwrap_or_else(|| panic!("not a server error: {error:?}"))
 }
 
 #[tokio::test]
 async fn cognito_error_bodies_keep_their_type_and_message() {
-    let error = fail(json(400, r#"{"__type":"UsernameExistsException","message":"User already exists"}"#)).await;
+    let error = fail(json(
+        400,
+        r#"{"__type":"UsernameExistsException","message":"User already exists"}"#,
+    ))
+    .await;
     assert_eq!(server_kind(&error), ServerErrorKind::UsernameExists);
-    assert!(matches!(&error, AuthError::Server { message, status: 400, .. } if message == "User already exists"));
+    assert!(
+        matches!(&error, AuthError::Server { message, status: 400, .. } if message == "User already exists")
+    );
 
     let prefixed = json(
         400,
@@ -161,9 +174,16 @@ async fn cognito_error_bodies_keep_their_type_and_message() {
     let header_only = Script::Answer(
         b"HTTP/1.1 400 Bad Request\r\nx-amzn-ErrorType: ExpiredCodeException:http://internal.amazon.com/\r\ncontent-length: 0\r\nconnection: close\r\n\r\n".to_vec(),
     );
-    assert_eq!(server_kind(&fail(header_only).await), ServerErrorKind::ExpiredCode);
+    assert_eq!(
+        server_kind(&fail(header_only).await),
+        ServerErrorKind::ExpiredCode
+    );
 
-    let unknown = fail(json(500, r#"{"__type":"UnsupportedOperation","message":"not here"}"#)).await;
+    let unknown = fail(json(
+        500,
+        r#"{"__type":"UnsupportedOperation","message":"not here"}"#,
+    ))
+    .await;
     assert_eq!(server_kind(&unknown), ServerErrorKind::Unsupported);
 }
 
@@ -193,23 +213,40 @@ async fn api_gateway_own_errors() {
 async fn unreadable_bodies_are_malformed_and_keep_the_start_of_the_body() {
     let html = "<html><body><h1>502 Bad Gateway</h1></body></html>";
     let error = fail(Script::Answer(http(502, "text/html", html))).await;
-    let AuthError::Malformed { status, body, .. } = &error else { panic!("{error:?}") };
+    let AuthError::Malformed { status, body, .. } = &error else {
+        panic!("{error:?}")
+    };
     assert_eq!(*status, 502);
     assert_eq!(body.as_str(), html);
     assert!(error.player_message().contains("problem"));
 
-    for body in ["", "{\"AuthenticationResult\":{\"AccessToken\":\"abc", "null", "{\"Unrelated\":1}"] {
+    for body in [
+        "",
+        "{\"AuthenticationResult\":{\"AccessToken\":\"abc",
+        "null",
+        "{\"Unrelated\":1}",
+    ] {
         let error = fail(json(200, body)).await;
-        assert!(matches!(error, AuthError::Malformed { status: 200, .. }), "{body:?}: {error:?}");
+        assert!(
+            matches!(error, AuthError::Malformed { status: 200, .. }),
+            "{body:?}: {error:?}"
+        );
     }
 }
 
 #[tokio::test]
 async fn a_body_cut_off_by_the_connection_is_an_interrupted_transfer() {
-    let cut = b"HTTP/1.1 200 OK\r\ncontent-length: 500\r\nconnection: close\r\n\r\n{\"Authentic".to_vec();
+    let cut =
+        b"HTTP/1.1 200 OK\r\ncontent-length: 500\r\nconnection: close\r\n\r\n{\"Authentic".to_vec();
     let error = fail(Script::Answer(cut)).await;
     assert!(
-        matches!(error, AuthError::Transport { kind: TransportErrorKind::Interrupted, .. }),
+        matches!(
+            error,
+            AuthError::Transport {
+                kind: TransportErrorKind::Interrupted,
+                ..
+            }
+        ),
         "{error:?}"
     );
 }
@@ -218,24 +255,49 @@ async fn a_body_cut_off_by_the_connection_is_an_interrupted_transfer() {
 async fn bodies_over_the_cap_are_refused_with_or_without_a_length() {
     let huge = "x".repeat(200 * 1024);
     let error = fail(json(200, &huge)).await;
-    assert!(matches!(&error, AuthError::Malformed { reason, .. } if reason.contains("larger")), "{error:?}");
+    assert!(
+        matches!(&error, AuthError::Malformed { reason, .. } if reason.contains("larger")),
+        "{error:?}"
+    );
 
-    let mut chunked = b"HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\nconnection: close\r\n\r\n".to_vec();
+    let mut chunked =
+        b"HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\nconnection: close\r\n\r\n".to_vec();
     for _ in 0..100 {
         chunked.extend_from_slice(format!("{:x}\r\n{}\r\n", 1024, "y".repeat(1024)).as_bytes());
     }
     chunked.extend_from_slice(b"0\r\n\r\n");
     let error = fail(Script::Answer(chunked)).await;
-    assert!(matches!(&error, AuthError::Malformed { reason, .. } if reason.contains("larger")), "{error:?}");
+    assert!(
+        matches!(&error, AuthError::Malformed { reason, .. } if reason.contains("larger")),
+        "{error:?}"
+    );
 }
 
 #[tokio::test]
 async fn silent_and_slow_drip_servers_time_out() {
     let error = fail(Script::Silent).await;
-    assert!(matches!(error, AuthError::Transport { kind: TransportErrorKind::Timeout, .. }), "{error:?}");
+    assert!(
+        matches!(
+            error,
+            AuthError::Transport {
+                kind: TransportErrorKind::Timeout,
+                ..
+            }
+        ),
+        "{error:?}"
+    );
     let head = b"HTTP/1.1 200 OK\r\ncontent-length: 1000\r\n\r\n".to_vec();
     let error = fail(Script::Drip(head, Duration::from_millis(50))).await;
-    assert!(matches!(error, AuthError::Transport { kind: TransportErrorKind::Timeout, .. }), "{error:?}");
+    assert!(
+        matches!(
+            error,
+            AuthError::Transport {
+                kind: TransportErrorKind::Timeout,
+                ..
+            }
+        ),
+        "{error:?}"
+    );
 }
 
 #[tokio::test]
@@ -244,7 +306,16 @@ async fn refused_connections_and_tls_failures_are_named() {
     let closed = format!("http://{}", listener.local_addr().unwrap());
     drop(listener);
     let error = transport(&closed).send(sign_in()).await.unwrap_err();
-    assert!(matches!(error, AuthError::Transport { kind: TransportErrorKind::Refused, .. }), "{error:?}");
+    assert!(
+        matches!(
+            error,
+            AuthError::Transport {
+                kind: TransportErrorKind::Refused,
+                ..
+            }
+        ),
+        "{error:?}"
+    );
     assert!(error.player_message().contains("reach"));
 
     // A plain-HTTP server spoken to over https:// fails the handshake.
@@ -252,10 +323,21 @@ async fn refused_connections_and_tls_failures_are_named() {
     let url = format!("https://{}", plain.local_addr().unwrap());
     tokio::spawn(async move {
         let (mut stream, _) = plain.accept().await.unwrap();
-        let _ = stream.write_all(&http(400, "text/plain", "plain HTTP here")).await;
+        let _ = stream
+            .write_all(&http(400, "text/plain", "plain HTTP here"))
+            .await;
     });
     let error = transport(&url).send(sign_in()).await.unwrap_err();
-    assert!(matches!(error, AuthError::Transport { kind: TransportErrorKind::Tls, .. }), "{error:?}");
+    assert!(
+        matches!(
+            error,
+            AuthError::Transport {
+                kind: TransportErrorKind::Tls,
+                ..
+            }
+        ),
+        "{error:?}"
+    );
 }
 
 #[tokio::test]
@@ -277,6 +359,13 @@ async fn every_action_survives_every_fault_and_the_next_attempt_works() {
     }
     // The same transport then reaches a healthy server.
     let healthy = serve(json(200, r#"{"CodeDeliveryDetails":{"Destination":"a***@e***","DeliveryMedium":"EMAIL","AttributeName":"email"}}"#)).await;
-    let outcome = transport(&healthy).send(AuthRequest::ResendCode { username: "ada".into() }).await.unwrap();
-    assert!(matches!(outcome, AuthOutcome::CodeSent(delivery) if delivery.destination == "a***@e***"));
+    let outcome = transport(&healthy)
+        .send(AuthRequest::ResendCode {
+            username: "ada".into(),
+        })
+        .await
+        .unwrap();
+    assert!(
+        matches!(outcome, AuthOutcome::CodeSent(delivery) if delivery.destination == "a***@e***")
+    );
 }

@@ -49,12 +49,21 @@ fn replies_carry_the_id_and_action_of_their_request() {
     let (transport, _) = canned(Duration::from_millis(5));
     let worker = AuthWorker::spawn(transport).unwrap();
     let first = worker.send(sign_out());
-    let second = worker.send(AuthRequest::ResendCode { username: "ada".into() });
+    let second = worker.send(AuthRequest::ResendCode {
+        username: "ada".into(),
+    });
     assert_ne!(first, second);
     let mut seen = HashSet::new();
     for _ in 0..2 {
-        let reply = worker.replies().recv_timeout(Duration::from_secs(5)).unwrap();
-        let expected = if reply.id == first { AuthAction::SignOut } else { AuthAction::ResendCode };
+        let reply = worker
+            .replies()
+            .recv_timeout(Duration::from_secs(5))
+            .unwrap();
+        let expected = if reply.id == first {
+            AuthAction::SignOut
+        } else {
+            AuthAction::ResendCode
+        };
         assert_eq!(reply.action, expected);
         assert_eq!(reply.result, Ok(AuthOutcome::SignedOut));
         seen.insert(reply.id);
@@ -67,11 +76,22 @@ fn replies_carry_the_id_and_action_of_their_request() {
 fn a_panicking_request_is_reported_and_the_worker_keeps_going() {
     let (transport, _) = canned(Duration::ZERO);
     let worker = AuthWorker::spawn(transport).unwrap();
-    let doomed = worker.send(AuthRequest::ForgotPassword { username: "ada".into() });
-    let reply = worker.replies().recv_timeout(Duration::from_secs(5)).unwrap();
-    assert_eq!((reply.id, reply.result), (doomed, Err(AuthError::Cancelled)));
+    let doomed = worker.send(AuthRequest::ForgotPassword {
+        username: "ada".into(),
+    });
+    let reply = worker
+        .replies()
+        .recv_timeout(Duration::from_secs(5))
+        .unwrap();
+    assert_eq!(
+        (reply.id, reply.result),
+        (doomed, Err(AuthError::Cancelled))
+    );
     let fine = worker.send(sign_out());
-    let reply = worker.replies().recv_timeout(Duration::from_secs(5)).unwrap();
+    let reply = worker
+        .replies()
+        .recv_timeout(Duration::from_secs(5))
+        .unwrap();
     assert_eq!((reply.id, reply.result), (fine, Ok(AuthOutcome::SignedOut)));
 }
 
@@ -87,7 +107,10 @@ fn dropping_with_thousands_in_flight_accounts_for_every_request_and_joins() {
     let sending = started.elapsed();
     assert_eq!(ids.len(), REQUESTS);
     // Sending queues and returns: far less than one request's 1 s delay.
-    assert!(sending < Duration::from_millis(500), "sending took {sending:?}");
+    assert!(
+        sending < Duration::from_millis(500),
+        "sending took {sending:?}"
+    );
 
     // Let a first batch finish, then shut down with the rest in flight.
     let first = replies.recv_timeout(Duration::from_secs(10)).unwrap();
@@ -106,7 +129,10 @@ fn dropping_with_thousands_in_flight_accounts_for_every_request_and_joins() {
     assert_eq!(seen, ids, "every request answered exactly once");
     assert_eq!(done + cancelled, REQUESTS);
     assert_eq!(done, finished.load(Ordering::SeqCst));
-    assert!(cancelled > 0, "some requests were still in flight at the drop");
+    assert!(
+        cancelled > 0,
+        "some requests were still in flight at the drop"
+    );
     // The sending side is gone with the worker: the channel is closed.
     assert!(replies.recv_timeout(Duration::from_millis(10)).is_err());
 }

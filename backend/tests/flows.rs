@@ -1,0 +1,234 @@
+//! The client, through its worker and real loopback HTTP, against the local
+//! stack's handlers over each Cognito emulator: cognitox (embedded) and
+//! cognito-local (npm). Where an emulator lacks an operation, the test checks
+//! that the client reports it as unsupported and says so.
+
+mod support;
+
+use std::time::SystemTime;
+
+use cognito_login_backend::CodePurpose;
+use cognito_login_client::{AuthError, AuthOutcome, AuthRequest, ServerErrorKind};
+use support::{Emulator, PASSWORD, Stack, username};
+
+fn kind(result: Result<impl std::fmt::Debug, AuthError>) -> ServerErrorKind {
+    match result {
+        Err(AuthError::Server { kind, .. }) => kind,
+        other => panic!("expected a server error, got {other:?}"),
+    }
+}
+
+fn lacks(emulator: Emulator, operation: &str) {
+    eprintln!("{emulator:?} lacks {operation}: checked that the client reports it as unsupported");
+}
+
+async fn sign_up_confirm_sign_in_refresh_sign_out(emulator: Emulator) {
+    let stack = Stack::start(emulator).await;
+    let user = username("flow");
+
+    let AuthOutcome::SignedUp {
+        confirmed,
+        delivery,
+        ..
+    } = stack.sign_up(&user).await
+    else {
+        panic!("expected SignedUp")
+    };
+    assert!(!confirmed);
+    let delivery = delivery.expect("where the code went");
+    assert_eq!(
+        (delivery.medium.as_str(), delivery.attribute.as_str()),
+        ("EMAIL", "email")
+    );
+    match emulator {
+        Emulator::Cognitox => assert!(
+            delivery.destination.contains("***"),
+            "{}",
+            delivery.destination
+        ),
+        // cognito-local does not mask the destination.
+        Emulator::CognitoLocal => assert_eq!(delivery.destination, format!("{user}@example.com")),
+    }
+
+    let wrong_code = stack
+        .ask(AuthRequest::ConfirmSignUp {
+            username: user.clone(),
+            code: "000000".into(),
+        })
+        .await;
+    assert_eq!(kind(wrong_code), ServerErrorKind::CodeMismatch);
+    stack.confirm(&user).await;
+
+    let wrong_password = kind(stack.sign_in(&user, "Wrong-Pass-9").await);
+    match emulator {
+        Emulator::Cognitox => assert_eq!(wrong_password, ServerErrorKind::NotAuthorized),
+        // cognito-local answers a wrong password with InvalidPasswordException.
+        Emulator::CognitoLocal => assert_eq!(wrong_password, ServerErrorKind::InvalidPassword),
+    }
+
+    let tokens = stack.sign_in(&user, PASSWORD).await.expect("signed in");
+    let refresh_token = tokens.refresh_token.clone().expect("a refresh token");
+    assert!(tokens.expires_at.expect("an expiry") > SystemTime::now());
+    let claims = cognito_login_client::unverified_claims(tokens.id_token.expose()).expect("a JWT");
+    assert_eq!(claims["cognito:username"], user.as_str());
+
+    let refreshed = stack
+        .ask(AuthRequest::Refresh {
+            refresh_token: refresh_token.clone(),
+            username: None,
+        })
+        .await;
+    let Ok(AuthOutcome::Tokens(refreshed)) = refreshed else {
+        panic!("{refreshed:?}")
+    };
+    assert!(!refreshed.access_token.is_empty());
+    assert!(
+        refreshed.refresh_token.is_some(),
+        "the refresh token is kept"
+    );
+
+    let signed_out = stack
+        .ask(AuthRequest::SignOut {
+            access_token: refreshed.access_token.clone(),
+        })
+        .await;
+    match emulator {
+        Emulator::Cognitox => {
+            assert_eq!(signed_out, Ok(AuthOutcome::SignedOut));
+            let after = stack
+                .ask(AuthRequest::Refresh {
+                    refresh_token,
+                    username: None,
+                })
+                .await;
+            assert_eq!(
+                kind(after),
+                ServerErrorKind::NotAuthorized,
+                "sign-out revoked the refresh token"
+            );
+        }
+        Emulator::CognitoLocal => {
+            assert_eq!(kind(signed_out), ServerErrorKind::Unsupported);
+            lacks(emulator, "GlobalSignOut");
+        }
+    }
+}
+
+async fn a_taken_username_is_refused(emulator: Emulator) {
+    let stack = Stack::start(emulator).await;
+    let user = username("taken");
+    stack.sign_up(&user).await;
+    let again = stack
+        .ask(AuthRequest::SignUp {
+            username: user.clone(),
+            password: PASSWORD.into(),
+            email: "other@example.com".into(),
+        })
+        .await;
+    let error = again.unwrap_err();
+    assert_eq!(error.server_kind(), Some(&ServerErrorKind::UsernameExists));
+    assert!(error.player_message().contains("taken"));
+}
+
+async fn an_unconfirmed_account_cannot_sign_in(emulator: Emulator) {
+    let stack = Stack::start(emulator).await;
+    let user = username("unconfirmed");
+    stack.sign_up(&user).await;
+    assert_eq!(
+        kind(stack.sign_in(&user, PASSWORD).await),
+        ServerErrorKind::UserNotConfirmed
+    );
+}
+
+async fn a_resent_code_confirms(emulator: Emulator) {
+    let stack = Stack::start(emulator).await;
+    let user = username("resend");
+    stack.sign_up(&user).await;
+    let resent = stack
+        .ask(AuthRequest::ResendCode {
+            username: user.clone(),
+        })
+        .await;
+    match emulator {
+        Emulator::Cognitox => {
+            let Ok(AuthOutcome::CodeSent(delivery)) = resent else {
+                panic!("{resent:?}")
+            };
+            assert_eq!(delivery.medium, "EMAIL");
+            let codes = stack.local.mailbox().unwrap().messages();
+            assert_eq!(codes.iter().filter(|mail| mail.username == user).count(), 2);
+            stack.confirm(&user).await;
+        }
+        Emulator::CognitoLocal => {
+            assert_eq!(kind(resent), ServerErrorKind::Unsupported);
+            lacks(emulator, "ResendConfirmationCode");
+        }
+    }
+}
+
+async fn forgot_then_reset_then_sign_in_with_the_new_password(emulator: Emulator) {
+    let stack = Stack::start(emulator).await;
+    let user = username("forgot");
+    stack.sign_up(&user).await;
+    stack.confirm(&user).await;
+
+    let sent = stack
+        .ask(AuthRequest::ForgotPassword {
+            username: user.clone(),
+        })
+        .await;
+    assert!(matches!(sent, Ok(AuthOutcome::CodeSent(_))), "{sent:?}");
+    let new_password = "Another-Pass-2";
+    let wrong = stack
+        .ask(AuthRequest::ResetPassword {
+            username: user.clone(),
+            code: "000000".into(),
+            password: new_password.into(),
+        })
+        .await;
+    assert_eq!(kind(wrong), ServerErrorKind::CodeMismatch);
+    let code = stack.code(&user, CodePurpose::ResetPassword);
+    let reset = stack
+        .ask(AuthRequest::ResetPassword {
+            username: user.clone(),
+            code: code.into(),
+            password: new_password.into(),
+        })
+        .await;
+    assert_eq!(reset, Ok(AuthOutcome::PasswordReset));
+    stack
+        .sign_in(&user, new_password)
+        .await
+        .expect("the new password works");
+    assert!(
+        stack.sign_in(&user, PASSWORD).await.is_err(),
+        "the old password no longer works"
+    );
+}
+
+macro_rules! against_each_emulator {
+    ($($flow:ident),* $(,)?) => {
+        mod cognitox {
+            use super::*;
+            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $flow() {
+                super::$flow(Emulator::Cognitox).await;
+            })*
+        }
+        mod cognito_local {
+            use super::*;
+            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $flow() {
+                super::$flow(Emulator::CognitoLocal).await;
+            })*
+        }
+    };
+}
+
+against_each_emulator!(
+    sign_up_confirm_sign_in_refresh_sign_out,
+    a_taken_username_is_refused,
+    an_unconfirmed_account_cannot_sign_in,
+    a_resent_code_confirms,
+    forgot_then_reset_then_sign_in_with_the_new_password,
+);

@@ -1,0 +1,80 @@
+//! The local server itself: what it answers to bad requests, and users that
+//! survive a restart when a data file is given.
+
+mod support;
+
+use cognito_login_backend::{LocalConfig, LocalStack};
+use serde_json::Value;
+use support::{Emulator, PASSWORD, Stack, username};
+
+async fn post(url: &str, body: impl Into<reqwest::Body>) -> (u16, Value) {
+    let response = reqwest::Client::new()
+        .post(url)
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    let status = response.status().as_u16();
+    let json = serde_json::from_slice(&response.bytes().await.unwrap()).expect("a JSON body");
+    (status, json)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_requests_get_cognito_shaped_errors() {
+    let stack = Stack::start(Emulator::Cognitox).await;
+    let url = stack.local.url();
+
+    let (status, body) = post(&format!("{url}/signin"), "{not json").await;
+    assert_eq!(
+        (status, body["__type"].as_str()),
+        (400, Some("InvalidParameterException"))
+    );
+
+    let (status, body) = post(&format!("{url}/signup"), r#"{"username":"ada"}"#).await;
+    assert_eq!(status, 400);
+    assert!(
+        body["message"].as_str().unwrap().contains("password"),
+        "{body}"
+    );
+
+    let (status, body) = post(&format!("{url}/no-such-route"), "{}").await;
+    assert_eq!((status, body["message"].as_str()), (404, Some("Not Found")));
+
+    let (status, _) = post(&format!("{url}/signin"), vec![b' '; 1 << 20]).await;
+    assert_eq!(status, 413);
+
+    // Nothing above broke the server.
+    let user = username("after-bad-requests");
+    stack.sign_up(&user).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn accounts_survive_a_restart_with_a_data_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = LocalConfig {
+        data_file: Some(dir.path().join("users.json")),
+        ..LocalConfig::default()
+    };
+    let user = username("persisted");
+
+    let first = LocalStack::start(config.clone()).await.unwrap();
+    let stack = Stack::over(Emulator::Cognitox, first);
+    stack.sign_up(&user).await;
+    stack.confirm(&user).await;
+    let (pool, client) = (
+        stack.local.user_pool_id().to_owned(),
+        stack.local.client_id().to_owned(),
+    );
+    stack.local.shutdown().await;
+
+    let second = LocalStack::start(config).await.unwrap();
+    assert_eq!(
+        (second.user_pool_id(), second.client_id()),
+        (pool.as_str(), client.as_str())
+    );
+    let stack = Stack::over(Emulator::Cognitox, second);
+    stack
+        .sign_in(&user, PASSWORD)
+        .await
+        .expect("the account is still there");
+}

@@ -1,0 +1,236 @@
+//! Test fixtures: the two Cognito emulators behind the local stack, and a
+//! client to drive them.
+
+#![allow(dead_code)]
+
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use cognito_login_backend::{CodePurpose, LocalConfig, LocalStack};
+use cognito_login_client::{
+    ApiGatewayConfig, ApiGatewayTransport, AuthError, AuthOutcome, AuthRequest, AuthWorker, Tokens,
+};
+
+/// A password that meets Cognito's default policy.
+pub const PASSWORD: &str = "Secret-Pass-1";
+
+/// Which emulator a stack runs over.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Emulator {
+    /// cognitox, embedded in-process.
+    Cognitox,
+    /// cognito-local (npm), a separate process.
+    CognitoLocal,
+}
+
+/// The local stack over one emulator, with a worker to talk to it.
+pub struct Stack {
+    pub emulator: Emulator,
+    pub local: LocalStack,
+    pub worker: AuthWorker,
+    cognito_local: Option<CognitoLocal>,
+}
+
+impl Stack {
+    pub async fn start(emulator: Emulator) -> Self {
+        let (config, cognito_local) = match emulator {
+            Emulator::Cognitox => (LocalConfig::default(), None),
+            Emulator::CognitoLocal => {
+                let process = CognitoLocal::start();
+                let config = LocalConfig {
+                    cognito_endpoint: Some(process.endpoint.clone()),
+                    ..LocalConfig::default()
+                };
+                (config, Some(process))
+            }
+        };
+        let local = LocalStack::start(config)
+            .await
+            .expect("the local stack starts");
+        Self {
+            cognito_local,
+            ..Self::over(emulator, local)
+        }
+    }
+
+    /// Wraps a stack started elsewhere (over the embedded emulator).
+    pub fn over(emulator: Emulator, local: LocalStack) -> Self {
+        Self {
+            emulator,
+            worker: worker(local.url()),
+            local,
+            cognito_local: None,
+        }
+    }
+
+    /// Sends `request` through the worker and waits for its reply.
+    pub async fn ask(&self, request: AuthRequest) -> Result<AuthOutcome, AuthError> {
+        let id = self.worker.send(request);
+        let replies = self.worker.replies().clone();
+        let reply =
+            tokio::task::spawn_blocking(move || replies.recv_timeout(Duration::from_secs(20)))
+                .await
+                .unwrap()
+                .expect("a reply within 20 s");
+        assert_eq!(reply.id, id);
+        reply.result
+    }
+
+    /// The newest code the emulator holds for `username`.
+    pub fn code(&self, username: &str, purpose: CodePurpose) -> String {
+        let code = match &self.cognito_local {
+            None => self
+                .local
+                .mailbox()
+                .expect("the embedded emulator has a mailbox")
+                .latest_code(username, purpose),
+            Some(process) => process.code(self.local.user_pool_id(), username),
+        };
+        code.unwrap_or_else(|| {
+            panic!(
+                "{:?} holds no {purpose:?} code for {username}",
+                self.emulator
+            )
+        })
+    }
+
+    pub async fn sign_up(&self, username: &str) -> AuthOutcome {
+        self.ask(AuthRequest::SignUp {
+            username: username.into(),
+            password: PASSWORD.into(),
+            email: format!("{username}@example.com"),
+        })
+        .await
+        .expect("sign-up succeeds")
+    }
+
+    pub async fn confirm(&self, username: &str) {
+        let code = self.code(username, CodePurpose::ConfirmSignUp);
+        let outcome = self
+            .ask(AuthRequest::ConfirmSignUp {
+                username: username.into(),
+                code: code.into(),
+            })
+            .await;
+        assert_eq!(outcome, Ok(AuthOutcome::Confirmed));
+    }
+
+    pub async fn sign_in(&self, username: &str, password: &str) -> Result<Tokens, AuthError> {
+        let outcome = self
+            .ask(AuthRequest::SignIn {
+                username: username.into(),
+                password: password.into(),
+            })
+            .await?;
+        match outcome {
+            AuthOutcome::Tokens(tokens) => Ok(tokens),
+            other => panic!("expected tokens, got {other:?}"),
+        }
+    }
+}
+
+pub fn worker(url: &str) -> AuthWorker {
+    let transport =
+        ApiGatewayTransport::new(ApiGatewayConfig::new(url)).expect("a loopback URL is valid");
+    AuthWorker::spawn(transport).expect("the worker starts")
+}
+
+/// A unique username per test, so tests can share nothing by accident.
+pub fn username(test: &str) -> String {
+    format!("{test}-{}", std::process::id())
+}
+
+/// A `cognito-local` process on a free loopback port, in a directory of its own.
+pub struct CognitoLocal {
+    child: Child,
+    dir: tempfile::TempDir,
+    pub endpoint: String,
+}
+
+impl CognitoLocal {
+    pub fn start() -> Self {
+        let bin = installed_cognito_local();
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join(".cognito")).unwrap();
+        // Plain usernames rather than email-as-username.
+        std::fs::write(
+            dir.path().join(".cognito/config.json"),
+            r#"{"UserPoolDefaults":{"UsernameAttributes":[]}}"#,
+        )
+        .unwrap();
+        let port = TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let child = Command::new(&bin)
+            .current_dir(dir.path())
+            .env("HOST", "127.0.0.1")
+            .env("PORT", port.to_string())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|error| panic!("cannot start {}: {error}", bin.display()));
+        let mut process = Self {
+            child,
+            dir,
+            endpoint: format!("http://127.0.0.1:{port}"),
+        };
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+            if let Ok(Some(status)) = process.child.try_wait() {
+                panic!("cognito-local exited at start: {status}");
+            }
+            assert!(
+                Instant::now() < deadline,
+                "cognito-local did not listen within 60 s"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        process
+    }
+
+    /// The code cognito-local keeps in its db file for `username`.
+    pub fn code(&self, pool_id: &str, username: &str) -> Option<String> {
+        let path = self.dir.path().join(format!(".cognito/db/{pool_id}.json"));
+        let db: serde_json::Value = serde_json::from_slice(&std::fs::read(path).ok()?).ok()?;
+        Some(
+            db["Users"][username]["ConfirmationCode"]
+                .as_str()?
+                .to_owned(),
+        )
+    }
+}
+
+impl Drop for CognitoLocal {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The cognito-local binary, installed with `npm ci` on first use.
+fn installed_cognito_local() -> PathBuf {
+    static INSTALL: Mutex<()> = Mutex::new(());
+    let _guard = INSTALL.lock().unwrap_or_else(|poison| poison.into_inner());
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/cognito-local");
+    let bin = dir.join("node_modules/.bin/cognito-local");
+    if !bin.exists() {
+        let status = Command::new("npm")
+            .args(["ci", "--no-audit", "--no-fund"])
+            .current_dir(&dir)
+            .status()
+            .unwrap_or_else(|error| {
+                panic!("cognito-local is not installed and npm cannot run: {error}")
+            });
+        assert!(
+            status.success(),
+            "`npm ci` in {} failed: {status}",
+            dir.display()
+        );
+    }
+    bin
+}
