@@ -1,11 +1,62 @@
 //! A complete account system for Bevy games: a login menu over Amazon
-//! Cognito, its requests on a background runtime, sessions kept across
-//! launches.
+//! Cognito, its requests on a background runtime, the signed-in session as
+//! a resource.
 //!
-//! The engine-agnostic core is re-exported as [`client`]: typed requests and
-//! outcomes, one error type with player-facing sentences, redacted secrets,
-//! the API Gateway transport and the background worker.
+//! # Quick start
+//!
+//! ```no_run
+//! use bevy::prelude::*;
+//! use bevy_cognito_login::prelude::*;
+//!
+//! fn main() {
+//!     App::new()
+//!         .add_plugins(DefaultPlugins)
+//!         .add_plugins(CognitoLoginPlugin::new(ApiGatewayConfig::new(
+//!             "https://abc123.execute-api.eu-west-1.amazonaws.com/prod",
+//!         )))
+//!         .add_systems(Startup, |mut commands: Commands| {
+//!             commands.spawn(Camera2d);
+//!         })
+//!         .add_systems(OnEnter(AuthState::SignedIn), greet)
+//!         .run();
+//! }
+//!
+//! fn greet(session: Res<AuthSession>) {
+//!     info!("signed in as {}", session.username);
+//! }
+//! ```
+//!
+//! # Examples
+//!
+//! - `minimal`: the quick start above, against the local backend.
+//! - `game`: the whole path: local backend, menu, dev mailbox, a tiny game,
+//!   sign-out.
+//!
+//! # Layout
+//!
+//! - [`client`]: the engine-agnostic core (requests, errors, transport,
+//!   worker), usable without Bevy.
+//! - [`menu`]: the login menu as plain egui (feature `menu`).
+//! - The plugin: [`CognitoLoginPlugin`], [`AuthState`], [`AuthSession`],
+//!   [`AuthCommands`], the messages and [`AuthSystems`].
 
 #![warn(missing_docs)]
 
 pub use cognito_login_client as client;
+
+#[cfg(feature = "menu")]
+pub mod menu;
+mod plugin;
+
+pub use plugin::*;
+
+/// The types most games use.
+pub mod prelude {
+    pub use crate::client::{ApiGatewayConfig, AuthAction, AuthError};
+    #[cfg(feature = "menu")]
+    pub use crate::menu::MenuSettings;
+    pub use crate::{
+        AuthCommands, AuthFailed, AuthSession, AuthState, AuthSystems, CognitoLoginPlugin,
+        SignedIn, SignedOut,
+    };
+}

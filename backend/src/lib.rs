@@ -6,4 +6,6 @@ pub mod handlers;
 pub mod local;
 
 pub use handlers::{ApiResponse, Handlers};
-pub use local::{CodePurpose, DevMail, DevMailbox, LocalConfig, LocalError, LocalStack};
+pub use local::{
+    BackgroundStack, CodePurpose, DevMail, DevMailbox, LocalConfig, LocalError, LocalStack,
+};

@@ -161,6 +161,106 @@ impl LocalStack {
     }
 }
 
+impl LocalStack {
+    /// Starts the stack on a thread of its own with its own runtime, for
+    /// programs that have none (a Bevy game). Returns once it serves.
+    pub fn spawn(config: LocalConfig) -> Result<BackgroundStack, LocalError> {
+        let (ready_tx, ready_rx) = std::sync::mpsc::channel();
+        let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+        let thread = std::thread::Builder::new()
+            .name("local-login-backend".into())
+            .spawn(move || {
+                let runtime = match tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                {
+                    Ok(runtime) => runtime,
+                    Err(error) => {
+                        let _ = ready_tx.send(Err(LocalError::Bind(error)));
+                        return;
+                    }
+                };
+                runtime.block_on(async move {
+                    match LocalStack::start(config).await {
+                        Ok(stack) => {
+                            let _ = ready_tx.send(Ok(BackgroundStack {
+                                url: stack.url.clone(),
+                                user_pool_id: stack.user_pool_id.clone(),
+                                client_id: stack.client_id.clone(),
+                                mailbox: stack.mailbox.clone(),
+                                stop: None,
+                                thread: None,
+                            }));
+                            let _ = stop_rx.await;
+                            stack.shutdown().await;
+                        }
+                        Err(error) => {
+                            let _ = ready_tx.send(Err(error));
+                        }
+                    }
+                });
+            })?;
+        let mut stack = ready_rx
+            .recv()
+            .map_err(|_| LocalError::Setup("the local backend thread stopped".into()))??;
+        stack.stop = Some(stop_tx);
+        stack.thread = Some(thread);
+        Ok(stack)
+    }
+}
+
+/// A [`LocalStack`] running on its own thread. Dropping it saves the
+/// emulator's data file (when there is one) and joins the thread.
+pub struct BackgroundStack {
+    url: String,
+    user_pool_id: String,
+    client_id: String,
+    mailbox: Option<DevMailbox>,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl BackgroundStack {
+    /// The base URL of the login routes.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// The user pool in use.
+    pub fn user_pool_id(&self) -> &str {
+        &self.user_pool_id
+    }
+
+    /// The app client in use.
+    pub fn client_id(&self) -> &str {
+        &self.client_id
+    }
+
+    /// The codes the embedded emulator sent; `None` with an external Cognito.
+    pub fn mailbox(&self) -> Option<&DevMailbox> {
+        self.mailbox.as_ref()
+    }
+}
+
+impl Drop for BackgroundStack {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+impl std::fmt::Debug for BackgroundStack {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BackgroundStack")
+            .field("url", &self.url)
+            .finish_non_exhaustive()
+    }
+}
+
 impl Drop for LocalStack {
     fn drop(&mut self) {
         for task in &self.tasks {

@@ -44,6 +44,10 @@ pub enum AuthError {
     /// does not know how to answer).
     #[error("not supported: {0}")]
     Unsupported(String),
+    /// The client is configured wrongly (see [`ConfigError`]); no request
+    /// can be sent until the game is fixed.
+    #[error("invalid login configuration: {0}")]
+    Config(String),
     /// The worker shut down before the request finished.
     #[error("the request was cancelled")]
     Cancelled,
@@ -62,6 +66,7 @@ impl AuthError {
                 "The server sent an answer the game could not read.".to_owned()
             }
             Self::Unsupported(what) => format!("This is not supported yet: {what}."),
+            Self::Config(_) => "This game's login server is not set up correctly.".to_owned(),
             Self::Cancelled => "The request was cancelled.".to_owned(),
         }
     }
@@ -84,7 +89,7 @@ impl AuthError {
                 ServerErrorKind::TooManyRequests | ServerErrorKind::InternalError
             ),
             Self::Malformed { status, .. } => *status >= 500,
-            Self::Unsupported(_) | Self::Cancelled => false,
+            Self::Unsupported(_) | Self::Config(_) | Self::Cancelled => false,
         }
     }
 }

@@ -3,7 +3,7 @@
 use std::future::Future;
 use std::pin::Pin;
 
-use crate::error::AuthError;
+use crate::error::{AuthError, ConfigError};
 use crate::outcome::AuthOutcome;
 use crate::request::AuthRequest;
 
@@ -17,4 +17,14 @@ pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 pub trait Transport: Send + Sync + 'static {
     /// Performs the request.
     fn send(&self, request: AuthRequest) -> BoxFuture<'_, Result<AuthOutcome, AuthError>>;
+}
+
+/// A transport that could not be configured answers every request with the
+/// reason, so a misconfigured game shows it in its menu instead of failing
+/// at start.
+impl Transport for ConfigError {
+    fn send(&self, _request: AuthRequest) -> BoxFuture<'_, Result<AuthOutcome, AuthError>> {
+        let error = AuthError::Config(self.0.clone());
+        Box::pin(async move { Err(error) })
+    }
 }

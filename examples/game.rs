@@ -1,0 +1,210 @@
+//! The whole path of an account menu in a small game.
+//!
+//! By default it starts the login backend in-process over an embedded Cognito
+//! emulator, keeps its accounts in `local-data/users.json`, and shows a "dev
+//! mailbox" with the codes the emulator "sent". Sign up, confirm with the
+//! code, and play: collect the coins with the arrow keys.
+//!
+//! Run: `cargo run --example game`. To use a deployed backend instead, set
+//! `BEVY_COGNITO_LOGIN_URL=https://…/prod` (no dev mailbox then).
+
+use std::time::Duration;
+
+use bevy::prelude::*;
+use bevy_cognito_login::LoginMenu;
+use bevy_cognito_login::prelude::*;
+use bevy_egui::{EguiContexts, EguiPrimaryContextPass, egui};
+use cognito_login_backend::{BackgroundStack, CodePurpose, DevMailbox, LocalConfig, LocalStack};
+
+fn main() -> AppExit {
+    let (backend_url, local) = match std::env::var("BEVY_COGNITO_LOGIN_URL") {
+        Ok(url) => (url, None),
+        Err(_) => {
+            let config = LocalConfig {
+                data_file: Some(
+                    concat!(env!("CARGO_MANIFEST_DIR"), "/local-data/users.json").into(),
+                ),
+                ..LocalConfig::default()
+            };
+            match LocalStack::spawn(config) {
+                Ok(local) => (local.url().to_owned(), Some(local)),
+                Err(error) => {
+                    eprintln!("the local login backend could not start: {error}");
+                    return AppExit::error();
+                }
+            }
+        }
+    };
+    let mailbox = local.as_ref().and_then(BackgroundStack::mailbox).cloned();
+
+    let mut app = App::new();
+    app.add_plugins(DefaultPlugins.set(WindowPlugin {
+        primary_window: Some(Window {
+            title: "bevy_cognito_login: example game".into(),
+            resolution: (960, 640).into(),
+            ..default()
+        }),
+        ..default()
+    }))
+    .add_plugins(CognitoLoginPlugin {
+        menu: Some(MenuSettings {
+            title: "Coin Collector".into(),
+            logo: Some("logo.png".into()),
+            ..default()
+        }),
+        ..CognitoLoginPlugin::new(ApiGatewayConfig::new(backend_url))
+    })
+    .init_resource::<Game>()
+    .add_systems(Startup, |mut commands: Commands| {
+        commands.spawn(Camera2d);
+    })
+    .add_systems(OnEnter(AuthState::SignedIn), |mut game: ResMut<Game>| {
+        *game = Game::default()
+    })
+    .add_systems(EguiPrimaryContextPass, hud.before(AuthSystems::Menu))
+    .add_systems(
+        EguiPrimaryContextPass,
+        play.run_if(in_state(AuthState::SignedIn)).after(hud),
+    );
+    if let Some(mailbox) = mailbox {
+        app.insert_resource(Mailbox(mailbox)).add_systems(
+            EguiPrimaryContextPass,
+            dev_mailbox
+                .run_if(in_state(AuthState::SignedOut))
+                .after(hud),
+        );
+    }
+    let exit = app.run();
+    drop(local); // saves the local accounts
+    exit
+}
+
+/// The codes the local backend "emailed".
+#[derive(Resource)]
+struct Mailbox(DevMailbox);
+
+/// The tiny game: a player dot and a coin.
+#[derive(Resource)]
+struct Game {
+    player: egui::Vec2,
+    coin: egui::Vec2,
+    score: u32,
+}
+
+impl Default for Game {
+    fn default() -> Self {
+        Self {
+            player: egui::vec2(0.5, 0.5),
+            coin: egui::vec2(0.8, 0.3),
+            score: 0,
+        }
+    }
+}
+
+/// The top bar: the auth state, who is signed in, and "Sign out".
+fn hud(
+    mut contexts: EguiContexts,
+    state: Res<State<AuthState>>,
+    session: Option<Res<AuthSession>>,
+    mut auth: AuthCommands,
+) -> Result {
+    egui::Window::new("hud")
+        .title_bar(false)
+        .resizable(false)
+        .anchor(egui::Align2::LEFT_TOP, [8.0, 8.0])
+        .show(contexts.ctx_mut()?, |ui| {
+            ui.horizontal(|ui| {
+                ui.label(format!("Auth: {:?}", state.get()));
+                if let Some(session) = &session {
+                    ui.separator();
+                    ui.label(format!("Signed in as {}", session.username));
+                    if let Some(email) = &session.email {
+                        ui.weak(email);
+                    }
+                    if ui.button("Sign out").clicked()
+                        && let Err(error) = auth.sign_out()
+                    {
+                        warn!("{error}");
+                    }
+                }
+            });
+        });
+    Ok(())
+}
+
+/// The dev mailbox: every code the local emulator sent, with a button that
+/// types it into the menu.
+fn dev_mailbox(
+    mut contexts: EguiContexts,
+    mailbox: Res<Mailbox>,
+    mut menu: ResMut<LoginMenu>,
+) -> Result {
+    egui::Window::new("Dev mailbox")
+        .anchor(egui::Align2::RIGHT_TOP, [-12.0, 40.0])
+        .resizable(false)
+        .show(contexts.ctx_mut()?, |ui| {
+            let messages = mailbox.0.messages();
+            if messages.is_empty() {
+                ui.weak("Codes the local backend sends appear here.");
+            }
+            for mail in messages.iter().rev().take(6) {
+                ui.horizontal(|ui| {
+                    let what = match mail.purpose {
+                        CodePurpose::ConfirmSignUp => "confirm",
+                        CodePurpose::ResetPassword => "reset",
+                    };
+                    ui.label(format!("{} ({what}):", mail.username));
+                    ui.monospace(&mail.code);
+                    if ui.small_button("Use").clicked() {
+                        menu.form.fill_code(&mail.username, &mail.code);
+                    }
+                });
+            }
+        });
+    Ok(())
+}
+
+/// Move with the arrow keys or WASD; touch the coin to score.
+fn play(mut contexts: EguiContexts, mut game: ResMut<Game>, time: Res<Time>) -> Result {
+    let ctx = contexts.ctx_mut()?;
+    {
+        let rect = ctx.viewport_rect();
+        let speed = 0.5 * time.delta_secs();
+        let step = ctx.input(|input| {
+            let axis = |plus: [egui::Key; 2], minus: [egui::Key; 2]| {
+                let down = |keys: [egui::Key; 2]| keys.iter().any(|key| input.key_down(*key));
+                f32::from(u8::from(down(plus))) - f32::from(u8::from(down(minus)))
+            };
+            egui::vec2(
+                axis(
+                    [egui::Key::ArrowRight, egui::Key::D],
+                    [egui::Key::ArrowLeft, egui::Key::A],
+                ),
+                axis(
+                    [egui::Key::ArrowDown, egui::Key::S],
+                    [egui::Key::ArrowUp, egui::Key::W],
+                ),
+            )
+        });
+        game.player = (game.player + step * speed).clamp(egui::Vec2::ZERO, egui::Vec2::splat(1.0));
+        if (game.player - game.coin).length() < 0.05 {
+            game.score += 1;
+            let t = time.elapsed_secs() * 7.31;
+            game.coin = egui::vec2(0.1 + 0.8 * t.sin().abs(), 0.1 + 0.8 * (t * 1.7).cos().abs());
+        }
+        let at = |p: egui::Vec2| rect.min + p * rect.size();
+        let painter = ctx.layer_painter(egui::LayerId::background());
+        painter.rect_filled(rect, 0.0, egui::Color32::from_rgb(24, 32, 48));
+        painter.circle_filled(at(game.coin), 10.0, egui::Color32::GOLD);
+        painter.circle_filled(at(game.player), 14.0, egui::Color32::from_rgb(90, 200, 250));
+        painter.text(
+            rect.left_bottom() + egui::vec2(12.0, -30.0),
+            egui::Align2::LEFT_TOP,
+            format!("Coins: {}   (arrow keys or WASD)", game.score),
+            egui::FontId::proportional(18.0),
+            egui::Color32::WHITE,
+        );
+    }
+    ctx.request_repaint_after(Duration::from_millis(16));
+    Ok(())
+}

@@ -1,0 +1,11 @@
+//! The login menu as plain egui: a [`LoginForm`] holding the state and
+//! [`draw`] showing it. Nothing here knows Bevy; the plugin only opens a
+//! window, calls [`draw`] and sends the request it returns.
+
+mod draw;
+mod form;
+mod policy;
+
+pub use draw::draw;
+pub use form::{LoginForm, MenuSettings, Screen};
+pub use policy::{PasswordPolicy, PolicyCheck};

@@ -1,0 +1,353 @@
+//! Drawing the login menu: one function over an `egui::Ui`.
+
+use std::time::Duration;
+
+use cognito_login_client::{AuthRequest, Code, Password};
+use egui::{Key, Response, RichText, TextEdit, Ui};
+
+use super::{LoginForm, Screen};
+
+/// Draws the open screen of `form` into `ui` and returns the request to send
+/// when the player submits a valid form. The form is then busy until
+/// [`LoginForm::finish`] reports the answer.
+pub fn draw(ui: &mut Ui, form: &mut LoginForm) -> Option<AuthRequest> {
+    let now = ui.input(|input| input.time);
+    if std::mem::take(&mut form.restart_cooldown) {
+        form.resend_ready_at = now + form.settings.resend_cooldown.as_secs_f64();
+    }
+    let mut fields = Fields {
+        focus_first: std::mem::take(&mut form.focus_first),
+        submitted: false,
+        edited: false,
+    };
+
+    if let Some(logo) = form.logo {
+        ui.vertical_centered(|ui| ui.image(logo));
+    }
+    ui.vertical_centered(|ui| ui.heading(&form.settings.title));
+    ui.add_space(4.0);
+    ui.label(RichText::new(screen_title(form.screen)).strong());
+    ui.add_space(4.0);
+
+    let mut request = None;
+    let mut next_screen = None;
+    ui.add_enabled_ui(!form.busy, |ui| {
+        request = match form.screen {
+            Screen::SignIn => sign_in(ui, form, &mut fields, &mut next_screen),
+            Screen::SignUp => sign_up(ui, form, &mut fields, &mut next_screen),
+            Screen::ConfirmCode => confirm(ui, form, &mut fields, &mut next_screen, now),
+            Screen::ForgotPassword => forgot(ui, form, &mut fields, &mut next_screen),
+            Screen::ResetPassword => reset(ui, form, &mut fields, &mut next_screen),
+        };
+    });
+
+    if fields.edited {
+        form.error = None;
+    }
+    ui.add_space(6.0);
+    if form.busy {
+        ui.horizontal(|ui| {
+            ui.spinner();
+            ui.label("Working…");
+        });
+    }
+    if let Some(error) = &form.error {
+        ui.label(RichText::new(error).color(ui.visuals().error_fg_color));
+    } else if let Some(notice) = &form.notice {
+        ui.label(notice);
+    }
+    if let Some(screen) = next_screen.filter(|_| request.is_none()) {
+        form.show(screen);
+    }
+    if request.is_some() {
+        form.busy = true;
+        form.error = None;
+    }
+    request
+}
+
+fn screen_title(screen: Screen) -> &'static str {
+    match screen {
+        Screen::SignIn => "Sign in to your account",
+        Screen::SignUp => "Create an account",
+        Screen::ConfirmCode => "Confirm your account",
+        Screen::ForgotPassword => "Forgot your password?",
+        Screen::ResetPassword => "Choose a new password",
+    }
+}
+
+/// What the fields of one frame did.
+struct Fields {
+    focus_first: bool,
+    submitted: bool,
+    edited: bool,
+}
+
+impl Fields {
+    /// A labelled single-line field; Enter in it submits the screen.
+    fn text(&mut self, ui: &mut Ui, label: &str, text: &mut String, masked: bool) -> Response {
+        let label = ui.label(label);
+        let response = ui
+            .add(
+                TextEdit::singleline(text)
+                    .password(masked)
+                    .desired_width(f32::INFINITY),
+            )
+            .labelled_by(label.id);
+        if std::mem::take(&mut self.focus_first) {
+            response.request_focus();
+        }
+        self.submitted |= response.lost_focus() && ui.input(|input| input.key_pressed(Key::Enter));
+        self.edited |= response.changed();
+        response
+    }
+
+    fn password(&mut self, ui: &mut Ui, label: &str, text: &mut String, shown: bool) -> Response {
+        self.text(ui, label, text, !shown)
+    }
+
+    /// The screen's main button.
+    fn submit(&mut self, ui: &mut Ui, label: &str) -> bool {
+        ui.add_space(4.0);
+        let clicked = ui.button(label).clicked();
+        std::mem::take(&mut self.submitted) || clicked
+    }
+}
+
+fn checked<T>(form: &mut LoginForm, result: Result<T, String>) -> Option<T> {
+    result.map_err(|message| form.error = Some(message)).ok()
+}
+
+fn required(value: &str, what: &str) -> Result<String, String> {
+    let value = value.trim();
+    if value.is_empty() {
+        Err(format!("Enter your {what}."))
+    } else {
+        Ok(value.to_owned())
+    }
+}
+
+fn looks_like_email(email: &str) -> bool {
+    let Some((local, domain)) = email.split_once('@') else {
+        return false;
+    };
+    !local.is_empty()
+        && !domain.contains('@')
+        && domain.contains('.')
+        && !domain.starts_with('.')
+        && !domain.ends_with('.')
+        && !email.chars().any(char::is_whitespace)
+}
+
+/// The new-password pair of the sign-up and reset screens.
+fn new_password(form: &LoginForm) -> Result<Password, String> {
+    if form.password.is_empty() {
+        return Err("Choose a password.".to_owned());
+    }
+    if let Some(unmet) = form.settings.password_policy.first_unmet(&form.password) {
+        return Err(unmet);
+    }
+    if form.password != form.repeat {
+        return Err("The passwords do not match.".to_owned());
+    }
+    Ok(Password::new(form.password.clone()))
+}
+
+fn show_toggle(ui: &mut Ui, form: &mut LoginForm) {
+    ui.checkbox(&mut form.show_password, "Show password");
+}
+
+fn policy_checklist(ui: &mut Ui, form: &LoginForm) {
+    for check in form.settings.password_policy.checks(&form.password) {
+        let (mark, color) = if check.met {
+            ("✔", egui::Color32::from_rgb(80, 180, 90))
+        } else {
+            ("✖", ui.visuals().weak_text_color())
+        };
+        ui.label(
+            RichText::new(format!("{mark} {}", check.rule))
+                .color(color)
+                .small(),
+        );
+    }
+}
+
+fn sign_in(
+    ui: &mut Ui,
+    form: &mut LoginForm,
+    fields: &mut Fields,
+    next: &mut Option<Screen>,
+) -> Option<AuthRequest> {
+    fields.text(ui, "Username", &mut form.username, false);
+    fields.password(ui, "Password", &mut form.password, form.show_password);
+    show_toggle(ui, form);
+    let submit = fields.submit(ui, "Sign in");
+    ui.horizontal_wrapped(|ui| {
+        if ui.link("Forgot password?").clicked() {
+            *next = Some(Screen::ForgotPassword);
+        }
+        if ui.link("Create account").clicked() {
+            *next = Some(Screen::SignUp);
+        }
+        if ui.link("I have a code").clicked() {
+            *next = Some(Screen::ConfirmCode);
+        }
+    });
+    if !submit {
+        return None;
+    }
+    let username = checked(form, required(&form.username, "username"))?;
+    checked(form, required(&form.password, "password"))?;
+    Some(AuthRequest::SignIn {
+        username,
+        password: Password::new(form.password.clone()),
+    })
+}
+
+fn sign_up(
+    ui: &mut Ui,
+    form: &mut LoginForm,
+    fields: &mut Fields,
+    next: &mut Option<Screen>,
+) -> Option<AuthRequest> {
+    fields.text(ui, "Username", &mut form.username, false);
+    fields.text(ui, "Email", &mut form.email, false);
+    fields.password(ui, "Password", &mut form.password, form.show_password);
+    fields.password(ui, "Repeat password", &mut form.repeat, form.show_password);
+    show_toggle(ui, form);
+    policy_checklist(ui, form);
+    let submit = fields.submit(ui, "Create account");
+    if ui.link("Already have an account? Sign in").clicked() {
+        *next = Some(Screen::SignIn);
+    }
+    if !submit {
+        return None;
+    }
+    let username = checked(form, required(&form.username, "username"))?;
+    let email = checked(form, required(&form.email, "email address"))?;
+    if !looks_like_email(&email) {
+        form.error = Some("That email address does not look right.".to_owned());
+        return None;
+    }
+    let password = checked(form, new_password(form))?;
+    form.sign_up_password = Some(password.clone());
+    Some(AuthRequest::SignUp {
+        username,
+        password,
+        email,
+    })
+}
+
+fn confirm(
+    ui: &mut Ui,
+    form: &mut LoginForm,
+    fields: &mut Fields,
+    next: &mut Option<Screen>,
+    now: f64,
+) -> Option<AuthRequest> {
+    fields.text(ui, "Username", &mut form.username, false);
+    fields.text(ui, "Code", &mut form.code, false);
+    let submit = fields.submit(ui, "Confirm");
+    let wait = (form.resend_ready_at - now).ceil();
+    let resend = if wait > 0.0 {
+        ui.ctx().request_repaint_after(Duration::from_millis(250));
+        ui.add_enabled(
+            false,
+            egui::Button::new(format!("Resend code ({wait:.0} s)")),
+        );
+        false
+    } else {
+        ui.button("Resend code").clicked()
+    };
+    if ui.link("Back to sign in").clicked() {
+        *next = Some(Screen::SignIn);
+    }
+    if resend {
+        let username = checked(form, required(&form.username, "username"))?;
+        return Some(AuthRequest::ResendCode { username });
+    }
+    if !submit {
+        return None;
+    }
+    let username = checked(form, required(&form.username, "username"))?;
+    let code = checked(form, required(&form.code, "code"))?;
+    Some(AuthRequest::ConfirmSignUp {
+        username,
+        code: Code::new(code),
+    })
+}
+
+fn forgot(
+    ui: &mut Ui,
+    form: &mut LoginForm,
+    fields: &mut Fields,
+    next: &mut Option<Screen>,
+) -> Option<AuthRequest> {
+    fields.text(ui, "Username", &mut form.username, false);
+    let submit = fields.submit(ui, "Send reset code");
+    ui.horizontal_wrapped(|ui| {
+        if ui.link("I have a code").clicked() {
+            *next = Some(Screen::ResetPassword);
+        }
+        if ui.link("Back to sign in").clicked() {
+            *next = Some(Screen::SignIn);
+        }
+    });
+    if !submit {
+        return None;
+    }
+    let username = checked(form, required(&form.username, "username"))?;
+    Some(AuthRequest::ForgotPassword { username })
+}
+
+fn reset(
+    ui: &mut Ui,
+    form: &mut LoginForm,
+    fields: &mut Fields,
+    next: &mut Option<Screen>,
+) -> Option<AuthRequest> {
+    fields.text(ui, "Username", &mut form.username, false);
+    fields.text(ui, "Code", &mut form.code, false);
+    fields.password(ui, "New password", &mut form.password, form.show_password);
+    fields.password(ui, "Repeat password", &mut form.repeat, form.show_password);
+    show_toggle(ui, form);
+    policy_checklist(ui, form);
+    let submit = fields.submit(ui, "Reset password");
+    if ui.link("Back to sign in").clicked() {
+        *next = Some(Screen::SignIn);
+    }
+    if !submit {
+        return None;
+    }
+    let username = checked(form, required(&form.username, "username"))?;
+    let code = checked(form, required(&form.code, "code"))?;
+    let password = checked(form, new_password(form))?;
+    Some(AuthRequest::ResetPassword {
+        username,
+        code: Code::new(code),
+        password,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::looks_like_email;
+
+    #[test]
+    fn email_shapes() {
+        for good in ["ada@example.com", "a.b+c@mail.example.org"] {
+            assert!(looks_like_email(good), "{good}");
+        }
+        for bad in [
+            "ada",
+            "ada@",
+            "@example.com",
+            "ada@example",
+            "a@b@c.com",
+            "ada @example.com",
+            "ada@.com",
+        ] {
+            assert!(!looks_like_email(bad), "{bad}");
+        }
+    }
+}

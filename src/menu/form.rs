@@ -1,0 +1,279 @@
+//! The menu's state: which screen is open, what the player typed, and how
+//! each answer moves the form along.
+
+use std::time::Duration;
+
+use cognito_login_client::{
+    AuthAction, AuthError, AuthOutcome, AuthRequest, Password, ServerErrorKind,
+};
+
+use super::PasswordPolicy;
+
+/// A screen of the login menu.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum Screen {
+    /// Username and password.
+    #[default]
+    SignIn,
+    /// A new account.
+    SignUp,
+    /// The code that confirms a new account.
+    ConfirmCode,
+    /// Ask for a password reset code.
+    ForgotPassword,
+    /// The reset code and a new password.
+    ResetPassword,
+}
+
+/// How the menu looks and what it checks.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MenuSettings {
+    /// The heading above every screen.
+    pub title: String,
+    /// An image shown above the title, as an asset path (`"logo.png"`).
+    pub logo: Option<String>,
+    /// The rules shown and checked on the sign-up and reset screens.
+    pub password_policy: PasswordPolicy,
+    /// How long "Resend code" waits after a code was sent.
+    pub resend_cooldown: Duration,
+}
+
+impl Default for MenuSettings {
+    fn default() -> Self {
+        Self {
+            title: "Sign in".to_owned(),
+            logo: None,
+            password_policy: PasswordPolicy::default(),
+            resend_cooldown: Duration::from_secs(30),
+        }
+    }
+}
+
+/// Everything the login menu shows and remembers between frames.
+///
+/// Draw it with [`draw`](super::draw); report the end of each request it
+/// returned with [`finish`](Self::finish). `Debug` hides what was typed.
+#[derive(Clone, Default)]
+pub struct LoginForm {
+    pub(super) settings: MenuSettings,
+    pub(super) screen: Screen,
+    pub(super) username: String,
+    pub(super) email: String,
+    pub(super) password: String,
+    pub(super) repeat: String,
+    pub(super) code: String,
+    pub(super) show_password: bool,
+    pub(super) error: Option<String>,
+    pub(super) notice: Option<String>,
+    pub(super) busy: bool,
+    /// The first field takes focus on the next frame.
+    pub(super) focus_first: bool,
+    /// The resend cooldown restarts on the next frame (the form has no clock).
+    pub(super) restart_cooldown: bool,
+    /// The egui time at which "Resend code" becomes available.
+    pub(super) resend_ready_at: f64,
+    /// The sign-up password, kept to sign in right after the confirmation.
+    pub(super) sign_up_password: Option<Password>,
+    /// The logo, once its texture is known.
+    pub(super) logo: Option<egui::load::SizedTexture>,
+}
+
+impl LoginForm {
+    /// A form on the sign-in screen.
+    pub fn new(settings: MenuSettings) -> Self {
+        Self {
+            settings,
+            focus_first: true,
+            ..Self::default()
+        }
+    }
+
+    /// The open screen.
+    pub fn screen(&self) -> Screen {
+        self.screen
+    }
+
+    /// `true` while a request the form sent is running.
+    pub fn is_busy(&self) -> bool {
+        self.busy
+    }
+
+    /// The error shown, if any.
+    pub fn error(&self) -> Option<&str> {
+        self.error.as_deref()
+    }
+
+    /// The notice shown ("Code sent to a***@e***"), if any.
+    pub fn notice(&self) -> Option<&str> {
+        self.notice.as_deref()
+    }
+
+    /// The username field.
+    pub fn username(&self) -> &str {
+        &self.username
+    }
+
+    /// The settings the form was made with.
+    pub fn settings(&self) -> &MenuSettings {
+        &self.settings
+    }
+
+    /// Types `username` and `code` into the form (a dev mailbox's "use this
+    /// code" button).
+    pub fn fill_code(&mut self, username: &str, code: &str) {
+        self.username = username.to_owned();
+        self.code = code.to_owned();
+        self.error = None;
+    }
+
+    /// The texture drawn as the logo, once set.
+    pub fn logo(&self) -> Option<egui::load::SizedTexture> {
+        self.logo
+    }
+
+    /// Sets the texture drawn as the logo.
+    pub fn set_logo(&mut self, logo: Option<egui::load::SizedTexture>) {
+        self.logo = logo;
+    }
+
+    /// Opens `screen`, keeping the username and clearing the rest.
+    pub fn show(&mut self, screen: Screen) {
+        self.screen = screen;
+        self.password.clear();
+        self.repeat.clear();
+        self.code.clear();
+        self.error = None;
+        self.notice = None;
+        self.focus_first = true;
+        if screen != Screen::ConfirmCode {
+            self.sign_up_password = None;
+        }
+    }
+
+    /// Shows `message` as the form's error and ends its busy state (for a
+    /// request that could not start).
+    pub fn set_error(&mut self, message: impl Into<String>) {
+        self.error = Some(message.into());
+        self.busy = false;
+    }
+
+    /// Reports the end of a request; returns the follow-up request to send
+    /// at once, if any (the form is then busy with it).
+    ///
+    /// After a confirmation the form signs in with the sign-up password it
+    /// kept; after a sign-in refused as unconfirmed it asks for a fresh code.
+    pub fn finish(
+        &mut self,
+        action: AuthAction,
+        result: &Result<AuthOutcome, AuthError>,
+    ) -> Option<AuthRequest> {
+        self.busy = false;
+        let follow_up = match result {
+            Ok(outcome) => self.succeeded(action, outcome),
+            Err(error) => self.failed(action, error),
+        };
+        self.busy = follow_up.is_some();
+        follow_up
+    }
+
+    fn succeeded(&mut self, action: AuthAction, outcome: &AuthOutcome) -> Option<AuthRequest> {
+        match outcome {
+            AuthOutcome::SignedUp {
+                confirmed: true, ..
+            } => {
+                let password = self.sign_up_password.take();
+                self.show(Screen::SignIn);
+                password.map(|password| self.sign_in_request(password))
+            }
+            AuthOutcome::SignedUp { delivery, .. } => {
+                let kept = self.sign_up_password.take();
+                self.show(Screen::ConfirmCode);
+                self.sign_up_password = kept;
+                self.code_sent(delivery.as_ref().map(|d| d.destination.as_str()));
+                None
+            }
+            AuthOutcome::CodeSent(delivery) => {
+                if action == AuthAction::ForgotPassword {
+                    self.show(Screen::ResetPassword);
+                }
+                self.code_sent(Some(&delivery.destination));
+                None
+            }
+            AuthOutcome::Confirmed => {
+                let password = self.sign_up_password.take();
+                self.show(Screen::SignIn);
+                match password {
+                    Some(password) => Some(self.sign_in_request(password)),
+                    None => {
+                        self.notice = Some("Account confirmed. Sign in to play.".to_owned());
+                        self.focus_first = false;
+                        None
+                    }
+                }
+            }
+            AuthOutcome::PasswordReset => {
+                self.show(Screen::SignIn);
+                self.notice = Some("Password changed. Sign in with the new one.".to_owned());
+                None
+            }
+            AuthOutcome::Tokens(_) => {
+                self.show(Screen::SignIn);
+                None
+            }
+            AuthOutcome::Challenge(challenge) => {
+                self.error = Some(
+                    AuthError::Unsupported(format!(
+                        "the sign-in challenge {}",
+                        challenge.name.as_str()
+                    ))
+                    .player_message(),
+                );
+                None
+            }
+            AuthOutcome::SignedOut => None,
+        }
+    }
+
+    fn failed(&mut self, action: AuthAction, error: &AuthError) -> Option<AuthRequest> {
+        let unconfirmed = error.server_kind() == Some(&ServerErrorKind::UserNotConfirmed);
+        if action == AuthAction::SignIn && unconfirmed {
+            let password = Password::new(std::mem::take(&mut self.password));
+            self.show(Screen::ConfirmCode);
+            self.sign_up_password = Some(password);
+            self.notice =
+                Some("Confirm your account first: we are sending you a new code.".to_owned());
+            return Some(AuthRequest::ResendCode {
+                username: self.username.trim().to_owned(),
+            });
+        }
+        self.error = Some(error.player_message());
+        None
+    }
+
+    fn code_sent(&mut self, destination: Option<&str>) {
+        self.notice = Some(match destination.filter(|d| !d.is_empty()) {
+            Some(destination) => format!("We sent a code to {destination}."),
+            None => "We sent you a code.".to_owned(),
+        });
+        self.restart_cooldown = true;
+    }
+
+    fn sign_in_request(&self, password: Password) -> AuthRequest {
+        AuthRequest::SignIn {
+            username: self.username.trim().to_owned(),
+            password,
+        }
+    }
+}
+
+impl std::fmt::Debug for LoginForm {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LoginForm")
+            .field("screen", &self.screen)
+            .field("username", &self.username)
+            .field("busy", &self.busy)
+            .field("error", &self.error)
+            .field("notice", &self.notice)
+            .finish_non_exhaustive()
+    }
+}

@@ -1,0 +1,112 @@
+//! The Bevy plugin: configuration, state, session, messages, commands and
+//! the systems that connect them to the background worker.
+
+mod commands;
+#[cfg(feature = "menu")]
+mod menu_window;
+mod messages;
+mod receive;
+mod session;
+mod state;
+
+use bevy::prelude::*;
+use cognito_login_client::{ApiGatewayConfig, ApiGatewayTransport, AuthWorker};
+
+pub use commands::{AuthCommandError, AuthCommands};
+#[cfg(feature = "menu")]
+pub use menu_window::LoginMenu;
+pub use messages::{
+    AccountConfirmed, AuthFailed, ChallengeRequired, CodeSent, PasswordChanged, SignOutReason,
+    SignedIn, SignedOut, SignedUp,
+};
+pub use session::AuthSession;
+pub use state::{AuthState, AuthSystems};
+
+#[cfg(feature = "menu")]
+use crate::menu::MenuSettings;
+
+/// Adds sign-up, sign-in and sessions to an app.
+///
+/// Needs Bevy's `StatesPlugin` (part of `DefaultPlugins`). With the `menu`
+/// feature and [`menu`](Self::menu) set, it also adds `EguiPlugin` when the
+/// app has none and draws the login menu while [`AuthState::SignedOut`].
+#[derive(Debug, Clone)]
+pub struct CognitoLoginPlugin {
+    /// Where the login backend's routes are.
+    pub backend: ApiGatewayConfig,
+    /// The login menu; `None` leaves the UI to the game, which then drives
+    /// [`AuthCommands`].
+    #[cfg(feature = "menu")]
+    pub menu: Option<MenuSettings>,
+}
+
+impl CognitoLoginPlugin {
+    /// The plugin for the backend at `backend`, with the default menu.
+    pub fn new(backend: ApiGatewayConfig) -> Self {
+        Self {
+            backend,
+            #[cfg(feature = "menu")]
+            menu: Some(MenuSettings::default()),
+        }
+    }
+
+    /// The same plugin without the login menu.
+    pub fn without_menu(self) -> Self {
+        Self {
+            #[cfg(feature = "menu")]
+            menu: None,
+            ..self
+        }
+    }
+}
+
+impl Plugin for CognitoLoginPlugin {
+    fn build(&self, app: &mut App) {
+        app.init_state::<AuthState>()
+            .add_message::<SignedIn>()
+            .add_message::<SignedOut>()
+            .add_message::<AuthFailed>()
+            .add_message::<SignedUp>()
+            .add_message::<CodeSent>()
+            .add_message::<AccountConfirmed>()
+            .add_message::<PasswordChanged>()
+            .add_message::<ChallengeRequired>()
+            .init_resource::<commands::PendingRequest>()
+            .init_resource::<receive::ReceivedReplies>()
+            .add_systems(
+                PreUpdate,
+                receive::receive_replies
+                    .in_set(AuthSystems::Receive)
+                    .run_if(resource_exists::<commands::AuthClient>),
+            )
+            .add_systems(Last, shut_down_on_exit);
+
+        let worker = match ApiGatewayTransport::new(self.backend.clone()) {
+            Ok(transport) => AuthWorker::spawn(transport),
+            Err(config_error) => {
+                error!("{config_error}");
+                // Every request then fails with this reason, shown in the menu.
+                AuthWorker::spawn(config_error)
+            }
+        };
+        match worker {
+            Ok(worker) => {
+                app.insert_resource(commands::AuthClient { worker });
+            }
+            Err(error) => error!("the login worker thread could not start: {error}"),
+        }
+
+        #[cfg(feature = "menu")]
+        if let Some(settings) = &self.menu {
+            menu_window::build(app, settings.clone());
+        }
+    }
+}
+
+/// Drops the worker when the app exits: requests in flight are cancelled and
+/// its thread is joined.
+fn shut_down_on_exit(mut exits: MessageReader<AppExit>, mut commands: Commands) {
+    if exits.read().next().is_some() {
+        commands.remove_resource::<commands::AuthClient>();
+    }
+}

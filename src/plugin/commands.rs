@@ -1,0 +1,214 @@
+//! `AuthCommands`: how game code starts requests without the menu.
+
+use bevy::ecs::system::SystemParam;
+use bevy::prelude::*;
+use cognito_login_client::{
+    AuthAction, AuthRequest, AuthWorker, ChallengeName, ChallengeSession, Code, Password, RequestId,
+};
+
+use super::{AuthSession, AuthState, SignOutReason, SignedOut};
+
+/// The background worker, owned by the app.
+#[derive(Resource, Debug)]
+pub(crate) struct AuthClient {
+    pub(crate) worker: AuthWorker,
+}
+
+/// The one request the player is waiting for, if any.
+#[derive(Resource, Debug, Default)]
+pub(crate) struct PendingRequest {
+    pub(crate) running: Option<Running>,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct Running {
+    pub(crate) id: RequestId,
+    pub(crate) action: AuthAction,
+    pub(crate) username: String,
+}
+
+/// Why a command could not start.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AuthCommandError {
+    /// Another request is still running.
+    #[error("wait: the game is still trying to {}", .0.describe())]
+    Busy(AuthAction),
+    /// A player is signed in already.
+    #[error("a player is already signed in")]
+    AlreadySignedIn,
+    /// Nobody is signed in.
+    #[error("nobody is signed in")]
+    NotSignedIn,
+    /// The background worker could not start.
+    #[error("the login client is not running")]
+    Unavailable,
+}
+
+/// Starts sign-up, sign-in, sign-out and the rest from game systems.
+///
+/// One request runs at a time: starting another while one runs returns
+/// [`AuthCommandError::Busy`]. The answer arrives as messages
+/// ([`SignedIn`](super::SignedIn), [`AuthFailed`](super::AuthFailed), …)
+/// and as changes to [`AuthState`] and [`AuthSession`].
+#[derive(SystemParam)]
+pub struct AuthCommands<'w, 's> {
+    client: Option<Res<'w, AuthClient>>,
+    pending: ResMut<'w, PendingRequest>,
+    session: Option<Res<'w, AuthSession>>,
+    next_state: ResMut<'w, NextState<AuthState>>,
+    signed_out: MessageWriter<'w, SignedOut>,
+    commands: Commands<'w, 's>,
+}
+
+impl AuthCommands<'_, '_> {
+    /// Creates an account; a [`CodeSent`](super::CodeSent) follows.
+    pub fn sign_up(
+        &mut self,
+        username: impl Into<String>,
+        email: impl Into<String>,
+        password: impl Into<Password>,
+    ) -> Result<RequestId, AuthCommandError> {
+        self.send(AuthRequest::SignUp {
+            username: username.into(),
+            password: password.into(),
+            email: email.into(),
+        })
+    }
+
+    /// Confirms an account with its code.
+    pub fn confirm_sign_up(
+        &mut self,
+        username: impl Into<String>,
+        code: impl Into<Code>,
+    ) -> Result<RequestId, AuthCommandError> {
+        self.send(AuthRequest::ConfirmSignUp {
+            username: username.into(),
+            code: code.into(),
+        })
+    }
+
+    /// Sends the confirmation code again.
+    pub fn resend_code(
+        &mut self,
+        username: impl Into<String>,
+    ) -> Result<RequestId, AuthCommandError> {
+        self.send(AuthRequest::ResendCode {
+            username: username.into(),
+        })
+    }
+
+    /// Signs in.
+    pub fn sign_in(
+        &mut self,
+        username: impl Into<String>,
+        password: impl Into<Password>,
+    ) -> Result<RequestId, AuthCommandError> {
+        self.send(AuthRequest::SignIn {
+            username: username.into(),
+            password: password.into(),
+        })
+    }
+
+    /// Answers a [`ChallengeRequired`](super::ChallengeRequired).
+    pub fn respond_to_challenge(
+        &mut self,
+        username: impl Into<String>,
+        challenge: ChallengeName,
+        session: ChallengeSession,
+        answer: impl Into<Password>,
+    ) -> Result<RequestId, AuthCommandError> {
+        self.send(AuthRequest::RespondToChallenge {
+            username: username.into(),
+            challenge,
+            session,
+            answer: answer.into(),
+        })
+    }
+
+    /// Starts a password reset; a [`CodeSent`](super::CodeSent) follows.
+    pub fn forgot_password(
+        &mut self,
+        username: impl Into<String>,
+    ) -> Result<RequestId, AuthCommandError> {
+        self.send(AuthRequest::ForgotPassword {
+            username: username.into(),
+        })
+    }
+
+    /// Finishes a password reset.
+    pub fn reset_password(
+        &mut self,
+        username: impl Into<String>,
+        code: impl Into<Code>,
+        new_password: impl Into<Password>,
+    ) -> Result<RequestId, AuthCommandError> {
+        self.send(AuthRequest::ResetPassword {
+            username: username.into(),
+            code: code.into(),
+            password: new_password.into(),
+        })
+    }
+
+    /// Signs out at once: the session resource goes, the state becomes
+    /// `SignedOut` and [`SignedOut`] is written. The server-side sign-out
+    /// (GlobalSignOut) then runs in the background; its failure is reported
+    /// as [`AuthFailed`](super::AuthFailed) and changes nothing here.
+    pub fn sign_out(&mut self) -> Result<RequestId, AuthCommandError> {
+        let session = self.session.as_ref().ok_or(AuthCommandError::NotSignedIn)?;
+        let access_token = session.access_token.clone();
+        self.commands.remove_resource::<AuthSession>();
+        self.next_state.set(AuthState::SignedOut);
+        self.signed_out.write(SignedOut {
+            reason: SignOutReason::Requested,
+        });
+        let client = self.client.as_ref().ok_or(AuthCommandError::Unavailable)?;
+        Ok(client.worker.send(AuthRequest::SignOut { access_token }))
+    }
+
+    /// Starts any request; a [`AuthRequest::SignOut`] goes through
+    /// [`sign_out`](Self::sign_out).
+    pub fn send(&mut self, request: AuthRequest) -> Result<RequestId, AuthCommandError> {
+        if let AuthRequest::SignOut { .. } = request {
+            return self.sign_out();
+        }
+        if let Some(running) = &self.pending.running {
+            return Err(AuthCommandError::Busy(running.action));
+        }
+        let starts_session = matches!(
+            request,
+            AuthRequest::SignIn { .. } | AuthRequest::RespondToChallenge { .. }
+        );
+        if starts_session && self.session.is_some() {
+            return Err(AuthCommandError::AlreadySignedIn);
+        }
+        let client = self.client.as_ref().ok_or(AuthCommandError::Unavailable)?;
+        let action = request.action();
+        let username = username_of(&request);
+        let id = client.worker.send(request);
+        self.pending.running = Some(Running {
+            id,
+            action,
+            username,
+        });
+        Ok(id)
+    }
+
+    /// The action of the request running now, if any.
+    pub fn running(&self) -> Option<AuthAction> {
+        self.pending.running.as_ref().map(|running| running.action)
+    }
+}
+
+fn username_of(request: &AuthRequest) -> String {
+    match request {
+        AuthRequest::SignUp { username, .. }
+        | AuthRequest::ConfirmSignUp { username, .. }
+        | AuthRequest::ResendCode { username }
+        | AuthRequest::SignIn { username, .. }
+        | AuthRequest::RespondToChallenge { username, .. }
+        | AuthRequest::ForgotPassword { username }
+        | AuthRequest::ResetPassword { username, .. } => username.clone(),
+        AuthRequest::Refresh { username, .. } => username.clone().unwrap_or_default(),
+        AuthRequest::SignOut { .. } => String::new(),
+    }
+}

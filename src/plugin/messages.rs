@@ -1,0 +1,76 @@
+//! The messages the plugin writes, each carrying typed values.
+
+use bevy::prelude::*;
+use cognito_login_client::{AuthAction, AuthError, Challenge, CodeDelivery};
+
+/// A player signed in; [`AuthSession`](super::AuthSession) is now present.
+#[derive(Message, Debug, Clone, PartialEq, Eq)]
+pub struct SignedIn {
+    /// Who.
+    pub username: String,
+}
+
+/// The player is signed out; [`AuthSession`](super::AuthSession) is gone.
+#[derive(Message, Debug, Clone, PartialEq, Eq)]
+pub struct SignedOut {
+    /// Why.
+    pub reason: SignOutReason,
+}
+
+/// Why a session ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SignOutReason {
+    /// The game asked for it ([`AuthCommands::sign_out`](super::AuthCommands::sign_out)).
+    Requested,
+}
+
+/// A request failed.
+#[derive(Message, Debug, Clone, PartialEq, Eq)]
+pub struct AuthFailed {
+    /// What was attempted.
+    pub action: AuthAction,
+    /// Why it failed; `error.player_message()` is a sentence for the player.
+    pub error: AuthError,
+}
+
+/// An account was created.
+#[derive(Message, Debug, Clone, PartialEq, Eq)]
+pub struct SignedUp {
+    /// The new account.
+    pub username: String,
+    /// `true` when it needs no confirmation code.
+    pub confirmed: bool,
+}
+
+/// A code was sent (sign-up, resend, forgot password).
+#[derive(Message, Debug, Clone, PartialEq, Eq)]
+pub struct CodeSent {
+    /// The account it was sent for.
+    pub username: String,
+    /// Where it went.
+    pub destination: CodeDelivery,
+}
+
+/// An account was confirmed with its code.
+#[derive(Message, Debug, Clone, PartialEq, Eq)]
+pub struct AccountConfirmed {
+    /// The account.
+    pub username: String,
+}
+
+/// A password was reset with its code.
+#[derive(Message, Debug, Clone, PartialEq, Eq)]
+pub struct PasswordChanged {
+    /// The account.
+    pub username: String,
+}
+
+/// A sign-in needs a challenge answered
+/// ([`AuthCommands::respond_to_challenge`](super::AuthCommands::respond_to_challenge)).
+#[derive(Message, Debug, Clone, PartialEq, Eq)]
+pub struct ChallengeRequired {
+    /// The account signing in.
+    pub username: String,
+    /// The challenge.
+    pub challenge: Challenge,
+}

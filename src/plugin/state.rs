@@ -1,0 +1,27 @@
+//! The sign-in state games gate their systems on.
+
+use bevy::prelude::*;
+
+/// Whether a player is signed in.
+///
+/// Gate game systems with `in_state(AuthState::SignedIn)` and react with
+/// `OnEnter(AuthState::SignedIn)`; [`AuthSession`](super::AuthSession) exists
+/// exactly while the state is `SignedIn`.
+#[derive(States, Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum AuthState {
+    /// Nobody is signed in; the menu (when enabled) is shown.
+    #[default]
+    SignedOut,
+    /// A player is signed in and [`AuthSession`](super::AuthSession) holds the tokens.
+    SignedIn,
+}
+
+/// The system sets of the plugin.
+#[derive(SystemSet, Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum AuthSystems {
+    /// In `PreUpdate`: drains the worker's replies into [`AuthState`], the
+    /// session resource and the messages. Never blocks.
+    Receive,
+    /// In `EguiPrimaryContextPass`: draws the login menu while signed out.
+    Menu,
+}

@@ -1,0 +1,360 @@
+//! The login menu driven by egui's test harness, with no window: fields
+//! found by their labels, typed into, buttons clicked, and the requests the
+//! form returns checked.
+
+use std::time::Duration;
+
+use bevy_cognito_login::client::{
+    AuthAction, AuthError, AuthOutcome, AuthRequest, CodeDelivery, ServerErrorKind,
+};
+use bevy_cognito_login::menu::{LoginForm, MenuSettings, Screen, draw};
+use egui_kittest::Harness;
+use egui_kittest::kittest::Queryable;
+
+const PASSWORD: &str = "Secret-Pass-1";
+
+struct Menu {
+    form: LoginForm,
+    sent: Vec<AuthRequest>,
+}
+
+fn harness() -> Harness<'static, Menu> {
+    let settings = MenuSettings {
+        title: "Test Game".into(),
+        resend_cooldown: Duration::from_secs(30),
+        ..MenuSettings::default()
+    };
+    let menu = Menu {
+        form: LoginForm::new(settings),
+        sent: Vec::new(),
+    };
+    let mut harness = Harness::new_ui_state(
+        |ui, menu: &mut Menu| {
+            if let Some(request) = draw(ui, &mut menu.form) {
+                menu.sent.push(request);
+            }
+        },
+        menu,
+    );
+    harness.run_steps(3);
+    harness
+}
+
+fn type_into(harness: &mut Harness<'_, Menu>, label: &str, text: &str) {
+    harness.get_by_label(label).click();
+    harness.run_steps(3);
+    harness.get_by_label(label).type_text(text);
+    harness.run_steps(3);
+}
+
+fn click(harness: &mut Harness<'_, Menu>, label: &str) {
+    harness.get_by_label(label).click();
+    harness.run_steps(3);
+}
+
+fn finish(
+    harness: &mut Harness<'_, Menu>,
+    action: AuthAction,
+    result: Result<AuthOutcome, AuthError>,
+) {
+    let follow_up = harness.state_mut().form.finish(action, &result);
+    harness.state_mut().sent.extend(follow_up);
+    harness.run_steps(3);
+}
+
+fn server_error(kind: ServerErrorKind, message: &str) -> AuthError {
+    AuthError::Server {
+        kind,
+        message: message.into(),
+        status: 400,
+    }
+}
+
+fn shows(harness: &Harness<'_, Menu>, text: &str) -> bool {
+    harness.query_by_label_contains(text).is_some()
+}
+
+#[test]
+fn sign_up_checks_the_form_before_sending() {
+    let mut harness = harness();
+    click(&mut harness, "Create account");
+    assert_eq!(harness.state().form.screen(), Screen::SignUp);
+
+    click(&mut harness, "Create account");
+    assert_eq!(harness.state().form.error(), Some("Enter your username."));
+    type_into(&mut harness, "Username", "ada");
+    assert_eq!(
+        harness.state().form.error(),
+        None,
+        "editing clears the error"
+    );
+
+    type_into(&mut harness, "Email", "ada-at-example");
+    click(&mut harness, "Create account");
+    assert_eq!(
+        harness.state().form.error(),
+        Some("That email address does not look right.")
+    );
+    assert!(shows(&harness, "does not look right"));
+
+    // Start again with a good email address.
+    let settings = harness.state().form.settings().clone();
+    harness.state_mut().form = LoginForm::new(settings);
+    harness.run_steps(3);
+    click(&mut harness, "Create account");
+    type_into(&mut harness, "Username", "ada");
+    type_into(&mut harness, "Email", "ada@example.com");
+    type_into(&mut harness, "Password", "weak");
+    assert!(
+        shows(&harness, "At least 8 characters"),
+        "the checklist is live"
+    );
+    click(&mut harness, "Create account");
+    assert_eq!(
+        harness.state().form.error(),
+        Some("The password needs: at least 8 characters.")
+    );
+
+    type_into(&mut harness, "Password", "-Pass-1X");
+    type_into(&mut harness, "Repeat password", "something else");
+    click(&mut harness, "Create account");
+    assert_eq!(
+        harness.state().form.error(),
+        Some("The passwords do not match.")
+    );
+    assert!(
+        harness.state().sent.is_empty(),
+        "nothing was sent while the form was wrong"
+    );
+}
+
+/// Signs up ada through the form and returns the harness busy with it.
+fn signed_up() -> Harness<'static, Menu> {
+    let mut harness = harness();
+    click(&mut harness, "Create account");
+    type_into(&mut harness, "Username", "ada");
+    type_into(&mut harness, "Email", "ada@example.com");
+    type_into(&mut harness, "Password", PASSWORD);
+    type_into(&mut harness, "Repeat password", PASSWORD);
+    click(&mut harness, "Create account");
+    harness
+}
+
+#[test]
+fn a_valid_sign_up_is_sent_once_and_the_form_is_busy() {
+    let mut harness = signed_up();
+    let sent = &harness.state().sent;
+    assert_eq!(sent.len(), 1);
+    let AuthRequest::SignUp {
+        username,
+        password,
+        email,
+    } = &sent[0]
+    else {
+        panic!("{sent:?}")
+    };
+    assert_eq!(
+        (username.as_str(), email.as_str(), password.expose()),
+        ("ada", "ada@example.com", PASSWORD)
+    );
+
+    assert!(harness.state().form.is_busy());
+    assert!(
+        shows(&harness, "Working"),
+        "a spinner while the request runs"
+    );
+    click(&mut harness, "Create account");
+    harness.key_press(egui::Key::Enter);
+    harness.run_steps(3);
+    assert_eq!(harness.state().sent.len(), 1, "no second submit while busy");
+}
+
+#[test]
+fn sign_up_then_confirm_then_signed_in_with_the_kept_password() {
+    let mut harness = signed_up();
+    let delivery = CodeDelivery {
+        destination: "a***@e***".into(),
+        medium: "EMAIL".into(),
+        attribute: "email".into(),
+    };
+    finish(
+        &mut harness,
+        AuthAction::SignUp,
+        Ok(AuthOutcome::SignedUp {
+            confirmed: false,
+            user_sub: None,
+            delivery: Some(delivery),
+        }),
+    );
+    assert_eq!(harness.state().form.screen(), Screen::ConfirmCode);
+    assert!(shows(&harness, "We sent a code to a***@e***"));
+    assert_eq!(
+        harness.get_by_label("Username").value().as_deref(),
+        Some("ada"),
+        "username prefilled"
+    );
+    assert!(
+        shows(&harness, "Resend code (30 s)"),
+        "the resend cooldown is visible"
+    );
+
+    // A wrong code: the error shows, then typing clears it.
+    type_into(&mut harness, "Code", "000000");
+    harness.key_press(egui::Key::Enter);
+    harness.run_steps(3);
+    assert!(matches!(
+        harness.state().sent.last(),
+        Some(AuthRequest::ConfirmSignUp { .. })
+    ));
+    finish(
+        &mut harness,
+        AuthAction::ConfirmSignUp,
+        Err(server_error(ServerErrorKind::CodeMismatch, "Invalid code")),
+    );
+    assert!(shows(&harness, "That code is wrong"));
+    type_into(&mut harness, "Code", "1");
+    assert!(!shows(&harness, "That code is wrong"));
+
+    click(&mut harness, "Confirm");
+    let AuthRequest::ConfirmSignUp { username, code } =
+        harness.state().sent.last().unwrap().clone()
+    else {
+        panic!()
+    };
+    assert_eq!((username.as_str(), code.expose()), ("ada", "0000001"));
+    finish(
+        &mut harness,
+        AuthAction::ConfirmSignUp,
+        Ok(AuthOutcome::Confirmed),
+    );
+    let Some(AuthRequest::SignIn { username, password }) = harness.state().sent.last() else {
+        panic!("a sign-in follows the confirmation")
+    };
+    assert_eq!((username.as_str(), password.expose()), ("ada", PASSWORD));
+    assert!(harness.state().form.is_busy());
+}
+
+#[test]
+fn signing_in_to_an_unconfirmed_account_opens_confirm_and_sends_a_new_code() {
+    let mut harness = harness();
+    assert!(
+        harness.get_by_label("Username").is_focused(),
+        "the first field has focus"
+    );
+    harness.get_by_label("Username").type_text("bob");
+    harness.key_press(egui::Key::Tab);
+    harness.run_steps(3);
+    assert!(
+        harness.get_by_label("Password").is_focused(),
+        "Tab moves to the password"
+    );
+    harness.get_by_label("Password").type_text(PASSWORD);
+    harness.key_press(egui::Key::Enter);
+    harness.run_steps(3);
+    assert!(
+        matches!(
+            harness.state().sent.last(),
+            Some(AuthRequest::SignIn { .. })
+        ),
+        "Enter submits"
+    );
+
+    finish(
+        &mut harness,
+        AuthAction::SignIn,
+        Err(server_error(
+            ServerErrorKind::UserNotConfirmed,
+            "User is not confirmed.",
+        )),
+    );
+    assert_eq!(harness.state().form.screen(), Screen::ConfirmCode);
+    assert_eq!(
+        harness.state().sent.last(),
+        Some(&AuthRequest::ResendCode {
+            username: "bob".into()
+        })
+    );
+}
+
+#[test]
+fn a_wrong_password_is_shown_in_the_servers_words_and_cleared_on_edit() {
+    let mut harness = harness();
+    type_into(&mut harness, "Username", "ada");
+    type_into(&mut harness, "Password", "nope");
+    click(&mut harness, "Sign in");
+    finish(
+        &mut harness,
+        AuthAction::SignIn,
+        Err(server_error(
+            ServerErrorKind::NotAuthorized,
+            "Incorrect username or password.",
+        )),
+    );
+    assert!(shows(&harness, "Incorrect username or password."));
+    assert!(
+        !harness.state().form.is_busy(),
+        "never stuck busy after an error"
+    );
+    type_into(&mut harness, "Password", "x");
+    assert!(!shows(&harness, "Incorrect username or password."));
+}
+
+#[test]
+fn passwords_are_masked_until_shown() {
+    let mut harness = harness();
+    type_into(&mut harness, "Password", "Hidden-Pass-1");
+    let masked = harness.get_by_label("Password").value().unwrap_or_default();
+    assert!(!masked.contains("Hidden"), "masked: {masked:?}");
+    click(&mut harness, "Show password");
+    let shown = harness.get_by_label("Password").value().unwrap_or_default();
+    assert_eq!(shown, "Hidden-Pass-1");
+}
+
+#[test]
+fn forgot_then_reset_returns_to_sign_in() {
+    let mut harness = harness();
+    click(&mut harness, "Forgot password?");
+    type_into(&mut harness, "Username", "ada");
+    click(&mut harness, "Send reset code");
+    assert_eq!(
+        harness.state().sent.last(),
+        Some(&AuthRequest::ForgotPassword {
+            username: "ada".into()
+        })
+    );
+    finish(
+        &mut harness,
+        AuthAction::ForgotPassword,
+        Ok(AuthOutcome::CodeSent(CodeDelivery {
+            destination: "a***@e***".into(),
+            ..CodeDelivery::default()
+        })),
+    );
+    assert_eq!(harness.state().form.screen(), Screen::ResetPassword);
+    type_into(&mut harness, "Code", "123456");
+    type_into(&mut harness, "New password", "Another-Pass-2");
+    type_into(&mut harness, "Repeat password", "Another-Pass-2");
+    click(&mut harness, "Reset password");
+    let Some(AuthRequest::ResetPassword {
+        username,
+        code,
+        password,
+    }) = harness.state().sent.last()
+    else {
+        panic!()
+    };
+    assert_eq!(
+        (username.as_str(), code.expose(), password.expose()),
+        ("ada", "123456", "Another-Pass-2")
+    );
+    finish(
+        &mut harness,
+        AuthAction::ResetPassword,
+        Ok(AuthOutcome::PasswordReset),
+    );
+    assert_eq!(harness.state().form.screen(), Screen::SignIn);
+    assert!(shows(&harness, "Password changed"));
+    click(&mut harness, "Create account");
+    click(&mut harness, "Already have an account? Sign in");
+    assert_eq!(harness.state().form.screen(), Screen::SignIn);
+}
