@@ -6,7 +6,8 @@
 //! code, and play: collect the coins with the arrow keys.
 //!
 //! Run: `cargo run --example game`. To use a deployed backend instead, set
-//! `BEVY_COGNITO_LOGIN_URL=https://…/prod` (no dev mailbox then).
+//! `BEVY_COGNITO_LOGIN_URL=https://…/prod` (no dev mailbox then);
+//! `BEVY_COGNITO_LOGIN_DATA=path.json` keeps the local accounts elsewhere.
 
 use std::time::Duration;
 
@@ -20,10 +21,13 @@ fn main() -> AppExit {
     let (backend_url, local) = match std::env::var("BEVY_COGNITO_LOGIN_URL") {
         Ok(url) => (url, None),
         Err(_) => {
+            let data_file = std::env::var_os("BEVY_COGNITO_LOGIN_DATA")
+                .map(Into::into)
+                .unwrap_or_else(|| {
+                    concat!(env!("CARGO_MANIFEST_DIR"), "/local-data/users.json").into()
+                });
             let config = LocalConfig {
-                data_file: Some(
-                    concat!(env!("CARGO_MANIFEST_DIR"), "/local-data/users.json").into(),
-                ),
+                data_file: Some(data_file),
                 ..LocalConfig::default()
             };
             match LocalStack::spawn(config) {

@@ -81,6 +81,9 @@ impl LocalStack {
         let (cognito_endpoint, storage) = match &config.cognito_endpoint {
             Some(endpoint) => (endpoint.trim_end_matches('/').to_owned(), None),
             None => {
+                // The emulator signs tokens with an RSA key it makes on first
+                // use; make it now, off this thread, not during a sign-in.
+                tokio::task::spawn_blocking(cognitox::jwt::get_jwt_keys);
                 let storage = Storage::with_config(match &config.data_file {
                     Some(path) => StorageConfig::persistent(path.clone()),
                     None => StorageConfig::memory(),

@@ -156,6 +156,7 @@ impl AuthCommands<'_, '_> {
     pub fn sign_out(&mut self) -> Result<RequestId, AuthCommandError> {
         let session = self.session.as_ref().ok_or(AuthCommandError::NotSignedIn)?;
         let access_token = session.access_token.clone();
+        info!(username = %session.username, "signed out");
         self.commands.remove_resource::<AuthSession>();
         self.next_state.set(AuthState::SignedOut);
         self.signed_out.write(SignedOut {

@@ -53,6 +53,7 @@ pub(crate) fn receive_replies(
         if let Ok(AuthOutcome::Tokens(tokens)) = &reply.result {
             match AuthSession::from_tokens(tokens.clone()) {
                 Ok(session) => {
+                    info!(username = %session.username, "signed in");
                     messages.signed_in.write(SignedIn {
                         username: session.username.clone(),
                     });

@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# The whole test suite. On a fresh machine it first installs what the tests
+# need: the Debian packages of the real-window smoke test and the
+# cognito-local emulator (npm). Extra arguments go to `cargo test`.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+packages=(xvfb openbox mesa-vulkan-drivers libvulkan1 xdotool imagemagick)
+command -v npm >/dev/null 2>&1 || packages+=(nodejs npm)
+missing=()
+for package in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "ok installed" || missing+=("$package")
+done
+if ((${#missing[@]})); then
+  echo "installing ${missing[*]}"
+  if [ "$(id -u)" -eq 0 ]; then sudo=(); else sudo=(sudo); fi
+  "${sudo[@]}" apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+
+if [ ! -x backend/tests/cognito-local/node_modules/.bin/cognito-local ]; then
+  npm ci --prefix backend/tests/cognito-local --no-audit --no-fund
+fi
+
+exec cargo test --workspace "$@"

@@ -1,0 +1,291 @@
+//! The example game in a real window: Xvfb, a window manager, Mesa's software
+//! Vulkan. A player signs up with the keyboard, confirms with the code the
+//! local backend "sent", plays, signs out and closes the window. Screenshots
+//! of the menu and of the signed-in scene land in `target/smoke/`.
+//!
+//! Needs the Debian packages `xvfb openbox mesa-vulkan-drivers xdotool
+//! imagemagick` (`scripts/test.sh` installs them); fails, never skips,
+//! without them.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+const TOOLS: [&str; 4] = ["Xvfb", "openbox", "xdotool", "import"];
+const PACKAGES: &str = "xvfb openbox mesa-vulkan-drivers xdotool imagemagick";
+
+/// Kills the process when dropped.
+struct Running(Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+struct Desktop {
+    display: String,
+    dir: PathBuf,
+    _xvfb: Running,
+    _window_manager: Running,
+}
+
+impl Desktop {
+    fn start(dir: &Path) -> Self {
+        for tool in TOOLS {
+            let found = Command::new("sh")
+                .args(["-c", &format!("command -v {tool}")])
+                .output();
+            assert!(
+                found.is_ok_and(|out| out.status.success()),
+                "`{tool}` is missing: install the Debian packages {PACKAGES} (scripts/test.sh does)"
+            );
+        }
+        let mut xvfb = Command::new("Xvfb")
+            .args([
+                "-displayfd",
+                "1",
+                "-screen",
+                "0",
+                "1280x800x24",
+                "-nolisten",
+                "tcp",
+            ])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("Xvfb starts");
+        let mut number = String::new();
+        {
+            use std::io::BufRead;
+            let stdout = xvfb.stdout.take().unwrap();
+            std::io::BufReader::new(stdout)
+                .read_line(&mut number)
+                .unwrap();
+        }
+        let display = format!(":{}", number.trim());
+        assert!(
+            number.trim().parse::<u32>().is_ok(),
+            "Xvfb gave no display number"
+        );
+        let window_manager = Command::new("openbox")
+            .env("DISPLAY", &display)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("openbox starts");
+        Self {
+            display,
+            dir: dir.to_owned(),
+            _xvfb: Running(xvfb),
+            _window_manager: Running(window_manager),
+        }
+    }
+
+    fn xdotool(&self, args: &[&str]) -> String {
+        let out = Command::new("xdotool")
+            .env("DISPLAY", &self.display)
+            .args(args)
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    fn key(&self, key: &str) {
+        self.xdotool(&["key", key]);
+        std::thread::sleep(Duration::from_millis(400));
+    }
+
+    fn type_text(&self, text: &str) {
+        self.xdotool(&["type", "--delay", "60", text]);
+        std::thread::sleep(Duration::from_millis(400));
+    }
+
+    /// A screenshot of `window`, saved as `target/smoke/{name}.png`; returns
+    /// how many distinct colours it has.
+    fn screenshot(&self, window: &str, name: &str) -> usize {
+        let ppm = self.dir.join(format!("{name}.ppm"));
+        let status = Command::new("import")
+            .env("DISPLAY", &self.display)
+            .args(["-window", window])
+            .arg(format!("ppm:{}", ppm.display()))
+            .status()
+            .unwrap();
+        assert!(status.success(), "import failed");
+        let png = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("target/smoke/{name}.png"));
+        fs::create_dir_all(png.parent().unwrap()).unwrap();
+        let _ = Command::new("convert").arg(&ppm).arg(&png).status();
+        distinct_colours(&fs::read(&ppm).unwrap())
+    }
+}
+
+/// Distinct colours of a binary PPM (P6) image.
+fn distinct_colours(ppm: &[u8]) -> usize {
+    // Header: "P6", width, height, max value, each followed by whitespace.
+    let mut fields = 0;
+    let mut at = 0;
+    while fields < 4 {
+        while ppm[at].is_ascii_whitespace() {
+            at += 1;
+        }
+        while !ppm[at].is_ascii_whitespace() {
+            at += 1;
+        }
+        fields += 1;
+    }
+    let pixels = &ppm[at + 1..];
+    let colours: std::collections::HashSet<&[u8]> = pixels.chunks_exact(3).collect();
+    colours.len()
+}
+
+/// The game's log so far, without colour codes.
+fn log(path: &Path) -> String {
+    let raw = fs::read_to_string(path).unwrap_or_default();
+    let mut clean = String::with_capacity(raw.len());
+    let mut chars = raw.chars();
+    while let Some(c) = chars.next() {
+        if c == '\x1b' {
+            for c in chars.by_ref() {
+                if c.is_ascii_alphabetic() {
+                    break;
+                }
+            }
+        } else {
+            clean.push(c);
+        }
+    }
+    clean
+}
+
+fn wait_for<T>(what: &str, timeout: Duration, mut check: impl FnMut() -> Option<T>) -> T {
+    let deadline = Instant::now() + timeout;
+    loop {
+        if let Some(value) = check() {
+            return value;
+        }
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(250));
+    }
+}
+
+/// Builds the example game (cargo test builds examples only as tests) and
+/// returns its path.
+fn game_binary() -> PathBuf {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let output = Command::new(cargo)
+        .args(["build", "--example", "game", "--message-format", "json"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .stderr(Stdio::inherit())
+        .output()
+        .expect("cargo runs");
+    assert!(output.status.success(), "the example game does not build");
+    String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .filter(|line| line.contains("\"target\":{") && line.contains("\"name\":\"game\""))
+        .filter_map(|line| line.split("\"executable\":\"").nth(1))
+        .filter_map(|rest| rest.split('"').next())
+        .map(PathBuf::from)
+        .next_back()
+        .expect("cargo names the example's executable")
+}
+
+#[test]
+fn a_player_signs_up_confirms_plays_and_signs_out_in_a_real_window() {
+    let dir = tempfile::tempdir().unwrap();
+    let desktop = Desktop::start(dir.path());
+    let log_path = dir.path().join("game.log");
+    let log_file = fs::File::create(&log_path).unwrap();
+    let mut game = Running(
+        Command::new(game_binary())
+            .env("DISPLAY", &desktop.display)
+            .env("XDG_RUNTIME_DIR", dir.path())
+            .env("BEVY_ASSET_ROOT", env!("CARGO_MANIFEST_DIR"))
+            .env("BEVY_COGNITO_LOGIN_DATA", dir.path().join("users.json"))
+            .env("RUST_LOG", "info")
+            .env_remove("BEVY_COGNITO_LOGIN_URL")
+            .stdout(log_file.try_clone().unwrap())
+            .stderr(log_file)
+            .spawn()
+            .expect("the example game starts"),
+    );
+
+    let window = wait_for("the game window", Duration::from_secs(120), || {
+        let found = desktop.xdotool(&["search", "--name", "example game"]);
+        found.lines().next().map(str::to_owned)
+    });
+    // The menu is drawn once the window has text and widgets in it (a
+    // blank window has one colour).
+    wait_for("a drawn menu", Duration::from_secs(120), || {
+        (desktop.screenshot(&window, "menu") > 50).then_some(())
+    });
+    std::thread::sleep(Duration::from_secs(1));
+    assert!(desktop.screenshot(&window, "menu") > 50);
+    desktop.xdotool(&["windowactivate", "--sync", &window]);
+    std::thread::sleep(Duration::from_millis(500));
+
+    // Sign-in screen: Username has focus; Tab to "Create account" and press it.
+    for _ in 0..5 {
+        desktop.key("Tab");
+    }
+    desktop.key("Return");
+    // Sign-up screen: Username has focus.
+    desktop.type_text("smoke");
+    desktop.key("Tab");
+    desktop.type_text("smoke@example.com");
+    desktop.key("Tab");
+    desktop.type_text("Secret-Pass-1");
+    desktop.key("Tab");
+    desktop.type_text("Secret-Pass-1");
+    desktop.key("Return");
+
+    let code = wait_for("the dev mailbox code", Duration::from_secs(60), || {
+        log(&log_path)
+            .lines()
+            .find(|line| line.contains("dev mailbox") && line.contains("username=smoke"))
+            .and_then(|line| line.split("code=").nth(1))
+            .and_then(|rest| rest.split_whitespace().next())
+            .map(str::to_owned)
+    });
+    // Confirm screen: Username (prefilled) has focus; Tab to Code.
+    desktop.key("Tab");
+    desktop.type_text(&code);
+    desktop.key("Return");
+    wait_for("the sign-in", Duration::from_secs(60), || {
+        log(&log_path)
+            .contains("signed in username=smoke")
+            .then_some(())
+    });
+    std::thread::sleep(Duration::from_secs(1));
+    assert!(
+        desktop.screenshot(&window, "signed-in") > 50,
+        "the signed-in scene is drawn"
+    );
+
+    // Play a little, then sign out with the HUD's only button.
+    desktop.xdotool(&["keydown", "Right"]);
+    std::thread::sleep(Duration::from_millis(600));
+    desktop.xdotool(&["keyup", "Right"]);
+    desktop.key("Tab");
+    desktop.key("Return");
+    wait_for("the sign-out", Duration::from_secs(30), || {
+        log(&log_path)
+            .contains("signed out username=smoke")
+            .then_some(())
+    });
+
+    // Closing the window exits the game cleanly.
+    desktop.xdotool(&["key", "--window", &window, "alt+F4"]);
+    let status = wait_for("the game to exit", Duration::from_secs(60), || {
+        game.0.try_wait().unwrap()
+    });
+    assert!(
+        status.success(),
+        "the game exited with {status}: {}",
+        log(&log_path)
+    );
+    let log = log(&log_path);
+    assert!(!log.contains("Secret-Pass-1"), "no password in the log");
+    assert!(!log.contains("panicked"), "{log}");
+}

@@ -1,0 +1,328 @@
+//! The plugin in headless Apps (`MinimalPlugins` + `StatesPlugin`, menu
+//! off), driven through `AuthCommands` against the local backend over real
+//! loopback HTTP; and a slow backend to show that no frame waits for it.
+
+use std::io::{Read, Write};
+use std::net::TcpListener;
+use std::time::{Duration, Instant};
+
+use bevy::ecs::system::RunSystemOnce;
+use bevy::prelude::*;
+use bevy::state::app::StatesPlugin;
+use bevy_cognito_login::client::{AuthAction, ServerErrorKind};
+use bevy_cognito_login::prelude::*;
+use bevy_cognito_login::{AccountConfirmed, AuthCommandError, CodeSent, SignOutReason};
+use cognito_login_backend::{BackgroundStack, CodePurpose, LocalConfig, LocalStack};
+
+const PASSWORD: &str = "Secret-Pass-1";
+
+/// Every message the plugin wrote, in order.
+#[derive(Resource, Default, Debug)]
+struct Seen {
+    signed_in: Vec<SignedIn>,
+    signed_out: Vec<SignedOut>,
+    failed: Vec<AuthFailed>,
+    code_sent: Vec<CodeSent>,
+    confirmed: Vec<AccountConfirmed>,
+}
+
+fn record(
+    mut seen: ResMut<Seen>,
+    mut signed_in: MessageReader<SignedIn>,
+    mut signed_out: MessageReader<SignedOut>,
+    mut failed: MessageReader<AuthFailed>,
+    mut code_sent: MessageReader<CodeSent>,
+    mut confirmed: MessageReader<AccountConfirmed>,
+) {
+    seen.signed_in.extend(signed_in.read().cloned());
+    seen.signed_out.extend(signed_out.read().cloned());
+    seen.failed.extend(failed.read().cloned());
+    seen.code_sent.extend(code_sent.read().cloned());
+    seen.confirmed.extend(confirmed.read().cloned());
+}
+
+fn app(url: &str) -> App {
+    let mut app = App::new();
+    app.add_plugins((MinimalPlugins, StatesPlugin))
+        .add_plugins(CognitoLoginPlugin::new(ApiGatewayConfig::new(url)).without_menu())
+        .init_resource::<Seen>()
+        .add_systems(Update, record);
+    app.update();
+    app
+}
+
+trait TestApp {
+    /// Updates until `done` holds; panics after 20 s.
+    fn update_until(&mut self, what: &str, done: impl Fn(&World) -> bool);
+    fn seen(&self) -> &Seen;
+    fn auth<T: 'static>(
+        &mut self,
+        command: impl FnOnce(&mut AuthCommands) -> T + Send + Sync + 'static,
+    ) -> T;
+    fn state(&self) -> AuthState;
+}
+
+impl TestApp for App {
+    fn update_until(&mut self, what: &str, done: impl Fn(&World) -> bool) {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while !done(self.world()) {
+            assert!(
+                Instant::now() < deadline,
+                "timed out waiting for {what}: {:?}",
+                self.seen()
+            );
+            self.update();
+            std::thread::sleep(Duration::from_millis(2));
+        }
+    }
+
+    fn seen(&self) -> &Seen {
+        self.world().resource::<Seen>()
+    }
+
+    fn auth<T: 'static>(
+        &mut self,
+        command: impl FnOnce(&mut AuthCommands) -> T + Send + Sync + 'static,
+    ) -> T {
+        let mut command = Some(command);
+        self.world_mut()
+            .run_system_once(move |mut auth: AuthCommands| {
+                (command.take().expect("runs once"))(&mut auth)
+            })
+            .expect("AuthCommands is available")
+    }
+
+    fn state(&self) -> AuthState {
+        *self.world().resource::<State<AuthState>>().get()
+    }
+}
+
+fn local_backend() -> BackgroundStack {
+    LocalStack::spawn(LocalConfig::default()).expect("the local backend starts")
+}
+
+fn last_failure(app: &App) -> (AuthAction, Option<ServerErrorKind>) {
+    let failure = app.seen().failed.last().expect("a failure");
+    (failure.action, failure.error.server_kind().cloned())
+}
+
+#[test]
+fn sign_up_confirm_sign_in_and_sign_out() {
+    let backend = local_backend();
+    let mut app = app(backend.url());
+    assert_eq!(app.state(), AuthState::SignedOut);
+
+    app.auth(|auth| auth.sign_up("ada", "ada@example.com", PASSWORD))
+        .unwrap();
+    let busy = app.auth(|auth| auth.sign_in("ada", PASSWORD));
+    assert_eq!(
+        busy,
+        Err(AuthCommandError::Busy(AuthAction::SignUp)),
+        "one request at a time"
+    );
+    app.update_until("the code", |world| {
+        !world.resource::<Seen>().code_sent.is_empty()
+    });
+    assert!(
+        app.seen().code_sent[0]
+            .destination
+            .destination
+            .contains("***")
+    );
+
+    app.auth(|auth| auth.confirm_sign_up("ada", "WRONG-CODE"))
+        .unwrap();
+    app.update_until("a failure", |world| {
+        !world.resource::<Seen>().failed.is_empty()
+    });
+    assert_eq!(
+        last_failure(&app),
+        (
+            AuthAction::ConfirmSignUp,
+            Some(ServerErrorKind::CodeMismatch)
+        )
+    );
+
+    app.auth(|auth| auth.sign_in("ada", PASSWORD)).unwrap();
+    app.update_until("a failure", |world| {
+        world.resource::<Seen>().failed.len() == 2
+    });
+    assert_eq!(
+        last_failure(&app),
+        (AuthAction::SignIn, Some(ServerErrorKind::UserNotConfirmed))
+    );
+
+    let code = backend
+        .mailbox()
+        .unwrap()
+        .latest_code("ada", CodePurpose::ConfirmSignUp)
+        .unwrap();
+    app.auth(|auth| auth.confirm_sign_up("ada", code)).unwrap();
+    app.update_until("the confirmation", |world| {
+        !world.resource::<Seen>().confirmed.is_empty()
+    });
+
+    app.auth(|auth| auth.sign_in("ada", "Wrong-Pass-9"))
+        .unwrap();
+    app.update_until("a failure", |world| {
+        world.resource::<Seen>().failed.len() == 3
+    });
+    assert_eq!(
+        last_failure(&app),
+        (AuthAction::SignIn, Some(ServerErrorKind::NotAuthorized))
+    );
+    assert!(!app.world().contains_resource::<AuthSession>());
+
+    app.auth(|auth| auth.sign_in("ada", PASSWORD)).unwrap();
+    app.update_until("SignedIn", |world| {
+        !world.resource::<Seen>().signed_in.is_empty()
+    });
+    app.update();
+    assert_eq!(app.state(), AuthState::SignedIn);
+    assert_eq!(app.seen().signed_in[0].username, "ada");
+    let session = app.world().resource::<AuthSession>().clone();
+    assert_eq!(session.username, "ada");
+    assert_eq!(session.email.as_deref(), Some("ada@example.com"));
+    assert!(!session.sub.is_empty());
+    assert_eq!(session.claims["sub"], session.sub.as_str());
+    assert!(session.can_refresh());
+    assert!(session.expires_at.is_some());
+    assert!(
+        !format!("{session:?}").contains(session.access_token.expose()),
+        "Debug redacts tokens"
+    );
+    assert_eq!(
+        app.auth(|auth| auth.sign_in("ada", PASSWORD)),
+        Err(AuthCommandError::AlreadySignedIn)
+    );
+
+    app.auth(|auth| auth.sign_out()).unwrap();
+    app.update();
+    assert!(!app.world().contains_resource::<AuthSession>());
+    assert_eq!(app.state(), AuthState::SignedOut);
+    assert_eq!(app.seen().signed_out[0].reason, SignOutReason::Requested);
+    assert_eq!(
+        app.auth(|auth| auth.sign_out()),
+        Err(AuthCommandError::NotSignedIn)
+    );
+    // The server-side sign-out finishes in the background without a failure.
+    for _ in 0..50 {
+        app.update();
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    assert_eq!(app.seen().failed.len(), 3);
+}
+
+#[test]
+fn an_unreachable_backend_fails_clearly_and_the_next_attempt_can_start() {
+    let closed = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", closed.local_addr().unwrap());
+    drop(closed);
+    let mut app = app(&url);
+    app.auth(|auth| auth.sign_in("ada", PASSWORD)).unwrap();
+    app.update_until("a failure", |world| {
+        !world.resource::<Seen>().failed.is_empty()
+    });
+    let failure = &app.seen().failed[0];
+    assert!(
+        failure.error.player_message().contains("reach"),
+        "{failure:?}"
+    );
+    assert_eq!(app.auth(|auth| auth.running()), None, "not stuck busy");
+    app.auth(|auth| auth.sign_in("ada", PASSWORD))
+        .expect("a new attempt starts");
+}
+
+#[test]
+fn a_misconfigured_backend_is_reported_not_panicked() {
+    let mut app = app("http://example.com/no-https");
+    app.auth(|auth| auth.forgot_password("ada")).unwrap();
+    app.update_until("a failure", |world| {
+        !world.resource::<Seen>().failed.is_empty()
+    });
+    let failure = &app.seen().failed[0];
+    assert!(
+        failure
+            .error
+            .player_message()
+            .contains("not set up correctly"),
+        "{failure:?}"
+    );
+}
+
+/// A backend that answers every route after `delay`, with a valid body.
+fn slow_backend(delay: Duration) -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { return };
+            std::thread::spawn(move || {
+                let mut request = Vec::new();
+                let mut buf = [0; 4096];
+                while !request.windows(4).any(|w| w == b"\r\n\r\n") {
+                    match stream.read(&mut buf) {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => request.extend_from_slice(&buf[..n]),
+                    }
+                }
+                std::thread::sleep(delay);
+                let body = if request.starts_with(b"POST /signup") {
+                    r#"{"UserConfirmed":false,"UserSub":"s","CodeDeliveryDetails":{"Destination":"s***@e***","DeliveryMedium":"EMAIL","AttributeName":"email"}}"#.to_owned()
+                } else {
+                    // sub "slow", cognito:username "slow"
+                    let id = "e30.eyJzdWIiOiJzbG93IiwiY29nbml0bzp1c2VybmFtZSI6InNsb3cifQ.c2ln";
+                    format!(
+                        r#"{{"AuthenticationResult":{{"AccessToken":"{id}","IdToken":"{id}","RefreshToken":"r","ExpiresIn":3600}}}}"#
+                    )
+                };
+                let _ = write!(
+                    stream,
+                    "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+            });
+        }
+    });
+    url
+}
+
+fn longest_frame(app: &mut App, until: impl Fn(&World) -> bool) -> Duration {
+    let mut longest = Duration::ZERO;
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !until(app.world()) {
+        assert!(Instant::now() < deadline, "timed out");
+        let start = Instant::now();
+        app.update();
+        longest = longest.max(start.elapsed());
+    }
+    longest
+}
+
+#[test]
+fn no_frame_waits_for_a_slow_backend() {
+    let url = slow_backend(Duration::from_millis(300));
+    let mut app = app(&url);
+    let mut bare = App::new();
+    bare.add_plugins((MinimalPlugins, StatesPlugin));
+    let mut bare_longest = Duration::ZERO;
+    for _ in 0..200 {
+        let start = Instant::now();
+        bare.update();
+        bare_longest = bare_longest.max(start.elapsed());
+    }
+
+    app.auth(|auth| auth.sign_up("slow", "slow@example.com", PASSWORD))
+        .unwrap();
+    let sign_up = longest_frame(&mut app, |world| {
+        !world.resource::<Seen>().code_sent.is_empty()
+    });
+    app.auth(|auth| auth.sign_in("slow", PASSWORD)).unwrap();
+    let sign_in = longest_frame(&mut app, |world| world.contains_resource::<AuthSession>());
+    eprintln!(
+        "longest frame: bare App {bare_longest:?}; during sign-up {sign_up:?}; during sign-in {sign_in:?}"
+    );
+    // Each request takes 300 ms; a frame that waited for one would take that long.
+    assert!(sign_up < Duration::from_millis(100), "{sign_up:?}");
+    assert!(sign_in < Duration::from_millis(100), "{sign_in:?}");
+}
