@@ -2,7 +2,6 @@
 //! off), driven through `AuthCommands` against the local backend over real
 //! loopback HTTP; and a slow backend to show that no frame waits for it.
 
-use std::io::{Read, Write};
 use std::net::TcpListener;
 use std::time::{Duration, Instant};
 
@@ -13,6 +12,9 @@ use bevy_cognito_login::client::{AuthAction, ServerErrorKind};
 use bevy_cognito_login::prelude::*;
 use bevy_cognito_login::{AccountConfirmed, AuthCommandError, CodeSent, SignOutReason};
 use cognito_login_backend::{BackgroundStack, CodePurpose, LocalConfig, LocalStack};
+use support::slow_backend;
+
+mod support;
 
 const PASSWORD: &str = "Secret-Pass-1";
 
@@ -248,43 +250,6 @@ fn a_misconfigured_backend_is_reported_not_panicked() {
             .contains("not set up correctly"),
         "{failure:?}"
     );
-}
-
-/// A backend that answers every route after `delay`, with a valid body.
-fn slow_backend(delay: Duration) -> String {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    std::thread::spawn(move || {
-        for stream in listener.incoming() {
-            let Ok(mut stream) = stream else { return };
-            std::thread::spawn(move || {
-                let mut request = Vec::new();
-                let mut buf = [0; 4096];
-                while !request.windows(4).any(|w| w == b"\r\n\r\n") {
-                    match stream.read(&mut buf) {
-                        Ok(0) | Err(_) => return,
-                        Ok(n) => request.extend_from_slice(&buf[..n]),
-                    }
-                }
-                std::thread::sleep(delay);
-                let body = if request.starts_with(b"POST /signup") {
-                    r#"{"UserConfirmed":false,"UserSub":"s","CodeDeliveryDetails":{"Destination":"s***@e***","DeliveryMedium":"EMAIL","AttributeName":"email"}}"#.to_owned()
-                } else {
-                    // sub "slow", cognito:username "slow"
-                    let id = "e30.eyJzdWIiOiJzbG93IiwiY29nbml0bzp1c2VybmFtZSI6InNsb3cifQ.c2ln";
-                    format!(
-                        r#"{{"AuthenticationResult":{{"AccessToken":"{id}","IdToken":"{id}","RefreshToken":"r","ExpiresIn":3600}}}}"#
-                    )
-                };
-                let _ = write!(
-                    stream,
-                    "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
-                    body.len()
-                );
-            });
-        }
-    });
-    url
 }
 
 fn longest_frame(app: &mut App, until: impl Fn(&World) -> bool) -> Duration {

@@ -148,16 +148,28 @@ impl Handlers {
     }
 
     async fn sign_in(&self, request: body::SignIn) -> Handled {
-        let output = self
+        let parameters = [
+            ("USERNAME", request.username.as_str()),
+            ("PASSWORD", request.password.expose()),
+        ];
+        self.initiate_auth(AuthFlowType::UserPasswordAuth, parameters)
+            .await
+    }
+
+    async fn initiate_auth<const N: usize>(
+        &self,
+        flow: AuthFlowType,
+        parameters: [(&str, &str); N],
+    ) -> Handled {
+        let mut call = self
             .cognito
             .initiate_auth()
             .client_id(&self.client_id)
-            .auth_flow(AuthFlowType::UserPasswordAuth)
-            .auth_parameters("USERNAME", request.username)
-            .auth_parameters("PASSWORD", request.password.expose())
-            .send()
-            .await
-            .map_err(cognito_error)?;
+            .auth_flow(flow);
+        for (key, value) in parameters {
+            call = call.auth_parameters(key, value);
+        }
+        let output = call.send().await.map_err(cognito_error)?;
         Ok(auth_response(
             output.authentication_result(),
             output.challenge_name(),
@@ -197,21 +209,9 @@ impl Handlers {
     }
 
     async fn refresh(&self, request: body::Refresh) -> Handled {
-        let output = self
-            .cognito
-            .initiate_auth()
-            .client_id(&self.client_id)
-            .auth_flow(AuthFlowType::RefreshTokenAuth)
-            .auth_parameters("REFRESH_TOKEN", request.refresh_token.expose())
-            .send()
+        let parameters = [("REFRESH_TOKEN", request.refresh_token.expose())];
+        self.initiate_auth(AuthFlowType::RefreshTokenAuth, parameters)
             .await
-            .map_err(cognito_error)?;
-        Ok(auth_response(
-            output.authentication_result(),
-            output.challenge_name(),
-            output.session(),
-            output.challenge_parameters(),
-        ))
     }
 
     async fn forgot(&self, request: body::Username) -> Handled {

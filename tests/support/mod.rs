@@ -1,0 +1,42 @@
+//! Test fixtures shared by the plugin's tests and benchmarks.
+
+use std::io::{Read, Write};
+use std::net::TcpListener;
+use std::time::Duration;
+
+/// A backend that answers every route after `delay`, with a valid body.
+pub fn slow_backend(delay: Duration) -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { return };
+            std::thread::spawn(move || {
+                let mut request = Vec::new();
+                let mut buf = [0; 4096];
+                while !request.windows(4).any(|w| w == b"\r\n\r\n") {
+                    match stream.read(&mut buf) {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => request.extend_from_slice(&buf[..n]),
+                    }
+                }
+                std::thread::sleep(delay);
+                let body = if request.starts_with(b"POST /signup") {
+                    r#"{"UserConfirmed":false,"UserSub":"s","CodeDeliveryDetails":{"Destination":"s***@e***","DeliveryMedium":"EMAIL","AttributeName":"email"}}"#.to_owned()
+                } else {
+                    // sub "slow", cognito:username "slow"
+                    let id = "e30.eyJzdWIiOiJzbG93IiwiY29nbml0bzp1c2VybmFtZSI6InNsb3cifQ.c2ln";
+                    format!(
+                        r#"{{"AuthenticationResult":{{"AccessToken":"{id}","IdToken":"{id}","RefreshToken":"r","ExpiresIn":3600}}}}"#
+                    )
+                };
+                let _ = write!(
+                    stream,
+                    "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+            });
+        }
+    });
+    url
+}
