@@ -3,6 +3,7 @@
 //! embedded Cognito emulator so a game works with no AWS account.
 
 pub mod handlers;
+pub mod lambda;
 pub mod local;
 
 pub use handlers::{ApiResponse, Handlers};

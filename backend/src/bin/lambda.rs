@@ -1,0 +1,23 @@
+//! The login backend as one AWS Lambda function for an API Gateway HTTP API.
+//! Build: `cargo lambda build --release --arm64 --bin cognito-login-lambda`;
+//! deploy with `backend/template.yaml` (see the README).
+
+use cognito_login_backend::lambda;
+use lambda_http::{Error, Request, service_fn};
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
+        )
+        .without_time()
+        .with_ansi(false)
+        .init();
+    let handlers = lambda::handlers_from_env()?;
+    let handlers = &handlers;
+    lambda_http::run(service_fn(move |request: Request| async move {
+        Ok::<_, Error>(lambda::handle(handlers, request).await)
+    }))
+    .await
+}

@@ -1,0 +1,140 @@
+//! The deployment template against the code: the same routes as the
+//! client's defaults, a role that allows exactly the Cognito calls the
+//! handlers make, and a clean `cfn-lint` (PyPI).
+
+use std::collections::BTreeSet;
+use std::path::Path;
+use std::process::Command;
+
+use cognito_login_client::AuthAction;
+use serde_yaml::Value;
+
+fn template() -> Value {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("template.yaml");
+    serde_yaml::from_str(&std::fs::read_to_string(path).unwrap()).expect("the template is YAML")
+}
+
+fn function(template: &Value) -> &Value {
+    &template["Resources"]["LoginFunction"]["Properties"]
+}
+
+#[test]
+fn the_template_routes_are_the_client_default_routes() {
+    let template = template();
+    let routes: BTreeSet<(String, String)> = function(&template)["Events"]
+        .as_mapping()
+        .expect("events")
+        .values()
+        .filter(|event| event["Type"] == "HttpApi")
+        .map(|event| {
+            let properties = &event["Properties"];
+            (
+                properties["Method"].as_str().unwrap().to_owned(),
+                properties["Path"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    let expected: BTreeSet<(String, String)> = AuthAction::ALL
+        .iter()
+        .map(|action| ("POST".to_owned(), action.default_route().to_owned()))
+        .collect();
+    assert_eq!(routes, expected);
+}
+
+/// The Cognito operations `src/handlers.rs` calls: every `self.cognito.op()`.
+fn operations_called() -> BTreeSet<String> {
+    let source: String = include_str!("../src/handlers.rs")
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .collect();
+    source
+        .split("self.cognito.")
+        .skip(1)
+        .filter_map(|call| {
+            let name: String = call
+                .chars()
+                .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                .collect();
+            (!name.is_empty()).then(|| {
+                name.split('_')
+                    .map(|word| word[..1].to_uppercase() + &word[1..])
+                    .collect::<String>()
+            })
+        })
+        .collect()
+}
+
+#[test]
+fn the_role_allows_exactly_the_cognito_calls_of_the_handlers() {
+    let template = template();
+    let statements = function(&template)["Policies"][0]["Statement"]
+        .as_sequence()
+        .unwrap()
+        .clone();
+    assert_eq!(statements.len(), 1, "one statement");
+    let statement = &statements[0];
+    assert_eq!(statement["Effect"], "Allow");
+    assert_eq!(
+        statement["Resource"]["Fn::GetAtt"][0], "UserPool",
+        "on this pool only"
+    );
+    let allowed: BTreeSet<String> = statement["Action"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .map(|action| {
+            action
+                .as_str()
+                .unwrap()
+                .strip_prefix("cognito-idp:")
+                .expect("a Cognito action")
+                .to_owned()
+        })
+        .collect();
+    let called = operations_called();
+    assert!(
+        called.contains("SignUp") && called.contains("GlobalSignOut"),
+        "{called:?}"
+    );
+    assert_eq!(allowed, called);
+}
+
+#[test]
+fn the_app_client_is_public_with_revocation_and_hidden_user_existence() {
+    let template = template();
+    let client = &template["Resources"]["GameClient"]["Properties"];
+    assert_eq!(client["GenerateSecret"], false);
+    assert_eq!(client["EnableTokenRevocation"], true);
+    assert_eq!(client["PreventUserExistenceErrors"], "ENABLED");
+    let flows: Vec<&str> = client["ExplicitAuthFlows"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    assert_eq!(
+        flows,
+        [
+            "ALLOW_USER_PASSWORD_AUTH",
+            "ALLOW_USER_SRP_AUTH",
+            "ALLOW_REFRESH_TOKEN_AUTH"
+        ]
+    );
+}
+
+#[test]
+fn cfn_lint_finds_no_errors() {
+    let template = Path::new(env!("CARGO_MANIFEST_DIR")).join("template.yaml");
+    let output = Command::new("cfn-lint")
+        .arg(&template)
+        .output()
+        .unwrap_or_else(|error| {
+            panic!("cfn-lint cannot run ({error}): `pip install cfn-lint` (scripts/test.sh does)")
+        });
+    assert!(
+        output.status.success(),
+        "cfn-lint:\n{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
