@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # The whole test suite. On a fresh machine it first installs what the tests
-# need: the Debian packages of the real-window smoke test and the
-# cognito-local emulator (npm). Extra arguments go to `cargo test`.
+# need: the Debian packages of the real-window smoke test and of the real
+# keychains (Secret Service, keyutils), the cognito-local emulator (npm) and
+# cfn-lint (PyPI). Extra arguments go to `cargo test`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(xvfb openbox mesa-vulkan-drivers libvulkan1 xdotool imagemagick)
+packages=(xvfb openbox mesa-vulkan-drivers libvulkan1 xdotool imagemagick gnome-keyring dbus-x11 libsecret-tools keyutils)
 command -v npm >/dev/null 2>&1 || packages+=(nodejs npm)
 missing=()
 for package in "${packages[@]}"; do

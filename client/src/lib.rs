@@ -30,6 +30,7 @@ mod outcome;
 mod request;
 pub mod response;
 mod secret;
+mod store;
 mod transport;
 mod worker;
 
@@ -38,5 +39,6 @@ pub use error::{AuthError, ConfigError, RawBody, ServerErrorKind, TransportError
 pub use outcome::{AuthOutcome, Challenge, CodeDelivery, Tokens, unverified_claims};
 pub use request::{AuthAction, AuthRequest, ChallengeName, body};
 pub use secret::{AccessToken, ChallengeSession, Code, IdToken, Password, RefreshToken};
+pub use store::{KeychainStore, SessionStore, StoreError, still_valid};
 pub use transport::{BoxFuture, Transport};
 pub use worker::{AuthWorker, Reply, RequestId};
