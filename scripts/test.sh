@@ -23,4 +23,6 @@ if [ ! -x backend/tests/cognito-local/node_modules/.bin/cognito-local ]; then
   npm ci --prefix backend/tests/cognito-local --no-audit --no-fund
 fi
 
+python3 -c "import cfnlint" 2>/dev/null || python3 -m pip install --quiet cfn-lint==1.58.0
+
 exec cargo test --workspace "$@"
