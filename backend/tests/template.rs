@@ -1,6 +1,7 @@
 //! The deployment template against the code: the same routes as the
 //! client's defaults, a role that allows exactly the Cognito calls the
-//! handlers make, and a clean `cfn-lint` (PyPI).
+//! handlers make, and a clean `cfn-lint` (PyPI; `scripts/test.sh` installs
+//! it, and the test fails, never skips, without it).
 
 use std::collections::BTreeSet;
 use std::path::Path;
@@ -125,7 +126,9 @@ fn the_app_client_is_public_with_revocation_and_hidden_user_existence() {
 #[test]
 fn cfn_lint_finds_no_errors() {
     let template = Path::new(env!("CARGO_MANIFEST_DIR")).join("template.yaml");
-    let output = Command::new("cfn-lint")
+    // The `cfn-lint` script's own entry point: no PATH or shim needed.
+    let output = Command::new("python3")
+        .args(["-c", "import sys; from cfnlint.runner import main; sys.argv[0] = 'cfn-lint'; sys.exit(main())"])
         .arg(&template)
         .output()
         .unwrap_or_else(|error| {
