@@ -24,7 +24,11 @@ fn bare() -> App {
 
 fn with_plugin(url: &str) -> App {
     let mut app = bare();
-    app.add_plugins(CognitoLoginPlugin::new(ApiGatewayConfig::new(url)).without_menu());
+    app.add_plugins(
+        CognitoLoginPlugin::new(ApiGatewayConfig::new(url))
+            .without_menu()
+            .without_session(),
+    );
     app.update();
     app
 }
@@ -69,7 +73,10 @@ fn main() {
             app.update();
             let took = frame.elapsed();
             if std::env::var_os("FRAME_TRACE").is_some() && took > Duration::from_millis(1) {
-                eprintln!("slow frame: {took:?}, session present: {}", app.world().contains_resource::<AuthSession>());
+                eprintln!(
+                    "slow frame: {took:?}, session present: {}",
+                    app.world().contains_resource::<AuthSession>()
+                );
             }
             longest = longest.max(took);
         }

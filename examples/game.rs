@@ -8,12 +8,15 @@
 //! Run: `cargo run --example game`. To use a deployed backend instead, set
 //! `BEVY_COGNITO_LOGIN_URL=https://…/prod` (no dev mailbox then);
 //! `BEVY_COGNITO_LOGIN_DATA=path.json` keeps the local accounts elsewhere.
+//!
+//! "Remember me" keeps the session in the OS keychain: the next launch signs
+//! the player in again without the menu.
 
 use std::time::Duration;
 
 use bevy::prelude::*;
-use bevy_cognito_login::LoginMenu;
 use bevy_cognito_login::prelude::*;
+use bevy_cognito_login::{LoginMenu, SessionSettings};
 use bevy_egui::{EguiContexts, EguiPrimaryContextPass, egui};
 use cognito_login_backend::{BackgroundStack, CodePurpose, DevMailbox, LocalConfig, LocalStack};
 
@@ -54,6 +57,15 @@ fn main() -> AppExit {
         menu: Some(MenuSettings {
             title: "Coin Collector".into(),
             logo: Some("logo.png".into()),
+            ..default()
+        }),
+        session: Some(SessionSettings {
+            service: "Coin Collector".into(),
+            // The local backend's port changes every launch; its accounts do not.
+            namespace: local.as_ref().map(|_| {
+                std::env::var("BEVY_COGNITO_LOGIN_NAMESPACE")
+                    .unwrap_or_else(|_| "local backend".into())
+            }),
             ..default()
         }),
         ..CognitoLoginPlugin::new(ApiGatewayConfig::new(backend_url))

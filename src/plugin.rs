@@ -2,6 +2,7 @@
 //! the systems that connect them to the background worker.
 
 mod commands;
+mod keychain;
 #[cfg(feature = "menu")]
 mod menu_window;
 mod messages;
@@ -13,6 +14,7 @@ use bevy::prelude::*;
 use cognito_login_client::{ApiGatewayConfig, ApiGatewayTransport, AuthWorker};
 
 pub use commands::{AuthCommandError, AuthCommands};
+pub use keychain::{SessionSettings, TokensRefreshed};
 #[cfg(feature = "menu")]
 pub use menu_window::LoginMenu;
 pub use messages::{
@@ -38,6 +40,9 @@ pub struct CognitoLoginPlugin {
     /// [`AuthCommands`].
     #[cfg(feature = "menu")]
     pub menu: Option<MenuSettings>,
+    /// Sessions kept in the OS keychain across launches and refreshed before
+    /// they expire; `None` forgets the session when the game exits.
+    pub session: Option<SessionSettings>,
 }
 
 impl CognitoLoginPlugin {
@@ -47,6 +52,16 @@ impl CognitoLoginPlugin {
             backend,
             #[cfg(feature = "menu")]
             menu: Some(MenuSettings::default()),
+            session: Some(SessionSettings::default()),
+        }
+    }
+
+    /// The same plugin without session keeping: nothing is written to the
+    /// keychain and every launch starts signed out.
+    pub fn without_session(self) -> Self {
+        Self {
+            session: None,
+            ..self
         }
     }
 
@@ -62,8 +77,12 @@ impl CognitoLoginPlugin {
 
 impl Plugin for CognitoLoginPlugin {
     fn build(&self, app: &mut App) {
-        app.init_state::<AuthState>()
-            .add_message::<SignedIn>()
+        match &self.session {
+            Some(_) => app.insert_state(AuthState::Restoring),
+            None => app.init_state::<AuthState>(),
+        };
+        app.add_message::<SignedIn>()
+            .add_message::<TokensRefreshed>()
             .add_message::<SignedOut>()
             .add_message::<AuthFailed>()
             .add_message::<SignedUp>()
@@ -96,9 +115,33 @@ impl Plugin for CognitoLoginPlugin {
             Err(error) => error!("the login worker thread could not start: {error}"),
         }
 
+        if let Some(settings) = &self.session {
+            app.insert_resource(keychain::Keychain::new(settings, &self.backend.base_url))
+                .insert_resource(keychain::Refresh::new(settings.refresh_margin))
+                .add_systems(Startup, keychain::start_restore)
+                .add_systems(
+                    PreUpdate,
+                    keychain::receive_keychain
+                        .before(receive::receive_replies)
+                        .in_set(AuthSystems::Receive)
+                        .run_if(resource_exists::<commands::AuthClient>),
+                )
+                .add_systems(
+                    Update,
+                    keychain::refresh_ahead.in_set(AuthSystems::Refresh).run_if(
+                        resource_exists::<AuthSession>
+                            .and_then(resource_exists::<commands::AuthClient>),
+                    ),
+                );
+        }
+
         #[cfg(feature = "menu")]
         if let Some(settings) = &self.menu {
-            menu_window::build(app, settings.clone());
+            menu_window::build(
+                app,
+                settings.clone(),
+                self.session.as_ref().map(|s| s.remember_by_default),
+            );
         }
     }
 }

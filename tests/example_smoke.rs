@@ -203,6 +203,10 @@ fn a_player_signs_up_confirms_plays_and_signs_out_in_a_real_window() {
             .env("XDG_RUNTIME_DIR", dir.path())
             .env("BEVY_ASSET_ROOT", env!("CARGO_MANIFEST_DIR"))
             .env("BEVY_COGNITO_LOGIN_DATA", dir.path().join("users.json"))
+            .env(
+                "BEVY_COGNITO_LOGIN_NAMESPACE",
+                format!("smoke test {}", std::process::id()),
+            )
             .env("RUST_LOG", "info")
             .env_remove("BEVY_COGNITO_LOGIN_URL")
             .stdout(log_file.try_clone().unwrap())
@@ -225,8 +229,9 @@ fn a_player_signs_up_confirms_plays_and_signs_out_in_a_real_window() {
     desktop.xdotool(&["windowactivate", "--sync", &window]);
     std::thread::sleep(Duration::from_millis(500));
 
-    // Sign-in screen: Username has focus; Tab to "Create account" and press it.
-    for _ in 0..5 {
+    // Sign-in screen: Username has focus; Tab past Password, "Show password",
+    // "Remember me", "Sign in" and "Forgot password?" to "Create account".
+    for _ in 0..6 {
         desktop.key("Tab");
     }
     desktop.key("Return");

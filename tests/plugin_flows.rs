@@ -46,7 +46,11 @@ fn record(
 fn app(url: &str) -> App {
     let mut app = App::new();
     app.add_plugins((MinimalPlugins, StatesPlugin))
-        .add_plugins(CognitoLoginPlugin::new(ApiGatewayConfig::new(url)).without_menu())
+        .add_plugins(
+            CognitoLoginPlugin::new(ApiGatewayConfig::new(url))
+                .without_menu()
+                .without_session(),
+        )
         .init_resource::<Seen>()
         .add_systems(Update, record);
     app.update();

@@ -41,6 +41,7 @@ pub struct AuthWorker {
     dead_letters: Sender<Reply>,
     next_id: AtomicU64,
     thread: Option<JoinHandle<()>>,
+    runtime: tokio::runtime::Handle,
 }
 
 impl AuthWorker {
@@ -52,6 +53,7 @@ impl AuthWorker {
         let (request_tx, mut request_rx) = unbounded_channel::<(RequestId, AuthRequest)>();
         let (reply_tx, reply_rx) = crossbeam_channel::unbounded();
         let transport = Arc::new(transport);
+        let handle = runtime.handle().clone();
         let dead_letters = reply_tx.clone();
         let thread = std::thread::Builder::new()
             .name("cognito-login".into())
@@ -73,6 +75,7 @@ impl AuthWorker {
             dead_letters,
             next_id: AtomicU64::new(0),
             thread: Some(thread),
+            runtime: handle,
         })
     }
 
@@ -90,6 +93,13 @@ impl AuthWorker {
                 .finish(Err(AuthError::Cancelled));
         }
         id
+    }
+
+    /// Runs a blocking job (a keychain call) on the worker's blocking pool,
+    /// never on the caller's thread. The job reports back by its own means.
+    /// Jobs still queued when the worker shuts down do not run.
+    pub fn run_blocking(&self, job: impl FnOnce() + Send + 'static) {
+        drop(self.runtime.spawn_blocking(job));
     }
 
     /// The next finished request, if any. Never blocks.

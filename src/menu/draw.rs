@@ -181,6 +181,9 @@ fn sign_in(
     fields.text(ui, "Username", &mut form.username, false);
     fields.password(ui, "Password", &mut form.password, form.show_password);
     show_toggle(ui, form);
+    if let Some(remember) = &mut form.remember {
+        ui.checkbox(remember, "Remember me");
+    }
     let submit = fields.submit(ui, "Sign in");
     ui.horizontal_wrapped(|ui| {
         if ui.link("Forgot password?").clicked() {

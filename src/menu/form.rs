@@ -76,6 +76,8 @@ pub struct LoginForm {
     pub(super) sign_up_password: Option<Password>,
     /// The logo, once its texture is known.
     pub(super) logo: Option<egui::load::SizedTexture>,
+    /// "Remember me", when the game keeps sessions.
+    pub(super) remember: Option<bool>,
 }
 
 impl LoginForm {
@@ -116,6 +118,17 @@ impl LoginForm {
     /// The settings the form was made with.
     pub fn settings(&self) -> &MenuSettings {
         &self.settings
+    }
+
+    /// Shows a "Remember me" checkbox on the sign-in screen, checked or not;
+    /// `None` hides it.
+    pub fn offer_remember(&mut self, checked: Option<bool>) {
+        self.remember = checked;
+    }
+
+    /// Whether "Remember me" is checked; `None` when it is not offered.
+    pub fn remember(&self) -> Option<bool> {
+        self.remember
     }
 
     /// Types `username` and `code` into the form (a dev mailbox's "use this

@@ -6,6 +6,7 @@ use cognito_login_client::{
     AuthAction, AuthRequest, AuthWorker, ChallengeName, ChallengeSession, Code, Password, RequestId,
 };
 
+use super::keychain::Keychain;
 use super::{AuthSession, AuthState, SignOutReason, SignedOut};
 
 /// The background worker, owned by the app.
@@ -57,6 +58,7 @@ pub struct AuthCommands<'w, 's> {
     session: Option<Res<'w, AuthSession>>,
     next_state: ResMut<'w, NextState<AuthState>>,
     signed_out: MessageWriter<'w, SignedOut>,
+    keychain: Option<ResMut<'w, Keychain>>,
     commands: Commands<'w, 's>,
 }
 
@@ -163,7 +165,18 @@ impl AuthCommands<'_, '_> {
             reason: SignOutReason::Requested,
         });
         let client = self.client.as_ref().ok_or(AuthCommandError::Unavailable)?;
+        if let Some(keychain) = &self.keychain {
+            keychain.forget(client);
+        }
         Ok(client.worker.send(AuthRequest::SignOut { access_token }))
+    }
+
+    /// Whether the next sign-in is kept in the keychain ("Remember me").
+    /// Without session keeping in the plugin, this does nothing.
+    pub fn set_remember(&mut self, remember: bool) {
+        if let Some(keychain) = &mut self.keychain {
+            keychain.remember = remember;
+        }
     }
 
     /// Starts any request; a [`AuthRequest::SignOut`] goes through

@@ -22,7 +22,7 @@ struct MenuLogo(Handle<Image>);
 /// The tallest the logo is drawn, in points.
 const LOGO_HEIGHT: f32 = 96.0;
 
-pub(super) fn build(app: &mut App, settings: MenuSettings) {
+pub(super) fn build(app: &mut App, settings: MenuSettings, remember: Option<bool>) {
     if !app.is_plugin_added::<EguiPlugin>() {
         app.add_plugins(EguiPlugin::default());
     }
@@ -35,21 +35,21 @@ pub(super) fn build(app: &mut App, settings: MenuSettings) {
             },
         );
     }
-    app.insert_resource(LoginMenu {
-        form: LoginForm::new(settings),
-    })
-    .add_systems(
-        PreUpdate,
-        apply_replies
-            .after(super::receive::receive_replies)
-            .in_set(AuthSystems::Receive),
-    )
-    .add_systems(
-        EguiPrimaryContextPass,
-        draw_menu
-            .in_set(AuthSystems::Menu)
-            .run_if(in_state(AuthState::SignedOut)),
-    );
+    let mut form = LoginForm::new(settings);
+    form.offer_remember(remember);
+    app.insert_resource(LoginMenu { form })
+        .add_systems(
+            PreUpdate,
+            apply_replies
+                .after(super::receive::receive_replies)
+                .in_set(AuthSystems::Receive),
+        )
+        .add_systems(
+            EguiPrimaryContextPass,
+            draw_menu
+                .in_set(AuthSystems::Menu)
+                .run_if(in_state(AuthState::SignedOut)),
+        );
 }
 
 /// Moves the form along with this frame's replies; sends its follow-up
@@ -104,10 +104,13 @@ fn draw_menu(
             ui.set_width(300.0);
             request = menu::draw(ui, &mut menu.form);
         });
-    if let Some(request) = request
-        && let Err(error) = auth.send(request)
-    {
-        menu.form.set_error(error.to_string());
+    if let Some(request) = request {
+        if let Some(remember) = menu.form.remember() {
+            auth.set_remember(remember);
+        }
+        if let Err(error) = auth.send(request) {
+            menu.form.set_error(error.to_string());
+        }
     }
     Ok(())
 }

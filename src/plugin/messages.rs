@@ -22,6 +22,8 @@ pub struct SignedOut {
 pub enum SignOutReason {
     /// The game asked for it ([`AuthCommands::sign_out`](super::AuthCommands::sign_out)).
     Requested,
+    /// The server refused to refresh the session (revoked, expired).
+    SessionEnded(AuthError),
 }
 
 /// A request failed.

@@ -6,6 +6,7 @@ use bevy::prelude::*;
 use cognito_login_client::{AuthOutcome, Reply};
 
 use super::commands::{AuthClient, PendingRequest, Running};
+use super::keychain::{Keeping, refresh_answered};
 use super::{
     AccountConfirmed, AuthFailed, AuthSession, AuthState, ChallengeRequired, CodeSent,
     PasswordChanged, SignedIn, SignedUp,
@@ -14,7 +15,6 @@ use super::{
 /// Every message the replies can produce.
 #[derive(SystemParam)]
 pub(crate) struct ReplyMessages<'w> {
-    signed_in: MessageWriter<'w, SignedIn>,
     failed: MessageWriter<'w, AuthFailed>,
     signed_up: MessageWriter<'w, SignedUp>,
     code_sent: MessageWriter<'w, CodeSent>,
@@ -35,6 +35,7 @@ pub(crate) struct Answered {
 #[derive(Resource, Default)]
 pub(crate) struct ReceivedReplies(pub(crate) Vec<Answered>);
 
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn receive_replies(
     client: Res<AuthClient>,
     mut pending: ResMut<PendingRequest>,
@@ -42,9 +43,24 @@ pub(crate) fn receive_replies(
     mut next_state: ResMut<NextState<AuthState>>,
     mut commands: Commands,
     mut messages: ReplyMessages,
+    mut keeping: Keeping,
 ) {
     received.0.clear();
     while let Some(mut reply) = client.worker.try_recv() {
+        if keeping
+            .refresh
+            .as_ref()
+            .is_some_and(|refresh| refresh.in_flight == Some(reply.id))
+        {
+            refresh_answered(
+                &mut keeping,
+                reply.result,
+                &client,
+                &mut next_state,
+                &mut commands,
+            );
+            continue;
+        }
         let running = pending.running.take_if(|running| running.id == reply.id);
         let username = running
             .as_ref()
@@ -54,7 +70,10 @@ pub(crate) fn receive_replies(
             match AuthSession::from_tokens(tokens.clone()) {
                 Ok(session) => {
                     info!(username = %session.username, "signed in");
-                    messages.signed_in.write(SignedIn {
+                    if let Some(keychain) = &keeping.keychain {
+                        keychain.keep(&client, tokens);
+                    }
+                    keeping.messages.signed_in.write(SignedIn {
                         username: session.username.clone(),
                     });
                     commands.insert_resource(session);

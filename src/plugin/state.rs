@@ -12,6 +12,9 @@ pub enum AuthState {
     /// Nobody is signed in; the menu (when enabled) is shown.
     #[default]
     SignedOut,
+    /// At launch, with sessions kept: the keychain is read (and the tokens
+    /// refreshed once when they expired). Ends in `SignedIn` or `SignedOut`.
+    Restoring,
     /// A player is signed in and [`AuthSession`](super::AuthSession) holds the tokens.
     SignedIn,
 }
@@ -24,4 +27,6 @@ pub enum AuthSystems {
     Receive,
     /// In `EguiPrimaryContextPass`: draws the login menu while signed out.
     Menu,
+    /// In `Update`: refreshes the session ahead of its expiry.
+    Refresh,
 }

@@ -2,15 +2,26 @@
 
 use std::io::{Read, Write};
 use std::net::TcpListener;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 /// A backend that answers every route after `delay`, with a valid body.
+#[allow(dead_code)]
 pub fn slow_backend(delay: Duration) -> String {
+    counting_backend(delay).0
+}
+
+/// [`slow_backend`], and how many requests it has answered.
+pub fn counting_backend(delay: Duration) -> (String, Arc<AtomicUsize>) {
+    let count = Arc::new(AtomicUsize::new(0));
+    let counter = Arc::clone(&count);
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
     std::thread::spawn(move || {
         for stream in listener.incoming() {
             let Ok(mut stream) = stream else { return };
+            let counter = Arc::clone(&counter);
             std::thread::spawn(move || {
                 let mut request = Vec::new();
                 let mut buf = [0; 4096];
@@ -21,6 +32,7 @@ pub fn slow_backend(delay: Duration) -> String {
                     }
                 }
                 std::thread::sleep(delay);
+                counter.fetch_add(1, Ordering::SeqCst);
                 let body = if request.starts_with(b"POST /signup") {
                     r#"{"UserConfirmed":false,"UserSub":"s","CodeDeliveryDetails":{"Destination":"s***@e***","DeliveryMedium":"EMAIL","AttributeName":"email"}}"#.to_owned()
                 } else {
@@ -38,5 +50,5 @@ pub fn slow_backend(delay: Duration) -> String {
             });
         }
     });
-    url
+    (url, count)
 }
