@@ -1,19 +1,28 @@
 //! The example game in a real window: Xvfb, a window manager, Mesa's software
 //! Vulkan. A player signs up with the keyboard, confirms with the code the
-//! local backend "sent", plays, signs out and closes the window. Screenshots
-//! of the menu and of the signed-in scene land in `target/smoke/`.
+//! local backend "sent", plays and quits; the next launch signs them in from
+//! the keychain, and they sign out. Screenshots of the menu and of the
+//! signed-in scene land in `target/smoke/`.
 //!
 //! Needs the Debian packages `xvfb openbox mesa-vulkan-drivers xdotool
-//! imagemagick` (`scripts/test.sh` installs them); fails, never skips,
-//! without them.
+//! imagemagick dbus-x11 gnome-keyring` (`scripts/test.sh` installs them);
+//! fails, never skips, without them.
 
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-const TOOLS: [&str; 4] = ["Xvfb", "openbox", "xdotool", "import"];
-const PACKAGES: &str = "xvfb openbox mesa-vulkan-drivers xdotool imagemagick";
+const TOOLS: [&str; 6] = [
+    "Xvfb",
+    "openbox",
+    "xdotool",
+    "import",
+    "dbus-daemon",
+    "gnome-keyring-daemon",
+];
+const PACKAGES: &str =
+    "xvfb openbox mesa-vulkan-drivers xdotool imagemagick dbus-x11 gnome-keyring";
 
 /// Kills the process when dropped.
 struct Running(Child);
@@ -27,9 +36,14 @@ impl Drop for Running {
 
 struct Desktop {
     display: String,
+    /// A private session bus with an unlocked Secret Service on it: the
+    /// keychain the game remembers its session in.
+    bus: String,
     dir: PathBuf,
     _xvfb: Running,
     _window_manager: Running,
+    _bus: Running,
+    _keyring: Running,
 }
 
 impl Desktop {
@@ -76,11 +90,46 @@ impl Desktop {
             .stderr(Stdio::null())
             .spawn()
             .expect("openbox starts");
+        let mut bus = Command::new("dbus-daemon")
+            .args(["--session", "--nofork", "--print-address=1"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("dbus-daemon starts");
+        let mut address = String::new();
+        {
+            use std::io::BufRead;
+            let stdout = bus.stdout.take().unwrap();
+            std::io::BufReader::new(stdout)
+                .read_line(&mut address)
+                .unwrap();
+        }
+        let address = address.trim().to_owned();
+        let mut keyring = Command::new("gnome-keyring-daemon")
+            .args(["--foreground", "--unlock", "--components=secrets"])
+            .env("DBUS_SESSION_BUS_ADDRESS", &address)
+            .env("HOME", dir)
+            .env("XDG_RUNTIME_DIR", dir)
+            .env_remove("DISPLAY")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("gnome-keyring-daemon starts");
+        {
+            use std::io::Write;
+            let mut stdin = keyring.stdin.take().unwrap();
+            stdin.write_all(b"smoke-test-keyring").unwrap();
+        }
+        std::thread::sleep(Duration::from_secs(1));
         Self {
             display,
+            bus: address,
             dir: dir.to_owned(),
             _xvfb: Running(xvfb),
             _window_manager: Running(window_manager),
+            _bus: Running(bus),
+            _keyring: Running(keyring),
         }
     }
 
@@ -191,18 +240,18 @@ fn game_binary() -> PathBuf {
         .expect("cargo names the example's executable")
 }
 
-#[test]
-fn a_player_signs_up_confirms_plays_and_signs_out_in_a_real_window() {
-    let dir = tempfile::tempdir().unwrap();
-    let desktop = Desktop::start(dir.path());
-    let log_path = dir.path().join("game.log");
-    let log_file = fs::File::create(&log_path).unwrap();
-    let mut game = Running(
+/// One run of the game, its log in `log_path`.
+fn launch(desktop: &Desktop, dir: &Path, log_path: &Path) -> (Running, String) {
+    let log_file = fs::File::create(log_path).unwrap();
+    let game = Running(
         Command::new(game_binary())
             .env("DISPLAY", &desktop.display)
-            .env("XDG_RUNTIME_DIR", dir.path())
+            .env("DBUS_SESSION_BUS_ADDRESS", &desktop.bus)
+            .env("HOME", dir)
+            .env("XDG_RUNTIME_DIR", dir)
             .env("BEVY_ASSET_ROOT", env!("CARGO_MANIFEST_DIR"))
-            .env("BEVY_COGNITO_LOGIN_DATA", dir.path().join("users.json"))
+            .env("BEVY_COGNITO_LOGIN_DATA", dir.join("users.json"))
+            // Its own keychain entries, shared by both launches.
             .env(
                 "BEVY_COGNITO_LOGIN_NAMESPACE",
                 format!("smoke test {}", std::process::id()),
@@ -214,11 +263,45 @@ fn a_player_signs_up_confirms_plays_and_signs_out_in_a_real_window() {
             .spawn()
             .expect("the example game starts"),
     );
-
     let window = wait_for("the game window", Duration::from_secs(120), || {
         let found = desktop.xdotool(&["search", "--name", "example game"]);
         found.lines().next().map(str::to_owned)
     });
+    (game, window)
+}
+
+/// Closes the window and checks that the game exits cleanly, with no
+/// password in its log.
+fn close(desktop: &Desktop, mut game: Running, window: &str, log_path: &Path) {
+    desktop.xdotool(&["key", "--window", window, "alt+F4"]);
+    let status = wait_for("the game to exit", Duration::from_secs(60), || {
+        game.0.try_wait().unwrap()
+    });
+    let log = log(log_path);
+    assert!(status.success(), "the game exited with {status}: {log}");
+    assert!(!log.contains("Secret-Pass-1"), "no password in the log");
+    assert!(!log.contains("panicked"), "{log}");
+}
+
+fn wait_for_log(log_path: &Path, line: &str) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !log(log_path).contains(line) {
+        assert!(
+            Instant::now() < deadline,
+            "no {line:?} in the game's log:\n{}",
+            log(log_path)
+        );
+        std::thread::sleep(Duration::from_millis(250));
+    }
+}
+
+#[test]
+fn a_player_signs_up_plays_and_is_signed_in_again_at_the_next_launch() {
+    let dir = tempfile::tempdir().unwrap();
+    let desktop = Desktop::start(dir.path());
+    let first_log = dir.path().join("first.log");
+    let (game, window) = launch(&desktop, dir.path(), &first_log);
+
     // The menu is drawn once the window has text and widgets in it (a
     // blank window has one colour).
     wait_for("a drawn menu", Duration::from_secs(120), || {
@@ -246,51 +329,41 @@ fn a_player_signs_up_confirms_plays_and_signs_out_in_a_real_window() {
     desktop.key("Return");
 
     let code = wait_for("the dev mailbox code", Duration::from_secs(60), || {
-        log(&log_path)
+        log(&first_log)
             .lines()
             .find(|line| line.contains("dev mailbox") && line.contains("username=smoke"))
             .and_then(|line| line.split("code=").nth(1))
             .and_then(|rest| rest.split_whitespace().next())
             .map(str::to_owned)
     });
-    // Confirm screen: Username (prefilled) has focus; Tab to Code.
+    // Confirm screen: Username (prefilled) has focus; Tab to Code. The form
+    // then signs in with the password it kept, and "Remember me" is on.
     desktop.key("Tab");
     desktop.type_text(&code);
     desktop.key("Return");
-    wait_for("the sign-in", Duration::from_secs(60), || {
-        log(&log_path)
-            .contains("signed in username=smoke")
-            .then_some(())
-    });
+    wait_for_log(&first_log, "signed in username=smoke");
     std::thread::sleep(Duration::from_secs(1));
     assert!(
         desktop.screenshot(&window, "signed-in") > 50,
         "the signed-in scene is drawn"
     );
 
-    // Play a little, then sign out with the HUD's only button.
+    // Play a little, then quit without signing out.
     desktop.xdotool(&["keydown", "Right"]);
     std::thread::sleep(Duration::from_millis(600));
     desktop.xdotool(&["keyup", "Right"]);
+    close(&desktop, game, &window, &first_log);
+
+    // The next launch signs the player in from the keychain, no menu needed.
+    let second_log = dir.path().join("second.log");
+    let (game, window) = launch(&desktop, dir.path(), &second_log);
+    wait_for_log(&second_log, "signed in from the keychain username=smoke");
+    std::thread::sleep(Duration::from_secs(1));
+    desktop.xdotool(&["windowactivate", "--sync", &window]);
+    std::thread::sleep(Duration::from_millis(500));
+    // Sign out with the HUD's only button.
     desktop.key("Tab");
     desktop.key("Return");
-    wait_for("the sign-out", Duration::from_secs(30), || {
-        log(&log_path)
-            .contains("signed out username=smoke")
-            .then_some(())
-    });
-
-    // Closing the window exits the game cleanly.
-    desktop.xdotool(&["key", "--window", &window, "alt+F4"]);
-    let status = wait_for("the game to exit", Duration::from_secs(60), || {
-        game.0.try_wait().unwrap()
-    });
-    assert!(
-        status.success(),
-        "the game exited with {status}: {}",
-        log(&log_path)
-    );
-    let log = log(&log_path);
-    assert!(!log.contains("Secret-Pass-1"), "no password in the log");
-    assert!(!log.contains("panicked"), "{log}");
+    wait_for_log(&second_log, "signed out username=smoke");
+    close(&desktop, game, &window, &second_log);
 }
