@@ -71,19 +71,9 @@ impl Desktop {
             .stderr(Stdio::null())
             .spawn()
             .expect("Xvfb starts");
-        let mut number = String::new();
-        {
-            use std::io::BufRead;
-            let stdout = xvfb.stdout.take().unwrap();
-            std::io::BufReader::new(stdout)
-                .read_line(&mut number)
-                .unwrap();
-        }
-        let display = format!(":{}", number.trim());
-        assert!(
-            number.trim().parse::<u32>().is_ok(),
-            "Xvfb gave no display number"
-        );
+        let number = first_line(&mut xvfb);
+        let display = format!(":{number}");
+        assert!(number.parse::<u32>().is_ok(), "Xvfb gave no display number");
         let window_manager = Command::new("openbox")
             .env("DISPLAY", &display)
             .stdout(Stdio::null())
@@ -96,15 +86,7 @@ impl Desktop {
             .stderr(Stdio::null())
             .spawn()
             .expect("dbus-daemon starts");
-        let mut address = String::new();
-        {
-            use std::io::BufRead;
-            let stdout = bus.stdout.take().unwrap();
-            std::io::BufReader::new(stdout)
-                .read_line(&mut address)
-                .unwrap();
-        }
-        let address = address.trim().to_owned();
+        let address = first_line(&mut bus);
         let mut keyring = Command::new("gnome-keyring-daemon")
             .args(["--foreground", "--unlock", "--components=secrets"])
             .env("DBUS_SESSION_BUS_ADDRESS", &address)
@@ -168,6 +150,17 @@ impl Desktop {
         let _ = Command::new("convert").arg(&ppm).arg(&png).status();
         distinct_colours(&fs::read(&ppm).unwrap())
     }
+}
+
+/// The first line a child prints, trimmed.
+fn first_line(child: &mut Child) -> String {
+    use std::io::BufRead;
+    let mut line = String::new();
+    let stdout = child.stdout.take().expect("a piped stdout");
+    std::io::BufReader::new(stdout)
+        .read_line(&mut line)
+        .unwrap();
+    line.trim().to_owned()
 }
 
 /// Distinct colours of a binary PPM (P6) image.

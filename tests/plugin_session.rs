@@ -316,3 +316,88 @@ fn sign_out_forgets_the_stored_session() {
     app.update();
     assert_eq!(state(&app), AuthState::SignedOut);
 }
+
+#[test]
+fn without_remember_me_a_sign_in_writes_nothing() {
+    let (url, _) = counting_backend(Duration::ZERO);
+    let store = Arc::new(MemoryStore::default());
+    let mut app = app(&url, store.clone());
+    update_until(&mut app, "SignedOut", |app| {
+        state(app) == AuthState::SignedOut
+    });
+    app.world_mut()
+        .run_system_once(|mut auth: AuthCommands| {
+            auth.set_remember(false);
+            auth.sign_in("slow", "Secret-Pass-1").unwrap();
+        })
+        .unwrap();
+    update_until(&mut app, "SignedIn", |app| {
+        state(app) == AuthState::SignedIn
+    });
+    wait_idle(&mut app);
+    for _ in 0..20 {
+        app.update();
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    assert_eq!(store.stored(), None, "nothing written");
+
+    // With it (the default), the same sign-in is kept.
+    let (url, _) = counting_backend(Duration::ZERO);
+    let store = Arc::new(MemoryStore::default());
+    let mut app = self::app(&url, store.clone());
+    update_until(&mut app, "SignedOut", |app| {
+        state(app) == AuthState::SignedOut
+    });
+    app.world_mut()
+        .run_system_once(|mut auth: AuthCommands| auth.sign_in("slow", "Secret-Pass-1").map(drop))
+        .unwrap()
+        .unwrap();
+    update_until(&mut app, "the session stored", |_| store.stored().is_some());
+}
+
+/// A keychain that waits on a prompt nobody answers.
+struct StuckStore;
+
+impl SessionStore for StuckStore {
+    fn load(&self) -> Result<Option<Tokens>, StoreError> {
+        std::thread::sleep(Duration::from_secs(3));
+        Ok(Some(tokens(ID, 3600)))
+    }
+
+    fn save(&self, _: &Tokens) -> Result<(), StoreError> {
+        Ok(())
+    }
+
+    fn clear(&self) -> Result<(), StoreError> {
+        Ok(())
+    }
+}
+
+#[test]
+fn a_keychain_that_never_answers_does_not_hold_up_the_launch() {
+    let mut app = App::new();
+    app.add_plugins((MinimalPlugins, StatesPlugin))
+        .add_plugins(CognitoLoginPlugin {
+            session: Some(SessionSettings {
+                store: Some(Arc::new(StuckStore)),
+                restore_timeout: Duration::from_millis(200),
+                ..SessionSettings::default()
+            }),
+            ..CognitoLoginPlugin::new(ApiGatewayConfig::new(closed_port())).without_menu()
+        });
+    let launched = Instant::now();
+    update_until(&mut app, "SignedOut", |app| {
+        state(app) == AuthState::SignedOut
+    });
+    assert!(
+        launched.elapsed() < Duration::from_secs(2),
+        "{:?}",
+        launched.elapsed()
+    );
+    // The late answer is ignored: the player stays on the menu.
+    while launched.elapsed() < Duration::from_secs(4) {
+        app.update();
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    assert_eq!(state(&app), AuthState::SignedOut);
+}

@@ -157,6 +157,14 @@ fn show_toggle(ui: &mut Ui, form: &mut LoginForm) {
     ui.checkbox(&mut form.show_password, "Show password");
 }
 
+/// A new password, its repetition, the show toggle and the live checklist.
+fn new_password_fields(ui: &mut Ui, form: &mut LoginForm, fields: &mut Fields, label: &str) {
+    fields.password(ui, label, &mut form.password, form.show_password);
+    fields.password(ui, "Repeat password", &mut form.repeat, form.show_password);
+    show_toggle(ui, form);
+    policy_checklist(ui, form);
+}
+
 fn policy_checklist(ui: &mut Ui, form: &LoginForm) {
     for check in form.settings.password_policy.checks(&form.password) {
         let (mark, color) = if check.met {
@@ -215,10 +223,7 @@ fn sign_up(
 ) -> Option<AuthRequest> {
     fields.text(ui, "Username", &mut form.username, false);
     fields.text(ui, "Email", &mut form.email, false);
-    fields.password(ui, "Password", &mut form.password, form.show_password);
-    fields.password(ui, "Repeat password", &mut form.repeat, form.show_password);
-    show_toggle(ui, form);
-    policy_checklist(ui, form);
+    new_password_fields(ui, form, fields, "Password");
     let submit = fields.submit(ui, "Create account");
     if ui.link("Already have an account? Sign in").clicked() {
         *next = Some(Screen::SignIn);
@@ -311,10 +316,7 @@ fn reset(
 ) -> Option<AuthRequest> {
     fields.text(ui, "Username", &mut form.username, false);
     fields.text(ui, "Code", &mut form.code, false);
-    fields.password(ui, "New password", &mut form.password, form.show_password);
-    fields.password(ui, "Repeat password", &mut form.repeat, form.show_password);
-    show_toggle(ui, form);
-    policy_checklist(ui, form);
+    new_password_fields(ui, form, fields, "New password");
     let submit = fields.submit(ui, "Reset password");
     if ui.link("Back to sign in").clicked() {
         *next = Some(Screen::SignIn);

@@ -26,6 +26,9 @@ pub struct SessionSettings {
     pub refresh_margin: Duration,
     /// Whether "Remember me" starts checked.
     pub remember_by_default: bool,
+    /// How long the launch waits for the keychain (a locked one may wait on
+    /// a prompt forever) before it gives up and shows the menu.
+    pub restore_timeout: Duration,
     /// The store; `None` uses the OS keychain
     /// ([`KeychainStore::os_store`]).
     pub store: Option<Arc<dyn SessionStore>>,
@@ -38,6 +41,7 @@ impl Default for SessionSettings {
             namespace: None,
             refresh_margin: Duration::from_secs(5 * 60),
             remember_by_default: true,
+            restore_timeout: Duration::from_secs(5),
             store: None,
         }
     }
@@ -50,6 +54,7 @@ impl std::fmt::Debug for SessionSettings {
             .field("namespace", &self.namespace)
             .field("refresh_margin", &self.refresh_margin)
             .field("remember_by_default", &self.remember_by_default)
+            .field("restore_timeout", &self.restore_timeout)
             .field("store", &self.store.as_ref().map(|_| "custom"))
             .finish()
     }
@@ -86,6 +91,9 @@ pub(crate) struct Keychain {
     pub(crate) remember: bool,
     /// Set after the first failure: one warning, then no more keychain calls.
     failed: bool,
+    restore_timeout: Duration,
+    /// While the launch waits for the stored session.
+    restore_deadline: Option<Instant>,
 }
 
 impl Keychain {
@@ -111,6 +119,8 @@ impl Keychain {
             sender,
             remember: settings.remember_by_default,
             failed: false,
+            restore_timeout: settings.restore_timeout,
+            restore_deadline: None,
         }
     }
 
@@ -175,11 +185,14 @@ impl Refresh {
 /// At launch: asks the keychain for a stored session.
 pub(crate) fn start_restore(
     client: Option<Res<AuthClient>>,
-    keychain: Res<Keychain>,
+    mut keychain: ResMut<Keychain>,
     mut next: ResMut<NextState<AuthState>>,
 ) {
     match client {
-        Some(client) => keychain.run(&client, Job::Load),
+        Some(client) => {
+            keychain.restore_deadline = Some(Instant::now() + keychain.restore_timeout);
+            keychain.run(&client, Job::Load);
+        }
         None => next.set(AuthState::SignedOut),
     }
 }
@@ -193,7 +206,20 @@ pub(crate) fn receive_keychain(
     mut commands: Commands,
     mut signed_in: MessageWriter<SignedIn>,
 ) {
+    if keychain
+        .restore_deadline
+        .is_some_and(|deadline| Instant::now() >= deadline)
+    {
+        keychain.restore_deadline = None;
+        keychain.fail(&StoreError::Unavailable("no answer in time".into()));
+        next.set(AuthState::SignedOut);
+    }
     while let Ok(result) = keychain.results.try_recv() {
+        if let JobResult::Loaded(_) = result
+            && keychain.restore_deadline.take().is_none()
+        {
+            continue; // The launch gave up waiting for this answer.
+        }
         match result {
             JobResult::Loaded(Ok(Some(tokens)))
                 if still_valid(&tokens, SystemTime::now(), Duration::ZERO) =>
