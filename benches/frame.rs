@@ -25,7 +25,7 @@ fn bare() -> App {
 fn with_plugin(url: &str) -> App {
     let mut app = bare();
     app.add_plugins(
-        CognitoLoginPlugin::new(ApiGatewayConfig::new(url))
+        CognitoLoginPlugin::new(ApiGatewayConfig::unverified(url))
             .without_menu()
             .without_session(),
     );

@@ -5,8 +5,12 @@
 //! mailbox" with the codes the emulator "sent". Sign up, confirm with the
 //! code, and play: collect the coins with the arrow keys.
 //!
-//! Run: `cargo run --example game`. To use a deployed backend instead, set
-//! `BEVY_COGNITO_LOGIN_URL=https://…/prod` (no dev mailbox then);
+//! Run: `cargo run --example game`. `cargo run --example game -- --user-pool`
+//! skips the login routes and calls the emulator's user-pool API directly.
+//! To use a deployed backend instead, set the template's `GameEnvironment`
+//! output: `BEVY_COGNITO_LOGIN_URL`, `BEVY_COGNITO_LOGIN_POOL` and
+//! `BEVY_COGNITO_LOGIN_CLIENT` (no dev mailbox then; with `--user-pool`, only
+//! the last two are needed and sign-in uses SRP).
 //! `BEVY_COGNITO_LOGIN_DATA=path.json` keeps the local accounts elsewhere.
 //!
 //! "Remember me" keeps the session in the OS keychain: the next launch signs
@@ -16,30 +20,66 @@ use std::time::Duration;
 
 use bevy::prelude::*;
 use bevy_cognito_login::prelude::*;
+use bevy_cognito_login::client::BackendConfig;
 use bevy_cognito_login::{LoginMenu, SessionSettings};
 use bevy_egui::{EguiContexts, EguiPrimaryContextPass, egui};
 use cognito_login_backend::{BackgroundStack, CodePurpose, DevMailbox, LocalConfig, LocalStack};
 
+/// Where the game signs in, from the command line and the environment.
+fn backend(local: Option<&BackgroundStack>, direct: bool) -> Result<BackendConfig, String> {
+    if let Some(local) = local {
+        let endpoints = local.endpoints();
+        return Ok(if direct {
+            endpoints.user_pool_config().into()
+        } else {
+            endpoints.api_gateway_config().into()
+        });
+    }
+    let var = |name: &str| std::env::var(name).map_err(|_| format!("{name} is not set"));
+    let (pool, client) = (
+        var("BEVY_COGNITO_LOGIN_POOL")?,
+        var("BEVY_COGNITO_LOGIN_CLIENT")?,
+    );
+    Ok(if direct {
+        let region = pool.split('_').next().unwrap_or_default().to_owned();
+        UserPoolConfig::new(region, pool, client).into()
+    } else {
+        ApiGatewayConfig::new(
+            var("BEVY_COGNITO_LOGIN_URL")?,
+            TokenCheck::for_pool(&pool, client),
+        )
+        .into()
+    })
+}
+
 fn main() -> AppExit {
-    let (backend_url, local) = match std::env::var("BEVY_COGNITO_LOGIN_URL") {
-        Ok(url) => (url, None),
-        Err(_) => {
-            let data_file = std::env::var_os("BEVY_COGNITO_LOGIN_DATA")
-                .map(Into::into)
-                .unwrap_or_else(|| {
-                    concat!(env!("CARGO_MANIFEST_DIR"), "/local-data/users.json").into()
-                });
-            let config = LocalConfig {
-                data_file: Some(data_file),
-                ..LocalConfig::default()
-            };
-            match LocalStack::spawn(config) {
-                Ok(local) => (local.url().to_owned(), Some(local)),
-                Err(error) => {
-                    eprintln!("the local login backend could not start: {error}");
-                    return AppExit::error();
-                }
+    // `--user-pool`: call the user pool directly instead of the login routes.
+    let direct = std::env::args().any(|arg| arg == "--user-pool");
+    let deployed = std::env::var_os("BEVY_COGNITO_LOGIN_URL").is_some()
+        || (direct && std::env::var_os("BEVY_COGNITO_LOGIN_POOL").is_some());
+    let local = if deployed {
+        None
+    } else {
+        let data_file = std::env::var_os("BEVY_COGNITO_LOGIN_DATA")
+            .map(Into::into)
+            .unwrap_or_else(|| concat!(env!("CARGO_MANIFEST_DIR"), "/local-data/users.json").into());
+        let config = LocalConfig {
+            data_file: Some(data_file),
+            ..LocalConfig::default()
+        };
+        match LocalStack::spawn(config) {
+            Ok(local) => Some(local),
+            Err(error) => {
+                eprintln!("the local login backend could not start: {error}");
+                return AppExit::error();
             }
+        }
+    };
+    let backend = match backend(local.as_ref(), direct) {
+        Ok(backend) => backend,
+        Err(error) => {
+            eprintln!("{error}: a deployed backend needs BEVY_COGNITO_LOGIN_URL, _POOL and _CLIENT");
+            return AppExit::error();
         }
     };
     let mailbox = local.as_ref().and_then(BackgroundStack::mailbox).cloned();
@@ -68,7 +108,7 @@ fn main() -> AppExit {
             }),
             ..default()
         }),
-        ..CognitoLoginPlugin::new(ApiGatewayConfig::new(backend_url))
+        ..CognitoLoginPlugin::new(backend)
     })
     .init_resource::<Game>()
     .add_systems(Startup, |mut commands: Commands| {

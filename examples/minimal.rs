@@ -10,9 +10,9 @@ fn main() -> AppExit {
     let backend = LocalStack::spawn(LocalConfig::default()).expect("the local backend starts");
     App::new()
         .add_plugins(DefaultPlugins)
-        .add_plugins(CognitoLoginPlugin::new(ApiGatewayConfig::new(
-            backend.url(),
-        )))
+        .add_plugins(CognitoLoginPlugin::new(
+            backend.endpoints().api_gateway_config(),
+        ))
         .add_systems(Startup, |mut commands: Commands| {
             commands.spawn(Camera2d);
         })

@@ -13,6 +13,7 @@
 //!         .add_plugins(DefaultPlugins)
 //!         .add_plugins(CognitoLoginPlugin::new(ApiGatewayConfig::new(
 //!             "https://abc123.execute-api.eu-west-1.amazonaws.com/prod",
+//!             TokenCheck::for_pool("eu-west-1_AbC123", "1example23456789"),
 //!         )))
 //!         .add_systems(Startup, |mut commands: Commands| {
 //!             commands.spawn(Camera2d);
@@ -52,7 +53,9 @@ pub use plugin::*;
 
 /// The types most games use.
 pub mod prelude {
-    pub use crate::client::{ApiGatewayConfig, AuthAction, AuthError};
+    pub use crate::client::{
+        ApiGatewayConfig, AuthAction, AuthError, SignInFlow, TokenCheck, UserPoolConfig,
+    };
     #[cfg(feature = "menu")]
     pub use crate::menu::MenuSettings;
     pub use crate::{

@@ -11,7 +11,7 @@ mod session;
 mod state;
 
 use bevy::prelude::*;
-use cognito_login_client::{ApiGatewayConfig, ApiGatewayTransport, AuthWorker};
+use cognito_login_client::BackendConfig;
 
 pub use commands::{AuthCommandError, AuthCommands};
 pub use keychain::{SessionSettings, TokensRefreshed};
@@ -34,8 +34,10 @@ use crate::menu::MenuSettings;
 /// app has none and draws the login menu while [`AuthState::SignedOut`].
 #[derive(Debug, Clone)]
 pub struct CognitoLoginPlugin {
-    /// Where the login backend's routes are.
-    pub backend: ApiGatewayConfig,
+    /// How the game reaches Cognito: the routes of a login backend
+    /// ([`ApiGatewayConfig`](cognito_login_client::ApiGatewayConfig)) or the
+    /// user pool directly ([`UserPoolConfig`](cognito_login_client::UserPoolConfig)).
+    pub backend: BackendConfig,
     /// The login menu; `None` leaves the UI to the game, which then drives
     /// [`AuthCommands`].
     #[cfg(feature = "menu")]
@@ -46,10 +48,11 @@ pub struct CognitoLoginPlugin {
 }
 
 impl CognitoLoginPlugin {
-    /// The plugin for the backend at `backend`, with the default menu.
-    pub fn new(backend: ApiGatewayConfig) -> Self {
+    /// The plugin for `backend`, with the default menu and sessions kept in
+    /// the keychain.
+    pub fn new(backend: impl Into<BackendConfig>) -> Self {
         Self {
-            backend,
+            backend: backend.into(),
             #[cfg(feature = "menu")]
             menu: Some(MenuSettings::default()),
             session: Some(SessionSettings::default()),
@@ -100,15 +103,12 @@ impl Plugin for CognitoLoginPlugin {
             )
             .add_systems(Last, shut_down_on_exit);
 
-        let worker = match ApiGatewayTransport::new(self.backend.clone()) {
-            Ok(transport) => AuthWorker::spawn(transport),
-            Err(config_error) => {
-                error!("{config_error}");
-                // Every request then fails with this reason, shown in the menu.
-                AuthWorker::spawn(config_error)
-            }
-        };
-        match worker {
+        if !self.backend.verifies_tokens() {
+            warn!("tokens from the login backend are handed out without verification");
+        }
+        // A bad configuration still gives a worker, whose every request fails
+        // with the reason: the menu shows it.
+        match self.backend.spawn_worker() {
             Ok(worker) => {
                 app.insert_resource(commands::AuthClient { worker });
             }
@@ -116,7 +116,7 @@ impl Plugin for CognitoLoginPlugin {
         }
 
         if let Some(settings) = &self.session {
-            app.insert_resource(keychain::Keychain::new(settings, &self.backend.base_url))
+            app.insert_resource(keychain::Keychain::new(settings, &self.backend.namespace()))
                 .insert_resource(keychain::Refresh::new(settings.refresh_margin))
                 .add_systems(Startup, keychain::start_restore)
                 .add_systems(

@@ -43,11 +43,11 @@ fn record(
     seen.confirmed.extend(confirmed.read().cloned());
 }
 
-fn app(url: &str) -> App {
+fn app(backend: ApiGatewayConfig) -> App {
     let mut app = App::new();
     app.add_plugins((MinimalPlugins, StatesPlugin))
         .add_plugins(
-            CognitoLoginPlugin::new(ApiGatewayConfig::new(url))
+            CognitoLoginPlugin::new(backend)
                 .without_menu()
                 .without_session(),
         )
@@ -115,7 +115,7 @@ fn last_failure(app: &App) -> (AuthAction, Option<ServerErrorKind>) {
 #[test]
 fn sign_up_confirm_sign_in_and_sign_out() {
     let backend = local_backend();
-    let mut app = app(backend.url());
+    let mut app = app(backend.endpoints().api_gateway_config());
     assert_eq!(app.state(), AuthState::SignedOut);
 
     app.auth(|auth| auth.sign_up("ada", "ada@example.com", PASSWORD))
@@ -224,7 +224,7 @@ fn an_unreachable_backend_fails_clearly_and_the_next_attempt_can_start() {
     let closed = TcpListener::bind("127.0.0.1:0").unwrap();
     let url = format!("http://{}", closed.local_addr().unwrap());
     drop(closed);
-    let mut app = app(&url);
+    let mut app = app(ApiGatewayConfig::unverified(&url));
     app.auth(|auth| auth.sign_in("ada", PASSWORD)).unwrap();
     app.update_until("a failure", |world| {
         !world.resource::<Seen>().failed.is_empty()
@@ -241,7 +241,7 @@ fn an_unreachable_backend_fails_clearly_and_the_next_attempt_can_start() {
 
 #[test]
 fn a_misconfigured_backend_is_reported_not_panicked() {
-    let mut app = app("http://example.com/no-https");
+    let mut app = app(ApiGatewayConfig::unverified("http://example.com/no-https"));
     app.auth(|auth| auth.forgot_password("ada")).unwrap();
     app.update_until("a failure", |world| {
         !world.resource::<Seen>().failed.is_empty()
@@ -271,7 +271,7 @@ fn longest_frame(app: &mut App, until: impl Fn(&World) -> bool) -> Duration {
 #[test]
 fn no_frame_waits_for_a_slow_backend() {
     let url = slow_backend(Duration::from_millis(300));
-    let mut app = app(&url);
+    let mut app = app(ApiGatewayConfig::unverified(&url));
     let mut bare = App::new();
     bare.add_plugins((MinimalPlugins, StatesPlugin));
     let mut bare_longest = Duration::ZERO;

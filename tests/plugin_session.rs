@@ -97,7 +97,7 @@ struct Seen {
     refreshed: usize,
 }
 
-fn app(url: &str, store: Arc<MemoryStore>) -> App {
+fn app(backend: ApiGatewayConfig, store: Arc<MemoryStore>) -> App {
     let mut app = App::new();
     let session = SessionSettings {
         store: Some(store),
@@ -106,7 +106,7 @@ fn app(url: &str, store: Arc<MemoryStore>) -> App {
     app.add_plugins((MinimalPlugins, StatesPlugin))
         .add_plugins(CognitoLoginPlugin {
             session: Some(session),
-            ..CognitoLoginPlugin::new(ApiGatewayConfig::new(url)).without_menu()
+            ..CognitoLoginPlugin::new(backend).without_menu()
         })
         .init_resource::<Seen>()
         .add_systems(
@@ -168,7 +168,7 @@ fn closed_port() -> String {
 fn valid_stored_tokens_sign_in_with_zero_requests() {
     let (url, requests) = counting_backend(Duration::ZERO);
     let store = MemoryStore::holding(tokens(ID, 3600));
-    let mut app = app(&url, store);
+    let mut app = app(ApiGatewayConfig::unverified(&url), store);
     let launched = Instant::now();
     update_until(&mut app, "SignedIn", |app| {
         state(app) == AuthState::SignedIn
@@ -186,7 +186,7 @@ fn valid_stored_tokens_sign_in_with_zero_requests() {
 fn an_expired_access_token_is_refreshed_exactly_once() {
     let (url, requests) = counting_backend(Duration::ZERO);
     let store = MemoryStore::holding(tokens(ID, -60));
-    let mut app = app(&url, store.clone());
+    let mut app = app(ApiGatewayConfig::unverified(&url), store.clone());
     update_until(&mut app, "SignedIn", |app| {
         state(app) == AuthState::SignedIn
     });
@@ -207,7 +207,7 @@ fn an_expired_access_token_is_refreshed_exactly_once() {
 fn a_refused_refresh_signs_out_and_forgets_the_session() {
     let backend = LocalStack::spawn(LocalConfig::default()).unwrap();
     let store = MemoryStore::holding(tokens(ID, -60));
-    let mut app = app(backend.url(), store.clone());
+    let mut app = app(backend.endpoints().api_gateway_config(), store.clone());
     update_until(&mut app, "SignedOut", |app| {
         state(app) == AuthState::SignedOut
     });
@@ -219,7 +219,7 @@ fn a_refused_refresh_signs_out_and_forgets_the_session() {
 fn an_unreachable_keychain_warns_and_the_game_still_signs_in() {
     let backend = LocalStack::spawn(LocalConfig::default()).unwrap();
     let store = MemoryStore::failing(StoreError::Unavailable("locked".into()));
-    let mut app = app(backend.url(), store.clone());
+    let mut app = app(backend.endpoints().api_gateway_config(), store.clone());
     update_until(&mut app, "SignedOut", |app| {
         state(app) == AuthState::SignedOut
     });
@@ -261,7 +261,7 @@ fn an_unreachable_keychain_warns_and_the_game_still_signs_in() {
 #[test]
 fn a_corrupt_session_is_treated_as_absent_and_cleared() {
     let store = MemoryStore::holding(tokens("not-a-jwt", 3600));
-    let mut app = app(&closed_port(), store.clone());
+    let mut app = app(ApiGatewayConfig::unverified(closed_port()), store.clone());
     update_until(&mut app, "SignedOut", |app| {
         state(app) == AuthState::SignedOut
     });
@@ -273,7 +273,7 @@ fn tokens_are_refreshed_ahead_of_expiry_in_place() {
     let (url, requests) = counting_backend(Duration::ZERO);
     // Valid for one more minute: inside the 5-minute margin.
     let store = MemoryStore::holding(tokens(ID, 60));
-    let mut app = app(&url, store);
+    let mut app = app(ApiGatewayConfig::unverified(&url), store);
     update_until(&mut app, "SignedIn", |app| {
         state(app) == AuthState::SignedIn
     });
@@ -289,7 +289,7 @@ fn tokens_are_refreshed_ahead_of_expiry_in_place() {
 #[test]
 fn a_refresh_without_an_answer_keeps_the_player_signed_in() {
     let store = MemoryStore::holding(tokens(ID, 60));
-    let mut app = app(&closed_port(), store);
+    let mut app = app(ApiGatewayConfig::unverified(closed_port()), store);
     update_until(&mut app, "SignedIn", |app| {
         state(app) == AuthState::SignedIn
     });
@@ -304,7 +304,7 @@ fn a_refresh_without_an_answer_keeps_the_player_signed_in() {
 #[test]
 fn sign_out_forgets_the_stored_session() {
     let store = MemoryStore::holding(tokens(ID, 3600));
-    let mut app = app(&closed_port(), store.clone());
+    let mut app = app(ApiGatewayConfig::unverified(closed_port()), store.clone());
     update_until(&mut app, "SignedIn", |app| {
         state(app) == AuthState::SignedIn
     });
@@ -321,7 +321,7 @@ fn sign_out_forgets_the_stored_session() {
 fn without_remember_me_a_sign_in_writes_nothing() {
     let (url, _) = counting_backend(Duration::ZERO);
     let store = Arc::new(MemoryStore::default());
-    let mut app = app(&url, store.clone());
+    let mut app = app(ApiGatewayConfig::unverified(&url), store.clone());
     update_until(&mut app, "SignedOut", |app| {
         state(app) == AuthState::SignedOut
     });
@@ -344,7 +344,7 @@ fn without_remember_me_a_sign_in_writes_nothing() {
     // With it (the default), the same sign-in is kept.
     let (url, _) = counting_backend(Duration::ZERO);
     let store = Arc::new(MemoryStore::default());
-    let mut app = self::app(&url, store.clone());
+    let mut app = self::app(ApiGatewayConfig::unverified(&url), store.clone());
     update_until(&mut app, "SignedOut", |app| {
         state(app) == AuthState::SignedOut
     });
@@ -383,7 +383,7 @@ fn a_keychain_that_never_answers_does_not_hold_up_the_launch() {
                 restore_timeout: Duration::from_millis(200),
                 ..SessionSettings::default()
             }),
-            ..CognitoLoginPlugin::new(ApiGatewayConfig::new(closed_port())).without_menu()
+            ..CognitoLoginPlugin::new(ApiGatewayConfig::unverified(closed_port())).without_menu()
         });
     let launched = Instant::now();
     update_until(&mut app, "SignedOut", |app| {

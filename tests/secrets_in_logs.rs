@@ -62,7 +62,7 @@ fn a_full_session_logs_no_secret() {
 
     let backend = LocalStack::spawn(LocalConfig::default()).unwrap();
     let mock = keyring_core_mock();
-    let store = Arc::new(KeychainStore::new(mock, "secrets test", backend.url()));
+    let store = Arc::new(KeychainStore::new(mock, "secrets test", &backend.endpoints().url));
     let mut app = App::new();
     app.add_plugins((MinimalPlugins, StatesPlugin))
         .add_plugins(CognitoLoginPlugin {
@@ -70,7 +70,7 @@ fn a_full_session_logs_no_secret() {
                 store: Some(store.clone()),
                 ..SessionSettings::default()
             }),
-            ..CognitoLoginPlugin::new(ApiGatewayConfig::new(backend.url())).without_menu()
+            ..CognitoLoginPlugin::new(backend.endpoints().api_gateway_config()).without_menu()
         })
         .init_resource::<Refreshed>()
         .add_systems(

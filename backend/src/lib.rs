@@ -8,5 +8,6 @@ pub mod local;
 
 pub use handlers::{ApiResponse, Handlers};
 pub use local::{
-    BackgroundStack, CodePurpose, DevMail, DevMailbox, LocalConfig, LocalError, LocalStack,
+    BackgroundStack, CodePurpose, DevMail, DevMailbox, LocalConfig, LocalEndpoints, LocalError,
+    LocalStack,
 };

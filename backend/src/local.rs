@@ -11,15 +11,18 @@ use std::time::{Duration, SystemTime};
 use aws_sdk_cognitoidentityprovider as cognito;
 use axum::Router;
 use axum::body::Body;
-use axum::extract::Request;
+use axum::extract::{Request, State};
+use axum::middleware::Next;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use cognito::config::{BehaviorVersion, Credentials, Region};
 use cognito::types::{ExplicitAuthFlowsType, VerifiedAttributeType};
-use cognito_login_client::{AuthAction, Routes, body};
+use cognito_login_client::{
+    ApiGatewayConfig, AuthAction, Routes, SignInFlow, TokenCheck, UserPoolConfig,
+};
 use cognitox::config::StorageConfig;
 use cognitox::storage::Storage;
-use cognitox::types::UserPoolId;
+use cognitox::types::ClientId;
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 
@@ -29,6 +32,59 @@ use crate::handlers::{ApiResponse, Handlers, MAX_REQUEST_BYTES};
 pub const POOL_NAME: &str = "bevy-cognito-login-local";
 /// The name of its public app client.
 pub const CLIENT_NAME: &str = "bevy-cognito-login-game";
+
+/// Where a running local backend serves, and how a client reaches it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LocalEndpoints {
+    /// The base URL of the login routes.
+    pub url: String,
+    /// The Cognito endpoint the handlers call: the embedded emulator's, or
+    /// the one configured.
+    pub cognito_endpoint: String,
+    /// The user pool in use.
+    pub user_pool_id: String,
+    /// The app client in use.
+    pub client_id: String,
+    /// `true` when the emulator is the embedded cognitox.
+    pub embedded: bool,
+}
+
+impl LocalEndpoints {
+    /// How tokens of this pool are checked. cognitox issues them as
+    /// `https://cognito-idp.local.amazonaws.com/{pool}` and serves its keys
+    /// at its root; another emulator (cognito-local) is taken to issue them
+    /// as `{endpoint}/{pool}` with the keys below that.
+    pub fn token_check(&self) -> TokenCheck {
+        if self.embedded {
+            TokenCheck::new(
+                format!("https://cognito-idp.local.amazonaws.com/{}", self.user_pool_id),
+                &self.client_id,
+            )
+            .with_jwks_url(format!("{}/.well-known/jwks.json", self.cognito_endpoint))
+        } else {
+            TokenCheck::new(
+                format!("{}/{}", self.cognito_endpoint, self.user_pool_id),
+                &self.client_id,
+            )
+        }
+    }
+
+    /// The API Gateway transport's configuration: the login routes, with
+    /// tokens checked against the emulator's keys.
+    pub fn api_gateway_config(&self) -> ApiGatewayConfig {
+        ApiGatewayConfig::new(&self.url, self.token_check())
+    }
+
+    /// The direct transport's configuration: the emulator's user-pool API
+    /// with `USER_PASSWORD_AUTH`, since the emulators lack SRP.
+    pub fn user_pool_config(&self) -> UserPoolConfig {
+        let region = self.user_pool_id.split('_').next().unwrap_or("local");
+        UserPoolConfig::new(region, &self.user_pool_id, &self.client_id)
+            .with_endpoint(&self.cognito_endpoint)
+            .with_sign_in_flow(SignInFlow::UserPassword)
+            .with_token_check(self.token_check())
+    }
+}
 
 /// How to start a [`LocalStack`].
 #[derive(Debug, Clone, Default)]
@@ -64,10 +120,7 @@ pub enum LocalError {
 /// Dropping it stops its servers; [`shutdown`](Self::shutdown) also writes
 /// the emulator's data file first.
 pub struct LocalStack {
-    url: String,
-    cognito_endpoint: String,
-    user_pool_id: String,
-    client_id: String,
+    endpoints: LocalEndpoints,
     mailbox: Option<DevMailbox>,
     storage: Option<Storage>,
     tasks: Vec<JoinHandle<()>>,
@@ -91,11 +144,16 @@ impl LocalStack {
                 .map_err(LocalError::Storage)?;
                 let listener = TcpListener::bind("127.0.0.1:0").await?;
                 let address = listener.local_addr()?;
-                let router = cognitox::api::create_router(storage.clone());
+                let tap = CodeTap {
+                    mailbox: DevMailbox::default(),
+                    storage: storage.clone(),
+                };
+                let router = cognitox::api::create_router(storage.clone())
+                    .layer(axum::middleware::from_fn_with_state(tap.clone(), collect_codes));
                 tasks.push(tokio::spawn(async move {
                     let _ = axum::serve(listener, router).await;
                 }));
-                (format!("http://{address}"), Some(storage))
+                (format!("http://{address}"), Some(tap))
             }
         };
         let sdk = sdk_client(&cognito_endpoint);
@@ -104,12 +162,10 @@ impl LocalStack {
             (pool, _) => set_up_pool(&sdk, pool.clone()).await?,
         };
 
-        let mailbox = storage.as_ref().map(|_| DevMailbox::default());
+        let mailbox = storage.as_ref().map(|tap| tap.mailbox.clone());
+        let storage = storage.map(|tap| tap.storage);
         let state = Arc::new(ServerState {
             handlers: Handlers::new(sdk, client_id.clone()),
-            mailbox: mailbox.clone(),
-            storage: storage.clone(),
-            user_pool_id: UserPoolId::new(user_pool_id.clone()).ok(),
         });
         let listener = TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], config.port))).await?;
         let url = format!("http://{}", listener.local_addr()?);
@@ -119,34 +175,43 @@ impl LocalStack {
         }));
         tracing::info!(%url, %cognito_endpoint, %user_pool_id, %client_id, "local login backend ready");
         Ok(Self {
-            url,
-            cognito_endpoint,
-            user_pool_id,
-            client_id,
+            endpoints: LocalEndpoints {
+                url,
+                embedded: storage.is_some(),
+                cognito_endpoint,
+                user_pool_id,
+                client_id,
+            },
             mailbox,
             storage,
             tasks,
         })
     }
 
+    /// Where the login routes and the emulator are, and the client
+    /// configurations for either transport.
+    pub fn endpoints(&self) -> &LocalEndpoints {
+        &self.endpoints
+    }
+
     /// The base URL of the login routes: give it to the client.
     pub fn url(&self) -> &str {
-        &self.url
+        &self.endpoints.url
     }
 
     /// The Cognito endpoint the handlers call.
     pub fn cognito_endpoint(&self) -> &str {
-        &self.cognito_endpoint
+        &self.endpoints.cognito_endpoint
     }
 
     /// The user pool in use.
     pub fn user_pool_id(&self) -> &str {
-        &self.user_pool_id
+        &self.endpoints.user_pool_id
     }
 
     /// The app client in use.
     pub fn client_id(&self) -> &str {
-        &self.client_id
+        &self.endpoints.client_id
     }
 
     /// The codes the embedded emulator sent; `None` with an external Cognito.
@@ -187,9 +252,7 @@ impl LocalStack {
                     match LocalStack::start(config).await {
                         Ok(stack) => {
                             let _ = ready_tx.send(Ok(BackgroundStack {
-                                url: stack.url.clone(),
-                                user_pool_id: stack.user_pool_id.clone(),
-                                client_id: stack.client_id.clone(),
+                                endpoints: stack.endpoints.clone(),
                                 mailbox: stack.mailbox.clone(),
                                 stop: None,
                                 thread: None,
@@ -215,28 +278,17 @@ impl LocalStack {
 /// A [`LocalStack`] running on its own thread. Dropping it saves the
 /// emulator's data file (when there is one) and joins the thread.
 pub struct BackgroundStack {
-    url: String,
-    user_pool_id: String,
-    client_id: String,
+    endpoints: LocalEndpoints,
     mailbox: Option<DevMailbox>,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     thread: Option<std::thread::JoinHandle<()>>,
 }
 
 impl BackgroundStack {
-    /// The base URL of the login routes.
-    pub fn url(&self) -> &str {
-        &self.url
-    }
-
-    /// The user pool in use.
-    pub fn user_pool_id(&self) -> &str {
-        &self.user_pool_id
-    }
-
-    /// The app client in use.
-    pub fn client_id(&self) -> &str {
-        &self.client_id
+    /// Where the login routes and the emulator are, and the client
+    /// configurations for either transport.
+    pub fn endpoints(&self) -> &LocalEndpoints {
+        &self.endpoints
     }
 
     /// The codes the embedded emulator sent; `None` with an external Cognito.
@@ -259,7 +311,7 @@ impl Drop for BackgroundStack {
 impl std::fmt::Debug for BackgroundStack {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("BackgroundStack")
-            .field("url", &self.url)
+            .field("endpoints", &self.endpoints)
             .finish_non_exhaustive()
     }
 }
@@ -275,10 +327,7 @@ impl Drop for LocalStack {
 impl std::fmt::Debug for LocalStack {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("LocalStack")
-            .field("url", &self.url)
-            .field("cognito_endpoint", &self.cognito_endpoint)
-            .field("user_pool_id", &self.user_pool_id)
-            .field("client_id", &self.client_id)
+            .field("endpoints", &self.endpoints)
             .finish_non_exhaustive()
     }
 }
@@ -373,9 +422,6 @@ async fn set_up_pool(
 
 struct ServerState {
     handlers: Handlers,
-    mailbox: Option<DevMailbox>,
-    storage: Option<Storage>,
-    user_pool_id: Option<UserPoolId>,
 }
 
 /// The contract's routes, and API Gateway's JSON 404 for anything else.
@@ -408,31 +454,69 @@ async fn serve(state: &ServerState, action: AuthAction, request: Request) -> Res
             "the request body is too large",
         ));
     };
-    let response = state.handlers.handle(action, &body).await;
-    if response.status == 200 {
-        state.collect_code(action, &body).await;
-    }
-    json_response(response)
+    json_response(state.handlers.handle(action, &body).await)
 }
 
-impl ServerState {
-    /// After a route that sends a code, copies that code from the embedded
-    /// emulator into the mailbox.
-    async fn collect_code(&self, action: AuthAction, body: &[u8]) {
-        let purpose = match action {
-            AuthAction::SignUp | AuthAction::ResendCode => CodePurpose::ConfirmSignUp,
-            AuthAction::ForgotPassword => CodePurpose::ResetPassword,
-            _ => return,
-        };
-        let (Some(mailbox), Some(storage), Some(pool)) =
-            (&self.mailbox, &self.storage, &self.user_pool_id)
+/// What the emulator's code collector needs.
+#[derive(Clone)]
+struct CodeTap {
+    mailbox: DevMailbox,
+    storage: Storage,
+}
+
+/// Wraps the embedded emulator: after a call that sends a code (from the
+/// login routes or straight from a game on the user-pool transport), copies
+/// that code into the mailbox.
+async fn collect_codes(State(tap): State<CodeTap>, request: Request, next: Next) -> Response {
+    let operation = request
+        .headers()
+        .get("x-amz-target")
+        .and_then(|target| target.to_str().ok())
+        .and_then(|target| target.rsplit('.').next());
+    let purpose = match operation {
+        Some("SignUp" | "ResendConfirmationCode") => CodePurpose::ConfirmSignUp,
+        Some("ForgotPassword") => CodePurpose::ResetPassword,
+        _ => return next.run(request).await,
+    };
+    let (parts, body) = request.into_parts();
+    let Ok(body) = axum::body::to_bytes(body, MAX_REQUEST_BYTES).await else {
+        return StatusCode::PAYLOAD_TOO_LARGE.into_response();
+    };
+    let response = next
+        .run(Request::from_parts(parts, Body::from(body.clone())))
+        .await;
+    if response.status().is_success() {
+        tap.collect(purpose, &body).await;
+    }
+    response
+}
+
+impl CodeTap {
+    async fn collect(&self, purpose: CodePurpose, body: &[u8]) {
+        #[derive(serde::Deserialize)]
+        #[serde(rename_all = "PascalCase")]
+        struct Call {
+            username: String,
+            client_id: String,
+        }
+        let Ok(Call {
+            username,
+            client_id,
+        }) = serde_json::from_slice(body)
         else {
             return;
         };
-        let Ok(body::Username { username }) = serde_json::from_slice(body) else {
+        let Ok(client_id) = ClientId::new(client_id) else {
             return;
         };
-        let Some(user) = storage.get_user_by_username(pool, &username).await else {
+        let Some(client) = self.storage.get_user_pool_client(&client_id).await else {
+            return;
+        };
+        let storage = &self.storage;
+        let Some(user) = storage
+            .get_user_by_username(&client.user_pool_id, &username)
+            .await
+        else {
             return;
         };
         let code = match purpose {
@@ -447,7 +531,7 @@ impl ServerState {
         };
         if let Some(code) = code {
             tracing::info!(%username, %code, ?purpose, "dev mailbox: code sent");
-            mailbox.push(DevMail {
+            self.mailbox.push(DevMail {
                 username,
                 code,
                 purpose,

@@ -22,7 +22,7 @@ fn ask(
 #[test]
 fn a_background_stack_serves_a_whole_flow_and_stops_on_drop() {
     let stack = LocalStack::spawn(LocalConfig::default()).expect("starts");
-    let worker = support::worker(stack.url());
+    let worker = support::worker(&stack.endpoints().api_gateway_config().into());
     let user = "background";
     ask(
         &worker,
@@ -89,7 +89,7 @@ fn a_background_stack_serves_a_whole_flow_and_stops_on_drop() {
         matches!(signed_in, Ok(AuthOutcome::Tokens(_))),
         "{signed_in:?}"
     );
-    let url = stack.url().to_owned();
+    let url = stack.endpoints().url.clone();
     drop(stack);
     assert!(
         std::net::TcpStream::connect(url.trim_start_matches("http://")).is_err(),

@@ -9,7 +9,7 @@ use std::time::SystemTime;
 
 use cognito_login_backend::CodePurpose;
 use cognito_login_client::{AuthError, AuthOutcome, AuthRequest, ServerErrorKind};
-use support::{Emulator, PASSWORD, Stack, username};
+use support::{Emulator, PASSWORD, Stack, Via, username};
 
 fn kind(result: Result<impl std::fmt::Debug, AuthError>) -> ServerErrorKind {
     match result {
@@ -22,8 +22,8 @@ fn lacks(emulator: Emulator, operation: &str) {
     eprintln!("{emulator:?} lacks {operation}: checked that the client reports it as unsupported");
 }
 
-async fn sign_up_confirm_sign_in_refresh_sign_out(emulator: Emulator) {
-    let stack = Stack::start(emulator).await;
+async fn sign_up_confirm_sign_in_refresh_sign_out(emulator: Emulator, via: Via) {
+    let stack = Stack::start_via(emulator, via).await;
     let user = username("flow");
 
     let AuthOutcome::SignedUp {
@@ -114,8 +114,8 @@ async fn sign_up_confirm_sign_in_refresh_sign_out(emulator: Emulator) {
     }
 }
 
-async fn a_taken_username_is_refused(emulator: Emulator) {
-    let stack = Stack::start(emulator).await;
+async fn a_taken_username_is_refused(emulator: Emulator, via: Via) {
+    let stack = Stack::start_via(emulator, via).await;
     let user = username("taken");
     stack.sign_up(&user).await;
     let again = stack
@@ -130,8 +130,8 @@ async fn a_taken_username_is_refused(emulator: Emulator) {
     assert!(error.player_message().contains("taken"));
 }
 
-async fn an_unconfirmed_account_cannot_sign_in(emulator: Emulator) {
-    let stack = Stack::start(emulator).await;
+async fn an_unconfirmed_account_cannot_sign_in(emulator: Emulator, via: Via) {
+    let stack = Stack::start_via(emulator, via).await;
     let user = username("unconfirmed");
     stack.sign_up(&user).await;
     assert_eq!(
@@ -140,8 +140,8 @@ async fn an_unconfirmed_account_cannot_sign_in(emulator: Emulator) {
     );
 }
 
-async fn a_resent_code_confirms(emulator: Emulator) {
-    let stack = Stack::start(emulator).await;
+async fn a_resent_code_confirms(emulator: Emulator, via: Via) {
+    let stack = Stack::start_via(emulator, via).await;
     let user = username("resend");
     stack.sign_up(&user).await;
     let resent = stack
@@ -166,8 +166,8 @@ async fn a_resent_code_confirms(emulator: Emulator) {
     }
 }
 
-async fn forgot_then_reset_then_sign_in_with_the_new_password(emulator: Emulator) {
-    let stack = Stack::start(emulator).await;
+async fn forgot_then_reset_then_sign_in_with_the_new_password(emulator: Emulator, via: Via) {
+    let stack = Stack::start_via(emulator, via).await;
     let user = username("forgot");
     stack.sign_up(&user).await;
     stack.confirm(&user).await;
@@ -208,18 +208,22 @@ async fn forgot_then_reset_then_sign_in_with_the_new_password(emulator: Emulator
 
 macro_rules! against_each_emulator {
     ($($flow:ident),* $(,)?) => {
-        mod cognitox {
+        against_each_emulator!(@emulator cognitox, Cognitox, $($flow),*);
+        against_each_emulator!(@emulator cognito_local, CognitoLocal, $($flow),*);
+    };
+    (@emulator $module:ident, $emulator:ident, $($flow:ident),*) => {
+        mod $module {
             use super::*;
-            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn $flow() {
-                super::$flow(Emulator::Cognitox).await;
-            })*
+            against_each_emulator!(@via api_gateway, $emulator, ApiGateway, $($flow),*);
+            against_each_emulator!(@via user_pool, $emulator, UserPool, $($flow),*);
         }
-        mod cognito_local {
+    };
+    (@via $module:ident, $emulator:ident, $via:ident, $($flow:ident),*) => {
+        mod $module {
             use super::*;
             $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn $flow() {
-                super::$flow(Emulator::CognitoLocal).await;
+                super::super::$flow(Emulator::$emulator, Via::$via).await;
             })*
         }
     };

@@ -5,7 +5,7 @@ mod support;
 
 use cognito_login_backend::{LocalConfig, LocalStack};
 use serde_json::Value;
-use support::{Emulator, PASSWORD, Stack, username};
+use support::{Emulator, PASSWORD, Stack, Via, username};
 
 async fn post(url: &str, body: impl Into<reqwest::Body>) -> (u16, Value) {
     let response = reqwest::Client::new()
@@ -58,7 +58,7 @@ async fn accounts_survive_a_restart_with_a_data_file() {
     let user = username("persisted");
 
     let first = LocalStack::start(config.clone()).await.unwrap();
-    let stack = Stack::over(Emulator::Cognitox, first);
+    let stack = Stack::over(Emulator::Cognitox, Via::ApiGateway, first);
     stack.sign_up(&user).await;
     stack.confirm(&user).await;
     let (pool, client) = (
@@ -72,7 +72,7 @@ async fn accounts_survive_a_restart_with_a_data_file() {
         (second.user_pool_id(), second.client_id()),
         (pool.as_str(), client.as_str())
     );
-    let stack = Stack::over(Emulator::Cognitox, second);
+    let stack = Stack::over(Emulator::Cognitox, Via::ApiGateway, second);
     stack
         .sign_in(&user, PASSWORD)
         .await

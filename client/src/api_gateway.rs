@@ -1,16 +1,20 @@
 //! The transport for the API Gateway routes of the classic
 //! "API Gateway + Lambda + Cognito" login backend.
 
+use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use reqwest::Url;
 use reqwest::header::{CONTENT_TYPE, HeaderValue};
 
-use crate::error::{AuthError, ConfigError, RawBody, TransportErrorKind};
+use crate::error::{AuthError, ConfigError};
 use crate::outcome::AuthOutcome;
 use crate::request::{AuthAction, AuthRequest};
 use crate::response::{self, Answer};
-use crate::transport::{BoxFuture, Transport};
+use crate::transport::{
+    BoxFuture, Transport, checked_url, finish, read_answer, transport_error,
+};
+use crate::verify::{TokenCheck, TokenVerifier};
 
 /// Where the routes of a login backend live and how long to wait for them.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -24,16 +28,34 @@ pub struct ApiGatewayConfig {
     pub timeout: Duration,
     /// Answers longer than this are refused as malformed.
     pub max_body_bytes: usize,
+    /// How the tokens the backend returns are verified; `None` hands them
+    /// out unchecked.
+    pub tokens: Option<TokenCheck>,
 }
 
 impl ApiGatewayConfig {
-    /// The default routes, a 10 second timeout and a 256 KiB answer cap.
-    pub fn new(base_url: impl Into<String>) -> Self {
+    /// The backend at `base_url`, whose tokens must pass `tokens`: the
+    /// default routes, a 10 second timeout and a 256 KiB answer cap.
+    ///
+    /// For the deployment template's backend, `tokens` is
+    /// `TokenCheck::for_pool(user_pool_id, client_id)` (its `UserPoolId` and
+    /// `ClientId` outputs).
+    pub fn new(base_url: impl Into<String>, tokens: TokenCheck) -> Self {
+        Self {
+            tokens: Some(tokens),
+            ..Self::unverified(base_url)
+        }
+    }
+
+    /// The backend at `base_url` with its tokens handed out unchecked: for
+    /// tests and tools, not for a game players download.
+    pub fn unverified(base_url: impl Into<String>) -> Self {
         Self {
             base_url: base_url.into(),
             routes: Routes::default(),
             timeout: Duration::from_secs(10),
             max_body_bytes: 256 * 1024,
+            tokens: None,
         }
     }
 }
@@ -101,12 +123,13 @@ pub struct ApiGatewayTransport {
     http: reqwest::Client,
     urls: [Url; AuthAction::ALL.len()],
     max_body_bytes: usize,
+    verifier: Option<Arc<TokenVerifier>>,
 }
 
 impl ApiGatewayTransport {
     /// Checks the configuration and builds the HTTP client.
     pub fn new(config: ApiGatewayConfig) -> Result<Self, ConfigError> {
-        let base = checked_base_url(&config.base_url)?;
+        let base = checked_url("base URL", &config.base_url)?;
         let mut urls = Vec::with_capacity(AuthAction::ALL.len());
         for action in AuthAction::ALL {
             let route = config.routes.get(action);
@@ -127,10 +150,15 @@ impl ApiGatewayTransport {
             .connect_timeout(config.timeout)
             .build()
             .map_err(|error| ConfigError(format!("cannot build the HTTP client: {error}")))?;
+        let verifier = match config.tokens {
+            Some(check) => Some(Arc::new(TokenVerifier::new(check, http.clone())?)),
+            None => None,
+        };
         Ok(Self {
             http,
             urls: urls.try_into().expect("one URL per action"),
             max_body_bytes: config.max_body_bytes,
+            verifier,
         })
     }
 
@@ -145,38 +173,15 @@ impl ApiGatewayTransport {
     async fn perform(&self, request: AuthRequest) -> Result<AuthOutcome, AuthError> {
         let action = request.action();
         let body = serde_json::to_vec(&request.to_body()).expect("request bodies always serialize");
-        let mut response = self
+        let response = self
             .http
             .post(self.url(action).clone())
             .header(CONTENT_TYPE, HeaderValue::from_static("application/json"))
             .body(body)
             .send()
             .await
-            .map_err(transport_error)?;
-        let status = response.status().as_u16();
-        let error_type = response
-            .headers()
-            .get("x-amzn-errortype")
-            .and_then(|value| value.to_str().ok())
-            .map(str::to_owned);
-        let too_large = |kept: &[u8]| AuthError::Malformed {
-            status,
-            reason: format!("the answer is larger than {} bytes", self.max_body_bytes),
-            body: RawBody::new(kept),
-        };
-        if response
-            .content_length()
-            .is_some_and(|length| length > self.max_body_bytes as u64)
-        {
-            return Err(too_large(&[]));
-        }
-        let mut body = Vec::new();
-        while let Some(chunk) = response.chunk().await.map_err(transport_error)? {
-            if body.len() + chunk.len() > self.max_body_bytes {
-                return Err(too_large(&body));
-            }
-            body.extend_from_slice(&chunk);
-        }
+            .map_err(|error| transport_error(error, ""))?;
+        let (status, error_type, body) = read_answer(response, self.max_body_bytes).await?;
         tracing::debug!(
             ?action,
             status,
@@ -188,7 +193,8 @@ impl ApiGatewayTransport {
             error_type_header: error_type.as_deref(),
             body: &body,
         };
-        response::parse(&request, answer, SystemTime::now())
+        let outcome = response::parse(&request, answer, SystemTime::now())?;
+        finish(outcome, self.verifier.as_deref()).await
     }
 }
 
@@ -196,81 +202,6 @@ impl Transport for ApiGatewayTransport {
     fn send(&self, request: AuthRequest) -> BoxFuture<'_, Result<AuthOutcome, AuthError>> {
         Box::pin(self.perform(request))
     }
-}
-
-/// Parses the base URL and requires `https://` unless the host is loopback.
-fn checked_base_url(base_url: &str) -> Result<Url, ConfigError> {
-    let url = Url::parse(base_url)
-        .map_err(|error| ConfigError(format!("base URL {base_url:?}: {error}")))?;
-    let loopback = match url.host() {
-        Some(url::Host::Domain(name)) => name.eq_ignore_ascii_case("localhost"),
-        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
-        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
-        None => false,
-    };
-    match url.scheme() {
-        "https" => Ok(url),
-        "http" if loopback => Ok(url),
-        "http" => Err(ConfigError(format!(
-            "the base URL {base_url:?} must use https:// (plain http:// is allowed only for \
-             loopback hosts such as 127.0.0.1 or localhost)"
-        ))),
-        other => Err(ConfigError(format!(
-            "the base URL {base_url:?} must use https://, not {other}://"
-        ))),
-    }
-}
-
-/// Sorts a reqwest failure into a [`TransportErrorKind`].
-fn transport_error(error: reqwest::Error) -> AuthError {
-    let kind = if error.is_timeout() {
-        TransportErrorKind::Timeout
-    } else {
-        classify_chain(&error).unwrap_or(if error.is_connect() {
-            TransportErrorKind::Other
-        } else {
-            TransportErrorKind::Interrupted
-        })
-    };
-    let error = error.without_url();
-    let mut detail = error.to_string();
-    let mut source = std::error::Error::source(&error);
-    while let Some(cause) = source {
-        detail.push_str(": ");
-        detail.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    AuthError::Transport { kind, detail }
-}
-
-fn classify_chain(error: &(dyn std::error::Error + 'static)) -> Option<TransportErrorKind> {
-    let mut source = Some(error);
-    while let Some(cause) = source {
-        if cause.is::<rustls::Error>() {
-            return Some(TransportErrorKind::Tls);
-        }
-        if let Some(io) = cause.downcast_ref::<std::io::Error>() {
-            // `io::Error::source` skips the wrapped error itself, and TLS
-            // failures arrive as an io::Error inside an io::Error: unwrap by hand.
-            if let Some(kind) = io.get_ref().and_then(|inner| classify_chain(inner)) {
-                return Some(kind);
-            }
-            use std::io::ErrorKind::*;
-            match io.kind() {
-                ConnectionRefused => return Some(TransportErrorKind::Refused),
-                ConnectionReset | ConnectionAborted | BrokenPipe | UnexpectedEof => {
-                    return Some(TransportErrorKind::Interrupted);
-                }
-                TimedOut => return Some(TransportErrorKind::Timeout),
-                _ => {}
-            }
-        }
-        if cause.to_string().starts_with("dns error") {
-            return Some(TransportErrorKind::Dns);
-        }
-        source = cause.source();
-    }
-    None
 }
 
 #[cfg(test)]
@@ -286,7 +217,7 @@ mod tests {
             "http://[::1]:9000",
         ] {
             assert!(
-                ApiGatewayTransport::new(ApiGatewayConfig::new(ok)).is_ok(),
+                ApiGatewayTransport::new(ApiGatewayConfig::unverified(ok)).is_ok(),
                 "{ok}"
             );
         }
@@ -296,7 +227,7 @@ mod tests {
             "ftp://127.0.0.1",
             "not a url",
         ] {
-            let error = ApiGatewayTransport::new(ApiGatewayConfig::new(bad)).unwrap_err();
+            let error = ApiGatewayTransport::new(ApiGatewayConfig::unverified(bad)).unwrap_err();
             assert!(error.to_string().contains("base URL"), "{bad}: {error}");
         }
     }
@@ -304,12 +235,12 @@ mod tests {
     #[test]
     fn routes_join_below_the_stage() {
         let transport =
-            ApiGatewayTransport::new(ApiGatewayConfig::new("https://h.example/prod/")).unwrap();
+            ApiGatewayTransport::new(ApiGatewayConfig::unverified("https://h.example/prod/")).unwrap();
         assert_eq!(
             transport.url(AuthAction::SignIn).as_str(),
             "https://h.example/prod/signin"
         );
-        let mut config = ApiGatewayConfig::new("https://h.example");
+        let mut config = ApiGatewayConfig::unverified("https://h.example");
         config.routes.sign_in = "signin".into();
         assert!(ApiGatewayTransport::new(config).is_err());
     }

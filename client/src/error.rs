@@ -40,6 +40,10 @@ pub enum AuthError {
         /// The start of the body as received.
         body: RawBody,
     },
+    /// A token the backend returned failed verification (signature, issuer,
+    /// audience, expiry); it was neither stored nor handed out.
+    #[error("token refused: {0}")]
+    InvalidToken(String),
     /// The request cannot be sent by this client (for example a challenge it
     /// does not know how to answer).
     #[error("not supported: {0}")]
@@ -65,6 +69,9 @@ impl AuthError {
             Self::Malformed { .. } => {
                 "The server sent an answer the game could not read.".to_owned()
             }
+            Self::InvalidToken(_) => {
+                "The sign-in could not be verified, so it was refused. Try again.".to_owned()
+            }
             Self::Unsupported(what) => format!("This is not supported yet: {what}."),
             Self::Config(_) => "This game's login server is not set up correctly.".to_owned(),
             Self::Cancelled => "The request was cancelled.".to_owned(),
@@ -89,7 +96,9 @@ impl AuthError {
                 ServerErrorKind::TooManyRequests | ServerErrorKind::InternalError
             ),
             Self::Malformed { status, .. } => *status >= 500,
-            Self::Unsupported(_) | Self::Config(_) | Self::Cancelled => false,
+            Self::InvalidToken(_) | Self::Unsupported(_) | Self::Config(_) | Self::Cancelled => {
+                false
+            }
         }
     }
 }

@@ -1,13 +1,20 @@
 //! The engine-agnostic core of `bevy_cognito_login`: typed requests and
 //! outcomes for a Cognito login backend, one error type, redacted secrets,
-//! the API Gateway transport and a background worker.
+//! two transports (the API Gateway routes of a login backend, or the Cognito
+//! user-pool API directly, with SRP), token verification and a background
+//! worker.
 //!
 //! Nothing here knows Bevy or egui; drive it from any thread:
 //!
 //! ```no_run
-//! use cognito_login_client::{ApiGatewayConfig, ApiGatewayTransport, AuthRequest, AuthWorker};
+//! use cognito_login_client::{
+//!     ApiGatewayConfig, ApiGatewayTransport, AuthRequest, AuthWorker, TokenCheck,
+//! };
 //!
-//! let transport = ApiGatewayTransport::new(ApiGatewayConfig::new("http://127.0.0.1:8080"))?;
+//! let transport = ApiGatewayTransport::new(ApiGatewayConfig::new(
+//!     "http://127.0.0.1:8080",
+//!     TokenCheck::for_pool("eu-west-1_AbC123", "1example23456789"),
+//! ))?;
 //! let worker = AuthWorker::spawn(transport)?;
 //! let id = worker.send(AuthRequest::SignIn {
 //!     username: "ada".into(),
@@ -25,20 +32,29 @@
 //! ```
 
 mod api_gateway;
+mod config;
 mod error;
 mod outcome;
 mod request;
 pub mod response;
 mod secret;
+pub mod srp;
 mod store;
 mod transport;
+mod user_pool;
+mod verify;
 mod worker;
 
 pub use api_gateway::{ApiGatewayConfig, ApiGatewayTransport, Routes};
+pub use config::BackendConfig;
 pub use error::{AuthError, ConfigError, RawBody, ServerErrorKind, TransportErrorKind};
 pub use outcome::{AuthOutcome, Challenge, CodeDelivery, Tokens, unverified_claims};
 pub use request::{AuthAction, AuthRequest, ChallengeName, body};
-pub use secret::{AccessToken, ChallengeSession, Code, IdToken, Password, RefreshToken};
+pub use secret::{
+    AccessToken, ChallengeSession, ClientSecret, Code, IdToken, Password, RefreshToken,
+};
 pub use store::{KeychainStore, SessionStore, StoreError, still_valid};
 pub use transport::{BoxFuture, Transport};
+pub use user_pool::{SignInFlow, UserPoolConfig, UserPoolTransport};
+pub use verify::TokenCheck;
 pub use worker::{AuthWorker, Reply, RequestId};

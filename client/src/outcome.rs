@@ -96,6 +96,18 @@ impl Tokens {
     }
 }
 
+impl Tokens {
+    /// The account's internal username (`cognito:username`, else `sub`), as
+    /// a refresh's `SECRET_HASH` needs it. Read from the ID token without
+    /// verifying it: the server checks what it is sent.
+    pub fn internal_username(&self) -> Option<String> {
+        let claims = unverified_claims(self.id_token.expose())?;
+        ["cognito:username", "sub"]
+            .iter()
+            .find_map(|key| claims.get(*key)?.as_str().map(str::to_owned))
+    }
+}
+
 /// The payload of a JWT, decoded but NOT verified: fine for reading an expiry
 /// or showing a name, never for trusting what it says.
 pub fn unverified_claims(jwt: &str) -> Option<serde_json::Map<String, serde_json::Value>> {

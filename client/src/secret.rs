@@ -73,6 +73,10 @@ secret!(
     /// The session string that ties a challenge answer to its sign-in.
     ChallengeSession
 );
+secret!(
+    /// An app client's secret, from which each call's `SECRET_HASH` is made.
+    ClientSecret
+);
 
 #[cfg(test)]
 mod tests {

@@ -3,8 +3,11 @@
 use std::future::Future;
 use std::pin::Pin;
 
-use crate::error::{AuthError, ConfigError};
+use reqwest::Url;
+
+use crate::error::{AuthError, ConfigError, RawBody, TransportErrorKind};
 use crate::outcome::AuthOutcome;
+use crate::verify::TokenVerifier;
 use crate::request::AuthRequest;
 
 /// A boxed, sendable future, the return type of [`Transport::send`].
@@ -26,5 +29,143 @@ impl Transport for ConfigError {
     fn send(&self, _request: AuthRequest) -> BoxFuture<'_, Result<AuthOutcome, AuthError>> {
         let error = AuthError::Config(self.0.clone());
         Box::pin(async move { Err(error) })
+    }
+}
+
+/// Parses a URL and requires `https://` unless the host is loopback;
+/// `what` names it in the error ("base URL").
+pub(crate) fn checked_url(what: &str, base_url: &str) -> Result<Url, ConfigError> {
+    let url =
+        Url::parse(base_url).map_err(|error| ConfigError(format!("{what} {base_url:?}: {error}")))?;
+    let loopback = match url.host() {
+        Some(url::Host::Domain(name)) => name.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    };
+    match url.scheme() {
+        "https" => Ok(url),
+        "http" if loopback => Ok(url),
+        "http" => Err(ConfigError(format!(
+            "the {what} {base_url:?} must use https:// (plain http:// is allowed only for \
+             loopback hosts such as 127.0.0.1 or localhost)"
+        ))),
+        other => Err(ConfigError(format!(
+            "the {what} {base_url:?} must use https://, not {other}://"
+        ))),
+    }
+}
+
+/// Sorts a reqwest failure into a [`TransportErrorKind`]; `doing` says what
+/// the request was for when that is not the action itself.
+pub(crate) fn transport_error(error: reqwest::Error, doing: &str) -> AuthError {
+    let kind = if error.is_timeout() {
+        TransportErrorKind::Timeout
+    } else {
+        classify_chain(&error).unwrap_or(if error.is_connect() {
+            TransportErrorKind::Other
+        } else {
+            TransportErrorKind::Interrupted
+        })
+    };
+    let error = error.without_url();
+    let mut detail = if doing.is_empty() {
+        error.to_string()
+    } else {
+        format!("{doing}: {error}")
+    };
+    let mut source = std::error::Error::source(&error);
+    while let Some(cause) = source {
+        detail.push_str(": ");
+        detail.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    AuthError::Transport { kind, detail }
+}
+
+fn classify_chain(error: &(dyn std::error::Error + 'static)) -> Option<TransportErrorKind> {
+    let mut source = Some(error);
+    while let Some(cause) = source {
+        if cause.is::<rustls::Error>() {
+            return Some(TransportErrorKind::Tls);
+        }
+        if let Some(io) = cause.downcast_ref::<std::io::Error>() {
+            // `io::Error::source` skips the wrapped error itself, and TLS
+            // failures arrive as an io::Error inside an io::Error: unwrap by hand.
+            if let Some(kind) = io.get_ref().and_then(|inner| classify_chain(inner)) {
+                return Some(kind);
+            }
+            use std::io::ErrorKind::*;
+            match io.kind() {
+                ConnectionRefused => return Some(TransportErrorKind::Refused),
+                ConnectionReset | ConnectionAborted | BrokenPipe | UnexpectedEof => {
+                    return Some(TransportErrorKind::Interrupted);
+                }
+                TimedOut => return Some(TransportErrorKind::Timeout),
+                _ => {}
+            }
+        }
+        if cause.to_string().starts_with("dns error") {
+            return Some(TransportErrorKind::Dns);
+        }
+        source = cause.source();
+    }
+    None
+}
+
+
+/// Reads an answer's status, `x-amzn-ErrorType` header and body, refusing
+/// bodies longer than `max_body_bytes` without reading them whole.
+pub(crate) async fn read_answer(
+    mut response: reqwest::Response,
+    max_body_bytes: usize,
+) -> Result<(u16, Option<String>, Vec<u8>), AuthError> {
+    let status = response.status().as_u16();
+    let error_type = response
+        .headers()
+        .get("x-amzn-errortype")
+        .and_then(|value| value.to_str().ok())
+        .map(str::to_owned);
+    let too_large = |kept: &[u8]| AuthError::Malformed {
+        status,
+        reason: format!("the answer is larger than {max_body_bytes} bytes"),
+        body: RawBody::new(kept),
+    };
+    if response
+        .content_length()
+        .is_some_and(|length| length > max_body_bytes as u64)
+    {
+        return Err(too_large(&[]));
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = response
+        .chunk()
+        .await
+        .map_err(|error| transport_error(error, ""))?
+    {
+        if body.len() + chunk.len() > max_body_bytes {
+            return Err(too_large(&body));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok((status, error_type, body))
+}
+
+/// What every transport does with an outcome before handing it out: tokens
+/// are verified (when a verifier is configured), and a challenge this client
+/// cannot answer becomes a clear [`AuthError::Unsupported`].
+pub(crate) async fn finish(
+    outcome: AuthOutcome,
+    verifier: Option<&TokenVerifier>,
+) -> Result<AuthOutcome, AuthError> {
+    match outcome {
+        AuthOutcome::Tokens(tokens) => match verifier {
+            Some(verifier) => verifier.verify(tokens).await.map(AuthOutcome::Tokens),
+            None => Ok(AuthOutcome::Tokens(tokens)),
+        },
+        AuthOutcome::Challenge(challenge) if challenge.name.answer_key().is_none() => Err(
+            AuthError::Unsupported(format!("the sign-in challenge {}", challenge.name.as_str())),
+        ),
+        other => Ok(other),
     }
 }

@@ -97,12 +97,12 @@ pub(crate) struct Keychain {
 }
 
 impl Keychain {
-    pub(crate) fn new(settings: &SessionSettings, base_url: &str) -> Self {
+    pub(crate) fn new(settings: &SessionSettings, namespace: &str) -> Self {
         let (sender, results) = crossbeam_channel::unbounded();
         let namespace = settings
             .namespace
             .clone()
-            .unwrap_or_else(|| base_url.to_owned());
+            .unwrap_or_else(|| namespace.to_owned());
         let service = settings.service.clone();
         let make: Arc<MakeStore> = match settings.store.clone() {
             Some(store) => Arc::new(move || Ok(store.clone())),
@@ -240,14 +240,16 @@ pub(crate) fn receive_keychain(
                     }
                 }
             }
-            JobResult::Loaded(Ok(Some(Tokens {
-                refresh_token: Some(refresh_token),
-                ..
-            }))) => {
+            JobResult::Loaded(Ok(Some(
+                tokens @ Tokens {
+                    refresh_token: Some(_),
+                    ..
+                },
+            ))) => {
                 // Expired: exactly one refresh; its answer ends the restore.
                 refresh.in_flight = Some(client.worker.send(AuthRequest::Refresh {
-                    refresh_token,
-                    username: None,
+                    username: tokens.internal_username(),
+                    refresh_token: tokens.refresh_token.expect("matched above"),
                 }));
             }
             JobResult::Loaded(Ok(_)) => {
@@ -288,7 +290,7 @@ pub(crate) fn refresh_ahead(
     if due {
         refresh.in_flight = Some(client.worker.send(AuthRequest::Refresh {
             refresh_token: refresh_token.clone(),
-            username: None,
+            username: Some(session.username.clone()),
         }));
     }
 }

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use cognito_login_backend::{CodePurpose, LocalConfig, LocalStack};
 use cognito_login_client::{
-    ApiGatewayConfig, ApiGatewayTransport, AuthError, AuthOutcome, AuthRequest, AuthWorker, Tokens,
+    AuthError, AuthOutcome, AuthRequest, AuthWorker, BackendConfig, Tokens,
 };
 
 /// A password that meets Cognito's default policy.
@@ -26,9 +26,19 @@ pub enum Emulator {
     CognitoLocal,
 }
 
+/// Which transport the client uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Via {
+    /// The local stack's login routes (the API Gateway contract).
+    ApiGateway,
+    /// The emulator's user-pool API, directly.
+    UserPool,
+}
+
 /// The local stack over one emulator, with a worker to talk to it.
 pub struct Stack {
     pub emulator: Emulator,
+    pub via: Via,
     pub local: LocalStack,
     pub worker: AuthWorker,
     cognito_local: Option<CognitoLocal>,
@@ -36,6 +46,10 @@ pub struct Stack {
 
 impl Stack {
     pub async fn start(emulator: Emulator) -> Self {
+        Self::start_via(emulator, Via::ApiGateway).await
+    }
+
+    pub async fn start_via(emulator: Emulator, via: Via) -> Self {
         let (config, cognito_local) = match emulator {
             Emulator::Cognitox => (LocalConfig::default(), None),
             Emulator::CognitoLocal => {
@@ -52,15 +66,21 @@ impl Stack {
             .expect("the local stack starts");
         Self {
             cognito_local,
-            ..Self::over(emulator, local)
+            ..Self::over(emulator, via, local)
         }
     }
 
     /// Wraps a stack started elsewhere (over the embedded emulator).
-    pub fn over(emulator: Emulator, local: LocalStack) -> Self {
+    pub fn over(emulator: Emulator, via: Via, local: LocalStack) -> Self {
+        let endpoints = local.endpoints();
+        let backend: BackendConfig = match via {
+            Via::ApiGateway => endpoints.api_gateway_config().into(),
+            Via::UserPool => endpoints.user_pool_config().into(),
+        };
         Self {
             emulator,
-            worker: worker(local.url()),
+            via,
+            worker: worker(&backend),
             local,
             cognito_local: None,
         }
@@ -132,9 +152,8 @@ impl Stack {
     }
 }
 
-pub fn worker(url: &str) -> AuthWorker {
-    let transport =
-        ApiGatewayTransport::new(ApiGatewayConfig::new(url)).expect("a loopback URL is valid");
+pub fn worker(backend: &BackendConfig) -> AuthWorker {
+    let transport = backend.transport().expect("the local configuration is valid");
     AuthWorker::spawn(transport).expect("the worker starts")
 }
 

@@ -1,0 +1,487 @@
+//! The direct transport: the Cognito user-pool JSON API, as Amplify and the
+//! AWS SDKs call it, with SRP sign-in and app-client secrets.
+
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use reqwest::Url;
+use reqwest::header::{CONTENT_TYPE, HeaderValue};
+use serde_json::{Map, Value, json};
+
+use crate::error::{AuthError, ConfigError, RawBody};
+use crate::outcome::AuthOutcome;
+use crate::request::{AuthRequest, ChallengeName};
+use crate::response::{self, Answer};
+use crate::secret::ClientSecret;
+use crate::srp::{self, SrpClient, VerifierChallenge};
+use crate::transport::{BoxFuture, Transport, checked_url, finish, read_answer, transport_error};
+use crate::verify::{TokenCheck, TokenVerifier};
+
+/// How the password reaches Cognito at sign-in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SignInFlow {
+    /// `USER_SRP_AUTH`: the password never leaves the game; app clients
+    /// allow it by default.
+    #[default]
+    Srp,
+    /// `USER_PASSWORD_AUTH`: the password is sent over TLS. Needed by
+    /// emulators without SRP; the app client must allow it.
+    UserPassword,
+}
+
+/// A Cognito user pool and app client, called directly.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserPoolConfig {
+    /// The pool's region: `eu-west-1`.
+    pub region: String,
+    /// The pool id: `eu-west-1_AbC123`.
+    pub user_pool_id: String,
+    /// The app client id.
+    pub client_id: String,
+    /// The app client's secret, when it has one. A game ships its binary to
+    /// players, so a secret in it is not secret: prefer a public client.
+    pub client_secret: Option<ClientSecret>,
+    /// The API endpoint: `https://cognito-idp.{region}.amazonaws.com/`, or
+    /// an emulator's (`http://` on loopback only).
+    pub endpoint: String,
+    /// SRP (the default) or a plain password.
+    pub sign_in_flow: SignInFlow,
+    /// How tokens are verified; derived from the pool by default.
+    pub tokens: TokenCheck,
+    /// The longest a call may take, connection and whole body included.
+    pub timeout: Duration,
+    /// Answers longer than this are refused as malformed.
+    pub max_body_bytes: usize,
+}
+
+impl UserPoolConfig {
+    /// The pool `user_pool_id` in `region` with the public app client
+    /// `client_id`: SRP sign-in, tokens checked against the pool's keys.
+    pub fn new(
+        region: impl Into<String>,
+        user_pool_id: impl Into<String>,
+        client_id: impl Into<String>,
+    ) -> Self {
+        let (region, user_pool_id, client_id) =
+            (region.into(), user_pool_id.into(), client_id.into());
+        let issuer = format!("https://cognito-idp.{region}.amazonaws.com/{user_pool_id}");
+        Self {
+            endpoint: format!("https://cognito-idp.{region}.amazonaws.com/"),
+            tokens: TokenCheck::new(issuer, client_id.clone()),
+            region,
+            user_pool_id,
+            client_id,
+            client_secret: None,
+            sign_in_flow: SignInFlow::Srp,
+            timeout: Duration::from_secs(10),
+            max_body_bytes: 256 * 1024,
+        }
+    }
+
+    /// The same pool with an app client that has a secret.
+    pub fn with_client_secret(self, secret: impl Into<String>) -> Self {
+        Self {
+            client_secret: Some(ClientSecret::new(secret)),
+            ..self
+        }
+    }
+
+    /// The same pool served at `endpoint`, for emulators.
+    pub fn with_endpoint(self, endpoint: impl Into<String>) -> Self {
+        Self {
+            endpoint: endpoint.into(),
+            ..self
+        }
+    }
+
+    /// The same pool with another sign-in flow.
+    pub fn with_sign_in_flow(self, sign_in_flow: SignInFlow) -> Self {
+        Self {
+            sign_in_flow,
+            ..self
+        }
+    }
+
+    /// The same pool with tokens checked by `tokens`, for emulators whose
+    /// issuer or key location differ from Cognito's.
+    pub fn with_token_check(self, tokens: TokenCheck) -> Self {
+        Self { tokens, ..self }
+    }
+}
+
+/// Calls the Cognito user-pool API of a [`UserPoolConfig`].
+#[derive(Debug, Clone)]
+pub struct UserPoolTransport {
+    http: reqwest::Client,
+    endpoint: Url,
+    config: Arc<UserPoolConfig>,
+    verifier: Arc<TokenVerifier>,
+}
+
+impl UserPoolTransport {
+    /// Checks the configuration and builds the HTTP client.
+    pub fn new(config: UserPoolConfig) -> Result<Self, ConfigError> {
+        for (what, value) in [
+            ("region", &config.region),
+            ("user pool id", &config.user_pool_id),
+            ("app client id", &config.client_id),
+        ] {
+            if value.trim().is_empty() {
+                return Err(ConfigError(format!("the {what} is empty")));
+            }
+        }
+        if !config.user_pool_id.contains('_') {
+            return Err(ConfigError(format!(
+                "the user pool id {:?} is not of the form region_Id",
+                config.user_pool_id
+            )));
+        }
+        let endpoint = checked_url("endpoint", &config.endpoint)?;
+        let http = reqwest::Client::builder()
+            .timeout(config.timeout)
+            .connect_timeout(config.timeout)
+            .build()
+            .map_err(|error| ConfigError(format!("cannot build the HTTP client: {error}")))?;
+        let verifier = TokenVerifier::new(config.tokens.clone(), http.clone())?;
+        Ok(Self {
+            http,
+            endpoint,
+            config: Arc::new(config),
+            verifier: Arc::new(verifier),
+        })
+    }
+
+    /// `SECRET_HASH` for `username`, when the client has a secret.
+    fn secret_hash(&self, username: &str) -> Option<String> {
+        let secret = self.config.client_secret.as_ref()?;
+        Some(srp::secret_hash(
+            secret.expose(),
+            username,
+            &self.config.client_id,
+        ))
+    }
+
+    /// The operation and body that perform `request`.
+    fn operation(&self, request: &AuthRequest) -> Result<(&'static str, Value), AuthError> {
+        let client_id = self.config.client_id.as_str();
+        let with_hash = |mut body: Map<String, Value>, key: &str, username: &str| {
+            if let Some(hash) = self.secret_hash(username) {
+                body.insert(key.to_owned(), hash.into());
+            }
+            Value::Object(body)
+        };
+        let object = |value: Value| match value {
+            Value::Object(map) => map,
+            _ => unreachable!("bodies are objects"),
+        };
+        Ok(match request {
+            AuthRequest::SignUp {
+                username,
+                password,
+                email,
+            } => (
+                "SignUp",
+                with_hash(
+                    object(json!({
+                        "ClientId": client_id,
+                        "Username": username,
+                        "Password": password.expose(),
+                        "UserAttributes": [{"Name": "email", "Value": email}],
+                    })),
+                    "SecretHash",
+                    username,
+                ),
+            ),
+            AuthRequest::ConfirmSignUp { username, code } => (
+                "ConfirmSignUp",
+                with_hash(
+                    object(json!({"ClientId": client_id, "Username": username,
+                        "ConfirmationCode": code.expose()})),
+                    "SecretHash",
+                    username,
+                ),
+            ),
+            AuthRequest::ResendCode { username } => (
+                "ResendConfirmationCode",
+                with_hash(
+                    object(json!({"ClientId": client_id, "Username": username})),
+                    "SecretHash",
+                    username,
+                ),
+            ),
+            AuthRequest::ForgotPassword { username } => (
+                "ForgotPassword",
+                with_hash(
+                    object(json!({"ClientId": client_id, "Username": username})),
+                    "SecretHash",
+                    username,
+                ),
+            ),
+            AuthRequest::ResetPassword {
+                username,
+                code,
+                password,
+            } => (
+                "ConfirmForgotPassword",
+                with_hash(
+                    object(json!({"ClientId": client_id, "Username": username,
+                        "ConfirmationCode": code.expose(), "Password": password.expose()})),
+                    "SecretHash",
+                    username,
+                ),
+            ),
+            AuthRequest::SignIn { username, password } => (
+                "InitiateAuth",
+                json!({
+                    "AuthFlow": "USER_PASSWORD_AUTH",
+                    "ClientId": client_id,
+                    "AuthParameters": with_hash(
+                        object(json!({"USERNAME": username, "PASSWORD": password.expose()})),
+                        "SECRET_HASH",
+                        username,
+                    ),
+                }),
+            ),
+            AuthRequest::Refresh {
+                refresh_token,
+                username,
+            } => {
+                let mut parameters = object(json!({"REFRESH_TOKEN": refresh_token.expose()}));
+                if self.config.client_secret.is_some() {
+                    let username = username.as_deref().ok_or_else(|| {
+                        AuthError::Config(
+                            "a refresh with a client secret needs the internal username".into(),
+                        )
+                    })?;
+                    parameters = object(with_hash(parameters, "SECRET_HASH", username));
+                }
+                (
+                    "InitiateAuth",
+                    json!({"AuthFlow": "REFRESH_TOKEN_AUTH", "ClientId": client_id,
+                        "AuthParameters": parameters}),
+                )
+            }
+            AuthRequest::RespondToChallenge {
+                username,
+                challenge,
+                session,
+                answer,
+            } => {
+                let key = challenge.answer_key().ok_or_else(|| unsupported(challenge))?;
+                let responses = object(json!({"USERNAME": username, key: answer.expose()}));
+                (
+                    "RespondToAuthChallenge",
+                    json!({
+                        "ChallengeName": challenge.as_str(),
+                        "ClientId": client_id,
+                        "Session": session.expose(),
+                        "ChallengeResponses": with_hash(responses, "SECRET_HASH", username),
+                    }),
+                )
+            }
+            AuthRequest::SignOut { access_token } => (
+                "GlobalSignOut",
+                json!({"AccessToken": access_token.expose()}),
+            ),
+        })
+    }
+
+    /// Calls `operation` and reads the answer as the answer to `request`.
+    async fn call(
+        &self,
+        request: &AuthRequest,
+        operation: &str,
+        body: &Value,
+    ) -> Result<AuthOutcome, AuthError> {
+        let target = format!("AWSCognitoIdentityProviderService.{operation}");
+        let response = self
+            .http
+            .post(self.endpoint.clone())
+            .header(
+                CONTENT_TYPE,
+                HeaderValue::from_static("application/x-amz-json-1.1"),
+            )
+            .header("x-amz-target", target)
+            .body(serde_json::to_vec(body).expect("JSON values always serialize"))
+            .send()
+            .await
+            .map_err(|error| transport_error(error, ""))?;
+        let (status, error_type, body) = read_answer(response, self.config.max_body_bytes).await?;
+        tracing::debug!(operation, status, bytes = body.len(), "user pool answered");
+        let answer = Answer {
+            status,
+            error_type_header: error_type.as_deref(),
+            body: &body,
+        };
+        response::parse(request, answer, SystemTime::now())
+    }
+
+    /// `USER_SRP_AUTH`, then the answer to its `PASSWORD_VERIFIER` challenge.
+    async fn srp_sign_in(&self, request: &AuthRequest) -> Result<AuthOutcome, AuthError> {
+        let AuthRequest::SignIn { username, password } = request else {
+            unreachable!("only sign-ins use SRP");
+        };
+        let srp = tokio::task::spawn_blocking(SrpClient::new)
+            .await
+            .map_err(|_| AuthError::Cancelled)?
+            .map_err(|error| {
+                AuthError::Unsupported(format!("no secure random numbers on this system: {error}"))
+            })?;
+        let mut parameters = json!({"USERNAME": username, "SRP_A": srp.public_a()});
+        if let Some(hash) = self.secret_hash(username) {
+            parameters["SECRET_HASH"] = hash.into();
+        }
+        let body = json!({"AuthFlow": "USER_SRP_AUTH", "ClientId": self.config.client_id,
+            "AuthParameters": parameters});
+        let challenge = match self.call(request, "InitiateAuth", &body).await? {
+            AuthOutcome::Challenge(challenge)
+                if challenge.name == ChallengeName::Other("PASSWORD_VERIFIER".into()) =>
+            {
+                challenge
+            }
+            other => return Ok(other),
+        };
+
+        let parameter = |name: &str| {
+            challenge.parameters.get(name).cloned().ok_or_else(|| AuthError::Malformed {
+                status: 200,
+                reason: format!("the PASSWORD_VERIFIER challenge has no {name}"),
+                body: RawBody::default(),
+            })
+        };
+        let (user_id, salt, srp_b, secret_block) = (
+            parameter("USER_ID_FOR_SRP")?,
+            parameter("SALT")?,
+            parameter("SRP_B")?,
+            parameter("SECRET_BLOCK")?,
+        );
+        let timestamp = srp::timestamp(SystemTime::now());
+        let pool_id = self.config.user_pool_id.clone();
+        let password = password.clone();
+        let signature = {
+            let (user_id, timestamp, secret_block) =
+                (user_id.clone(), timestamp.clone(), secret_block.clone());
+            tokio::task::spawn_blocking(move || {
+                let challenge = VerifierChallenge {
+                    user_id: &user_id,
+                    salt: &salt,
+                    srp_b: &srp_b,
+                    secret_block: &secret_block,
+                };
+                srp.password_signature(&pool_id, password.expose(), &challenge, &timestamp)
+            })
+            .await
+            .map_err(|_| AuthError::Cancelled)?
+            .map_err(|error| AuthError::Malformed {
+                status: 200,
+                reason: error.to_string(),
+                body: RawBody::default(),
+            })?
+        };
+        let mut responses = json!({
+            "USERNAME": user_id,
+            "TIMESTAMP": timestamp,
+            "PASSWORD_CLAIM_SECRET_BLOCK": secret_block,
+            "PASSWORD_CLAIM_SIGNATURE": signature,
+        });
+        if let Some(hash) = self.secret_hash(&user_id) {
+            responses["SECRET_HASH"] = hash.into();
+        }
+        let mut body = json!({"ChallengeName": "PASSWORD_VERIFIER",
+            "ClientId": self.config.client_id, "ChallengeResponses": responses});
+        if !challenge.session.is_empty() {
+            body["Session"] = challenge.session.expose().into();
+        }
+        self.call(request, "RespondToAuthChallenge", &body).await
+    }
+
+    async fn perform(&self, request: AuthRequest) -> Result<AuthOutcome, AuthError> {
+        let outcome = match &request {
+            AuthRequest::SignIn { .. } if self.config.sign_in_flow == SignInFlow::Srp => {
+                self.srp_sign_in(&request).await
+            }
+            _ => {
+                let (operation, body) = self.operation(&request)?;
+                self.call(&request, operation, &body).await
+            }
+        }?;
+        finish(outcome, Some(&*self.verifier)).await
+    }
+}
+
+impl Transport for UserPoolTransport {
+    fn send(&self, request: AuthRequest) -> BoxFuture<'_, Result<AuthOutcome, AuthError>> {
+        Box::pin(self.perform(request))
+    }
+}
+
+fn unsupported(challenge: &ChallengeName) -> AuthError {
+    AuthError::Unsupported(format!("answering the sign-in challenge {}", challenge.as_str()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn transport(secret: Option<&str>) -> UserPoolTransport {
+        let mut config = UserPoolConfig::new("eu-west-1", "eu-west-1_Pool", "client");
+        config.client_secret = secret.map(ClientSecret::new);
+        UserPoolTransport::new(config).unwrap()
+    }
+
+    #[test]
+    fn bodies_carry_secret_hashes_where_cognito_wants_them() {
+        let with_secret = transport(Some("shh"));
+        let (operation, body) = with_secret
+            .operation(&AuthRequest::ConfirmSignUp {
+                username: "ada".into(),
+                code: "123".into(),
+            })
+            .unwrap();
+        assert_eq!(operation, "ConfirmSignUp");
+        assert_eq!(body["SecretHash"], srp::secret_hash("shh", "ada", "client"));
+
+        // A refresh hashes the internal username it is given, not a typed one.
+        let refresh = |username: Option<&str>| {
+            with_secret.operation(&AuthRequest::Refresh {
+                refresh_token: "r".into(),
+                username: username.map(str::to_owned),
+            })
+        };
+        let (_, body) = refresh(Some("4f1c-sub")).unwrap();
+        assert_eq!(
+            body["AuthParameters"]["SECRET_HASH"],
+            srp::secret_hash("shh", "4f1c-sub", "client")
+        );
+        assert!(matches!(refresh(None), Err(AuthError::Config(_))));
+
+        let (_, body) = transport(None)
+            .operation(&AuthRequest::ForgotPassword {
+                username: "ada".into(),
+            })
+            .unwrap();
+        assert!(body.get("SecretHash").is_none());
+    }
+
+    #[test]
+    fn unknown_challenges_are_unsupported() {
+        let error = transport(None)
+            .operation(&AuthRequest::RespondToChallenge {
+                username: "ada".into(),
+                challenge: ChallengeName::Other("CUSTOM_CHALLENGE".into()),
+                session: "s".into(),
+                answer: "x".into(),
+            })
+            .unwrap_err();
+        assert!(matches!(error, AuthError::Unsupported(_)), "{error:?}");
+    }
+
+    #[test]
+    fn bad_configurations_are_refused() {
+        let config = UserPoolConfig::new("eu-west-1", "nopool", "client");
+        assert!(UserPoolTransport::new(config).is_err());
+        let config = UserPoolConfig::new("eu-west-1", "eu-west-1_P", "c")
+            .with_endpoint("http://cognito.example.com");
+        assert!(UserPoolTransport::new(config).is_err());
+    }
+}

@@ -1,0 +1,299 @@
+//! Token verification on both transports, against a loopback server that
+//! publishes a locally generated RSA key as JWKS and answers sign-ins with
+//! whatever tokens a case puts there: good ones pass, forged ones are refused.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use cognito_login_client::{
+    ApiGatewayConfig, ApiGatewayTransport, AuthError, AuthOutcome, AuthRequest, SignInFlow,
+    TokenCheck, Transport, UserPoolConfig, UserPoolTransport,
+};
+use jsonwebtoken::{Algorithm, EncodingKey, Header};
+use rsa::pkcs1::{EncodeRsaPrivateKey, EncodeRsaPublicKey};
+use rsa::traits::PublicKeyParts;
+use rsa::{RsaPrivateKey, RsaPublicKey};
+use serde_json::{Value, json};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpListener;
+
+const ISSUER: &str = "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_Test";
+const CLIENT: &str = "client-1";
+
+struct Key {
+    kid: String,
+    private: RsaPrivateKey,
+}
+
+impl Key {
+    fn new(kid: &str) -> Self {
+        let private = RsaPrivateKey::new(&mut rand::thread_rng(), 2048).unwrap();
+        Self {
+            kid: kid.into(),
+            private,
+        }
+    }
+
+    fn jwk(&self) -> Value {
+        let public = RsaPublicKey::from(&self.private);
+        json!({"kty": "RSA", "alg": "RS256", "use": "sig", "kid": self.kid,
+            "n": URL_SAFE_NO_PAD.encode(public.n().to_bytes_be()),
+            "e": URL_SAFE_NO_PAD.encode(public.e().to_bytes_be())})
+    }
+
+    fn sign(&self, claims: &Value) -> String {
+        let mut header = Header::new(Algorithm::RS256);
+        header.kid = Some(self.kid.clone());
+        let der = self.private.to_pkcs1_der().unwrap();
+        jsonwebtoken::encode(&header, claims, &EncodingKey::from_rsa_der(der.as_bytes())).unwrap()
+    }
+}
+
+fn now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+}
+
+fn id_claims() -> Value {
+    json!({"sub": "4f1c", "iss": ISSUER, "aud": CLIENT, "token_use": "id",
+        "cognito:username": "ada", "email": "ada@example.com",
+        "iat": now(), "exp": now() + 3600})
+}
+
+fn access_claims() -> Value {
+    json!({"sub": "4f1c", "iss": ISSUER, "client_id": CLIENT, "token_use": "access",
+        "username": "ada", "iat": now(), "exp": now() + 3600})
+}
+
+/// The loopback server: `GET /jwks.json` publishes `keys`; any `POST`
+/// answers a sign-in with `tokens`.
+#[derive(Default)]
+struct Pool {
+    keys: Mutex<Vec<Value>>,
+    tokens: Mutex<(String, String)>,
+    jwks_fetches: AtomicUsize,
+}
+
+async fn serve(pool: Arc<Pool>) -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        loop {
+            let (mut stream, _) = listener.accept().await.unwrap();
+            let pool = Arc::clone(&pool);
+            tokio::spawn(async move {
+                let mut request = Vec::new();
+                let mut buf = [0u8; 8192];
+                // Read the head and the (small) body.
+                loop {
+                    let n = stream.read(&mut buf).await.unwrap_or(0);
+                    request.extend_from_slice(&buf[..n]);
+                    let text = String::from_utf8_lossy(&request).to_ascii_lowercase();
+                    let Some(end) = text.find("\r\n\r\n") else {
+                        if n == 0 {
+                            return;
+                        }
+                        continue;
+                    };
+                    let length: usize = text[..end]
+                        .lines()
+                        .find_map(|line| line.strip_prefix("content-length:"))
+                        .map_or(0, |value| value.trim().parse().unwrap());
+                    if n == 0 || request.len() >= end + 4 + length {
+                        break;
+                    }
+                }
+                let body = if request.starts_with(b"GET /jwks.json") {
+                    pool.jwks_fetches.fetch_add(1, Ordering::SeqCst);
+                    json!({"keys": *pool.keys.lock().unwrap()})
+                } else {
+                    let (access, id) = pool.tokens.lock().unwrap().clone();
+                    json!({"AuthenticationResult": {"AccessToken": access, "IdToken": id,
+                        "RefreshToken": "opaque-refresh", "ExpiresIn": 3600, "TokenType": "Bearer"}})
+                }
+                .to_string();
+                let answer = format!(
+                    "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+                let _ = stream.write_all(answer.as_bytes()).await;
+            });
+        }
+    });
+    url
+}
+
+fn sign_in() -> AuthRequest {
+    AuthRequest::SignIn {
+        username: "ada".into(),
+        password: "Correct-Horse-1".into(),
+    }
+}
+
+fn transports(url: &str) -> Vec<(&'static str, Box<dyn Transport>)> {
+    let check = TokenCheck::new(ISSUER, CLIENT).with_jwks_url(format!("{url}/jwks.json"));
+    let gateway = ApiGatewayConfig::new(url, check.clone());
+    let pool = UserPoolConfig::new("eu-west-1", "eu-west-1_Test", CLIENT)
+        .with_endpoint(url)
+        .with_sign_in_flow(SignInFlow::UserPassword)
+        .with_token_check(check);
+    vec![
+        ("API Gateway", Box::new(ApiGatewayTransport::new(gateway).unwrap())),
+        ("user pool", Box::new(UserPoolTransport::new(pool).unwrap())),
+    ]
+}
+
+fn with(claims: Value, change: impl FnOnce(&mut serde_json::Map<String, Value>)) -> Value {
+    let mut claims = claims;
+    change(claims.as_object_mut().unwrap());
+    claims
+}
+
+#[tokio::test]
+async fn forged_tokens_are_refused_on_both_transports() {
+    let key = Key::new("key-1");
+    let rotated = Key::new("key-2");
+    let stranger = Key::new("key-unknown");
+    let pool = Arc::new(Pool::default());
+    pool.keys.lock().unwrap().push(key.jwk());
+    let url = serve(Arc::clone(&pool)).await;
+
+    let good_access = key.sign(&access_claims());
+    let good_id = key.sign(&id_claims());
+    let public_der = RsaPublicKey::from(&key.private)
+        .to_pkcs1_der()
+        .unwrap()
+        .into_vec();
+    let hs256_with_public_key = {
+        let mut header = Header::new(Algorithm::HS256);
+        header.kid = Some("key-1".into());
+        jsonwebtoken::encode(&header, &id_claims(), &EncodingKey::from_secret(&public_der))
+            .unwrap()
+    };
+    let alg_none = format!(
+        "{}.{}.",
+        URL_SAFE_NO_PAD.encode(r#"{"alg":"none","kid":"key-1","typ":"JWT"}"#),
+        URL_SAFE_NO_PAD.encode(id_claims().to_string())
+    );
+    let tampered = {
+        let parts: Vec<&str> = good_id.split('.').collect();
+        let payload = with(id_claims(), |c| {
+            c.insert("cognito:username".into(), "admin".into());
+        });
+        format!(
+            "{}.{}.{}",
+            parts[0],
+            URL_SAFE_NO_PAD.encode(payload.to_string()),
+            parts[2]
+        )
+    };
+
+    let forged: Vec<(&str, String, String)> = vec![
+        ("unknown kid", good_access.clone(), stranger.sign(&id_claims())),
+        (
+            "wrong iss",
+            good_access.clone(),
+            key.sign(&with(id_claims(), |c| {
+                c.insert("iss".into(), "https://evil.example/pool".into());
+            })),
+        ),
+        (
+            "wrong aud",
+            good_access.clone(),
+            key.sign(&with(id_claims(), |c| {
+                c.insert("aud".into(), "another-client".into());
+            })),
+        ),
+        (
+            "access token of another client",
+            key.sign(&with(access_claims(), |c| {
+                c.insert("client_id".into(), "another-client".into());
+            })),
+            good_id.clone(),
+        ),
+        (
+            "token_use swapped",
+            key.sign(&with(id_claims(), |c| {
+                c.insert("aud".into(), CLIENT.into());
+            })),
+            key.sign(&with(access_claims(), |c| {
+                c.insert("aud".into(), CLIENT.into());
+            })),
+        ),
+        (
+            "expired",
+            good_access.clone(),
+            key.sign(&with(id_claims(), |c| {
+                c.insert("exp".into(), (now() - 120).into());
+            })),
+        ),
+        ("alg none", good_access.clone(), alg_none),
+        ("HS256 keyed with the public key", good_access.clone(), hs256_with_public_key),
+        ("tampered payload", good_access.clone(), tampered),
+        ("not a JWT", good_access.clone(), "opaque".into()),
+    ];
+
+    let transports = transports(&url);
+    for (name, transport) in &transports {
+        // The good pair passes, and the keys are fetched once and cached.
+        *pool.tokens.lock().unwrap() = (good_access.clone(), good_id.clone());
+        let fetches = pool.jwks_fetches.load(Ordering::SeqCst);
+        for _ in 0..2 {
+            let outcome = transport.send(sign_in()).await;
+            assert!(matches!(outcome, Ok(AuthOutcome::Tokens(_))), "{name}: {outcome:?}");
+        }
+        assert_eq!(pool.jwks_fetches.load(Ordering::SeqCst), fetches + 1, "{name}: cached");
+
+        for (case, access, id) in &forged {
+            *pool.tokens.lock().unwrap() = (access.clone(), id.clone());
+            let before = pool.jwks_fetches.load(Ordering::SeqCst);
+            let result = transport.send(sign_in()).await;
+            let Err(AuthError::InvalidToken(reason)) = &result else {
+                panic!("{name}, {case}: accepted or wrong error: {result:?}");
+            };
+            assert!(!reason.contains(id.as_str()) && !reason.contains(access.as_str()));
+            let refetched = pool.jwks_fetches.load(Ordering::SeqCst) - before;
+            let expected = usize::from(*case == "unknown kid");
+            assert_eq!(refetched, expected, "{name}, {case}: refetches ({reason})");
+            println!("{name}: {case}: refused ({reason})");
+        }
+    }
+
+    // Keys rotate: a token signed by a newly published key passes after one
+    // refetch, and the new key is cached from then on.
+    pool.keys.lock().unwrap().push(rotated.jwk());
+    *pool.tokens.lock().unwrap() = (rotated.sign(&access_claims()), rotated.sign(&id_claims()));
+    for (name, transport) in &transports {
+        let before = pool.jwks_fetches.load(Ordering::SeqCst);
+        transport.send(sign_in()).await.unwrap();
+        transport.send(sign_in()).await.unwrap();
+        assert_eq!(pool.jwks_fetches.load(Ordering::SeqCst), before + 1, "{name}");
+    }
+}
+
+#[tokio::test]
+async fn unreachable_keys_are_a_transport_error() {
+    let key = Key::new("key-1");
+    let pool = Arc::new(Pool::default());
+    *pool.tokens.lock().unwrap() = (key.sign(&access_claims()), key.sign(&id_claims()));
+    let url = serve(pool).await;
+    let closed = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let nowhere = format!("http://{}/jwks.json", closed.local_addr().unwrap());
+    drop(closed);
+    let config =
+        ApiGatewayConfig::new(&url, TokenCheck::new(ISSUER, CLIENT).with_jwks_url(nowhere));
+    let result = ApiGatewayTransport::new(config)
+        .unwrap()
+        .send(sign_in())
+        .await;
+    let Err(error @ AuthError::Transport { .. }) = &result else {
+        panic!("{result:?}");
+    };
+    assert!(error.is_retryable());
+    assert!(error.to_string().contains("signing keys"), "{error}");
+}
