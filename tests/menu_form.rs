@@ -5,7 +5,8 @@
 use std::time::Duration;
 
 use bevy_cognito_login::client::{
-    AuthAction, AuthError, AuthOutcome, AuthRequest, CodeDelivery, ServerErrorKind,
+    AuthAction, AuthError, AuthOutcome, AuthRequest, Challenge, ChallengeName, CodeDelivery,
+    ServerErrorKind, Tokens,
 };
 use bevy_cognito_login::menu::{LoginForm, MenuSettings, Screen, draw};
 use egui_kittest::Harness;
@@ -357,4 +358,136 @@ fn forgot_then_reset_returns_to_sign_in() {
     click(&mut harness, "Create account");
     click(&mut harness, "Already have an account? Sign in");
     assert_eq!(harness.state().form.screen(), Screen::SignIn);
+}
+
+fn challenge(name: ChallengeName, parameters: &[(&str, &str)]) -> Result<AuthOutcome, AuthError> {
+    Ok(AuthOutcome::Challenge(Challenge {
+        name,
+        session: "session-1".into(),
+        parameters: parameters
+            .iter()
+            .map(|(key, value)| ((*key).to_owned(), (*value).to_owned()))
+            .collect(),
+    }))
+}
+
+fn signed_in_as_ada(harness: &mut Harness<'_, Menu>) {
+    type_into(harness, "Username", "ada");
+    type_into(harness, "Password", "Temporary-1");
+    click(harness, "Sign in");
+    assert_eq!(harness.state().sent.len(), 1);
+}
+
+#[test]
+fn a_required_new_password_is_chosen_with_the_policy_and_answers_the_challenge() {
+    let mut harness = harness();
+    signed_in_as_ada(&mut harness);
+    finish(
+        &mut harness,
+        AuthAction::SignIn,
+        challenge(
+            ChallengeName::NewPasswordRequired,
+            &[("USER_ID_FOR_SRP", "4f1c-sub")],
+        ),
+    );
+    assert_eq!(harness.state().form.screen(), Screen::NewPassword);
+    assert!(shows(&harness, "needs a new password"));
+
+    type_into(&mut harness, "New password", "short");
+    type_into(&mut harness, "Repeat password", "short");
+    click(&mut harness, "Set password");
+    assert_eq!(harness.state().sent.len(), 1, "a weak password is not sent");
+    assert!(harness.state().form.error().is_some());
+
+    type_into(&mut harness, "New password", "er-Pass-9");
+    type_into(&mut harness, "Repeat password", "er-Pass-9");
+    click(&mut harness, "Set password");
+    let Some(AuthRequest::RespondToChallenge {
+        username,
+        challenge,
+        session,
+        answer,
+    }) = harness.state().sent.get(1)
+    else {
+        panic!("{:?}", harness.state().sent)
+    };
+    assert_eq!(username, "4f1c-sub", "the internal username answers");
+    assert_eq!(*challenge, ChallengeName::NewPasswordRequired);
+    assert_eq!(session.expose(), "session-1");
+    assert_eq!(answer.expose(), "shorter-Pass-9");
+    assert!(harness.state().form.is_busy());
+
+    let tokens = Tokens::new("a".into(), "i".into(), None, Some(3600), std::time::SystemTime::now());
+    finish(
+        &mut harness,
+        AuthAction::RespondToChallenge,
+        Ok(AuthOutcome::Tokens(tokens)),
+    );
+    assert_eq!(harness.state().form.screen(), Screen::SignIn);
+}
+
+#[test]
+fn one_time_codes_show_where_they_went_and_answer_their_challenge() {
+    for (name, parameters, hint) in [
+        (
+            ChallengeName::SmsMfa,
+            vec![("CODE_DELIVERY_DESTINATION", "+*******0042")],
+            "text message to +*******0042",
+        ),
+        (
+            ChallengeName::EmailOtp,
+            vec![("CODE_DELIVERY_DESTINATION", "a***@e***")],
+            "code to a***@e***",
+        ),
+        (ChallengeName::SoftwareTokenMfa, vec![], "authenticator app"),
+    ] {
+        let mut harness = harness();
+        signed_in_as_ada(&mut harness);
+        finish(
+            &mut harness,
+            AuthAction::SignIn,
+            challenge(name.clone(), &parameters),
+        );
+        assert_eq!(harness.state().form.screen(), Screen::OneTimeCode);
+        assert!(shows(&harness, hint), "{name:?}: {hint}");
+        click(&mut harness, "Continue");
+        assert_eq!(harness.state().sent.len(), 1, "an empty code is not sent");
+
+        type_into(&mut harness, "Code", "123456");
+        click(&mut harness, "Continue");
+        let Some(AuthRequest::RespondToChallenge {
+            username,
+            challenge,
+            answer,
+            ..
+        }) = harness.state().sent.get(1)
+        else {
+            panic!("{:?}", harness.state().sent)
+        };
+        assert_eq!((username.as_str(), challenge), ("ada", &name));
+        assert_eq!(answer.expose(), "123456");
+
+        finish(
+            &mut harness,
+            AuthAction::RespondToChallenge,
+            Err(server_error(ServerErrorKind::CodeMismatch, "Invalid code received for user")),
+        );
+        assert_eq!(harness.state().form.screen(), Screen::OneTimeCode);
+        assert!(harness.state().form.error().is_some());
+    }
+}
+
+#[test]
+fn an_unknown_challenge_is_reported_not_supported() {
+    let mut harness = harness();
+    signed_in_as_ada(&mut harness);
+    finish(
+        &mut harness,
+        AuthAction::SignIn,
+        challenge(ChallengeName::Other("CUSTOM_CHALLENGE".into()), &[]),
+    );
+    assert_eq!(harness.state().form.screen(), Screen::SignIn);
+    assert!(!harness.state().form.is_busy());
+    let error = harness.state().form.error().expect("an error").to_owned();
+    assert!(error.contains("not supported"), "{error}");
 }

@@ -38,6 +38,8 @@ pub fn draw(ui: &mut Ui, form: &mut LoginForm) -> Option<AuthRequest> {
             Screen::ConfirmCode => confirm(ui, form, &mut fields, &mut next_screen, now),
             Screen::ForgotPassword => forgot(ui, form, &mut fields, &mut next_screen),
             Screen::ResetPassword => reset(ui, form, &mut fields, &mut next_screen),
+            Screen::NewPassword => new_password_screen(ui, form, &mut fields, &mut next_screen),
+            Screen::OneTimeCode => one_time_code(ui, form, &mut fields, &mut next_screen),
         };
     });
 
@@ -73,6 +75,8 @@ fn screen_title(screen: Screen) -> &'static str {
         Screen::ConfirmCode => "Confirm your account",
         Screen::ForgotPassword => "Forgot your password?",
         Screen::ResetPassword => "Choose a new password",
+        Screen::NewPassword => "Set a new password",
+        Screen::OneTimeCode => "Enter your sign-in code",
     }
 }
 
@@ -332,6 +336,52 @@ fn reset(
         code: Code::new(code),
         password,
     })
+}
+
+fn challenge_hint(ui: &mut Ui, form: &LoginForm) {
+    if let Some(hint) = form.challenge_hint() {
+        ui.label(hint);
+    }
+}
+
+fn back_to_sign_in(ui: &mut Ui, next: &mut Option<Screen>) {
+    if ui.link("Back to sign in").clicked() {
+        *next = Some(Screen::SignIn);
+    }
+}
+
+fn new_password_screen(
+    ui: &mut Ui,
+    form: &mut LoginForm,
+    fields: &mut Fields,
+    next: &mut Option<Screen>,
+) -> Option<AuthRequest> {
+    challenge_hint(ui, form);
+    new_password_fields(ui, form, fields, "New password");
+    let submit = fields.submit(ui, "Set password");
+    back_to_sign_in(ui, next);
+    if !submit {
+        return None;
+    }
+    let password = checked(form, new_password(form))?;
+    form.challenge_answer(password)
+}
+
+fn one_time_code(
+    ui: &mut Ui,
+    form: &mut LoginForm,
+    fields: &mut Fields,
+    next: &mut Option<Screen>,
+) -> Option<AuthRequest> {
+    challenge_hint(ui, form);
+    fields.text(ui, "Code", &mut form.code, false);
+    let submit = fields.submit(ui, "Continue");
+    back_to_sign_in(ui, next);
+    if !submit {
+        return None;
+    }
+    let code = checked(form, required(&form.code, "code"))?;
+    form.challenge_answer(Password::new(code))
 }
 
 #[cfg(test)]

@@ -4,7 +4,8 @@
 use std::time::Duration;
 
 use cognito_login_client::{
-    AuthAction, AuthError, AuthOutcome, AuthRequest, Password, ServerErrorKind,
+    AuthAction, AuthError, AuthOutcome, AuthRequest, Challenge, ChallengeName, Password,
+    ServerErrorKind,
 };
 
 use super::PasswordPolicy;
@@ -23,6 +24,12 @@ pub enum Screen {
     ForgotPassword,
     /// The reset code and a new password.
     ResetPassword,
+    /// The account must choose a new password before signing in
+    /// (`NEW_PASSWORD_REQUIRED`).
+    NewPassword,
+    /// A one-time code finishes the sign-in: from an authenticator app, a
+    /// text message or an email (`SOFTWARE_TOKEN_MFA`, `SMS_MFA`, `EMAIL_OTP`).
+    OneTimeCode,
 }
 
 /// How the menu looks and what it checks.
@@ -78,6 +85,8 @@ pub struct LoginForm {
     pub(super) logo: Option<egui::load::SizedTexture>,
     /// "Remember me", when the game keeps sessions.
     pub(super) remember: Option<bool>,
+    /// The challenge the open challenge screen answers.
+    pub(super) challenge: Option<Challenge>,
 }
 
 impl LoginForm {
@@ -161,6 +170,69 @@ impl LoginForm {
         if screen != Screen::ConfirmCode {
             self.sign_up_password = None;
         }
+        if !matches!(screen, Screen::NewPassword | Screen::OneTimeCode) {
+            self.challenge = None;
+        }
+    }
+
+    /// Opens the screen that answers `challenge`, or shows that it cannot be
+    /// answered here.
+    pub fn show_challenge(&mut self, challenge: Challenge) {
+        let screen = match challenge.name {
+            ChallengeName::NewPasswordRequired => Screen::NewPassword,
+            ChallengeName::SoftwareTokenMfa | ChallengeName::SmsMfa | ChallengeName::EmailOtp => {
+                Screen::OneTimeCode
+            }
+            ChallengeName::Other(ref name) => {
+                self.show(Screen::SignIn);
+                self.error = Some(
+                    AuthError::Unsupported(format!("the sign-in challenge {name}"))
+                        .player_message(),
+                );
+                return;
+            }
+        };
+        self.show(screen);
+        self.challenge = Some(challenge);
+    }
+
+    /// What the open challenge screen tells the player about its code.
+    pub fn challenge_hint(&self) -> Option<String> {
+        let challenge = self.challenge.as_ref()?;
+        let destination = challenge
+            .parameters
+            .get("CODE_DELIVERY_DESTINATION")
+            .filter(|d| !d.is_empty());
+        Some(match (&challenge.name, destination) {
+            (ChallengeName::NewPasswordRequired, _) => {
+                "Your account needs a new password before you can play.".to_owned()
+            }
+            (ChallengeName::SoftwareTokenMfa, _) => {
+                "Enter the code from your authenticator app.".to_owned()
+            }
+            (ChallengeName::SmsMfa, Some(to)) => format!("We sent a code by text message to {to}."),
+            (ChallengeName::SmsMfa, None) => "We sent you a code by text message.".to_owned(),
+            (_, Some(to)) => format!("We sent a code to {to}."),
+            (_, None) => "We sent you a code by email.".to_owned(),
+        })
+    }
+
+    /// The answer to the open challenge, as a request.
+    pub(super) fn challenge_answer(&self, answer: Password) -> Option<AuthRequest> {
+        let challenge = self.challenge.as_ref()?;
+        // The internal username, when the challenge names it, is what
+        // Cognito (and a client secret's hash) expects.
+        let username = challenge
+            .parameters
+            .get("USER_ID_FOR_SRP")
+            .cloned()
+            .unwrap_or_else(|| self.username.trim().to_owned());
+        Some(AuthRequest::RespondToChallenge {
+            username,
+            challenge: challenge.name.clone(),
+            session: challenge.session.clone(),
+            answer,
+        })
     }
 
     /// Shows `message` as the form's error and ends its busy state (for a
@@ -234,13 +306,7 @@ impl LoginForm {
                 None
             }
             AuthOutcome::Challenge(challenge) => {
-                self.error = Some(
-                    AuthError::Unsupported(format!(
-                        "the sign-in challenge {}",
-                        challenge.name.as_str()
-                    ))
-                    .player_message(),
-                );
+                self.show_challenge(challenge.clone());
                 None
             }
             AuthOutcome::SignedOut => None,
