@@ -1,7 +1,8 @@
 //! The example game in a real window: Xvfb, a window manager, Mesa's software
 //! Vulkan. A player signs up with the keyboard, confirms with the code the
-//! local backend "sent", plays and quits; the next launch signs them in from
-//! the keychain, and they sign out. Screenshots of the menu and of the
+//! local backend "sent", plays and quits, all on the direct user-pool
+//! transport (`--user-pool`); the next launch, on the login routes, signs
+//! them in from the keychain, and they sign out. Screenshots of the menu and of the
 //! signed-in scene land in `target/smoke/`.
 //!
 //! Needs the Debian packages `xvfb openbox mesa-vulkan-drivers xdotool
@@ -233,11 +234,12 @@ fn game_binary() -> PathBuf {
         .expect("cargo names the example's executable")
 }
 
-/// One run of the game, its log in `log_path`.
-fn launch(desktop: &Desktop, dir: &Path, log_path: &Path) -> (Running, String) {
+/// One run of the game with `args`, its log in `log_path`.
+fn launch(desktop: &Desktop, dir: &Path, log_path: &Path, args: &[&str]) -> (Running, String) {
     let log_file = fs::File::create(log_path).unwrap();
     let game = Running(
         Command::new(game_binary())
+            .args(args)
             .env("DISPLAY", &desktop.display)
             .env("DBUS_SESSION_BUS_ADDRESS", &desktop.bus)
             .env("HOME", dir)
@@ -251,6 +253,7 @@ fn launch(desktop: &Desktop, dir: &Path, log_path: &Path) -> (Running, String) {
             )
             .env("RUST_LOG", "info")
             .env_remove("BEVY_COGNITO_LOGIN_URL")
+            .env_remove("BEVY_COGNITO_LOGIN_POOL")
             .stdout(log_file.try_clone().unwrap())
             .stderr(log_file)
             .spawn()
@@ -293,7 +296,9 @@ fn a_player_signs_up_plays_and_is_signed_in_again_at_the_next_launch() {
     let dir = tempfile::tempdir().unwrap();
     let desktop = Desktop::start(dir.path());
     let first_log = dir.path().join("first.log");
-    let (game, window) = launch(&desktop, dir.path(), &first_log);
+    // The first launch calls the emulator's user pool directly; the second
+    // goes through the login routes. Both share the keychain entry.
+    let (game, window) = launch(&desktop, dir.path(), &first_log, &["--user-pool"]);
 
     // The menu is drawn once the window has text and widgets in it (a
     // blank window has one colour).
@@ -349,7 +354,7 @@ fn a_player_signs_up_plays_and_is_signed_in_again_at_the_next_launch() {
 
     // The next launch signs the player in from the keychain, no menu needed.
     let second_log = dir.path().join("second.log");
-    let (game, window) = launch(&desktop, dir.path(), &second_log);
+    let (game, window) = launch(&desktop, dir.path(), &second_log, &[]);
     wait_for_log(&second_log, "signed in from the keychain username=smoke");
     std::thread::sleep(Duration::from_secs(1));
     desktop.xdotool(&["windowactivate", "--sync", &window]);

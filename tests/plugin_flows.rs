@@ -8,10 +8,12 @@ use std::time::{Duration, Instant};
 use bevy::ecs::system::RunSystemOnce;
 use bevy::prelude::*;
 use bevy::state::app::StatesPlugin;
-use bevy_cognito_login::client::{AuthAction, ServerErrorKind};
+use bevy_cognito_login::client::{AuthAction, BackendConfig, ServerErrorKind};
 use bevy_cognito_login::prelude::*;
 use bevy_cognito_login::{AccountConfirmed, AuthCommandError, CodeSent, SignOutReason};
-use cognito_login_backend::{BackgroundStack, CodePurpose, LocalConfig, LocalStack};
+use cognito_login_backend::{
+    BackgroundStack, CodePurpose, LocalConfig, LocalEndpoints, LocalStack,
+};
 use support::slow_backend;
 
 mod support;
@@ -43,7 +45,7 @@ fn record(
     seen.confirmed.extend(confirmed.read().cloned());
 }
 
-fn app(backend: ApiGatewayConfig) -> App {
+fn app(backend: impl Into<BackendConfig>) -> App {
     let mut app = App::new();
     app.add_plugins((MinimalPlugins, StatesPlugin))
         .add_plugins(
@@ -114,8 +116,18 @@ fn last_failure(app: &App) -> (AuthAction, Option<ServerErrorKind>) {
 
 #[test]
 fn sign_up_confirm_sign_in_and_sign_out() {
+    whole_flow(|endpoints| endpoints.api_gateway_config().into());
+}
+
+#[test]
+fn sign_up_confirm_sign_in_and_sign_out_on_the_user_pool_directly() {
+    whole_flow(|endpoints| endpoints.user_pool_config().into());
+}
+
+/// The whole flow through the plugin, on the transport `config` picks.
+fn whole_flow(config: fn(&LocalEndpoints) -> BackendConfig) {
     let backend = local_backend();
-    let mut app = app(backend.endpoints().api_gateway_config());
+    let mut app = app(config(backend.endpoints()));
     assert_eq!(app.state(), AuthState::SignedOut);
 
     app.auth(|auth| auth.sign_up("ada", "ada@example.com", PASSWORD))
