@@ -19,8 +19,8 @@
 use std::time::Duration;
 
 use bevy::prelude::*;
-use bevy_cognito_login::prelude::*;
 use bevy_cognito_login::client::BackendConfig;
+use bevy_cognito_login::prelude::*;
 use bevy_cognito_login::{LoginMenu, SessionSettings};
 use bevy_egui::{EguiContexts, EguiPrimaryContextPass, egui};
 use cognito_login_backend::{BackgroundStack, CodePurpose, DevMailbox, LocalConfig, LocalStack};
@@ -62,7 +62,9 @@ fn main() -> AppExit {
     } else {
         let data_file = std::env::var_os("BEVY_COGNITO_LOGIN_DATA")
             .map(Into::into)
-            .unwrap_or_else(|| concat!(env!("CARGO_MANIFEST_DIR"), "/local-data/users.json").into());
+            .unwrap_or_else(|| {
+                concat!(env!("CARGO_MANIFEST_DIR"), "/local-data/users.json").into()
+            });
         let config = LocalConfig {
             data_file: Some(data_file),
             ..LocalConfig::default()
@@ -78,7 +80,9 @@ fn main() -> AppExit {
     let backend = match backend(local.as_ref(), direct) {
         Ok(backend) => backend,
         Err(error) => {
-            eprintln!("{error}: a deployed backend needs BEVY_COGNITO_LOGIN_URL, _POOL and _CLIENT");
+            eprintln!(
+                "{error}: a deployed backend needs BEVY_COGNITO_LOGIN_URL, _POOL and _CLIENT"
+            );
             return AppExit::error();
         }
     };

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite. On a fresh machine it first installs what the tests
 # need: the Debian packages of the real-window smoke test and of the real
-# keychains (Secret Service, keyutils), the cognito-local emulator (npm) and
-# cfn-lint (PyPI). Extra arguments go to `cargo test`.
+# keychains (Secret Service, keyutils), the cognito-local emulator (npm),
+# cfn-lint and pycognito (PyPI; the SRP reference implementation). Extra arguments go to `cargo test`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -24,5 +24,6 @@ if [ ! -x backend/tests/cognito-local/node_modules/.bin/cognito-local ]; then
 fi
 
 python3 -c "import cfnlint" 2>/dev/null || python3 -m pip install --quiet cfn-lint==1.58.0
+python3 -c "import pycognito" 2>/dev/null || python3 -m pip install --quiet pycognito==2024.5.1
 
 exec cargo test --workspace "$@"

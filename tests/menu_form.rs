@@ -417,7 +417,13 @@ fn a_required_new_password_is_chosen_with_the_policy_and_answers_the_challenge()
     assert_eq!(answer.expose(), "shorter-Pass-9");
     assert!(harness.state().form.is_busy());
 
-    let tokens = Tokens::new("a".into(), "i".into(), None, Some(3600), std::time::SystemTime::now());
+    let tokens = Tokens::new(
+        "a".into(),
+        "i".into(),
+        None,
+        Some(3600),
+        std::time::SystemTime::now(),
+    );
     finish(
         &mut harness,
         AuthAction::RespondToChallenge,
@@ -470,7 +476,10 @@ fn one_time_codes_show_where_they_went_and_answer_their_challenge() {
         finish(
             &mut harness,
             AuthAction::RespondToChallenge,
-            Err(server_error(ServerErrorKind::CodeMismatch, "Invalid code received for user")),
+            Err(server_error(
+                ServerErrorKind::CodeMismatch,
+                "Invalid code received for user",
+            )),
         );
         assert_eq!(harness.state().form.screen(), Screen::OneTimeCode);
         assert!(harness.state().form.error().is_some());

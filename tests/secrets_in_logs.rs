@@ -62,7 +62,11 @@ fn a_full_session_logs_no_secret() {
 
     let backend = LocalStack::spawn(LocalConfig::default()).unwrap();
     let mock = keyring_core_mock();
-    let store = Arc::new(KeychainStore::new(mock, "secrets test", &backend.endpoints().url));
+    let store = Arc::new(KeychainStore::new(
+        mock,
+        "secrets test",
+        &backend.endpoints().url,
+    ));
     let mut app = App::new();
     app.add_plugins((MinimalPlugins, StatesPlugin))
         .add_plugins(CognitoLoginPlugin {

@@ -12,8 +12,8 @@ use aws_sdk_cognitoidentityprovider as cognito;
 use axum::Router;
 use axum::body::Body;
 use axum::extract::{Request, State};
-use axum::middleware::Next;
 use axum::http::{StatusCode, header};
+use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use cognito::config::{BehaviorVersion, Credentials, Region};
 use cognito::types::{ExplicitAuthFlowsType, VerifiedAttributeType};
@@ -57,7 +57,10 @@ impl LocalEndpoints {
     pub fn token_check(&self) -> TokenCheck {
         if self.embedded {
             TokenCheck::new(
-                format!("https://cognito-idp.local.amazonaws.com/{}", self.user_pool_id),
+                format!(
+                    "https://cognito-idp.local.amazonaws.com/{}",
+                    self.user_pool_id
+                ),
                 &self.client_id,
             )
             .with_jwks_url(format!("{}/.well-known/jwks.json", self.cognito_endpoint))
@@ -148,8 +151,9 @@ impl LocalStack {
                     mailbox: DevMailbox::default(),
                     storage: storage.clone(),
                 };
-                let router = cognitox::api::create_router(storage.clone())
-                    .layer(axum::middleware::from_fn_with_state(tap.clone(), collect_codes));
+                let router = cognitox::api::create_router(storage.clone()).layer(
+                    axum::middleware::from_fn_with_state(tap.clone(), collect_codes),
+                );
                 tasks.push(tokio::spawn(async move {
                     let _ = axum::serve(listener, router).await;
                 }));

@@ -25,7 +25,12 @@ fn main() {
         let client = SrpClient::new().expect("the OS gives random bytes");
         let _ = client.public_a();
         let signature = client
-            .password_signature("eu-west-1_AbC123", "Correct-Horse-1", &challenge, &timestamp)
+            .password_signature(
+                "eu-west-1_AbC123",
+                "Correct-Horse-1",
+                &challenge,
+                &timestamp,
+            )
             .expect("a valid challenge");
         std::hint::black_box(signature);
         times.push(started.elapsed());

@@ -11,9 +11,7 @@ use crate::error::{AuthError, ConfigError};
 use crate::outcome::AuthOutcome;
 use crate::request::{AuthAction, AuthRequest};
 use crate::response::{self, Answer};
-use crate::transport::{
-    BoxFuture, Transport, checked_url, finish, read_answer, transport_error,
-};
+use crate::transport::{BoxFuture, Transport, checked_url, finish, read_answer, transport_error};
 use crate::verify::{TokenCheck, TokenVerifier};
 
 /// Where the routes of a login backend live and how long to wait for them.
@@ -235,7 +233,8 @@ mod tests {
     #[test]
     fn routes_join_below_the_stage() {
         let transport =
-            ApiGatewayTransport::new(ApiGatewayConfig::unverified("https://h.example/prod/")).unwrap();
+            ApiGatewayTransport::new(ApiGatewayConfig::unverified("https://h.example/prod/"))
+                .unwrap();
         assert_eq!(
             transport.url(AuthAction::SignIn).as_str(),
             "https://h.example/prod/signin"

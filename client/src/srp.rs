@@ -93,9 +93,7 @@ impl SrpClient {
             secret_block,
         } = *challenge;
         let group = &*GROUP;
-        let pool_name = pool_id
-            .split_once('_')
-            .map_or(pool_id, |(_, name)| name);
+        let pool_name = pool_id.split_once('_').map_or(pool_id, |(_, name)| name);
         let salt = parse_hex(salt).ok_or(SrpError("SALT is not hex"))?;
         let big_b = parse_hex(srp_b).ok_or(SrpError("SRP_B is not hex"))?;
         let secret_block = STANDARD

@@ -7,8 +7,8 @@ use reqwest::Url;
 
 use crate::error::{AuthError, ConfigError, RawBody, TransportErrorKind};
 use crate::outcome::AuthOutcome;
-use crate::verify::TokenVerifier;
 use crate::request::AuthRequest;
+use crate::verify::TokenVerifier;
 
 /// A boxed, sendable future, the return type of [`Transport::send`].
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
@@ -35,8 +35,8 @@ impl Transport for ConfigError {
 /// Parses a URL and requires `https://` unless the host is loopback;
 /// `what` names it in the error ("base URL").
 pub(crate) fn checked_url(what: &str, base_url: &str) -> Result<Url, ConfigError> {
-    let url =
-        Url::parse(base_url).map_err(|error| ConfigError(format!("{what} {base_url:?}: {error}")))?;
+    let url = Url::parse(base_url)
+        .map_err(|error| ConfigError(format!("{what} {base_url:?}: {error}")))?;
     let loopback = match url.host() {
         Some(url::Host::Domain(name)) => name.eq_ignore_ascii_case("localhost"),
         Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
@@ -112,7 +112,6 @@ fn classify_chain(error: &(dyn std::error::Error + 'static)) -> Option<Transport
     }
     None
 }
-
 
 /// Reads an answer's status, `x-amzn-ErrorType` header and body, refusing
 /// bodies longer than `max_body_bytes` without reading them whole.

@@ -267,7 +267,9 @@ impl UserPoolTransport {
                 session,
                 answer,
             } => {
-                let key = challenge.answer_key().ok_or_else(|| unsupported(challenge))?;
+                let key = challenge
+                    .answer_key()
+                    .ok_or_else(|| unsupported(challenge))?;
                 let responses = object(json!({"USERNAME": username, key: answer.expose()}));
                 (
                     "RespondToAuthChallenge",
@@ -343,11 +345,15 @@ impl UserPoolTransport {
         };
 
         let parameter = |name: &str| {
-            challenge.parameters.get(name).cloned().ok_or_else(|| AuthError::Malformed {
-                status: 200,
-                reason: format!("the PASSWORD_VERIFIER challenge has no {name}"),
-                body: RawBody::default(),
-            })
+            challenge
+                .parameters
+                .get(name)
+                .cloned()
+                .ok_or_else(|| AuthError::Malformed {
+                    status: 200,
+                    reason: format!("the PASSWORD_VERIFIER challenge has no {name}"),
+                    body: RawBody::default(),
+                })
         };
         let (user_id, salt, srp_b, secret_block) = (
             parameter("USER_ID_FOR_SRP")?,
@@ -416,7 +422,10 @@ impl Transport for UserPoolTransport {
 }
 
 fn unsupported(challenge: &ChallengeName) -> AuthError {
-    AuthError::Unsupported(format!("answering the sign-in challenge {}", challenge.as_str()))
+    AuthError::Unsupported(format!(
+        "answering the sign-in challenge {}",
+        challenge.as_str()
+    ))
 }
 
 #[cfg(test)]

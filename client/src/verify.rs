@@ -96,19 +96,24 @@ impl TokenVerifier {
 
     /// The verified claims of `token`, whose `token_use` must be `token_use`.
     async fn claims(&self, token: &str, token_use: &str) -> Result<Map<String, Value>, AuthError> {
-        let refuse = |reason: String| AuthError::InvalidToken(format!("the {token_use} token {reason}"));
+        let refuse =
+            |reason: String| AuthError::InvalidToken(format!("the {token_use} token {reason}"));
         let header = jsonwebtoken::decode_header(token)
             .map_err(|error| refuse(format!("has an unreadable header ({error})")))?;
         if header.alg != Algorithm::RS256 {
-            return Err(refuse(format!("is signed with {:?}, not RS256", header.alg)));
+            return Err(refuse(format!(
+                "is signed with {:?}, not RS256",
+                header.alg
+            )));
         }
         let kid = header
             .kid
             .ok_or_else(|| refuse("names no signing key (`kid`)".into()))?;
-        let key = self
-            .key(&kid)
-            .await?
-            .ok_or_else(|| refuse(format!("is signed by key {kid:?}, which the pool does not publish")))?;
+        let key = self.key(&kid).await?.ok_or_else(|| {
+            refuse(format!(
+                "is signed by key {kid:?}, which the pool does not publish"
+            ))
+        })?;
 
         let mut validation = Validation::new(Algorithm::RS256);
         validation.leeway = self.check.leeway.as_secs();
@@ -159,10 +164,13 @@ impl TokenVerifier {
             body: RawBody::new(&body),
         };
         if !(200..300).contains(&status) {
-            return Err(unreadable("the pool's signing keys could not be fetched".into()));
+            return Err(unreadable(
+                "the pool's signing keys could not be fetched".into(),
+            ));
         }
-        let set: JwkSet = serde_json::from_slice(&body)
-            .map_err(|error| unreadable(format!("the pool's signing keys are unreadable: {error}")))?;
+        let set: JwkSet = serde_json::from_slice(&body).map_err(|error| {
+            unreadable(format!("the pool's signing keys are unreadable: {error}"))
+        })?;
         let keys: HashMap<_, _> = set
             .keys
             .iter()

@@ -54,7 +54,11 @@ impl Rng {
 fn minimal_hex(bytes: &[u8]) -> String {
     let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
     let trimmed = hex.trim_start_matches('0');
-    if trimmed.is_empty() { "0".into() } else { trimmed.into() }
+    if trimmed.is_empty() {
+        "0".into()
+    } else {
+        trimmed.into()
+    }
 }
 
 fn random_case(rng: &mut Rng, index: usize) -> Value {
@@ -68,7 +72,11 @@ fn random_case(rng: &mut Rng, index: usize) -> Value {
     // Salts and B values with the high bit set in half of the cases, so the
     // sign byte of the padding is exercised both ways.
     let mut salt = rng.bytes(16);
-    let mut srp_b = if index % 3 == 0 { rng.bytes(384) } else { rng.some_bytes(383) };
+    let mut srp_b = if index.is_multiple_of(3) {
+        rng.bytes(384)
+    } else {
+        rng.some_bytes(383)
+    };
     match index % 4 {
         0 => {
             salt[0] |= 0x80;
@@ -86,7 +94,7 @@ fn random_case(rng: &mut Rng, index: usize) -> Value {
     }
     // Every date from 2000 to 2099; every fifth case on a single-digit day.
     let mut unix = 946_684_800 + rng.below(3_155_760_000);
-    if index % 5 == 0 {
+    if index.is_multiple_of(5) {
         unix -= (unix / 86_400 % 30) * 86_400;
         while srp::timestamp(UNIX_EPOCH + Duration::from_secs(unix))
             .split(' ')
@@ -96,10 +104,17 @@ fn random_case(rng: &mut Rng, index: usize) -> Value {
             unix -= 86_400;
         }
     }
-    let user_id = if index % 2 == 0 {
+    let user_id = if index.is_multiple_of(2) {
         // A `sub`, as pools with email sign-in use.
         let hex = minimal_hex(&[&[0x10], &rng.bytes(15)[..]].concat());
-        format!("{}-{}-{}-{}-{}", &hex[0..8], &hex[8..12], &hex[12..16], &hex[16..20], &hex[20..])
+        format!(
+            "{}-{}-{}-{}-{}",
+            &hex[0..8],
+            &hex[8..12],
+            &hex[12..16],
+            &hex[16..20],
+            &hex[20..]
+        )
     } else {
         rng.text(&alnum, 20)
     };
@@ -119,7 +134,11 @@ fn random_case(rng: &mut Rng, index: usize) -> Value {
 }
 
 fn hex_to_bytes(hex: &str) -> Vec<u8> {
-    let even = if hex.len() % 2 == 1 { format!("0{hex}") } else { hex.to_owned() };
+    let even = if hex.len() % 2 == 1 {
+        format!("0{hex}")
+    } else {
+        hex.to_owned()
+    };
     (0..even.len())
         .step_by(2)
         .map(|i| u8::from_str_radix(&even[i..i + 2], 16).unwrap())
@@ -131,16 +150,26 @@ fn srp_agrees_with_pycognito() {
     let seed = std::env::var("SRP_SEED")
         .ok()
         .and_then(|seed| seed.parse().ok())
-        .unwrap_or_else(|| SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_nanos() as u64);
+        .unwrap_or_else(|| {
+            SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .unwrap()
+                .as_nanos() as u64
+        });
     let cases_wanted = std::env::var("SRP_CASES")
         .ok()
         .and_then(|cases| cases.parse().ok())
         .unwrap_or(DEFAULT_CASES);
     println!("SRP_SEED={seed} SRP_CASES={cases_wanted}");
     let mut rng = Rng(seed);
-    let cases: Vec<Value> = (0..cases_wanted).map(|i| random_case(&mut rng, i)).collect();
+    let cases: Vec<Value> = (0..cases_wanted)
+        .map(|i| random_case(&mut rng, i))
+        .collect();
 
-    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/srp/pycognito_answers.py");
+    let script = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/srp/pycognito_answers.py"
+    );
     let mut python = Command::new("python3")
         .arg(script)
         .stdin(Stdio::piped())
@@ -174,13 +203,22 @@ fn srp_agrees_with_pycognito() {
             secret_block: text("secret_block"),
         };
         let ours = client
-            .password_signature(text("pool_id"), text("password"), &challenge, text("timestamp"))
+            .password_signature(
+                text("pool_id"),
+                text("password"),
+                &challenge,
+                text("timestamp"),
+            )
             .unwrap();
         let context = format!("seed {seed}, case {case}");
         assert_eq!(client.public_a(), theirs["srp_a"], "SRP_A, {context}");
         assert_eq!(ours, theirs["signature"], "signature, {context}");
         let at = UNIX_EPOCH + Duration::from_secs(case["unix"].as_u64().unwrap());
-        assert_eq!(srp::timestamp(at), theirs["timestamp"], "timestamp, {context}");
+        assert_eq!(
+            srp::timestamp(at),
+            theirs["timestamp"],
+            "timestamp, {context}"
+        );
         assert_eq!(
             srp::secret_hash(text("client_secret"), text("user_id"), text("client_id")),
             theirs["secret_hash"],
@@ -190,9 +228,18 @@ fn srp_agrees_with_pycognito() {
         high_bit_salts += usize::from(hex_to_bytes(text("salt"))[0] & 0x80 != 0);
         high_bit_bs += usize::from(hex_to_bytes(text("srp_b"))[0] & 0x80 != 0);
     }
-    assert!(single_digit_days >= cases_wanted / 5, "{single_digit_days} single-digit days");
-    assert!(high_bit_salts >= cases_wanted / 3, "{high_bit_salts} high-bit salts");
-    assert!(high_bit_bs >= cases_wanted / 3, "{high_bit_bs} high-bit B values");
+    assert!(
+        single_digit_days >= cases_wanted / 5,
+        "{single_digit_days} single-digit days"
+    );
+    assert!(
+        high_bit_salts >= cases_wanted / 3,
+        "{high_bit_salts} high-bit salts"
+    );
+    assert!(
+        high_bit_bs >= cases_wanted / 3,
+        "{high_bit_bs} high-bit B values"
+    );
     println!(
         "{cases_wanted} of {cases_wanted} cases agree with pycognito ({single_digit_days} on single-digit days, \
          {high_bit_salts} high-bit salts, {high_bit_bs} high-bit B values)"

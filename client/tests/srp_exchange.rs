@@ -18,15 +18,16 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use cognito_login_client::srp::secret_hash;
 use cognito_login_client::{
-    AuthError, AuthOutcome, AuthRequest, ChallengeName, ServerErrorKind, Transport,
-    UserPoolConfig, UserPoolTransport,
+    AuthError, AuthOutcome, AuthRequest, ChallengeName, ServerErrorKind, Transport, UserPoolConfig,
+    UserPoolTransport,
 };
 use hmac::{Hmac, Mac};
 use num_bigint::BigUint;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpListener;
+use support::header;
+
+mod support;
 
 const POOL: &str = "eu-west-1_SrpTest";
 const CLIENT: &str = "srp-client";
@@ -69,11 +70,15 @@ fn hmac(key: &[u8], parts: &[&[u8]]) -> Vec<u8> {
     mac.finalize().into_bytes().to_vec()
 }
 
+/// A sign-in between its two steps: the client's `A`, the server's `b` and
+/// `B`, and the secret block sent.
+type Pending = (BigUint, BigUint, BigUint, Vec<u8>);
+
 /// The server's state: the verifier, and the sign-in in progress.
 struct Server {
     salt: BigUint,
     verifier: BigUint,
-    pending: Mutex<Option<(BigUint, BigUint, BigUint, Vec<u8>)>>,
+    pending: Mutex<Option<Pending>>,
     accepted_timestamps: Mutex<Vec<String>>,
 }
 
@@ -112,8 +117,7 @@ impl Server {
                 let b = BigUint::from_bytes_be(&rand_bytes(128));
                 let big_b = (&k * &self.verifier + g.modpow(&b, &n)) % &n;
                 let secret_block = rand_bytes(64);
-                *self.pending.lock().unwrap() =
-                    Some((a, b, big_b.clone(), secret_block.clone()));
+                *self.pending.lock().unwrap() = Some((a, b, big_b.clone(), secret_block.clone()));
                 (
                     200,
                     json!({"ChallengeName": "PASSWORD_VERIFIER", "ChallengeParameters": {
@@ -128,7 +132,10 @@ impl Server {
             "AWSCognitoIdentityProviderService.RespondToAuthChallenge" => {
                 let responses = &body["ChallengeResponses"];
                 assert_eq!(body["ChallengeName"], "PASSWORD_VERIFIER");
-                assert_eq!(responses["USERNAME"], USER_ID, "the internal username answers");
+                assert_eq!(
+                    responses["USERNAME"], USER_ID,
+                    "the internal username answers"
+                );
                 if responses["SECRET_HASH"] != secret_hash(SECRET, USER_ID, CLIENT) {
                     return Self::error("NotAuthorizedException", "bad secret hash (step 2)");
                 }
@@ -153,7 +160,10 @@ impl Server {
                     ],
                 );
                 if responses["PASSWORD_CLAIM_SIGNATURE"] != STANDARD.encode(expected) {
-                    return Self::error("NotAuthorizedException", "Incorrect username or password.");
+                    return Self::error(
+                        "NotAuthorizedException",
+                        "Incorrect username or password.",
+                    );
                 }
                 self.accepted_timestamps
                     .lock()
@@ -177,54 +187,16 @@ fn rand_bytes(len: usize) -> Vec<u8> {
 }
 
 async fn serve(server: Arc<Server>) -> String {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}/", listener.local_addr().unwrap());
-    tokio::spawn(async move {
-        loop {
-            let (mut stream, _) = listener.accept().await.unwrap();
-            let server = Arc::clone(&server);
-            tokio::spawn(async move {
-                let mut request = Vec::new();
-                let mut buf = [0u8; 8192];
-                let (head, body) = loop {
-                    let n = stream.read(&mut buf).await.unwrap();
-                    assert!(n > 0, "the request was cut off");
-                    request.extend_from_slice(&buf[..n]);
-                    let text = String::from_utf8_lossy(&request).into_owned();
-                    let Some(end) = text.find("\r\n\r\n") else {
-                        continue;
-                    };
-                    let head = text[..end].to_owned();
-                    let length: usize = header(&head, "content-length").map_or(0, |value| value.parse().unwrap());
-                    if request.len() >= end + 4 + length {
-                        break (head, request[end + 4..end + 4 + length].to_vec());
-                    }
-                };
-                assert_eq!(
-                    header(&head, "content-type").as_deref(),
-                    Some("application/x-amz-json-1.1")
-                );
-                let target = header(&head, "x-amz-target").expect("an X-Amz-Target header");
-                let (status, answer) =
-                    server.answer(&target, &serde_json::from_slice(&body).unwrap());
-                let answer = answer.to_string();
-                let response = format!(
-                    "HTTP/1.1 {status} X\r\ncontent-type: application/x-amz-json-1.1\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{answer}",
-                    answer.len()
-                );
-                stream.write_all(response.as_bytes()).await.unwrap();
-            });
-        }
-    });
-    url
-}
-
-/// The value of header `name` in an HTTP head.
-fn header(head: &str, name: &str) -> Option<String> {
-    head.lines().find_map(|line| {
-        let (key, value) = line.split_once(':')?;
-        key.eq_ignore_ascii_case(name).then(|| value.trim().to_owned())
-    })
+    support::serve(Arc::new(move |head, body| {
+        assert_eq!(
+            header(head, "content-type").as_deref(),
+            Some("application/x-amz-json-1.1")
+        );
+        let target = header(head, "x-amz-target").expect("an X-Amz-Target header");
+        let (status, answer) = server.answer(&target, &serde_json::from_slice(body).unwrap());
+        (status, answer.to_string())
+    }))
+    .await
 }
 
 fn sign_in(password: &str) -> AuthRequest {
@@ -264,14 +236,21 @@ async fn an_srp_sign_in_proves_the_password_to_the_servers_half() {
     );
 
     // TIMESTAMP: `EEE MMM d HH:mm:ss UTC yyyy`, within a minute of now.
-    let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs();
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
     for timestamp in server.accepted_timestamps.lock().unwrap().iter() {
         let parts: Vec<&str> = timestamp.split(' ').collect();
         assert_eq!(parts.len(), 6, "{timestamp}");
         assert_eq!(parts[4], "UTC");
         assert!(!parts[2].starts_with('0'), "day not padded: {timestamp}");
         let candidates: Vec<String> = (now - 60..=now + 1)
-            .map(|secs| cognito_login_client::srp::timestamp(UNIX_EPOCH + std::time::Duration::from_secs(secs)))
+            .map(|secs| {
+                cognito_login_client::srp::timestamp(
+                    UNIX_EPOCH + std::time::Duration::from_secs(secs),
+                )
+            })
             .collect();
         assert!(candidates.contains(timestamp), "{timestamp} is not now");
     }

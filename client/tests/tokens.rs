@@ -17,8 +17,9 @@ use rsa::pkcs1::{EncodeRsaPrivateKey, EncodeRsaPublicKey};
 use rsa::traits::PublicKeyParts;
 use rsa::{RsaPrivateKey, RsaPublicKey};
 use serde_json::{Value, json};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
+
+mod support;
 
 const ISSUER: &str = "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_Test";
 const CLIENT: &str = "client-1";
@@ -80,52 +81,18 @@ struct Pool {
 }
 
 async fn serve(pool: Arc<Pool>) -> String {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(async move {
-        loop {
-            let (mut stream, _) = listener.accept().await.unwrap();
-            let pool = Arc::clone(&pool);
-            tokio::spawn(async move {
-                let mut request = Vec::new();
-                let mut buf = [0u8; 8192];
-                // Read the head and the (small) body.
-                loop {
-                    let n = stream.read(&mut buf).await.unwrap_or(0);
-                    request.extend_from_slice(&buf[..n]);
-                    let text = String::from_utf8_lossy(&request).to_ascii_lowercase();
-                    let Some(end) = text.find("\r\n\r\n") else {
-                        if n == 0 {
-                            return;
-                        }
-                        continue;
-                    };
-                    let length: usize = text[..end]
-                        .lines()
-                        .find_map(|line| line.strip_prefix("content-length:"))
-                        .map_or(0, |value| value.trim().parse().unwrap());
-                    if n == 0 || request.len() >= end + 4 + length {
-                        break;
-                    }
-                }
-                let body = if request.starts_with(b"GET /jwks.json") {
-                    pool.jwks_fetches.fetch_add(1, Ordering::SeqCst);
-                    json!({"keys": *pool.keys.lock().unwrap()})
-                } else {
-                    let (access, id) = pool.tokens.lock().unwrap().clone();
-                    json!({"AuthenticationResult": {"AccessToken": access, "IdToken": id,
-                        "RefreshToken": "opaque-refresh", "ExpiresIn": 3600, "TokenType": "Bearer"}})
-                }
-                .to_string();
-                let answer = format!(
-                    "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
-                    body.len()
-                );
-                let _ = stream.write_all(answer.as_bytes()).await;
-            });
-        }
-    });
-    url
+    support::serve(Arc::new(move |head, _body| {
+        let body = if head.starts_with("GET /jwks.json") {
+            pool.jwks_fetches.fetch_add(1, Ordering::SeqCst);
+            json!({"keys": *pool.keys.lock().unwrap()})
+        } else {
+            let (access, id) = pool.tokens.lock().unwrap().clone();
+            json!({"AuthenticationResult": {"AccessToken": access, "IdToken": id,
+                "RefreshToken": "opaque-refresh", "ExpiresIn": 3600, "TokenType": "Bearer"}})
+        };
+        (200, body.to_string())
+    }))
+    .await
 }
 
 fn sign_in() -> AuthRequest {
@@ -143,7 +110,10 @@ fn transports(url: &str) -> Vec<(&'static str, Box<dyn Transport>)> {
         .with_sign_in_flow(SignInFlow::UserPassword)
         .with_token_check(check);
     vec![
-        ("API Gateway", Box::new(ApiGatewayTransport::new(gateway).unwrap())),
+        (
+            "API Gateway",
+            Box::new(ApiGatewayTransport::new(gateway).unwrap()),
+        ),
         ("user pool", Box::new(UserPoolTransport::new(pool).unwrap())),
     ]
 }
@@ -172,8 +142,12 @@ async fn forged_tokens_are_refused_on_both_transports() {
     let hs256_with_public_key = {
         let mut header = Header::new(Algorithm::HS256);
         header.kid = Some("key-1".into());
-        jsonwebtoken::encode(&header, &id_claims(), &EncodingKey::from_secret(&public_der))
-            .unwrap()
+        jsonwebtoken::encode(
+            &header,
+            &id_claims(),
+            &EncodingKey::from_secret(&public_der),
+        )
+        .unwrap()
     };
     let alg_none = format!(
         "{}.{}.",
@@ -194,7 +168,11 @@ async fn forged_tokens_are_refused_on_both_transports() {
     };
 
     let forged: Vec<(&str, String, String)> = vec![
-        ("unknown kid", good_access.clone(), stranger.sign(&id_claims())),
+        (
+            "unknown kid",
+            good_access.clone(),
+            stranger.sign(&id_claims()),
+        ),
         (
             "wrong iss",
             good_access.clone(),
@@ -233,7 +211,11 @@ async fn forged_tokens_are_refused_on_both_transports() {
             })),
         ),
         ("alg none", good_access.clone(), alg_none),
-        ("HS256 keyed with the public key", good_access.clone(), hs256_with_public_key),
+        (
+            "HS256 keyed with the public key",
+            good_access.clone(),
+            hs256_with_public_key,
+        ),
         ("tampered payload", good_access.clone(), tampered),
         ("not a JWT", good_access.clone(), "opaque".into()),
     ];
@@ -245,9 +227,16 @@ async fn forged_tokens_are_refused_on_both_transports() {
         let fetches = pool.jwks_fetches.load(Ordering::SeqCst);
         for _ in 0..2 {
             let outcome = transport.send(sign_in()).await;
-            assert!(matches!(outcome, Ok(AuthOutcome::Tokens(_))), "{name}: {outcome:?}");
+            assert!(
+                matches!(outcome, Ok(AuthOutcome::Tokens(_))),
+                "{name}: {outcome:?}"
+            );
         }
-        assert_eq!(pool.jwks_fetches.load(Ordering::SeqCst), fetches + 1, "{name}: cached");
+        assert_eq!(
+            pool.jwks_fetches.load(Ordering::SeqCst),
+            fetches + 1,
+            "{name}: cached"
+        );
 
         for (case, access, id) in &forged {
             *pool.tokens.lock().unwrap() = (access.clone(), id.clone());
@@ -272,7 +261,11 @@ async fn forged_tokens_are_refused_on_both_transports() {
         let before = pool.jwks_fetches.load(Ordering::SeqCst);
         transport.send(sign_in()).await.unwrap();
         transport.send(sign_in()).await.unwrap();
-        assert_eq!(pool.jwks_fetches.load(Ordering::SeqCst), before + 1, "{name}");
+        assert_eq!(
+            pool.jwks_fetches.load(Ordering::SeqCst),
+            before + 1,
+            "{name}"
+        );
     }
 }
 

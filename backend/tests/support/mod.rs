@@ -153,7 +153,9 @@ impl Stack {
 }
 
 pub fn worker(backend: &BackendConfig) -> AuthWorker {
-    let transport = backend.transport().expect("the local configuration is valid");
+    let transport = backend
+        .transport()
+        .expect("the local configuration is valid");
     AuthWorker::spawn(transport).expect("the worker starts")
 }
 
