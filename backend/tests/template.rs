@@ -124,6 +124,31 @@ fn the_app_client_is_public_with_revocation_and_hidden_user_existence() {
 }
 
 #[test]
+fn the_game_environment_names_everything_the_example_reads() {
+    let template = template();
+    let line = template["Outputs"]["GameEnvironment"]["Value"]["Fn::Sub"]
+        .as_str()
+        .expect("a Fn::Sub line");
+    let game = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/game.rs"))
+        .unwrap();
+    for (name, value) in [
+        ("BEVY_COGNITO_LOGIN_URL", "execute-api"),
+        ("BEVY_COGNITO_LOGIN_POOL", "${UserPool}"),
+        ("BEVY_COGNITO_LOGIN_CLIENT", "${GameClient}"),
+    ] {
+        let assignment = line
+            .split(' ')
+            .find_map(|pair| pair.strip_prefix(&format!("{name}=")))
+            .unwrap_or_else(|| panic!("{name} is missing from {line}"));
+        assert!(assignment.contains(value), "{name}={assignment}");
+        assert!(
+            game.contains(&format!("\"{name}\"")),
+            "the example reads {name}"
+        );
+    }
+}
+
+#[test]
 fn cfn_lint_finds_no_errors() {
     let template = Path::new(env!("CARGO_MANIFEST_DIR")).join("template.yaml");
     // The `cfn-lint` script's own entry point: no PATH or shim needed.
