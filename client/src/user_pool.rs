@@ -6,13 +6,13 @@ use std::time::{Duration, SystemTime};
 
 use reqwest::Url;
 use reqwest::header::{CONTENT_TYPE, HeaderValue};
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 
 use crate::error::{AuthError, ConfigError, RawBody};
 use crate::outcome::AuthOutcome;
 use crate::request::{AuthRequest, ChallengeName};
 use crate::response::{self, Answer};
-use crate::secret::ClientSecret;
+use crate::secret::{ClientSecret, Password};
 use crate::srp::{self, SrpClient, VerifierChallenge};
 use crate::transport::{BoxFuture, Transport, checked_url, finish, read_answer, transport_error};
 use crate::verify::{TokenCheck, TokenVerifier};
@@ -164,15 +164,11 @@ impl UserPoolTransport {
     /// The operation and body that perform `request`.
     fn operation(&self, request: &AuthRequest) -> Result<(&'static str, Value), AuthError> {
         let client_id = self.config.client_id.as_str();
-        let with_hash = |mut body: Map<String, Value>, key: &str, username: &str| {
-            if let Some(hash) = self.secret_hash(username) {
-                body.insert(key.to_owned(), hash.into());
+        let with_hash = |mut body: Value, key: &str, username: &str| {
+            if let (Some(hash), Some(fields)) = (self.secret_hash(username), body.as_object_mut()) {
+                fields.insert(key.to_owned(), hash.into());
             }
-            Value::Object(body)
-        };
-        let object = |value: Value| match value {
-            Value::Object(map) => map,
-            _ => unreachable!("bodies are objects"),
+            body
         };
         Ok(match request {
             AuthRequest::SignUp {
@@ -182,12 +178,12 @@ impl UserPoolTransport {
             } => (
                 "SignUp",
                 with_hash(
-                    object(json!({
+                    json!({
                         "ClientId": client_id,
                         "Username": username,
                         "Password": password.expose(),
                         "UserAttributes": [{"Name": "email", "Value": email}],
-                    })),
+                    }),
                     "SecretHash",
                     username,
                 ),
@@ -195,8 +191,8 @@ impl UserPoolTransport {
             AuthRequest::ConfirmSignUp { username, code } => (
                 "ConfirmSignUp",
                 with_hash(
-                    object(json!({"ClientId": client_id, "Username": username,
-                        "ConfirmationCode": code.expose()})),
+                    json!({"ClientId": client_id, "Username": username,
+                        "ConfirmationCode": code.expose()}),
                     "SecretHash",
                     username,
                 ),
@@ -204,7 +200,7 @@ impl UserPoolTransport {
             AuthRequest::ResendCode { username } => (
                 "ResendConfirmationCode",
                 with_hash(
-                    object(json!({"ClientId": client_id, "Username": username})),
+                    json!({"ClientId": client_id, "Username": username}),
                     "SecretHash",
                     username,
                 ),
@@ -212,7 +208,7 @@ impl UserPoolTransport {
             AuthRequest::ForgotPassword { username } => (
                 "ForgotPassword",
                 with_hash(
-                    object(json!({"ClientId": client_id, "Username": username})),
+                    json!({"ClientId": client_id, "Username": username}),
                     "SecretHash",
                     username,
                 ),
@@ -224,8 +220,8 @@ impl UserPoolTransport {
             } => (
                 "ConfirmForgotPassword",
                 with_hash(
-                    object(json!({"ClientId": client_id, "Username": username,
-                        "ConfirmationCode": code.expose(), "Password": password.expose()})),
+                    json!({"ClientId": client_id, "Username": username,
+                        "ConfirmationCode": code.expose(), "Password": password.expose()}),
                     "SecretHash",
                     username,
                 ),
@@ -236,7 +232,7 @@ impl UserPoolTransport {
                     "AuthFlow": "USER_PASSWORD_AUTH",
                     "ClientId": client_id,
                     "AuthParameters": with_hash(
-                        object(json!({"USERNAME": username, "PASSWORD": password.expose()})),
+                        json!({"USERNAME": username, "PASSWORD": password.expose()}),
                         "SECRET_HASH",
                         username,
                     ),
@@ -246,14 +242,14 @@ impl UserPoolTransport {
                 refresh_token,
                 username,
             } => {
-                let mut parameters = object(json!({"REFRESH_TOKEN": refresh_token.expose()}));
+                let mut parameters = json!({"REFRESH_TOKEN": refresh_token.expose()});
                 if self.config.client_secret.is_some() {
                     let username = username.as_deref().ok_or_else(|| {
                         AuthError::Config(
                             "a refresh with a client secret needs the internal username".into(),
                         )
                     })?;
-                    parameters = object(with_hash(parameters, "SECRET_HASH", username));
+                    parameters = with_hash(parameters, "SECRET_HASH", username);
                 }
                 (
                     "InitiateAuth",
@@ -270,7 +266,7 @@ impl UserPoolTransport {
                 let key = challenge
                     .answer_key()
                     .ok_or_else(|| unsupported(challenge))?;
-                let responses = object(json!({"USERNAME": username, key: answer.expose()}));
+                let responses = json!({"USERNAME": username, key: answer.expose()});
                 (
                     "RespondToAuthChallenge",
                     json!({
@@ -319,10 +315,12 @@ impl UserPoolTransport {
     }
 
     /// `USER_SRP_AUTH`, then the answer to its `PASSWORD_VERIFIER` challenge.
-    async fn srp_sign_in(&self, request: &AuthRequest) -> Result<AuthOutcome, AuthError> {
-        let AuthRequest::SignIn { username, password } = request else {
-            unreachable!("only sign-ins use SRP");
-        };
+    async fn srp_sign_in(
+        &self,
+        request: &AuthRequest,
+        username: &str,
+        password: &Password,
+    ) -> Result<AuthOutcome, AuthError> {
         let srp = tokio::task::spawn_blocking(SrpClient::new)
             .await
             .map_err(|_| AuthError::Cancelled)?
@@ -403,8 +401,10 @@ impl UserPoolTransport {
 
     async fn perform(&self, request: AuthRequest) -> Result<AuthOutcome, AuthError> {
         let outcome = match &request {
-            AuthRequest::SignIn { .. } if self.config.sign_in_flow == SignInFlow::Srp => {
-                self.srp_sign_in(&request).await
+            AuthRequest::SignIn { username, password }
+                if self.config.sign_in_flow == SignInFlow::Srp =>
+            {
+                self.srp_sign_in(&request, username, password).await
             }
             _ => {
                 let (operation, body) = self.operation(&request)?;
