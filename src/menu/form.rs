@@ -220,13 +220,9 @@ impl LoginForm {
     /// The answer to the open challenge, as a request.
     pub(super) fn challenge_answer(&self, answer: Password) -> Option<AuthRequest> {
         let challenge = self.challenge.as_ref()?;
-        // The internal username, when the challenge names it, is what
-        // Cognito (and a client secret's hash) expects.
-        let username = challenge
-            .parameters
-            .get("USER_ID_FOR_SRP")
-            .cloned()
-            .unwrap_or_else(|| self.username.trim().to_owned());
+        // The name the player signed in with: emulators check it against
+        // their stored username, and a client secret's hash is made of it.
+        let username = self.username.trim().to_owned();
         Some(AuthRequest::RespondToChallenge {
             username,
             challenge: challenge.name.clone(),
