@@ -11,7 +11,10 @@ use serde_json::{Map, Value};
 /// The signed-in player's session. Exists only while signed in: use
 /// `Option<Res<AuthSession>>` or `resource_exists::<AuthSession>`.
 ///
-/// The claims are decoded from the ID token as the backend returned it.
+/// The claims are those of the ID token, which the transport verified
+/// against the pool's keys before the session was made (unless the backend
+/// is configured with `ApiGatewayConfig::unverified`). A session restored
+/// from the keychain carries tokens that were verified when they were stored.
 /// Tokens are redacted in `Debug`; read them with `expose()`.
 #[derive(Resource, Debug, Clone, PartialEq)]
 pub struct AuthSession {
