@@ -1,6 +1,6 @@
-//! A whole session at the most verbose log level, every crate included:
-//! sign up, confirm, sign in (remembered), a refresh ahead of expiry and a
-//! sign-out. No password and no token may appear in the log.
+//! A whole session at the most verbose log level, every crate included, on
+//! each transport: sign up, confirm, sign in (remembered), a refresh ahead of
+//! expiry and a sign-out. No password and no token may appear in the log.
 
 use std::io::Write;
 use std::sync::{Arc, Mutex};
@@ -9,10 +9,12 @@ use std::time::{Duration, Instant, SystemTime};
 use bevy::ecs::system::RunSystemOnce;
 use bevy::prelude::*;
 use bevy::state::app::StatesPlugin;
-use bevy_cognito_login::client::{KeychainStore, SessionStore};
+use bevy_cognito_login::client::{
+    AuthRequest, AuthWorker, BackendConfig, KeychainStore, SessionStore, UserPoolTransport,
+};
 use bevy_cognito_login::prelude::*;
 use bevy_cognito_login::{SessionSettings, TokensRefreshed};
-use cognito_login_backend::{CodePurpose, LocalConfig, LocalStack};
+use cognito_login_backend::{BackgroundStack, CodePurpose, LocalConfig, LocalStack};
 
 const PASSWORD: &str = "Secret-Pass-1";
 
@@ -61,12 +63,61 @@ fn a_full_session_logs_no_secret() {
         .init();
 
     let backend = LocalStack::spawn(LocalConfig::default()).unwrap();
-    let mock = keyring_core_mock();
-    let store = Arc::new(KeychainStore::new(
-        mock,
-        "secrets test",
-        &backend.endpoints().url,
+    let endpoints = backend.endpoints();
+    // The routes, then the user pool directly (its SRP sign-in included,
+    // which the emulator refuses after the first step).
+    let mut secrets = full_session(&backend, endpoints.api_gateway_config().into(), "quiet");
+    secrets.extend(full_session(
+        &backend,
+        endpoints.user_pool_config().into(),
+        "quiet-direct",
     ));
+    srp_attempt(
+        endpoints
+            .user_pool_config()
+            .with_sign_in_flow(SignInFlow::Srp),
+    );
+    drop(backend);
+
+    let log = String::from_utf8_lossy(&log.0.lock().unwrap()).into_owned();
+    assert!(
+        log.contains("signed in") && log.contains("signed out"),
+        "the log was captured"
+    );
+    assert!(
+        log.contains("InitiateAuth"),
+        "the direct transport was logged"
+    );
+    for secret in &secrets {
+        // A token's signature alone is enough to count as a leak.
+        let tail = &secret[secret.len().saturating_sub(24)..];
+        assert!(
+            !log.contains(tail),
+            "a secret is in the log ({} lines)",
+            log.lines().count()
+        );
+    }
+}
+
+/// An SRP sign-in, which the emulator answers `Unsupported` after `SRP_A`.
+fn srp_attempt(config: UserPoolConfig) {
+    let worker = AuthWorker::spawn(UserPoolTransport::new(config).unwrap()).unwrap();
+    worker.send(AuthRequest::SignIn {
+        username: "quiet".into(),
+        password: PASSWORD.into(),
+    });
+    let reply = worker
+        .replies()
+        .recv_timeout(Duration::from_secs(20))
+        .unwrap();
+    assert!(reply.result.is_err(), "{:?}", reply.result);
+}
+
+/// Sign up, confirm, sign in (remembered), refresh and sign out as `user`;
+/// returns every secret the session had.
+fn full_session(backend: &BackgroundStack, config: BackendConfig, user: &str) -> Vec<String> {
+    let mock = keyring_core_mock();
+    let store = Arc::new(KeychainStore::new(mock, "secrets test", user));
     let mut app = App::new();
     app.add_plugins((MinimalPlugins, StatesPlugin))
         .add_plugins(CognitoLoginPlugin {
@@ -74,7 +125,7 @@ fn a_full_session_logs_no_secret() {
                 store: Some(store.clone()),
                 ..SessionSettings::default()
             }),
-            ..CognitoLoginPlugin::new(backend.endpoints().api_gateway_config()).without_menu()
+            ..CognitoLoginPlugin::new(config).without_menu()
         })
         .init_resource::<Refreshed>()
         .add_systems(
@@ -87,9 +138,10 @@ fn a_full_session_logs_no_secret() {
         *app.world().resource::<State<AuthState>>().get() == AuthState::SignedOut
     });
 
+    let owned = user.to_owned();
     app.world_mut()
-        .run_system_once(|mut auth: AuthCommands| {
-            auth.sign_up("quiet", "quiet@example.com", PASSWORD)
+        .run_system_once(move |mut auth: AuthCommands| {
+            auth.sign_up(owned.clone(), format!("{owned}@example.com"), PASSWORD)
                 .unwrap()
         })
         .unwrap();
@@ -97,16 +149,20 @@ fn a_full_session_logs_no_secret() {
     let code = backend
         .mailbox()
         .unwrap()
-        .latest_code("quiet", CodePurpose::ConfirmSignUp)
+        .latest_code(user, CodePurpose::ConfirmSignUp)
         .unwrap();
+    let owned = user.to_owned();
     app.world_mut()
         .run_system_once(move |mut auth: AuthCommands| {
-            auth.confirm_sign_up("quiet", code.clone()).unwrap()
+            auth.confirm_sign_up(owned.clone(), code.clone()).unwrap()
         })
         .unwrap();
     run(&mut app, "the confirmation", idle);
+    let owned = user.to_owned();
     app.world_mut()
-        .run_system_once(|mut auth: AuthCommands| auth.sign_in("quiet", PASSWORD).unwrap())
+        .run_system_once(move |mut auth: AuthCommands| {
+            auth.sign_in(owned.clone(), PASSWORD).unwrap()
+        })
         .unwrap();
     run(&mut app, "the sign-in", |app| {
         app.world().contains_resource::<AuthSession>()
@@ -131,13 +187,7 @@ fn a_full_session_logs_no_secret() {
         std::thread::sleep(Duration::from_millis(5));
     }
     drop(app);
-    drop(backend);
 
-    let log = String::from_utf8_lossy(&log.0.lock().unwrap()).into_owned();
-    assert!(
-        log.contains("signed in") && log.contains("signed out"),
-        "the log was captured"
-    );
     let mut secrets = vec![PASSWORD.to_owned()];
     for session in [&first, &second] {
         secrets.push(session.access_token.expose().to_owned());
@@ -150,15 +200,7 @@ fn a_full_session_logs_no_secret() {
             .expose()
             .to_owned(),
     );
-    for secret in &secrets {
-        // A token's signature alone is enough to count as a leak.
-        let tail = &secret[secret.len().saturating_sub(24)..];
-        assert!(
-            !log.contains(tail),
-            "a secret is in the log ({} lines)",
-            log.lines().count()
-        );
-    }
+    secrets
 }
 
 fn keyring_core_mock() -> Arc<keyring_core::mock::Store> {
