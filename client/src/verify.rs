@@ -10,7 +10,7 @@ use serde_json::{Map, Value};
 
 use crate::error::{AuthError, ConfigError, RawBody};
 use crate::outcome::Tokens;
-use crate::transport::{checked_url, transport_error};
+use crate::transport::{checked_url, read_answer, transport_error};
 
 /// What a token must satisfy: signed (RS256) by a key of the pool's JWKS,
 /// issued by `issuer` for `client_id`, not expired.
@@ -153,11 +153,8 @@ impl TokenVerifier {
             .send()
             .await
             .map_err(|error| transport_error(error, "fetching the pool's signing keys"))?;
-        let status = response.status().as_u16();
-        let body = response
-            .bytes()
-            .await
-            .map_err(|error| transport_error(error, "fetching the pool's signing keys"))?;
+        // A pool publishes a few keys: 64 KiB is plenty.
+        let (status, _, body) = read_answer(response, 64 * 1024).await?;
         let unreadable = |reason: String| AuthError::Malformed {
             status,
             reason,
