@@ -271,9 +271,7 @@ fn confirm(
     } else {
         ui.button("Resend code").clicked()
     };
-    if ui.link("Back to sign in").clicked() {
-        *next = Some(Screen::SignIn);
-    }
+    back_to_sign_in(ui, next);
     if resend {
         let username = checked(form, required(&form.username, "username"))?;
         return Some(AuthRequest::ResendCode { username });
@@ -301,9 +299,7 @@ fn forgot(
         if ui.link("I have a code").clicked() {
             *next = Some(Screen::ResetPassword);
         }
-        if ui.link("Back to sign in").clicked() {
-            *next = Some(Screen::SignIn);
-        }
+        back_to_sign_in(ui, next);
     });
     if !submit {
         return None;
@@ -322,9 +318,7 @@ fn reset(
     fields.text(ui, "Code", &mut form.code, false);
     new_password_fields(ui, form, fields, "New password");
     let submit = fields.submit(ui, "Reset password");
-    if ui.link("Back to sign in").clicked() {
-        *next = Some(Screen::SignIn);
-    }
+    back_to_sign_in(ui, next);
     if !submit {
         return None;
     }
