@@ -8,23 +8,10 @@ mod support;
 use cognito_login_backend::CodePurpose;
 use cognito_login_backend::local::sdk_client;
 use cognito_login_client::{
-    AuthError, AuthOutcome, AuthRequest, AuthWorker, ChallengeName, ServerErrorKind, SignInFlow,
+    AuthOutcome, AuthRequest, AuthWorker, ChallengeName, ServerErrorKind, SignInFlow,
     UserPoolTransport,
 };
-use support::{Emulator, PASSWORD, Stack, Via, username};
-
-async fn ask(worker: &AuthWorker, request: AuthRequest) -> Result<AuthOutcome, AuthError> {
-    let id = worker.send(request);
-    let replies = worker.replies().clone();
-    let reply = tokio::task::spawn_blocking(move || {
-        replies.recv_timeout(std::time::Duration::from_secs(20))
-    })
-    .await
-    .unwrap()
-    .expect("a reply within 20 s");
-    assert_eq!(reply.id, id);
-    reply.result
-}
+use support::{Emulator, PASSWORD, Stack, Via, ask, username};
 
 async fn srp_sign_in_is_reported_unsupported(emulator: Emulator) {
     let stack = Stack::start_via(emulator, Via::UserPool).await;

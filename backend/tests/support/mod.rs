@@ -88,15 +88,7 @@ impl Stack {
 
     /// Sends `request` through the worker and waits for its reply.
     pub async fn ask(&self, request: AuthRequest) -> Result<AuthOutcome, AuthError> {
-        let id = self.worker.send(request);
-        let replies = self.worker.replies().clone();
-        let reply =
-            tokio::task::spawn_blocking(move || replies.recv_timeout(Duration::from_secs(20)))
-                .await
-                .unwrap()
-                .expect("a reply within 20 s");
-        assert_eq!(reply.id, id);
-        reply.result
+        ask(&self.worker, request).await
     }
 
     /// The newest code the emulator holds for `username`.
@@ -150,6 +142,18 @@ impl Stack {
             other => panic!("expected tokens, got {other:?}"),
         }
     }
+}
+
+/// Sends `request` through `worker` and waits (off the runtime) for its reply.
+pub async fn ask(worker: &AuthWorker, request: AuthRequest) -> Result<AuthOutcome, AuthError> {
+    let id = worker.send(request);
+    let replies = worker.replies().clone();
+    let reply = tokio::task::spawn_blocking(move || replies.recv_timeout(Duration::from_secs(20)))
+        .await
+        .unwrap()
+        .expect("a reply within 20 s");
+    assert_eq!(reply.id, id);
+    reply.result
 }
 
 pub fn worker(backend: &BackendConfig) -> AuthWorker {
