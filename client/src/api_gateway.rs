@@ -8,11 +8,13 @@ use reqwest::Url;
 use reqwest::header::{CONTENT_TYPE, HeaderValue};
 
 use crate::error::{AuthError, ConfigError};
-use crate::outcome::AuthOutcome;
+use crate::outcome::{AuthOutcome, Tokens};
 use crate::request::{AuthAction, AuthRequest};
-use crate::response::{self, Answer};
-use crate::transport::{BoxFuture, Transport, checked_url, finish, read_answer, transport_error};
-use crate::verify::{TokenCheck, TokenVerifier};
+use crate::response;
+use crate::transport::{
+    BoxFuture, Transport, checked_url, finish, http_client, read_answer, transport_error,
+};
+use crate::verify::{Issued, TokenCheck, TokenVerifier, read_stored};
 
 /// Where the routes of a login backend live and how long to wait for them.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -143,11 +145,7 @@ impl ApiGatewayTransport {
                     .map_err(|error| ConfigError(format!("route {route:?}: {error}")))?,
             );
         }
-        let http = reqwest::Client::builder()
-            .timeout(config.timeout)
-            .connect_timeout(config.timeout)
-            .build()
-            .map_err(|error| ConfigError(format!("cannot build the HTTP client: {error}")))?;
+        let http = http_client(&base, config.timeout)?;
         let verifier = match config.tokens {
             Some(check) => Some(Arc::new(TokenVerifier::new(check, http.clone())?)),
             None => None,
@@ -179,26 +177,30 @@ impl ApiGatewayTransport {
             .send()
             .await
             .map_err(|error| transport_error(error, ""))?;
-        let (status, error_type, body) = read_answer(response, self.max_body_bytes).await?;
+        let answer = read_answer(response, self.max_body_bytes).await?;
         tracing::debug!(
             ?action,
-            status,
-            bytes = body.len(),
+            status = answer.status,
+            bytes = answer.body.len(),
             "login backend answered"
         );
-        let answer = Answer {
-            status,
-            error_type_header: error_type.as_deref(),
-            body: &body,
-        };
-        let outcome = response::parse(&request, answer, SystemTime::now())?;
-        finish(outcome, self.verifier.as_deref()).await
+        let outcome = response::parse(&request, answer.answer(), SystemTime::now())?;
+        finish(outcome, self.verifier.as_deref(), answer.date).await
     }
 }
 
 impl Transport for ApiGatewayTransport {
     fn send(&self, request: AuthRequest) -> BoxFuture<'_, Result<AuthOutcome, AuthError>> {
         Box::pin(self.perform(request))
+    }
+
+    fn check_stored(&self, tokens: Tokens) -> BoxFuture<'_, Result<Tokens, AuthError>> {
+        Box::pin(async move {
+            match &self.verifier {
+                Some(verifier) => verifier.verify(tokens, Issued::Stored).await,
+                None => read_stored(tokens),
+            }
+        })
     }
 }
 

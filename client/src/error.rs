@@ -101,6 +101,23 @@ impl AuthError {
             }
         }
     }
+
+    /// `true` when the server refused the session for good, so a refresh
+    /// that failed this way ends it: `NotAuthorized` (a revoked or expired
+    /// refresh token), `RefreshTokenReuse`, `UserNotFound`,
+    /// `PasswordResetRequired`. Anything else (no answer, throttling, a
+    /// proxy's 4xx, bad keys, a cancelled request) may pass.
+    pub fn ends_session(&self) -> bool {
+        matches!(
+            self.server_kind(),
+            Some(
+                ServerErrorKind::NotAuthorized
+                    | ServerErrorKind::RefreshTokenReuse
+                    | ServerErrorKind::UserNotFound
+                    | ServerErrorKind::PasswordResetRequired
+            )
+        )
+    }
 }
 
 /// How a request failed to get an answer.
@@ -268,8 +285,10 @@ impl fmt::Display for ServerErrorKind {
 
 /// The start of a response body that could not be read, kept for diagnosis.
 ///
-/// `Debug` hides every long token-like run (a JWT, a refresh token) so that a
-/// logged error never leaks a secret; [`as_str`](Self::as_str) gives it all.
+/// Every long token-like run (a JWT, a refresh token) is replaced by
+/// `[redacted]` when the body is kept, so neither a logged error nor
+/// [`as_str`](Self::as_str) can leak a secret, even from a 2xx body that
+/// carried tokens.
 #[derive(Clone, PartialEq, Eq, Default)]
 pub struct RawBody(String);
 
@@ -277,45 +296,46 @@ impl RawBody {
     /// How much of a body is kept.
     pub const LIMIT: usize = 1024;
 
-    /// Keeps the first [`LIMIT`](Self::LIMIT) bytes of `bytes`, lossily decoded.
+    /// Keeps the first [`LIMIT`](Self::LIMIT) bytes of `bytes`, lossily
+    /// decoded, with token-like runs redacted.
     pub fn new(bytes: &[u8]) -> Self {
         let kept = &bytes[..bytes.len().min(Self::LIMIT)];
-        Self(String::from_utf8_lossy(kept).into_owned())
+        Self(redact(&String::from_utf8_lossy(kept)))
     }
 
-    /// The kept text, unredacted.
+    /// The kept text (already redacted).
     pub fn as_str(&self) -> &str {
         &self.0
     }
+}
 
-    /// The kept text with token-like runs of 32 or more characters replaced.
-    pub fn redacted(&self) -> String {
-        let mut out = String::with_capacity(self.0.len());
-        let mut run = String::new();
-        let flush = |run: &mut String, out: &mut String| {
-            if run.len() >= 32 {
-                out.push_str("[redacted]");
-            } else {
-                out.push_str(run);
-            }
-            run.clear();
-        };
-        for c in self.0.chars() {
-            if c.is_ascii_alphanumeric() || "-_.=+/".contains(c) {
-                run.push(c);
-            } else {
-                flush(&mut run, &mut out);
-                out.push(c);
-            }
+/// `text` with token-like runs of 32 or more characters replaced.
+fn redact(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut run = String::new();
+    let flush = |run: &mut String, out: &mut String| {
+        if run.len() >= 32 {
+            out.push_str("[redacted]");
+        } else {
+            out.push_str(run);
         }
-        flush(&mut run, &mut out);
-        out
+        run.clear();
+    };
+    for c in text.chars() {
+        if c.is_ascii_alphanumeric() || "-_.=+/".contains(c) {
+            run.push(c);
+        } else {
+            flush(&mut run, &mut out);
+            out.push(c);
+        }
     }
+    flush(&mut run, &mut out);
+    out
 }
 
 impl fmt::Debug for RawBody {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Debug::fmt(&self.redacted(), f)
+        fmt::Debug::fmt(&self.0, f)
     }
 }
 
@@ -369,11 +389,15 @@ mod tests {
         let debug = format!("{body:?}");
         assert!(!debug.contains("eyJ"), "{debug}");
         assert!(debug.contains("AccessToken"), "{debug}");
-        assert!(body.as_str().contains("eyJ"));
+        assert!(
+            !body.as_str().contains("eyJ"),
+            "not even the raw text keeps a token"
+        );
     }
 
     #[test]
     fn raw_body_is_truncated() {
-        assert_eq!(RawBody::new(&[b'x'; 5000]).as_str().len(), RawBody::LIMIT);
+        assert_eq!(RawBody::new(&b"x ".repeat(2500)).as_str().len(),
+            RawBody::LIMIT);
     }
 }

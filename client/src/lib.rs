@@ -38,6 +38,7 @@ mod outcome;
 mod request;
 pub mod response;
 mod secret;
+mod session;
 pub mod srp;
 mod store;
 mod transport;
@@ -53,8 +54,12 @@ pub use request::{AuthAction, AuthRequest, ChallengeName, body};
 pub use secret::{
     AccessToken, ChallengeSession, ClientSecret, Code, IdToken, Password, RefreshToken,
 };
-pub use store::{KeychainStore, SessionStore, StoreError, still_valid};
+pub use session::{
+    Generation, Identity, MakeStore, SessionEvent, SessionIo, SessionMachine, SessionPhase,
+    SessionPolicy, StoreJob, StoreJobKind, StoreReply, StoreThread, WorkerIo,
+};
+pub use store::{KeychainStore, SessionStore, StoreError};
 pub use transport::{BoxFuture, Transport};
 pub use user_pool::{SignInFlow, UserPoolConfig, UserPoolTransport};
 pub use verify::TokenCheck;
-pub use worker::{AuthWorker, Reply, RequestId};
+pub use worker::{AuthWorker, Reply, RequestId, SIGN_OUT_GRACE};

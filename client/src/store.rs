@@ -1,12 +1,11 @@
 //! Where a signed-in session is kept between launches: the OS keychain
-//! through `keyring-core`, one entry per token.
+//! through `keyring-core`, one entry per session.
 //!
 //! The calls block (a Secret Service write takes milliseconds, a locked
 //! keychain may wait on a prompt), so they belong on the worker, never on a
 //! frame.
 
 use std::sync::Arc;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use keyring_core::{CredentialStore, Entry, Error};
 
@@ -51,34 +50,57 @@ impl From<Error> for StoreError {
     }
 }
 
-/// The entries of a session, by user name within the service.
-const ACCESS: &str = "access-token";
-const ID: &str = "id-token";
-const REFRESH: &str = "refresh-token";
-const EXPIRES: &str = "expires-at";
-const ALL: [&str; 4] = [ACCESS, ID, REFRESH, EXPIRES];
+/// The entry that holds a session (or, where entries are small, its header).
+const SESSION: &str = "session";
+/// Entries of the one-entry-per-token format of earlier versions, removed
+/// by [`SessionStore::clear`].
+const LEGACY: [&str; 4] = ["access-token", "id-token", "refresh-token", "expires-at"];
+/// Windows limits a credential to 2560 bytes.
+const PLATFORM_ENTRY_LIMIT: Option<usize> = if cfg!(windows) { Some(2560) } else { None };
+
+/// The stored form of a session: its three tokens, nothing else. The expiry
+/// is read from the verified access token when the session is restored.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct Stored {
+    access: String,
+    id: String,
+    refresh: Option<String>,
+}
 
 /// A [`SessionStore`] over a `keyring-core` credential store (the OS
 /// keychain, or the mock store in tests).
 ///
 /// Entries are named `{service}` / `{namespace}` so two games, or a test and
-/// a production backend, never share a session. Each token is one entry
-/// (Windows limits an entry to 2560 bytes).
+/// a production backend, never share a session. A session is one entry
+/// holding one JSON document, so a load sees one whole session or none, even
+/// while another instance of the game writes. Where the platform limits an
+/// entry's size (Windows: 2560 bytes), the document is split over numbered
+/// entries that all carry the same random save id, checked on load.
 pub struct KeychainStore {
     store: Arc<CredentialStore>,
     service: String,
+    entry_limit: Option<usize>,
 }
 
 impl KeychainStore {
     /// A store in `store` for the game `service` and the backend `namespace`
-    /// (its base URL, or pool and client ids).
+    /// (its base URL, or pool and client ids, and the token issuer).
     pub fn new(store: Arc<CredentialStore>, service: &str, namespace: &str) -> Self {
         Self {
             store,
             service: format!("{service} ({namespace})"),
+            entry_limit: PLATFORM_ENTRY_LIMIT,
         }
     }
 
+    /// The same store with entries of at most `bytes` (the platform's limit
+    /// by default): longer sessions are split over several entries.
+    pub fn with_entry_limit(self, bytes: usize) -> Self {
+        Self {
+            entry_limit: Some(bytes.max(64)),
+            ..self
+        }
+    }
     /// The platform's keychain: the Secret Service on Linux (falling back to
     /// the kernel keyutils store when none answers), the macOS keychain, the
     /// Windows credential manager. The store is this crate's own: the
@@ -130,63 +152,116 @@ impl KeychainStore {
     fn write(&self, name: &str, value: &str) -> Result<(), StoreError> {
         Ok(self.entry(name)?.set_secret(value.as_bytes())?)
     }
+
+    fn delete(&self, name: &str) -> Result<bool, StoreError> {
+        match self.entry(name)?.delete_credential() {
+            Ok(()) => Ok(true),
+            Err(Error::NoEntry) => Ok(false),
+            Err(error) => Err(error.into()),
+        }
+    }
+
+    /// Deletes the parts `from..` of an earlier, longer save.
+    fn delete_parts(&self, from: usize) -> Result<(), StoreError> {
+        let mut part = from;
+        while self.delete(&part_name(part))? {
+            part += 1;
+        }
+        Ok(())
+    }
+}
+
+fn part_name(part: usize) -> String {
+    format!("{SESSION}.{part}")
+}
+
+/// The header of a split session: `{save id} {parts}`.
+fn split_header(id: &str, parts: usize) -> String {
+    format!("split {id} {parts}")
 }
 
 impl SessionStore for KeychainStore {
     fn load(&self) -> Result<Option<Tokens>, StoreError> {
-        let Some(access) = self.read(ACCESS)? else {
+        let Some(text) = self.read(SESSION)? else {
             return Ok(None);
         };
-        let id = self
-            .read(ID)?
-            .ok_or_else(|| StoreError::Corrupt("the ID token is missing".into()))?;
-        let refresh = self.read(REFRESH)?;
-        let expires_at = match self.read(EXPIRES)? {
-            Some(seconds) => Some(
-                seconds
-                    .parse::<u64>()
-                    .map(|seconds| UNIX_EPOCH + Duration::from_secs(seconds))
-                    .map_err(|_| StoreError::Corrupt("the expiry is not a number".into()))?,
-            ),
-            None => None,
+        let document = match text.strip_prefix("split ") {
+            None => text,
+            Some(header) => {
+                let (id, parts) = header
+                    .split_once(' ')
+                    .and_then(|(id, parts)| Some((id, parts.parse::<usize>().ok()?)))
+                    .filter(|(_, parts)| (1..=64).contains(parts))
+                    .ok_or_else(|| StoreError::Corrupt("the session header is unreadable".into()))?;
+                let mut document = String::new();
+                for part in 1..=parts {
+                    let piece = self.read(&part_name(part))?.unwrap_or_default();
+                    match piece.split_once('\n') {
+                        Some((part_id, piece)) if part_id == id => document.push_str(piece),
+                        // Another instance is saving a session over this one:
+                        // none is read rather than a mix of two.
+                        _ => return Ok(None),
+                    }
+                }
+                document
+            }
         };
-        if access.is_empty() || id.is_empty() {
+        let stored: Stored = serde_json::from_str(&document)
+            .map_err(|error| StoreError::Corrupt(format!("the session is unreadable: {error}")))?;
+        if stored.access.is_empty() || stored.id.is_empty() {
             return Err(StoreError::Corrupt("an empty token".into()));
         }
         Ok(Some(Tokens {
-            access_token: AccessToken::new(access),
-            id_token: IdToken::new(id),
-            refresh_token: refresh.map(RefreshToken::new),
-            expires_at,
+            access_token: AccessToken::new(stored.access),
+            id_token: IdToken::new(stored.id),
+            refresh_token: stored.refresh.map(RefreshToken::new),
+            expires_at: None,
         }))
     }
 
     fn save(&self, tokens: &Tokens) -> Result<(), StoreError> {
-        self.clear()?;
-        self.write(ID, tokens.id_token.expose())?;
-        if let Some(refresh) = &tokens.refresh_token {
-            self.write(REFRESH, refresh.expose())?;
+        let document = serde_json::to_string(&Stored {
+            access: tokens.access_token.expose().to_owned(),
+            id: tokens.id_token.expose().to_owned(),
+            refresh: tokens.refresh_token.as_ref().map(|t| t.expose().to_owned()),
+        })
+        .expect("strings always serialize");
+        let limit = self.entry_limit.unwrap_or(usize::MAX);
+        if document.len() <= limit {
+            self.write(SESSION, &document)?;
+            return self.delete_parts(1);
         }
-        if let Some(expires_at) = tokens.expires_at {
-            let seconds = expires_at
-                .duration_since(UNIX_EPOCH)
-                .unwrap_or_default()
-                .as_secs();
-            self.write(EXPIRES, &seconds.to_string())?;
+        // The parts first, the header that names them last: a load reads a
+        // split session only once all its parts carry the header's id.
+        let id = save_id()?;
+        let room = limit - id.len() - 1;
+        let pieces: Vec<&str> = document.as_bytes().chunks(room).map(|piece| {
+            std::str::from_utf8(piece).expect("the document is JSON with ASCII escapes")
+        }).collect();
+        for (part, piece) in pieces.iter().enumerate() {
+            self.write(&part_name(part + 1), &format!("{id}\n{piece}"))?;
         }
-        // The access token goes last: `load` reads a session only once it is there.
-        self.write(ACCESS, tokens.access_token.expose())
+        self.write(SESSION, &split_header(&id, pieces.len()))?;
+        self.delete_parts(pieces.len() + 1)
     }
 
     fn clear(&self) -> Result<(), StoreError> {
-        for name in ALL {
-            match self.entry(name)?.delete_credential() {
-                Ok(()) | Err(Error::NoEntry) => {}
-                Err(error) => return Err(error.into()),
-            }
+        // The header first: from then on no load sees a session.
+        self.delete(SESSION)?;
+        self.delete_parts(1)?;
+        for name in LEGACY {
+            self.delete(name)?;
         }
         Ok(())
     }
+}
+
+/// A random id for one save of a split session.
+fn save_id() -> Result<String, StoreError> {
+    let mut bytes = [0u8; 8];
+    getrandom::getrandom(&mut bytes)
+        .map_err(|error| StoreError::Failed(format!("no random numbers: {error}")))?;
+    Ok(bytes.iter().map(|byte| format!("{byte:02x}")).collect())
 }
 
 impl std::fmt::Debug for KeychainStore {
@@ -198,45 +273,111 @@ impl std::fmt::Debug for KeychainStore {
     }
 }
 
-/// Whether `tokens` are still good at `now`, `margin` before they expire.
-pub fn still_valid(tokens: &Tokens, now: SystemTime, margin: Duration) -> bool {
-    tokens
-        .expires_at
-        .and_then(|expires_at| expires_at.checked_sub(margin))
-        .is_some_and(|deadline| now < deadline)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use keyring_core::mock;
 
-    fn tokens(expires_in: u64) -> Tokens {
+    fn tokens(tag: &str) -> Tokens {
         Tokens {
-            access_token: "access.jwt.sig".into(),
-            id_token: "id.jwt.sig".into(),
-            refresh_token: Some("refresh".into()),
-            expires_at: Some(UNIX_EPOCH + Duration::from_secs(1_800_000_000 + expires_in)),
+            access_token: format!("access.{tag}.sig").into(),
+            id_token: format!("id.{tag}.{}", "i".repeat(900)).into(),
+            refresh_token: Some(format!("refresh-{tag}-{}", "r".repeat(1700)).into()),
+            expires_at: None,
         }
     }
 
-    fn store() -> (KeychainStore, Arc<mock::Store>) {
-        let mock = mock::Store::new().unwrap();
-        (
-            KeychainStore::new(mock.clone(), "game", "http://127.0.0.1:1"),
-            mock,
-        )
+    fn store() -> KeychainStore {
+        KeychainStore::new(mock::Store::new().unwrap(), "game", "http://127.0.0.1:1")
     }
 
     #[test]
     fn saves_loads_and_clears() {
-        let (store, _) = store();
+        let store = store();
         assert_eq!(store.load(), Ok(None));
-        store.save(&tokens(60)).unwrap();
-        assert_eq!(store.load(), Ok(Some(tokens(60))));
+        store.save(&tokens("a")).unwrap();
+        assert_eq!(store.load(), Ok(Some(tokens("a"))));
         store.clear().unwrap();
         assert_eq!(store.load(), Ok(None));
         store.clear().expect("clearing nothing is fine");
+    }
+
+    #[test]
+    fn a_session_is_one_entry() {
+        let store = store();
+        store.save(&tokens("a")).unwrap();
+        assert!(store.read(SESSION).unwrap().is_some());
+        for name in LEGACY.iter().map(|n| n.to_string()).chain([part_name(1)]) {
+            assert_eq!(store.read(&name).unwrap(), None, "{name}");
+        }
+    }
+
+    #[test]
+    fn small_entries_split_a_session_and_load_it_whole() {
+        let store = store().with_entry_limit(2560);
+        store.save(&tokens("a")).unwrap();
+        assert!(store.read(SESSION).unwrap().unwrap().starts_with("split "));
+        for part in 1..=2 {
+            let entry = store.read(&part_name(part)).unwrap().unwrap();
+            assert!(entry.len() <= 2560, "{}", entry.len());
+        }
+        assert_eq!(store.load(), Ok(Some(tokens("a"))));
+        // A shorter session replaces it whole, leaving no stale part behind.
+        let short = Tokens {
+            refresh_token: None,
+            ..tokens("b")
+        };
+        store.save(&short).unwrap();
+        assert_eq!(store.load(), Ok(Some(short)));
+        assert_eq!(store.read(&part_name(2)).unwrap(), None);
+        store.clear().unwrap();
+        assert_eq!(store.read(&part_name(1)).unwrap(), None);
+    }
+
+    #[test]
+    fn parts_of_two_saves_never_load_as_one_session() {
+        let store = store().with_entry_limit(2560);
+        store.save(&tokens("a")).unwrap();
+        let first_part = store.read(&part_name(1)).unwrap().unwrap();
+        store.save(&tokens("b")).unwrap();
+        // Another instance's save overwrote one part in between.
+        store.write(&part_name(1), &first_part).unwrap();
+        assert_eq!(store.load(), Ok(None), "neither session, never a mix");
+    }
+
+    #[test]
+    fn two_writers_and_a_reader_see_whole_sessions_only() {
+        for limit in [None, Some(1200)] {
+            let mock = mock::Store::new().unwrap();
+            let open = || {
+                let store = KeychainStore::new(mock.clone(), "game", "ns");
+                match limit {
+                    Some(limit) => store.with_entry_limit(limit),
+                    None => store,
+                }
+            };
+            let writers: Vec<_> = ["a", "b"]
+                .into_iter()
+                .map(|tag| {
+                    let store = open();
+                    std::thread::spawn(move || {
+                        for _ in 0..200 {
+                            store.save(&tokens(tag)).unwrap();
+                        }
+                    })
+                })
+                .collect();
+            let reader = open();
+            for _ in 0..400 {
+                if let Some(loaded) = reader.load().unwrap() {
+                    assert!(
+                        loaded == tokens("a") || loaded == tokens("b"),
+                        "a mixed session was loaded"
+                    );
+                }
+            }
+            writers.into_iter().for_each(|w| w.join().unwrap());
+        }
     }
 
     #[test]
@@ -244,50 +385,52 @@ mod tests {
         let mock = mock::Store::new().unwrap();
         let test = KeychainStore::new(mock.clone(), "game", "http://127.0.0.1:1");
         let production = KeychainStore::new(mock, "game", "https://api.example.com");
-        test.save(&tokens(60)).unwrap();
+        test.save(&tokens("a")).unwrap();
         assert_eq!(production.load(), Ok(None));
     }
 
     #[test]
-    fn corrupt_entries_are_reported() {
-        let (store, _) = store();
-        store.save(&tokens(60)).unwrap();
-        store.write(EXPIRES, "soon").unwrap();
+    fn corrupt_entries_are_reported_never_a_panic() {
+        let store = store();
+        for planted in [
+            "soon",
+            "{}",
+            r#"{"access":"","id":"x","refresh":null}"#,
+            "split zz 99999999999999999999999",
+            "split",
+        ] {
+            store.write(SESSION, planted).unwrap();
+            assert!(
+                matches!(store.load(), Err(StoreError::Corrupt(_))),
+                "{planted}"
+            );
+        }
+        store.entry(SESSION).unwrap().set_secret(&[0xff, 0xfe]).unwrap();
         assert!(matches!(store.load(), Err(StoreError::Corrupt(_))));
-        store
-            .entry(ACCESS)
-            .unwrap()
-            .set_secret(&[0xff, 0xfe])
-            .unwrap();
-        assert!(matches!(store.load(), Err(StoreError::Corrupt(_))));
-        store
-            .save(&tokens(60))
-            .expect("a corrupt session is replaced");
-        assert_eq!(store.load(), Ok(Some(tokens(60))));
+        store.save(&tokens("a")).expect("a corrupt session is replaced");
+        assert_eq!(store.load(), Ok(Some(tokens("a"))));
+    }
+
+    #[test]
+    fn clear_removes_the_entries_of_earlier_versions() {
+        let store = store();
+        for name in LEGACY {
+            store.write(name, "old").unwrap();
+        }
+        store.clear().unwrap();
+        for name in LEGACY {
+            assert_eq!(store.read(name).unwrap(), None);
+        }
     }
 
     #[test]
     fn keychain_failures_are_errors_not_panics() {
-        let (store, _) = store();
-        store.save(&tokens(60)).unwrap();
-        let entry = store.entry(ACCESS).unwrap();
+        let store = store();
+        store.save(&tokens("a")).unwrap();
+        let entry = store.entry(SESSION).unwrap();
         let cred: &mock::Cred = entry.as_any().downcast_ref().unwrap();
         cred.set_error(Error::NoStorageAccess("locked".into()));
         assert!(matches!(store.load(), Err(StoreError::Unavailable(_))));
-        assert_eq!(store.load(), Ok(Some(tokens(60))), "the next call works");
-    }
-
-    #[test]
-    fn validity_keeps_a_margin() {
-        let t = tokens(600);
-        let expires = t.expires_at.unwrap();
-        let margin = Duration::from_secs(300);
-        assert!(still_valid(&t, expires - Duration::from_secs(301), margin));
-        assert!(!still_valid(&t, expires - Duration::from_secs(299), margin));
-        let unknown = Tokens {
-            expires_at: None,
-            ..t
-        };
-        assert!(!still_valid(&unknown, expires, margin));
+        assert_eq!(store.load(), Ok(Some(tokens("a"))), "the next call works");
     }
 }

@@ -2,13 +2,16 @@
 
 use std::future::Future;
 use std::pin::Pin;
+use std::time::{Duration, SystemTime};
 
 use reqwest::Url;
 
 use crate::error::{AuthError, ConfigError, RawBody, TransportErrorKind};
 use crate::outcome::AuthOutcome;
 use crate::request::AuthRequest;
-use crate::verify::TokenVerifier;
+use crate::outcome::Tokens;
+use crate::response::Answer;
+use crate::verify::{Issued, TokenVerifier, read_stored};
 
 /// A boxed, sendable future, the return type of [`Transport::send`].
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
@@ -20,6 +23,16 @@ pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 pub trait Transport: Send + Sync + 'static {
     /// Performs the request.
     fn send(&self, request: AuthRequest) -> BoxFuture<'_, Result<AuthOutcome, AuthError>>;
+
+    /// Checks a session read from a store before anything trusts it: the
+    /// same token checks as a sign-in, except that expiry is not an error
+    /// (an expired session is refreshed); `expires_at` is set from the
+    /// verified `exp`. The default reads the claims without verifying them
+    /// (for backends configured without token checks): both tokens must
+    /// carry the same `sub` and an `exp`.
+    fn check_stored(&self, tokens: Tokens) -> BoxFuture<'_, Result<Tokens, AuthError>> {
+        Box::pin(async move { read_stored(tokens) })
+    }
 }
 
 /// A transport that could not be configured answers every request with the
@@ -32,20 +45,43 @@ impl Transport for ConfigError {
     }
 }
 
+/// Whether `url` names a loopback host (`127.0.0.0/8`, `::1`, `localhost`).
+pub(crate) fn is_loopback(url: &Url) -> bool {
+    match url.host() {
+        Some(url::Host::Domain(name)) => name.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    }
+}
+
+/// The HTTP client of a transport whose requests go to `url`: no redirect
+/// is ever followed (a 307 would replay a password to another host), no
+/// proxy is used for a loopback host, and every other host is reached over
+/// `https` only.
+pub(crate) fn http_client(url: &Url, timeout: Duration) -> Result<reqwest::Client, ConfigError> {
+    let builder = reqwest::Client::builder()
+        .timeout(timeout)
+        .connect_timeout(timeout)
+        .redirect(reqwest::redirect::Policy::none());
+    let builder = if is_loopback(url) {
+        builder.no_proxy()
+    } else {
+        builder.https_only(true)
+    };
+    builder
+        .build()
+        .map_err(|error| ConfigError(format!("cannot build the HTTP client: {error}")))
+}
+
 /// Parses a URL and requires `https://` unless the host is loopback;
 /// `what` names it in the error ("base URL").
 pub(crate) fn checked_url(what: &str, base_url: &str) -> Result<Url, ConfigError> {
     let url = Url::parse(base_url)
         .map_err(|error| ConfigError(format!("{what} {base_url:?}: {error}")))?;
-    let loopback = match url.host() {
-        Some(url::Host::Domain(name)) => name.eq_ignore_ascii_case("localhost"),
-        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
-        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
-        None => false,
-    };
     match url.scheme() {
         "https" => Ok(url),
-        "http" if loopback => Ok(url),
+        "http" if is_loopback(&url) => Ok(url),
         "http" => Err(ConfigError(format!(
             "the {what} {base_url:?} must use https:// (plain http:// is allowed only for \
              loopback hosts such as 127.0.0.1 or localhost)"
@@ -113,18 +149,51 @@ fn classify_chain(error: &(dyn std::error::Error + 'static)) -> Option<Transport
     None
 }
 
-/// Reads an answer's status, `x-amzn-ErrorType` header and body, refusing
-/// bodies longer than `max_body_bytes` without reading them whole.
+/// An answer as read off the connection.
+pub(crate) struct ReadAnswer {
+    pub(crate) status: u16,
+    /// The `x-amzn-ErrorType` header.
+    pub(crate) error_type: Option<String>,
+    pub(crate) body: Vec<u8>,
+    /// The server's clock, from its `Date` header.
+    pub(crate) date: Option<SystemTime>,
+}
+
+impl ReadAnswer {
+    /// The answer as the response parser reads it.
+    pub(crate) fn answer(&self) -> Answer<'_> {
+        Answer {
+            status: self.status,
+            error_type_header: self.error_type.as_deref(),
+            body: &self.body,
+        }
+    }
+}
+
+/// Reads an answer's status, `x-amzn-ErrorType` and `Date` headers and body,
+/// refusing bodies longer than `max_body_bytes` without reading them whole.
+/// A redirect is refused: the client never follows one.
 pub(crate) async fn read_answer(
     mut response: reqwest::Response,
     max_body_bytes: usize,
-) -> Result<(u16, Option<String>, Vec<u8>), AuthError> {
+) -> Result<ReadAnswer, AuthError> {
     let status = response.status().as_u16();
-    let error_type = response
-        .headers()
-        .get("x-amzn-errortype")
-        .and_then(|value| value.to_str().ok())
-        .map(str::to_owned);
+    if response.status().is_redirection() {
+        return Err(AuthError::Malformed {
+            status,
+            reason: "the server answered with a redirect, which is never followed".into(),
+            body: RawBody::default(),
+        });
+    }
+    let header = |name: &str| {
+        response
+            .headers()
+            .get(name)
+            .and_then(|value| value.to_str().ok())
+            .map(str::to_owned)
+    };
+    let error_type = header("x-amzn-errortype");
+    let date = header("date").and_then(|date| httpdate::parse_http_date(&date).ok());
     let too_large = |kept: &[u8]| AuthError::Malformed {
         status,
         reason: format!("the answer is larger than {max_body_bytes} bytes"),
@@ -147,19 +216,29 @@ pub(crate) async fn read_answer(
         }
         body.extend_from_slice(&chunk);
     }
-    Ok((status, error_type, body))
+    Ok(ReadAnswer {
+        status,
+        error_type,
+        body,
+        date,
+    })
 }
 
 /// What every transport does with an outcome before handing it out: tokens
-/// are verified (when a verifier is configured), and a challenge this client
-/// cannot answer becomes a clear [`AuthError::Unsupported`].
+/// are verified (when a verifier is configured) against the server's clock
+/// (`server_time`, from the answer), and a challenge this client cannot
+/// answer becomes a clear [`AuthError::Unsupported`].
 pub(crate) async fn finish(
     outcome: AuthOutcome,
     verifier: Option<&TokenVerifier>,
+    server_time: Option<SystemTime>,
 ) -> Result<AuthOutcome, AuthError> {
     match outcome {
         AuthOutcome::Tokens(tokens) => match verifier {
-            Some(verifier) => verifier.verify(tokens).await.map(AuthOutcome::Tokens),
+            Some(verifier) => verifier
+                .verify(tokens, Issued::Now { server_time })
+                .await
+                .map(AuthOutcome::Tokens),
             None => Ok(AuthOutcome::Tokens(tokens)),
         },
         AuthOutcome::Challenge(challenge) if challenge.name.answer_key().is_none() => Err(

@@ -9,13 +9,15 @@ use reqwest::header::{CONTENT_TYPE, HeaderValue};
 use serde_json::{Value, json};
 
 use crate::error::{AuthError, ConfigError, RawBody};
-use crate::outcome::AuthOutcome;
+use crate::outcome::{AuthOutcome, Tokens};
 use crate::request::{AuthRequest, ChallengeName};
-use crate::response::{self, Answer};
+use crate::response;
 use crate::secret::{ClientSecret, Password};
 use crate::srp::{self, SrpClient, VerifierChallenge};
-use crate::transport::{BoxFuture, Transport, checked_url, finish, read_answer, transport_error};
-use crate::verify::{TokenCheck, TokenVerifier};
+use crate::transport::{
+    BoxFuture, Transport, checked_url, finish, http_client, read_answer, transport_error,
+};
+use crate::verify::{Issued, TokenCheck, TokenVerifier};
 
 /// How the password reaches Cognito at sign-in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -137,11 +139,7 @@ impl UserPoolTransport {
             )));
         }
         let endpoint = checked_url("endpoint", &config.endpoint)?;
-        let http = reqwest::Client::builder()
-            .timeout(config.timeout)
-            .connect_timeout(config.timeout)
-            .build()
-            .map_err(|error| ConfigError(format!("cannot build the HTTP client: {error}")))?;
+        let http = http_client(&endpoint, config.timeout)?;
         let verifier = TokenVerifier::new(config.tokens.clone(), http.clone())?;
         Ok(Self {
             http,
@@ -284,13 +282,14 @@ impl UserPoolTransport {
         })
     }
 
-    /// Calls `operation` and reads the answer as the answer to `request`.
+    /// Calls `operation` and reads the answer as the answer to `request`,
+    /// with the server's clock when the answer tells it.
     async fn call(
         &self,
         request: &AuthRequest,
         operation: &str,
         body: &Value,
-    ) -> Result<AuthOutcome, AuthError> {
+    ) -> Result<(AuthOutcome, Option<SystemTime>), AuthError> {
         let target = format!("AWSCognitoIdentityProviderService.{operation}");
         let response = self
             .http
@@ -304,14 +303,15 @@ impl UserPoolTransport {
             .send()
             .await
             .map_err(|error| transport_error(error, ""))?;
-        let (status, error_type, body) = read_answer(response, self.config.max_body_bytes).await?;
-        tracing::debug!(operation, status, bytes = body.len(), "user pool answered");
-        let answer = Answer {
-            status,
-            error_type_header: error_type.as_deref(),
-            body: &body,
-        };
-        response::parse(request, answer, SystemTime::now())
+        let answer = read_answer(response, self.config.max_body_bytes).await?;
+        tracing::debug!(
+            operation,
+            status = answer.status,
+            bytes = answer.body.len(),
+            "user pool answered"
+        );
+        let outcome = response::parse(request, answer.answer(), SystemTime::now())?;
+        Ok((outcome, answer.date))
     }
 
     /// `USER_SRP_AUTH`, then the answer to its `PASSWORD_VERIFIER` challenge.
@@ -320,7 +320,7 @@ impl UserPoolTransport {
         request: &AuthRequest,
         username: &str,
         password: &Password,
-    ) -> Result<AuthOutcome, AuthError> {
+    ) -> Result<(AuthOutcome, Option<SystemTime>), AuthError> {
         let srp = tokio::task::spawn_blocking(SrpClient::new)
             .await
             .map_err(|_| AuthError::Cancelled)?
@@ -333,11 +333,11 @@ impl UserPoolTransport {
         }
         let body = json!({"AuthFlow": "USER_SRP_AUTH", "ClientId": self.config.client_id,
             "AuthParameters": parameters});
-        let challenge = match self.call(request, "InitiateAuth", &body).await? {
-            AuthOutcome::Challenge(challenge)
+        let (challenge, server_time) = match self.call(request, "InitiateAuth", &body).await? {
+            (AuthOutcome::Challenge(challenge), server_time)
                 if challenge.name == ChallengeName::Other("PASSWORD_VERIFIER".into()) =>
             {
-                challenge
+                (challenge, server_time)
             }
             other => return Ok(other),
         };
@@ -359,7 +359,8 @@ impl UserPoolTransport {
             parameter("SRP_B")?,
             parameter("SECRET_BLOCK")?,
         );
-        let timestamp = srp::timestamp(SystemTime::now());
+        // The server's clock where it told it: a player's clock may be off.
+        let timestamp = srp::timestamp(server_time.unwrap_or_else(SystemTime::now));
         let pool_id = self.config.user_pool_id.clone();
         let password = password.clone();
         let signature = {
@@ -400,7 +401,7 @@ impl UserPoolTransport {
     }
 
     async fn perform(&self, request: AuthRequest) -> Result<AuthOutcome, AuthError> {
-        let outcome = match &request {
+        let (outcome, server_time) = match &request {
             AuthRequest::SignIn { username, password }
                 if self.config.sign_in_flow == SignInFlow::Srp =>
             {
@@ -411,13 +412,17 @@ impl UserPoolTransport {
                 self.call(&request, operation, &body).await
             }
         }?;
-        finish(outcome, Some(&*self.verifier)).await
+        finish(outcome, Some(&*self.verifier), server_time).await
     }
 }
 
 impl Transport for UserPoolTransport {
     fn send(&self, request: AuthRequest) -> BoxFuture<'_, Result<AuthOutcome, AuthError>> {
         Box::pin(self.perform(request))
+    }
+
+    fn check_stored(&self, tokens: Tokens) -> BoxFuture<'_, Result<Tokens, AuthError>> {
+        Box::pin(self.verifier.verify(tokens, Issued::Stored))
     }
 }
 

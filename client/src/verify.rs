@@ -2,14 +2,14 @@
 //! pool's published keys (JWKS) before anything stores or shows them.
 
 use std::collections::HashMap;
-use std::time::Duration;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use jsonwebtoken::jwk::JwkSet;
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use serde_json::{Map, Value};
 
 use crate::error::{AuthError, ConfigError, RawBody};
-use crate::outcome::Tokens;
+use crate::outcome::{Tokens, unverified_claims};
 use crate::transport::{checked_url, read_answer, transport_error};
 
 /// What a token must satisfy: signed (RS256) by a key of the pool's JWKS,
@@ -59,14 +59,39 @@ impl TokenCheck {
     }
 }
 
+/// When the tokens being checked were issued.
+pub(crate) enum Issued {
+    /// Just now, in an answer that came with the server's clock (its `Date`
+    /// header) or without it: their times are judged by the server's clock
+    /// (the `Date`, else the token's `iat`), not this computer's.
+    Now {
+        /// The answer's `Date`.
+        server_time: Option<SystemTime>,
+    },
+    /// Some time ago, read from a store: an expired session is not an error
+    /// (it is refreshed), and its expiry is the verified `exp`.
+    Stored,
+}
+
+/// How long an unknown `kid` waits before the keys are fetched again.
+const REFETCH_INTERVAL: Duration = Duration::from_secs(60);
+
+/// The pool's keys, by `kid`, and when they were fetched.
+#[derive(Default)]
+struct Keys {
+    by_kid: HashMap<String, DecodingKey>,
+    fetched_at: Option<Instant>,
+}
+
 /// Checks tokens, caching the pool's keys by `kid` and fetching them again
-/// once when a token names a key it does not know (keys rotate).
+/// when a token names a key it does not know (keys rotate), at most once a
+/// minute.
 pub(crate) struct TokenVerifier {
     check: TokenCheck,
     jwks_url: reqwest::Url,
     http: reqwest::Client,
     /// Also serialises fetches, so concurrent sign-ins fetch once.
-    keys: tokio::sync::Mutex<HashMap<String, DecodingKey>>,
+    keys: tokio::sync::Mutex<Keys>,
 }
 
 impl std::fmt::Debug for TokenVerifier {
@@ -87,14 +112,36 @@ impl TokenVerifier {
         })
     }
 
-    /// Verifies both tokens; the error says which one failed and why.
-    pub(crate) async fn verify(&self, tokens: Tokens) -> Result<Tokens, AuthError> {
-        self.claims(tokens.id_token.expose(), "id").await?;
-        self.claims(tokens.access_token.expose(), "access").await?;
+    /// Verifies both tokens (the same `sub` in each); the error says which
+    /// one failed and why. `expires_at` becomes the verified `exp`, moved
+    /// onto this computer's clock.
+    pub(crate) async fn verify(&self, mut tokens: Tokens, issued: Issued) -> Result<Tokens, AuthError> {
+        let id = self.claims(tokens.id_token.expose(), "id").await?;
+        let access = self.claims(tokens.access_token.expose(), "access").await?;
+        let exp = same_session(&id, &access)?;
+        let local_now = SystemTime::now();
+        tokens.expires_at = match issued {
+            Issued::Stored => UNIX_EPOCH.checked_add(Duration::from_secs(exp)),
+            Issued::Now { server_time } => {
+                let server_now = server_time
+                    .or_else(|| seconds(&access, "iat").map(|iat| UNIX_EPOCH + Duration::from_secs(iat)))
+                    .unwrap_or(local_now);
+                let exp = UNIX_EPOCH + Duration::from_secs(exp);
+                if exp + self.check.leeway <= server_now {
+                    return Err(AuthError::InvalidToken(
+                        "the access token had expired by the server's own clock".into(),
+                    ));
+                }
+                warn_on_skew(server_now, local_now);
+                let left = exp.duration_since(server_now).unwrap_or_default();
+                local_now.checked_add(left)
+            }
+        };
         Ok(tokens)
     }
 
     /// The verified claims of `token`, whose `token_use` must be `token_use`.
+    /// Times are checked by [`verify`](Self::verify), against the right clock.
     async fn claims(&self, token: &str, token_use: &str) -> Result<Map<String, Value>, AuthError> {
         let refuse =
             |reason: String| AuthError::InvalidToken(format!("the {token_use} token {reason}"));
@@ -116,12 +163,13 @@ impl TokenVerifier {
         })?;
 
         let mut validation = Validation::new(Algorithm::RS256);
-        validation.leeway = self.check.leeway.as_secs();
+        validation.validate_exp = false;
         validation.set_issuer(&[&self.check.issuer]);
-        validation.set_required_spec_claims(&["exp", "iss", "sub"]);
         if token_use == "id" {
+            validation.set_required_spec_claims(&["exp", "iss", "sub", "aud"]);
             validation.set_audience(&[&self.check.client_id]);
         } else {
+            validation.set_required_spec_claims(&["exp", "iss", "sub"]);
             validation.validate_aud = false;
         }
         let claims = jsonwebtoken::decode::<Map<String, Value>>(token, &key, &validation)
@@ -137,13 +185,20 @@ impl TokenVerifier {
         Ok(claims)
     }
 
-    /// The key `kid`, fetching the pool's keys when it is not cached.
+    /// The key `kid`, fetching the pool's keys when it is not cached and
+    /// they were not fetched within the last minute.
     async fn key(&self, kid: &str) -> Result<Option<DecodingKey>, AuthError> {
         let mut keys = self.keys.lock().await;
-        if !keys.contains_key(kid) {
-            *keys = self.fetch().await?;
+        let stale = keys
+            .fetched_at
+            .is_none_or(|at| at.elapsed() >= REFETCH_INTERVAL);
+        if !keys.by_kid.contains_key(kid) && stale {
+            *keys = Keys {
+                by_kid: self.fetch().await?,
+                fetched_at: Some(Instant::now()),
+            };
         }
-        Ok(keys.get(kid).cloned())
+        Ok(keys.by_kid.get(kid).cloned())
     }
 
     async fn fetch(&self) -> Result<HashMap<String, DecodingKey>, AuthError> {
@@ -154,7 +209,8 @@ impl TokenVerifier {
             .await
             .map_err(|error| transport_error(error, "fetching the pool's signing keys"))?;
         // A pool publishes a few keys: 64 KiB is plenty.
-        let (status, _, body) = read_answer(response, 64 * 1024).await?;
+        let answer = read_answer(response, 64 * 1024).await?;
+        let (status, body) = (answer.status, answer.body);
         let unreadable = |reason: String| AuthError::Malformed {
             status,
             reason,
@@ -176,6 +232,52 @@ impl TokenVerifier {
         tracing::debug!(keys = keys.len(), url = %self.jwks_url, "fetched the pool's signing keys");
         Ok(keys)
     }
+}
+
+/// A whole-seconds claim.
+fn seconds(claims: &Map<String, Value>, name: &str) -> Option<u64> {
+    claims.get(name)?.as_u64()
+}
+
+/// Checks that the ID and access tokens belong to one session (the same
+/// `sub`) and returns the access token's `exp`.
+fn same_session(id: &Map<String, Value>, access: &Map<String, Value>) -> Result<u64, AuthError> {
+    let sub = |claims: &Map<String, Value>| claims.get("sub").and_then(Value::as_str).map(str::to_owned);
+    if sub(id).is_none() || sub(id) != sub(access) {
+        return Err(AuthError::InvalidToken(
+            "the ID and access tokens belong to different players".into(),
+        ));
+    }
+    seconds(access, "exp")
+        .ok_or_else(|| AuthError::InvalidToken("the access token has no `exp`".into()))
+}
+
+/// One warning when this computer's clock is more than five minutes off the
+/// server's: token times are judged by the server's clock, so nothing fails.
+fn warn_on_skew(server_now: SystemTime, local_now: SystemTime) {
+    let off = match local_now.duration_since(server_now) {
+        Ok(ahead) => ahead,
+        Err(behind) => behind.duration(),
+    };
+    if off > Duration::from_secs(300) {
+        tracing::warn!(
+            minutes = off.as_secs() / 60,
+            "this computer's clock is off the login server's; token times follow the server's"
+        );
+    }
+}
+
+/// A stored session read without verification, for backends configured
+/// without token checks: both tokens must be JWTs of one `sub` and the
+/// access token must carry an `exp`, which becomes `expires_at`.
+pub(crate) fn read_stored(mut tokens: Tokens) -> Result<Tokens, AuthError> {
+    let unreadable = |which: &str| AuthError::InvalidToken(format!("the stored {which} token is not a JWT"));
+    let id = unverified_claims(tokens.id_token.expose()).ok_or_else(|| unreadable("ID"))?;
+    let access =
+        unverified_claims(tokens.access_token.expose()).ok_or_else(|| unreadable("access"))?;
+    let exp = same_session(&id, &access)?;
+    tokens.expires_at = UNIX_EPOCH.checked_add(Duration::from_secs(exp));
+    Ok(tokens)
 }
 
 #[cfg(test)]

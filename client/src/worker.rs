@@ -3,15 +3,31 @@
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::thread::JoinHandle;
+use std::time::Duration;
 
 use crossbeam_channel::{Receiver, Sender};
 use tokio::sync::mpsc::{UnboundedSender, unbounded_channel};
+use tokio::task::JoinSet;
 
 use crate::error::AuthError;
-use crate::outcome::AuthOutcome;
+use crate::outcome::{AuthOutcome, Tokens};
 use crate::request::{AuthAction, AuthRequest};
 use crate::transport::Transport;
+
+/// How long shutting the worker down waits for a sign-out still on its way
+/// to the server.
+pub const SIGN_OUT_GRACE: Duration = Duration::from_secs(2);
+
+/// How long shutting the worker down waits for everything else (a DNS
+/// lookup, an SRP step) before it leaves the thread behind.
+const SHUTDOWN_LIMIT: Duration = Duration::from_millis(500);
+
+/// What the worker's thread is asked to do.
+enum Job {
+    Send(AuthRequest),
+    /// [`Transport::check_stored`], answered as a refresh would be.
+    CheckStored(Tokens),
+}
 
 /// Tags a request so its [`Reply`] can be matched to it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -32,15 +48,18 @@ pub struct Reply {
 ///
 /// [`send`](Self::send) never blocks; replies arrive on
 /// [`try_recv`](Self::try_recv) in the order requests finish. Dropping the
-/// worker cancels what is still running (each such request replies
-/// [`AuthError::Cancelled`]) and joins the thread.
+/// worker gives a sign-out still in flight up to [`SIGN_OUT_GRACE`] to reach
+/// the server, cancels the rest (each such request replies
+/// [`AuthError::Cancelled`]) and waits a bounded time for the thread: a
+/// network call that never returns cannot hold up the game's exit.
 pub struct AuthWorker {
-    requests: Option<UnboundedSender<(RequestId, AuthRequest)>>,
+    requests: Option<UnboundedSender<(RequestId, Job)>>,
     replies: Receiver<Reply>,
     /// Answers requests sent after the thread died, so none goes unanswered.
     dead_letters: Sender<Reply>,
     next_id: AtomicU64,
-    thread: Option<JoinHandle<()>>,
+    /// Closed when the thread ends.
+    finished: Receiver<()>,
     runtime: tokio::runtime::Handle,
 }
 
@@ -50,43 +69,83 @@ impl AuthWorker {
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()?;
-        let (request_tx, mut request_rx) = unbounded_channel::<(RequestId, AuthRequest)>();
+        let (request_tx, mut request_rx) = unbounded_channel::<(RequestId, Job)>();
         let (reply_tx, reply_rx) = crossbeam_channel::unbounded();
+        let (finished_tx, finished) = crossbeam_channel::bounded::<()>(0);
         let transport = Arc::new(transport);
         let handle = runtime.handle().clone();
         let dead_letters = reply_tx.clone();
-        let thread = std::thread::Builder::new()
+        std::thread::Builder::new()
             .name("cognito-login".into())
             .spawn(move || {
+                let _finished = finished_tx;
                 runtime.block_on(async move {
-                    while let Some((id, request)) = request_rx.recv().await {
-                        let reply = PendingReply::new(id, request.action(), reply_tx.clone());
+                    let mut sign_outs = JoinSet::new();
+                    while let Some((id, job)) = request_rx.recv().await {
                         let transport = Arc::clone(&transport);
-                        tokio::spawn(async move { reply.finish(transport.send(request).await) });
+                        match job {
+                            Job::Send(request) => {
+                                let reply = PendingReply::new(id, request.action(), reply_tx.clone());
+                                let sign_out = matches!(request, AuthRequest::SignOut { .. });
+                                let task = async move { reply.finish(transport.send(request).await) };
+                                if sign_out {
+                                    sign_outs.spawn(task);
+                                } else {
+                                    tokio::spawn(task);
+                                }
+                            }
+                            Job::CheckStored(tokens) => {
+                                let reply = PendingReply::new(id, AuthAction::Refresh, reply_tx.clone());
+                                tokio::spawn(async move {
+                                    let checked = transport.check_stored(tokens).await;
+                                    reply.finish(checked.map(AuthOutcome::Tokens));
+                                });
+                            }
+                        }
+                        while sign_outs.try_join_next().is_some() {}
                     }
+                    // Shutting down: a sign-out the player pressed just before
+                    // quitting still gets a moment to reach the server.
+                    let _ = tokio::time::timeout(SIGN_OUT_GRACE, async {
+                        while sign_outs.join_next().await.is_some() {}
+                    })
+                    .await;
                 });
-                // Dropping the runtime drops the requests still running; each
-                // `PendingReply` then reports `Cancelled`.
-                drop(runtime);
+                // Dropping the runtime drops the requests still running (each
+                // `PendingReply` then reports `Cancelled`); blocking calls that
+                // never return are left behind rather than waited for.
+                runtime.shutdown_timeout(SHUTDOWN_LIMIT);
             })?;
         Ok(Self {
             requests: Some(request_tx),
             replies: reply_rx,
             dead_letters,
             next_id: AtomicU64::new(0),
-            thread: Some(thread),
+            finished,
             runtime: handle,
         })
     }
 
     /// Queues a request and returns its id at once.
     pub fn send(&self, request: AuthRequest) -> RequestId {
-        let id = RequestId(self.next_id.fetch_add(1, Ordering::Relaxed));
         let action = request.action();
+        self.queue(action, Job::Send(request))
+    }
+
+    /// Checks a session read from a store ([`Transport::check_stored`]) and
+    /// returns the request's id at once. It is answered as a refresh is:
+    /// [`AuthAction::Refresh`] with `Ok(AuthOutcome::Tokens(..))`, the
+    /// tokens verified and their expiry set.
+    pub fn check_stored(&self, tokens: Tokens) -> RequestId {
+        self.queue(AuthAction::Refresh, Job::CheckStored(tokens))
+    }
+
+    fn queue(&self, action: AuthAction, job: Job) -> RequestId {
+        let id = RequestId(self.next_id.fetch_add(1, Ordering::Relaxed));
         let queued = self
             .requests
             .as_ref()
-            .is_some_and(|requests| requests.send((id, request)).is_ok());
+            .is_some_and(|requests| requests.send((id, job)).is_ok());
         if !queued {
             // The thread is gone (it can only stop by panicking): answer at once.
             PendingReply::new(id, action, self.dead_letters.clone())
@@ -116,9 +175,10 @@ impl AuthWorker {
 impl Drop for AuthWorker {
     fn drop(&mut self) {
         self.requests.take();
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
-        }
+        // The thread ends within the grace and the shutdown limit; past
+        // that (it cannot, short of a bug) it is left behind, never waited on.
+        let limit = SIGN_OUT_GRACE + SHUTDOWN_LIMIT + Duration::from_millis(500);
+        let _ = self.finished.recv_timeout(limit);
     }
 }
 
