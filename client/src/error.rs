@@ -397,7 +397,9 @@ mod tests {
 
     #[test]
     fn raw_body_is_truncated() {
-        assert_eq!(RawBody::new(&b"x ".repeat(2500)).as_str().len(),
-            RawBody::LIMIT);
+        assert_eq!(
+            RawBody::new(&b"x ".repeat(2500)).as_str().len(),
+            RawBody::LIMIT
+        );
     }
 }

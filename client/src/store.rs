@@ -192,7 +192,9 @@ impl SessionStore for KeychainStore {
                     .split_once(' ')
                     .and_then(|(id, parts)| Some((id, parts.parse::<usize>().ok()?)))
                     .filter(|(_, parts)| (1..=64).contains(parts))
-                    .ok_or_else(|| StoreError::Corrupt("the session header is unreadable".into()))?;
+                    .ok_or_else(|| {
+                        StoreError::Corrupt("the session header is unreadable".into())
+                    })?;
                 let mut document = String::new();
                 for part in 1..=parts {
                     let piece = self.read(&part_name(part))?.unwrap_or_default();
@@ -235,9 +237,13 @@ impl SessionStore for KeychainStore {
         // split session only once all its parts carry the header's id.
         let id = save_id()?;
         let room = limit - id.len() - 1;
-        let pieces: Vec<&str> = document.as_bytes().chunks(room).map(|piece| {
-            std::str::from_utf8(piece).expect("the document is JSON with ASCII escapes")
-        }).collect();
+        let pieces: Vec<&str> = document
+            .as_bytes()
+            .chunks(room)
+            .map(|piece| {
+                std::str::from_utf8(piece).expect("the document is JSON with ASCII escapes")
+            })
+            .collect();
         for (part, piece) in pieces.iter().enumerate() {
             self.write(&part_name(part + 1), &format!("{id}\n{piece}"))?;
         }
@@ -405,9 +411,15 @@ mod tests {
                 "{planted}"
             );
         }
-        store.entry(SESSION).unwrap().set_secret(&[0xff, 0xfe]).unwrap();
+        store
+            .entry(SESSION)
+            .unwrap()
+            .set_secret(&[0xff, 0xfe])
+            .unwrap();
         assert!(matches!(store.load(), Err(StoreError::Corrupt(_))));
-        store.save(&tokens("a")).expect("a corrupt session is replaced");
+        store
+            .save(&tokens("a"))
+            .expect("a corrupt session is replaced");
         assert_eq!(store.load(), Ok(Some(tokens("a"))));
     }
 

@@ -8,8 +8,8 @@ use reqwest::Url;
 
 use crate::error::{AuthError, ConfigError, RawBody, TransportErrorKind};
 use crate::outcome::AuthOutcome;
-use crate::request::AuthRequest;
 use crate::outcome::Tokens;
+use crate::request::AuthRequest;
 use crate::response::Answer;
 use crate::verify::{Issued, TokenVerifier, read_stored};
 

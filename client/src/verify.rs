@@ -115,7 +115,11 @@ impl TokenVerifier {
     /// Verifies both tokens (the same `sub` in each); the error says which
     /// one failed and why. `expires_at` becomes the verified `exp`, moved
     /// onto this computer's clock.
-    pub(crate) async fn verify(&self, mut tokens: Tokens, issued: Issued) -> Result<Tokens, AuthError> {
+    pub(crate) async fn verify(
+        &self,
+        mut tokens: Tokens,
+        issued: Issued,
+    ) -> Result<Tokens, AuthError> {
         let id = self.claims(tokens.id_token.expose(), "id").await?;
         let access = self.claims(tokens.access_token.expose(), "access").await?;
         let exp = same_session(&id, &access)?;
@@ -124,7 +128,9 @@ impl TokenVerifier {
             Issued::Stored => UNIX_EPOCH.checked_add(Duration::from_secs(exp)),
             Issued::Now { server_time } => {
                 let server_now = server_time
-                    .or_else(|| seconds(&access, "iat").map(|iat| UNIX_EPOCH + Duration::from_secs(iat)))
+                    .or_else(|| {
+                        seconds(&access, "iat").map(|iat| UNIX_EPOCH + Duration::from_secs(iat))
+                    })
                     .unwrap_or(local_now);
                 let exp = UNIX_EPOCH + Duration::from_secs(exp);
                 if exp + self.check.leeway <= server_now {
@@ -242,7 +248,8 @@ fn seconds(claims: &Map<String, Value>, name: &str) -> Option<u64> {
 /// Checks that the ID and access tokens belong to one session (the same
 /// `sub`) and returns the access token's `exp`.
 fn same_session(id: &Map<String, Value>, access: &Map<String, Value>) -> Result<u64, AuthError> {
-    let sub = |claims: &Map<String, Value>| claims.get("sub").and_then(Value::as_str).map(str::to_owned);
+    let sub =
+        |claims: &Map<String, Value>| claims.get("sub").and_then(Value::as_str).map(str::to_owned);
     if sub(id).is_none() || sub(id) != sub(access) {
         return Err(AuthError::InvalidToken(
             "the ID and access tokens belong to different players".into(),
@@ -271,7 +278,8 @@ fn warn_on_skew(server_now: SystemTime, local_now: SystemTime) {
 /// without token checks: both tokens must be JWTs of one `sub` and the
 /// access token must carry an `exp`, which becomes `expires_at`.
 pub(crate) fn read_stored(mut tokens: Tokens) -> Result<Tokens, AuthError> {
-    let unreadable = |which: &str| AuthError::InvalidToken(format!("the stored {which} token is not a JWT"));
+    let unreadable =
+        |which: &str| AuthError::InvalidToken(format!("the stored {which} token is not a JWT"));
     let id = unverified_claims(tokens.id_token.expose()).ok_or_else(|| unreadable("ID"))?;
     let access =
         unverified_claims(tokens.access_token.expose()).ok_or_else(|| unreadable("access"))?;

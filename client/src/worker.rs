@@ -85,9 +85,11 @@ impl AuthWorker {
                         let transport = Arc::clone(&transport);
                         match job {
                             Job::Send(request) => {
-                                let reply = PendingReply::new(id, request.action(), reply_tx.clone());
+                                let reply =
+                                    PendingReply::new(id, request.action(), reply_tx.clone());
                                 let sign_out = matches!(request, AuthRequest::SignOut { .. });
-                                let task = async move { reply.finish(transport.send(request).await) };
+                                let task =
+                                    async move { reply.finish(transport.send(request).await) };
                                 if sign_out {
                                     sign_outs.spawn(task);
                                 } else {
@@ -95,7 +97,8 @@ impl AuthWorker {
                                 }
                             }
                             Job::CheckStored(tokens) => {
-                                let reply = PendingReply::new(id, AuthAction::Refresh, reply_tx.clone());
+                                let reply =
+                                    PendingReply::new(id, AuthAction::Refresh, reply_tx.clone());
                                 tokio::spawn(async move {
                                     let checked = transport.check_stored(tokens).await;
                                     reply.finish(checked.map(AuthOutcome::Tokens));
