@@ -48,6 +48,8 @@ pub use cognito_login_client as client;
 #[cfg(feature = "menu")]
 pub mod menu;
 mod plugin;
+#[cfg(feature = "test-utils")]
+pub mod test_utils;
 
 pub use plugin::*;
 

@@ -2,7 +2,7 @@
 //! the systems that connect them to the background worker.
 
 mod commands;
-mod keychain;
+mod lifecycle;
 #[cfg(feature = "menu")]
 mod menu_window;
 mod messages;
@@ -14,7 +14,7 @@ use bevy::prelude::*;
 use cognito_login_client::BackendConfig;
 
 pub use commands::{AuthCommandError, AuthCommands};
-pub use keychain::{SessionSettings, TokensRefreshed};
+pub use lifecycle::{SessionNotForgotten, SessionSettings, TokensRefreshed};
 #[cfg(feature = "menu")]
 pub use menu_window::LoginMenu;
 pub use messages::{
@@ -60,7 +60,8 @@ impl CognitoLoginPlugin {
     }
 
     /// The same plugin without session keeping: nothing is written to the
-    /// keychain and every launch starts signed out.
+    /// keychain and every launch starts signed out. A session is still
+    /// refreshed while the game runs.
     pub fn without_session(self) -> Self {
         Self {
             session: None,
@@ -93,11 +94,21 @@ impl Plugin for CognitoLoginPlugin {
             .add_message::<AccountConfirmed>()
             .add_message::<PasswordChanged>()
             .add_message::<ChallengeRequired>()
+            .add_message::<SessionNotForgotten>()
             .init_resource::<commands::PendingRequest>()
             .init_resource::<receive::ReceivedReplies>()
+            .insert_resource(lifecycle::Lifecycle::new(
+                self.session.as_ref(),
+                &self.backend.namespace(),
+            ))
             .add_systems(
                 PreUpdate,
-                receive::receive_replies
+                (
+                    lifecycle::drive,
+                    receive::receive_replies,
+                    lifecycle::apply_events,
+                )
+                    .chain()
                     .in_set(AuthSystems::Receive)
                     .run_if(resource_exists::<commands::AuthClient>),
             )
@@ -115,24 +126,8 @@ impl Plugin for CognitoLoginPlugin {
             Err(error) => error!("the login worker thread could not start: {error}"),
         }
 
-        if let Some(settings) = &self.session {
-            app.insert_resource(keychain::Keychain::new(settings, &self.backend.namespace()))
-                .insert_resource(keychain::Refresh::new(settings.refresh_margin))
-                .add_systems(Startup, keychain::start_restore)
-                .add_systems(
-                    PreUpdate,
-                    keychain::receive_keychain
-                        .before(receive::receive_replies)
-                        .in_set(AuthSystems::Receive)
-                        .run_if(resource_exists::<commands::AuthClient>),
-                )
-                .add_systems(
-                    Update,
-                    keychain::refresh_ahead.in_set(AuthSystems::Refresh).run_if(
-                        resource_exists::<AuthSession>
-                            .and_then(resource_exists::<commands::AuthClient>),
-                    ),
-                );
+        if self.session.is_some() {
+            app.add_systems(Startup, lifecycle::start_restore);
         }
 
         #[cfg(feature = "menu")]
@@ -146,10 +141,12 @@ impl Plugin for CognitoLoginPlugin {
     }
 }
 
-/// Drops the worker when the app exits: requests in flight are cancelled and
-/// its thread is joined.
+/// Drops the worker and the keychain thread when the app exits: a sign-out
+/// in flight gets a short grace, the rest is cancelled, and neither a
+/// network call nor a keychain that never returns holds up the exit.
 fn shut_down_on_exit(mut exits: MessageReader<AppExit>, mut commands: Commands) {
     if exits.read().next().is_some() {
         commands.remove_resource::<commands::AuthClient>();
+        commands.remove_resource::<lifecycle::Lifecycle>();
     }
 }

@@ -1,93 +1,31 @@
 //! Sessions kept across launches, in headless Apps with an in-memory store:
-//! restore at launch, refresh ahead of expiry, sign-out that forgets, and a
-//! keychain that fails. (The real keychains are tested in the client crate.)
+//! restore (verified) at launch, refresh ahead of expiry, sign-out that
+//! forgets, and everything that can go wrong around them: answers that
+//! arrive after a sign-out, a second player, a second instance of the game,
+//! a keychain that fails or never answers, a quit right after a sign-out.
+//! (The real keychains are tested in the client crate.)
 
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant, SystemTime};
 
-use bevy::ecs::system::RunSystemOnce;
 use bevy::prelude::*;
 use bevy::state::app::StatesPlugin;
-use bevy_cognito_login::client::{SessionStore, StoreError, Tokens};
+use bevy_cognito_login::client::{
+    AuthError, AuthOutcome, AuthRequest, BackendConfig, ServerErrorKind, StoreError, Tokens,
+};
 use bevy_cognito_login::prelude::*;
-use bevy_cognito_login::{SessionSettings, SignOutReason, TokensRefreshed};
+use bevy_cognito_login::test_utils::{CannedTransport, MemoryStore, TestApp, unsigned_tokens};
+use bevy_cognito_login::{SessionNotForgotten, SessionSettings, SignOutReason, TokensRefreshed};
 use cognito_login_backend::{CodePurpose, LocalConfig, LocalStack};
 use support::counting_backend;
 
 mod support;
 
-/// `sub` "slow", `cognito:username` "slow": what the canned backend returns too.
-const ID: &str = "e30.eyJzdWIiOiJzbG93IiwiY29nbml0bzp1c2VybmFtZSI6InNsb3cifQ.c2ln";
-
-#[derive(Default)]
-struct MemoryStore {
-    tokens: Mutex<Option<Tokens>>,
-    /// Every call fails with this, when set.
-    failure: Mutex<Option<StoreError>>,
-    calls: AtomicUsize,
-}
-
-impl MemoryStore {
-    fn holding(tokens: Tokens) -> Arc<Self> {
-        Arc::new(Self {
-            tokens: Mutex::new(Some(tokens)),
-            ..Self::default()
-        })
-    }
-
-    fn failing(error: StoreError) -> Arc<Self> {
-        Arc::new(Self {
-            failure: Mutex::new(Some(error)),
-            ..Self::default()
-        })
-    }
-
-    fn stored(&self) -> Option<Tokens> {
-        self.tokens.lock().unwrap().clone()
-    }
-
-    fn answer(&self) -> Result<(), StoreError> {
-        self.calls.fetch_add(1, Ordering::SeqCst);
-        match self.failure.lock().unwrap().clone() {
-            Some(error) => Err(error),
-            None => Ok(()),
-        }
-    }
-}
-
-impl SessionStore for MemoryStore {
-    fn load(&self) -> Result<Option<Tokens>, StoreError> {
-        self.answer()?;
-        Ok(self.stored())
-    }
-
-    fn save(&self, tokens: &Tokens) -> Result<(), StoreError> {
-        self.answer()?;
-        *self.tokens.lock().unwrap() = Some(tokens.clone());
-        Ok(())
-    }
-
-    fn clear(&self) -> Result<(), StoreError> {
-        self.answer()?;
-        *self.tokens.lock().unwrap() = None;
-        Ok(())
-    }
-}
-
-fn tokens(id_token: &str, expires_in: i64) -> Tokens {
-    let now = SystemTime::now();
-    let expires_at = if expires_in >= 0 {
-        now + Duration::from_secs(expires_in as u64)
-    } else {
-        now - Duration::from_secs(expires_in.unsigned_abs())
-    };
-    Tokens {
-        access_token: "stored.access.token".into(),
-        id_token: id_token.into(),
-        refresh_token: Some("stored-refresh-token".into()),
-        expires_at: Some(expires_at),
-    }
+/// Tokens of player "slow", the canned HTTP backend's player, `left`
+/// seconds from expiry.
+fn tokens(left: i64) -> Tokens {
+    unsigned_tokens("slow", 3600, left)
 }
 
 #[derive(Resource, Default)]
@@ -95,17 +33,14 @@ struct Seen {
     signed_in: usize,
     signed_out: Vec<SignOutReason>,
     refreshed: usize,
+    not_forgotten: usize,
 }
 
-fn app(backend: ApiGatewayConfig, store: Arc<MemoryStore>) -> App {
+fn app_with(backend: impl Into<BackendConfig>, session: Option<SessionSettings>) -> App {
     let mut app = App::new();
-    let session = SessionSettings {
-        store: Some(store),
-        ..SessionSettings::default()
-    };
     app.add_plugins((MinimalPlugins, StatesPlugin))
         .add_plugins(CognitoLoginPlugin {
-            session: Some(session),
+            session,
             ..CognitoLoginPlugin::new(backend).without_menu()
         })
         .init_resource::<Seen>()
@@ -114,42 +49,40 @@ fn app(backend: ApiGatewayConfig, store: Arc<MemoryStore>) -> App {
             |mut seen: ResMut<Seen>,
              mut signed_in: MessageReader<SignedIn>,
              mut signed_out: MessageReader<SignedOut>,
-             mut refreshed: MessageReader<TokensRefreshed>| {
+             mut refreshed: MessageReader<TokensRefreshed>,
+             mut not_forgotten: MessageReader<SessionNotForgotten>| {
                 seen.signed_in += signed_in.read().count();
                 seen.signed_out
                     .extend(signed_out.read().map(|m| m.reason.clone()));
                 seen.refreshed += refreshed.read().count();
+                seen.not_forgotten += not_forgotten.read().count();
             },
         );
     app
 }
 
+fn app(backend: impl Into<BackendConfig>, store: Arc<MemoryStore>) -> App {
+    app_with(
+        backend,
+        Some(SessionSettings {
+            store: Some(store),
+            ..SessionSettings::default()
+        }),
+    )
+}
+
 fn state(app: &App) -> AuthState {
-    *app.world().resource::<State<AuthState>>().get()
+    app.auth_state()
 }
 
 fn update_until(app: &mut App, what: &str, done: impl Fn(&App) -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while !done(app) {
-        assert!(
-            Instant::now() < deadline,
-            "timed out waiting for {what} (state {:?})",
-            state(app)
-        );
-        app.update();
-        std::thread::sleep(Duration::from_millis(2));
-    }
+    app.update_until(what, done);
 }
 
 /// Updates until no request of the player runs.
 fn wait_idle(app: &mut App) {
     let deadline = Instant::now() + Duration::from_secs(20);
-    while app
-        .world_mut()
-        .run_system_once(|auth: AuthCommands| auth.running())
-        .unwrap()
-        .is_some()
-    {
+    while app.auth(|auth| auth.running()).is_some() {
         assert!(
             Instant::now() < deadline,
             "timed out waiting for the request"
@@ -164,10 +97,49 @@ fn closed_port() -> String {
     format!("http://{}", listener.local_addr().unwrap())
 }
 
+fn sub(app: &App) -> Option<String> {
+    app.world()
+        .get_resource::<AuthSession>()
+        .map(|session| session.sub.clone())
+}
+
+fn not_authorized() -> AuthError {
+    AuthError::Server {
+        kind: ServerErrorKind::NotAuthorized,
+        message: "Refresh Token has been revoked".into(),
+        status: 400,
+    }
+}
+
+/// A backend whose sign-ins answer at once with `player`'s tokens and whose
+/// refreshes answer after `refresh_delay` with `refresh`.
+fn canned(
+    player: &'static str,
+    refresh_delay: Duration,
+    refresh: impl Fn() -> Result<AuthOutcome, AuthError> + Send + Sync + 'static,
+) -> CannedTransport {
+    CannedTransport::new(move |request| match request {
+        AuthRequest::Refresh { .. } => (refresh_delay, refresh()),
+        AuthRequest::SignOut { .. } => (Duration::ZERO, Ok(AuthOutcome::SignedOut)),
+        _ => (
+            Duration::ZERO,
+            Ok(AuthOutcome::Tokens(unsigned_tokens(player, 3600, 3600))),
+        ),
+    })
+}
+
+fn refreshes(transport: &CannedTransport) -> usize {
+    transport
+        .requests()
+        .iter()
+        .filter(|request| matches!(request, AuthRequest::Refresh { .. }))
+        .count()
+}
+
 #[test]
 fn valid_stored_tokens_sign_in_with_zero_requests() {
     let (url, requests) = counting_backend(Duration::ZERO);
-    let store = MemoryStore::holding(tokens(ID, 3600));
+    let store = MemoryStore::holding(tokens(3600));
     let mut app = app(ApiGatewayConfig::unverified(&url), store);
     let launched = Instant::now();
     update_until(&mut app, "SignedIn", |app| {
@@ -185,7 +157,7 @@ fn valid_stored_tokens_sign_in_with_zero_requests() {
 #[test]
 fn an_expired_access_token_is_refreshed_exactly_once() {
     let (url, requests) = counting_backend(Duration::ZERO);
-    let store = MemoryStore::holding(tokens(ID, -60));
+    let store = MemoryStore::holding(tokens(-60));
     let mut app = app(ApiGatewayConfig::unverified(&url), store.clone());
     update_until(&mut app, "SignedIn", |app| {
         state(app) == AuthState::SignedIn
@@ -206,7 +178,7 @@ fn an_expired_access_token_is_refreshed_exactly_once() {
 #[test]
 fn a_refused_refresh_signs_out_and_forgets_the_session() {
     let backend = LocalStack::spawn(LocalConfig::default()).unwrap();
-    let store = MemoryStore::holding(tokens(ID, -60));
+    let store = MemoryStore::holding(tokens(-60));
     let mut app = app(backend.endpoints().api_gateway_config(), store.clone());
     update_until(&mut app, "SignedOut", |app| {
         state(app) == AuthState::SignedOut
@@ -218,19 +190,15 @@ fn a_refused_refresh_signs_out_and_forgets_the_session() {
 #[test]
 fn an_unreachable_keychain_warns_and_the_game_still_signs_in() {
     let backend = LocalStack::spawn(LocalConfig::default()).unwrap();
-    let store = MemoryStore::failing(StoreError::Unavailable("locked".into()));
+    let store = MemoryStore::new();
+    store.fail_with(Some(StoreError::Unavailable("locked".into())));
     let mut app = app(backend.endpoints().api_gateway_config(), store.clone());
     update_until(&mut app, "SignedOut", |app| {
         state(app) == AuthState::SignedOut
     });
-    let calls_after_failure = store.calls.load(Ordering::SeqCst);
+    let calls_after_failure = store.calls();
 
-    let command = |app: &mut App, f: fn(&mut AuthCommands)| {
-        app.world_mut()
-            .run_system_once(move |mut auth: AuthCommands| f(&mut auth))
-            .unwrap();
-    };
-    command(&mut app, |auth| {
+    app.auth(|auth| {
         auth.sign_up("keyless", "k@example.com", "Secret-Pass-1")
             .unwrap();
     });
@@ -239,28 +207,22 @@ fn an_unreachable_keychain_warns_and_the_game_still_signs_in() {
     let code = mailbox
         .latest_code("keyless", CodePurpose::ConfirmSignUp)
         .unwrap();
-    app.world_mut()
-        .run_system_once(move |mut auth: AuthCommands| {
-            auth.confirm_sign_up("keyless", code.clone()).unwrap()
-        })
-        .unwrap();
+    app.auth(move |auth| auth.confirm_sign_up("keyless", code).unwrap());
     wait_idle(&mut app);
-    command(&mut app, |auth| {
-        auth.sign_in("keyless", "Secret-Pass-1").unwrap();
-    });
+    app.auth(|auth| auth.sign_in("keyless", "Secret-Pass-1").unwrap());
     update_until(&mut app, "SignedIn", |app| {
         state(app) == AuthState::SignedIn
     });
-    assert_eq!(
-        store.calls.load(Ordering::SeqCst),
-        calls_after_failure,
-        "no more keychain calls"
-    );
+    assert_eq!(store.calls(), calls_after_failure, "no more keychain calls");
 }
 
 #[test]
 fn a_corrupt_session_is_treated_as_absent_and_cleared() {
-    let store = MemoryStore::holding(tokens("not-a-jwt", 3600));
+    let store = MemoryStore::holding(Tokens {
+        access_token: "not-a-jwt".into(),
+        refresh_token: None,
+        ..tokens(3600)
+    });
     let mut app = app(ApiGatewayConfig::unverified(closed_port()), store.clone());
     update_until(&mut app, "SignedOut", |app| {
         state(app) == AuthState::SignedOut
@@ -272,7 +234,7 @@ fn a_corrupt_session_is_treated_as_absent_and_cleared() {
 fn tokens_are_refreshed_ahead_of_expiry_in_place() {
     let (url, requests) = counting_backend(Duration::ZERO);
     // Valid for one more minute: inside the 5-minute margin.
-    let store = MemoryStore::holding(tokens(ID, 60));
+    let store = MemoryStore::holding(tokens(60));
     let mut app = app(ApiGatewayConfig::unverified(&url), store);
     update_until(&mut app, "SignedIn", |app| {
         state(app) == AuthState::SignedIn
@@ -288,7 +250,7 @@ fn tokens_are_refreshed_ahead_of_expiry_in_place() {
 
 #[test]
 fn a_refresh_without_an_answer_keeps_the_player_signed_in() {
-    let store = MemoryStore::holding(tokens(ID, 60));
+    let store = MemoryStore::holding(tokens(60));
     let mut app = app(ApiGatewayConfig::unverified(closed_port()), store);
     update_until(&mut app, "SignedIn", |app| {
         state(app) == AuthState::SignedIn
@@ -303,15 +265,12 @@ fn a_refresh_without_an_answer_keeps_the_player_signed_in() {
 
 #[test]
 fn sign_out_forgets_the_stored_session() {
-    let store = MemoryStore::holding(tokens(ID, 3600));
+    let store = MemoryStore::holding(tokens(3600));
     let mut app = app(ApiGatewayConfig::unverified(closed_port()), store.clone());
     update_until(&mut app, "SignedIn", |app| {
         state(app) == AuthState::SignedIn
     });
-    app.world_mut()
-        .run_system_once(|mut auth: AuthCommands| auth.sign_out().map(drop))
-        .unwrap()
-        .unwrap();
+    app.auth(|auth| auth.sign_out().unwrap());
     update_until(&mut app, "the store cleared", |_| store.stored().is_none());
     app.update();
     assert_eq!(state(&app), AuthState::SignedOut);
@@ -320,17 +279,15 @@ fn sign_out_forgets_the_stored_session() {
 #[test]
 fn without_remember_me_a_sign_in_writes_nothing() {
     let (url, _) = counting_backend(Duration::ZERO);
-    let store = Arc::new(MemoryStore::default());
+    let store = MemoryStore::new();
     let mut app = app(ApiGatewayConfig::unverified(&url), store.clone());
     update_until(&mut app, "SignedOut", |app| {
         state(app) == AuthState::SignedOut
     });
-    app.world_mut()
-        .run_system_once(|mut auth: AuthCommands| {
-            auth.set_remember(false);
-            auth.sign_in("slow", "Secret-Pass-1").unwrap();
-        })
-        .unwrap();
+    app.auth(|auth| {
+        auth.set_remember(false);
+        auth.sign_in("slow", "Secret-Pass-1").unwrap();
+    });
     update_until(&mut app, "SignedIn", |app| {
         state(app) == AuthState::SignedIn
     });
@@ -343,34 +300,13 @@ fn without_remember_me_a_sign_in_writes_nothing() {
 
     // With it (the default), the same sign-in is kept.
     let (url, _) = counting_backend(Duration::ZERO);
-    let store = Arc::new(MemoryStore::default());
+    let store = MemoryStore::new();
     let mut app = self::app(ApiGatewayConfig::unverified(&url), store.clone());
     update_until(&mut app, "SignedOut", |app| {
         state(app) == AuthState::SignedOut
     });
-    app.world_mut()
-        .run_system_once(|mut auth: AuthCommands| auth.sign_in("slow", "Secret-Pass-1").map(drop))
-        .unwrap()
-        .unwrap();
+    app.auth(|auth| auth.sign_in("slow", "Secret-Pass-1").unwrap());
     update_until(&mut app, "the session stored", |_| store.stored().is_some());
-}
-
-/// A keychain that waits on a prompt nobody answers.
-struct StuckStore;
-
-impl SessionStore for StuckStore {
-    fn load(&self) -> Result<Option<Tokens>, StoreError> {
-        std::thread::sleep(Duration::from_secs(3));
-        Ok(Some(tokens(ID, 3600)))
-    }
-
-    fn save(&self, _: &Tokens) -> Result<(), StoreError> {
-        Ok(())
-    }
-
-    fn clear(&self) -> Result<(), StoreError> {
-        Ok(())
-    }
 }
 
 #[test]
@@ -379,7 +315,11 @@ fn a_keychain_that_never_answers_does_not_hold_up_the_launch() {
     app.add_plugins((MinimalPlugins, StatesPlugin))
         .add_plugins(CognitoLoginPlugin {
             session: Some(SessionSettings {
-                store: Some(Arc::new(StuckStore)),
+                store: Some({
+                    let store = MemoryStore::holding(tokens(3600));
+                    store.stall_for(Some(Duration::from_secs(3)));
+                    store
+                }),
                 restore_timeout: Duration::from_millis(200),
                 ..SessionSettings::default()
             }),
@@ -400,4 +340,286 @@ fn a_keychain_that_never_answers_does_not_hold_up_the_launch() {
         std::thread::sleep(Duration::from_millis(10));
     }
     assert_eq!(state(&app), AuthState::SignedOut);
+}
+
+#[test]
+fn a_sign_out_during_a_slow_refresh_is_final() {
+    // Stored tokens inside the refresh margin; the refresh takes 500 ms.
+    let (url, requests) = counting_backend(Duration::from_millis(500));
+    let store = MemoryStore::holding(tokens(60));
+    let mut app = app(ApiGatewayConfig::unverified(&url), store.clone());
+    update_until(&mut app, "SignedIn", |app| {
+        state(app) == AuthState::SignedIn
+    });
+    app.update(); // the refresh goes out
+    app.auth(|auth| auth.sign_out().unwrap());
+    app.update_until("both answers", |_| requests.load(Ordering::SeqCst) >= 2);
+    app.update_for(Duration::from_millis(300));
+    assert_eq!(state(&app), AuthState::SignedOut);
+    assert!(!app.world().contains_resource::<AuthSession>());
+    assert_eq!(store.stored(), None, "nothing written again");
+    let seen = app.world().resource::<Seen>();
+    assert_eq!((seen.signed_in, seen.refreshed), (1, 0));
+}
+
+#[test]
+fn stale_answers_never_touch_the_next_players_session() {
+    for stale in [
+        Ok(AuthOutcome::Tokens(unsigned_tokens("ada", 3600, 3600))),
+        Err(not_authorized()),
+    ] {
+        let transport = canned("bea", Duration::from_millis(400), move || stale.clone());
+        let store = MemoryStore::holding(unsigned_tokens("ada", 3600, 60));
+        let mut app = app(transport.backend(), store.clone());
+        update_until(&mut app, "ada signed in", |app| {
+            sub(app).as_deref() == Some("ada")
+        });
+        app.update_until("the refresh", |_| refreshes(&transport) == 1);
+        app.auth(|auth| auth.sign_out().unwrap());
+        app.update();
+        app.auth(|auth| auth.sign_in("bea", "Secret-Pass-1").unwrap());
+        update_until(&mut app, "bea signed in", |app| {
+            sub(app).as_deref() == Some("bea")
+        });
+        app.update_for(Duration::from_millis(700));
+        assert_eq!(sub(&app).as_deref(), Some("bea"));
+        assert_eq!(state(&app), AuthState::SignedIn);
+        let stored = store.stored().expect("bea's session is kept");
+        assert_eq!(stored.refresh_token, Some("refresh-token-of-bea".into()));
+        assert_eq!(app.world().resource::<Seen>().signed_out.len(), 1);
+    }
+}
+
+#[test]
+fn a_second_instance_sees_one_whole_session_or_none() {
+    let (url, requests) = counting_backend(Duration::ZERO);
+    let store = MemoryStore::holding(tokens(3600));
+    let mut first = app(ApiGatewayConfig::unverified(&url), store.clone());
+    let mut second = app(ApiGatewayConfig::unverified(&url), store.clone());
+    for app in [&mut first, &mut second] {
+        update_until(app, "SignedIn", |app| state(app) == AuthState::SignedIn);
+    }
+    first.auth(|auth| auth.sign_out().unwrap());
+    first.update_until("the store cleared", |_| store.stored().is_none());
+    second.update_for(Duration::from_millis(100));
+    assert_eq!(
+        store.stored(),
+        None,
+        "the other instance writes nothing back"
+    );
+    let mut third = app(ApiGatewayConfig::unverified(&url), store.clone());
+    update_until(&mut third, "SignedOut", |app| {
+        state(app) == AuthState::SignedOut
+    });
+    assert_eq!(requests.load(Ordering::SeqCst), 1, "only the sign-out");
+}
+
+#[test]
+fn a_keychain_failure_never_skips_the_forget() {
+    // The keychain is slow at launch (an unlock prompt), so the launch gives
+    // up on it; a later sign-out must still forget what it holds.
+    let transport = canned("bea", Duration::ZERO, || Err(not_authorized()));
+    let store = MemoryStore::holding(unsigned_tokens("ada", 3600, 3600));
+    store.stall_for(Some(Duration::from_millis(600)));
+    let mut app = app_with(
+        transport.backend(),
+        Some(SessionSettings {
+            store: Some(store.clone()),
+            restore_timeout: Duration::from_millis(100),
+            ..SessionSettings::default()
+        }),
+    );
+    update_until(&mut app, "SignedOut", |app| {
+        state(app) == AuthState::SignedOut
+    });
+    store.stall_for(None);
+    app.auth(|auth| auth.sign_in("bea", "Secret-Pass-1").unwrap());
+    update_until(&mut app, "bea signed in", |app| {
+        sub(app).as_deref() == Some("bea")
+    });
+    app.auth(|auth| auth.sign_out().unwrap());
+    app.update_until("ada's session forgotten", |_| store.stored().is_none());
+}
+
+#[test]
+fn a_clear_that_keeps_failing_is_reported() {
+    let (url, _) = counting_backend(Duration::ZERO);
+    let store = MemoryStore::holding(tokens(3600));
+    let mut app = app(ApiGatewayConfig::unverified(&url), store.clone());
+    update_until(&mut app, "SignedIn", |app| {
+        state(app) == AuthState::SignedIn
+    });
+    store.fail_with(Some(StoreError::Failed("D-Bus went away".into())));
+    let calls = store.calls();
+    app.auth(|auth| auth.sign_out().unwrap());
+    app.update_until("SessionNotForgotten", |app| {
+        app.world().resource::<Seen>().not_forgotten == 1
+    });
+    assert_eq!(store.calls() - calls, 3, "tried three times");
+}
+
+#[test]
+fn quitting_never_waits_for_a_silent_keychain_or_network() {
+    let transport = CannedTransport::new(|_| {
+        (
+            Duration::from_secs(60),
+            Ok(AuthOutcome::Tokens(unsigned_tokens("ada", 3600, 3600))),
+        )
+    });
+    let store = MemoryStore::new();
+    store.stall_for(Some(Duration::from_secs(60)));
+    let mut app = app_with(
+        transport.backend(),
+        Some(SessionSettings {
+            store: Some(store),
+            restore_timeout: Duration::from_millis(100),
+            ..SessionSettings::default()
+        }),
+    );
+    update_until(&mut app, "SignedOut", |app| {
+        state(app) == AuthState::SignedOut
+    });
+    app.auth(|auth| auth.sign_in("ada", "Secret-Pass-1").unwrap());
+    app.update();
+    let quit = Instant::now();
+    app.world_mut().write_message(AppExit::Success);
+    app.update();
+    drop(app);
+    assert!(
+        quit.elapsed() < Duration::from_secs(4),
+        "quitting took {:?}",
+        quit.elapsed()
+    );
+}
+
+#[test]
+fn a_sign_out_just_before_quitting_still_reaches_the_server() {
+    let (url, requests) = counting_backend(Duration::from_millis(300));
+    let store = MemoryStore::holding(tokens(3600));
+    let mut app = app(ApiGatewayConfig::unverified(&url), store);
+    update_until(&mut app, "SignedIn", |app| {
+        state(app) == AuthState::SignedIn
+    });
+    app.auth(|auth| auth.sign_out().unwrap());
+    app.world_mut().write_message(AppExit::Success);
+    app.update();
+    assert_eq!(
+        requests.load(Ordering::SeqCst),
+        1,
+        "the sign-out was answered before the worker stopped"
+    );
+}
+
+#[test]
+fn without_session_keeping_the_session_is_still_refreshed() {
+    let transport = CannedTransport::new(|request| {
+        let left = match request {
+            AuthRequest::Refresh { .. } => 3600,
+            _ => 10, // a sign-in whose tokens are inside the refresh margin
+        };
+        (
+            Duration::ZERO,
+            Ok(AuthOutcome::Tokens(unsigned_tokens("ada", 3600, left))),
+        )
+    });
+    let mut app = app_with(transport.backend(), None);
+    app.update();
+    app.auth(|auth| auth.sign_in("ada", "Secret-Pass-1").unwrap());
+    app.update_until("TokensRefreshed", |app| {
+        app.world().resource::<Seen>().refreshed == 1
+    });
+}
+
+#[test]
+fn short_lived_tokens_are_not_refreshed_every_frame() {
+    // Five-minute tokens, the default five-minute margin.
+    let transport = CannedTransport::new(|_| {
+        (
+            Duration::ZERO,
+            Ok(AuthOutcome::Tokens(unsigned_tokens("ada", 300, 300))),
+        )
+    });
+    let store = MemoryStore::holding(unsigned_tokens("ada", 300, 100));
+    let mut app = app(transport.backend(), store);
+    app.update_until("TokensRefreshed", |app| {
+        app.world().resource::<Seen>().refreshed == 1
+    });
+    app.update_for(Duration::from_secs(1));
+    assert_eq!(refreshes(&transport), 1);
+}
+
+#[test]
+fn only_an_explicit_refusal_ends_the_session() {
+    let forbidden = || {
+        Err(AuthError::Server {
+            kind: ServerErrorKind::Unknown("Forbidden".into()),
+            message: "Forbidden".into(),
+            status: 403,
+        })
+    };
+    let transport = canned("ada", Duration::ZERO, forbidden);
+    let store = MemoryStore::holding(unsigned_tokens("ada", 3600, 60));
+    let mut app = app(transport.backend(), store.clone());
+    app.update_until("the refresh", |_| refreshes(&transport) == 1);
+    app.update_for(Duration::from_millis(200));
+    assert_eq!(
+        state(&app),
+        AuthState::SignedIn,
+        "a WAF's 403 keeps the player"
+    );
+    assert!(store.stored().is_some());
+    assert_eq!(refreshes(&transport), 1, "and backs off");
+}
+
+#[test]
+fn a_planted_session_is_never_restored() {
+    // The local backend verifies tokens against its emulator's keys: an
+    // unsigned session planted in the keychain is refused, its refresh token
+    // too, and it is forgotten.
+    let backend = LocalStack::spawn(LocalConfig::default()).unwrap();
+    let planted = unsigned_tokens("mallory", 3600, 3600);
+    let store = MemoryStore::holding(planted);
+    let mut app = app(backend.endpoints().api_gateway_config(), store.clone());
+    update_until(&mut app, "SignedOut", |app| {
+        state(app) == AuthState::SignedOut
+    });
+    update_until(&mut app, "the store cleared", |_| store.stored().is_none());
+    assert_eq!(app.world().resource::<Seen>().signed_in, 0);
+}
+
+#[test]
+fn a_real_session_is_restored_verified_from_its_own_exp() {
+    let backend = LocalStack::spawn(LocalConfig::default()).unwrap();
+    let store = MemoryStore::new();
+    let mut app = app(backend.endpoints().api_gateway_config(), store.clone());
+    update_until(&mut app, "SignedOut", |app| {
+        state(app) == AuthState::SignedOut
+    });
+    app.auth(|auth| {
+        auth.sign_up("restored", "r@example.com", "Secret-Pass-1")
+            .unwrap()
+    });
+    wait_idle(&mut app);
+    let code = backend
+        .mailbox()
+        .unwrap()
+        .latest_code("restored", CodePurpose::ConfirmSignUp)
+        .unwrap();
+    app.auth(move |auth| auth.confirm_sign_up("restored", code).unwrap());
+    wait_idle(&mut app);
+    app.auth(|auth| auth.sign_in("restored", "Secret-Pass-1").unwrap());
+    update_until(&mut app, "the session stored", |_| store.stored().is_some());
+    let mut stored = store.stored().unwrap();
+    // Whatever expiry was kept, the restore reads the verified `exp`.
+    stored.expires_at = Some(SystemTime::UNIX_EPOCH);
+    store.set(Some(stored));
+    drop(app);
+
+    let mut next = self::app(backend.endpoints().api_gateway_config(), store);
+    update_until(&mut next, "SignedIn", |app| {
+        state(app) == AuthState::SignedIn
+    });
+    let session = next.world().resource::<AuthSession>();
+    assert_eq!(session.username, "restored");
+    assert!(session.expires_at.unwrap() > SystemTime::now() + Duration::from_secs(600));
 }

@@ -30,6 +30,24 @@ pub fn action_of(request: &Request) -> Option<AuthAction> {
         .find(|action| action.default_route() == path)
 }
 
+/// The function's log filter: `RUST_LOG` (`directives`), `info` by default,
+/// and never below `info` for the Lambda runtime, which logs every raw event
+/// (passwords and tokens included) at TRACE.
+pub fn log_filter(directives: Option<&str>) -> tracing_subscriber::EnvFilter {
+    let filter = directives
+        .and_then(|directives| tracing_subscriber::EnvFilter::try_new(directives).ok())
+        .unwrap_or_else(|| "info".into());
+    [
+        "lambda_runtime=info",
+        "lambda_http=info",
+        "lambda_runtime_api_client=info",
+    ]
+    .into_iter()
+    .fold(filter, |filter, directive| {
+        filter.add_directive(directive.parse().expect("a static directive parses"))
+    })
+}
+
 /// Serves one API Gateway event.
 pub async fn handle(handlers: &Handlers, request: Request) -> Response<Body> {
     let response = match action_of(&request) {

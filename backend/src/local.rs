@@ -126,6 +126,7 @@ pub struct LocalStack {
     endpoints: LocalEndpoints,
     mailbox: Option<DevMailbox>,
     storage: Option<Storage>,
+    data_file: Option<PathBuf>,
     tasks: Vec<JoinHandle<()>>,
 }
 
@@ -140,6 +141,11 @@ impl LocalStack {
                 // The emulator signs tokens with an RSA key it makes on first
                 // use; make it now, off this thread, not during a sign-in.
                 tokio::task::spawn_blocking(cognitox::jwt::get_jwt_keys);
+                if let Some(path) = &config.data_file {
+                    private_data_file(path).map_err(|error| {
+                        LocalError::Storage(format!("{}: {error}", path.display()))
+                    })?;
+                }
                 let storage = Storage::with_config(match &config.data_file {
                     Some(path) => StorageConfig::persistent(path.clone()),
                     None => StorageConfig::memory(),
@@ -188,6 +194,7 @@ impl LocalStack {
             },
             mailbox,
             storage,
+            data_file: config.data_file.clone(),
             tasks,
         })
     }
@@ -223,14 +230,42 @@ impl LocalStack {
         self.mailbox.as_ref()
     }
 
-    /// Writes the emulator's data file (when there is one) and stops.
+    /// Writes the emulator's data file (when there is one, readable by this
+    /// user only) and stops.
     pub async fn shutdown(self) {
         if let Some(storage) = &self.storage
             && let Err(error) = storage.flush_persistence().await
         {
             tracing::warn!(%error, "could not save the local users");
         }
+        if let Some(path) = &self.data_file
+            && let Err(error) = private_data_file(path)
+        {
+            tracing::warn!(%error, "could not make the local users file private");
+        }
     }
+}
+
+/// The data file holds password hashes, live refresh tokens and pending
+/// codes: its folder is made readable by this user only (when this makes
+/// it), and so is the file.
+fn private_data_file(path: &std::path::Path) -> std::io::Result<()> {
+    let parent = path
+        .parent()
+        .filter(|parent| !parent.as_os_str().is_empty());
+    if let Some(parent) = parent.filter(|parent| !parent.exists()) {
+        let mut builder = std::fs::DirBuilder::new();
+        builder.recursive(true);
+        #[cfg(unix)]
+        std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+        builder.create(parent)?;
+    }
+    #[cfg(unix)]
+    if path.exists() {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))?;
+    }
+    Ok(())
 }
 
 impl LocalStack {

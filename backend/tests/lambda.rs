@@ -164,3 +164,43 @@ async fn bad_events_get_clear_errors() {
     let response = lambda::handle(&handlers, event("/signin", huge.as_bytes(), false)).await;
     assert_eq!(json_of(&response).0, 413);
 }
+
+#[test]
+fn the_runtime_never_logs_raw_events_even_at_trace() {
+    use std::io::Write;
+    use std::sync::{Arc, Mutex};
+
+    #[derive(Clone, Default)]
+    struct Captured(Arc<Mutex<Vec<u8>>>);
+    impl Write for Captured {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(bytes);
+            Ok(bytes.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    let captured = Captured::default();
+    let writer = captured.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_env_filter(lambda::log_filter(Some("trace")))
+        .with_writer(move || writer.clone())
+        .finish();
+    tracing::subscriber::with_default(subscriber, || {
+        // What lambda_runtime's api_response layer logs for each event.
+        tracing::trace!(
+            target: "lambda_runtime::layers::api_response",
+            body = r#"{"password":"Hunter2-Secret"}"#,
+            "raw JSON event received from Lambda"
+        );
+        tracing::trace!(target: "cognito_login_backend::handlers", "trace of our own");
+    });
+    let logged = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    assert!(!logged.contains("Hunter2-Secret"), "{logged}");
+    assert!(
+        logged.contains("trace of our own"),
+        "RUST_LOG=trace still applies: {logged}"
+    );
+}

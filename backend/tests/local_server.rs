@@ -51,8 +51,9 @@ async fn bad_requests_get_cognito_shaped_errors() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn accounts_survive_a_restart_with_a_data_file() {
     let dir = tempfile::tempdir().unwrap();
+    let data_file = dir.path().join("local-data").join("users.json");
     let config = LocalConfig {
-        data_file: Some(dir.path().join("users.json")),
+        data_file: Some(data_file.clone()),
         ..LocalConfig::default()
     };
     let user = username("persisted");
@@ -66,6 +67,15 @@ async fn accounts_survive_a_restart_with_a_data_file() {
         stack.local.client_id().to_owned(),
     );
     stack.local.shutdown().await;
+    #[cfg(unix)]
+    {
+        // Password hashes, refresh tokens and pending codes: this user's only.
+        use std::os::unix::fs::PermissionsExt;
+        let mode =
+            |path: &std::path::Path| std::fs::metadata(path).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(data_file.parent().unwrap()), 0o700);
+        assert_eq!(mode(&data_file), 0o600);
+    }
 
     let second = LocalStack::start(config).await.unwrap();
     assert_eq!(

@@ -3,7 +3,9 @@
 
 use crate::api_gateway::{ApiGatewayConfig, ApiGatewayTransport};
 use crate::error::{AuthError, ConfigError};
-use crate::outcome::AuthOutcome;
+use std::sync::Arc;
+
+use crate::outcome::{AuthOutcome, Tokens};
 use crate::request::AuthRequest;
 use crate::transport::{BoxFuture, Transport};
 use crate::user_pool::{UserPoolConfig, UserPoolTransport};
@@ -11,11 +13,61 @@ use crate::worker::AuthWorker;
 
 /// Where the client sends its requests.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum BackendConfig {
     /// The API Gateway routes of an "API Gateway + Lambda + Cognito" backend.
     ApiGateway(ApiGatewayConfig),
     /// A Cognito user pool, called directly.
     UserPool(UserPoolConfig),
+    /// A transport of the game's own (or a test's).
+    Custom(CustomTransport),
+}
+
+/// A game's own [`Transport`], named for the keychain.
+#[derive(Clone)]
+pub struct CustomTransport {
+    /// Keeps this backend's sessions apart from others' in the keychain.
+    pub namespace: String,
+    /// Whether it verifies tokens before handing them out.
+    pub verifies_tokens: bool,
+    /// The transport.
+    pub transport: Arc<dyn Transport>,
+}
+
+impl CustomTransport {
+    /// `transport`, whose sessions are kept under `namespace`; it is taken
+    /// to verify tokens (see [`Transport`]).
+    pub fn new(namespace: impl Into<String>, transport: impl Transport) -> Self {
+        Self {
+            namespace: namespace.into(),
+            verifies_tokens: true,
+            transport: Arc::new(transport),
+        }
+    }
+}
+
+impl std::fmt::Debug for CustomTransport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CustomTransport")
+            .field("namespace", &self.namespace)
+            .field("verifies_tokens", &self.verifies_tokens)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Two custom transports are equal when they are the same transport.
+impl PartialEq for CustomTransport {
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.transport, &other.transport) && self.namespace == other.namespace
+    }
+}
+
+impl Eq for CustomTransport {}
+
+impl From<CustomTransport> for BackendConfig {
+    fn from(custom: CustomTransport) -> Self {
+        Self::Custom(custom)
+    }
 }
 
 impl From<ApiGatewayConfig> for BackendConfig {
@@ -36,6 +88,7 @@ impl BackendConfig {
         Ok(match self {
             Self::ApiGateway(config) => Box::new(ApiGatewayTransport::new(config.clone())?),
             Self::UserPool(config) => Box::new(UserPoolTransport::new(config.clone())?),
+            Self::Custom(custom) => Box::new(Arc::clone(&custom.transport)),
         })
     }
 
@@ -54,13 +107,20 @@ impl BackendConfig {
     }
 
     /// A name for this backend's sessions in the keychain: the base URL, or
-    /// the pool and app client.
+    /// the pool and app client, and the issuer and app client its tokens
+    /// are checked against, so a session is only ever restored where it
+    /// was made.
     pub fn namespace(&self) -> String {
         match self {
-            Self::ApiGateway(config) => config.base_url.clone(),
-            Self::UserPool(config) => {
-                format!("cognito-idp {} {}", config.user_pool_id, config.client_id)
-            }
+            Self::ApiGateway(config) => match &config.tokens {
+                Some(check) => format!("{} {} {}", config.base_url, check.issuer, check.client_id),
+                None => config.base_url.clone(),
+            },
+            Self::UserPool(config) => format!(
+                "cognito-idp {} {} {}",
+                config.user_pool_id, config.client_id, config.tokens.issuer
+            ),
+            Self::Custom(custom) => custom.namespace.clone(),
         }
     }
 
@@ -69,6 +129,7 @@ impl BackendConfig {
         match self {
             Self::ApiGateway(config) => config.tokens.is_some(),
             Self::UserPool(_) => true,
+            Self::Custom(custom) => custom.verifies_tokens,
         }
     }
 }
@@ -76,5 +137,19 @@ impl BackendConfig {
 impl Transport for Box<dyn Transport> {
     fn send(&self, request: AuthRequest) -> BoxFuture<'_, Result<AuthOutcome, AuthError>> {
         (**self).send(request)
+    }
+
+    fn check_stored(&self, tokens: Tokens) -> BoxFuture<'_, Result<Tokens, AuthError>> {
+        (**self).check_stored(tokens)
+    }
+}
+
+impl Transport for Arc<dyn Transport> {
+    fn send(&self, request: AuthRequest) -> BoxFuture<'_, Result<AuthOutcome, AuthError>> {
+        (**self).send(request)
+    }
+
+    fn check_stored(&self, tokens: Tokens) -> BoxFuture<'_, Result<Tokens, AuthError>> {
+        (**self).check_stored(tokens)
     }
 }

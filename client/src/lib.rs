@@ -47,7 +47,7 @@ mod verify;
 mod worker;
 
 pub use api_gateway::{ApiGatewayConfig, ApiGatewayTransport, Routes};
-pub use config::BackendConfig;
+pub use config::{BackendConfig, CustomTransport};
 pub use error::{AuthError, ConfigError, RawBody, ServerErrorKind, TransportErrorKind};
 pub use outcome::{AuthOutcome, Challenge, CodeDelivery, Tokens, unverified_claims};
 pub use request::{AuthAction, AuthRequest, ChallengeName, body};

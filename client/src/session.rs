@@ -1006,6 +1006,23 @@ mod tests {
     }
 
     #[test]
+    fn a_corrupt_store_entry_is_forgotten() {
+        let (mut machine, mut io) = (SessionMachine::new(SessionPolicy::default()), Io::default());
+        machine.restore(&mut io, Instant::now());
+        let generation = machine.generation();
+        machine.stored(
+            &mut io,
+            StoreReply {
+                generation,
+                job: StoreJobKind::Load,
+                result: Err(StoreError::Corrupt("not JSON".into())),
+            },
+        );
+        assert_eq!(events(&mut machine), [SessionEvent::NotRestored]);
+        assert_eq!(io.clears(), 1);
+    }
+
+    #[test]
     fn without_remember_me_a_sign_in_clears_instead_of_saving() {
         let (mut machine, mut io) = (
             SessionMachine::new(SessionPolicy {

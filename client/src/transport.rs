@@ -43,6 +43,11 @@ impl Transport for ConfigError {
         let error = AuthError::Config(self.0.clone());
         Box::pin(async move { Err(error) })
     }
+
+    fn check_stored(&self, _tokens: Tokens) -> BoxFuture<'_, Result<Tokens, AuthError>> {
+        let error = AuthError::Config(self.0.clone());
+        Box::pin(async move { Err(error) })
+    }
 }
 
 /// Whether `url` names a loopback host (`127.0.0.0/8`, `::1`, `localhost`).

@@ -3,7 +3,8 @@
 use std::time::Duration;
 
 use cognito_login_client::{AuthRequest, Code, Password};
-use egui::{Key, Response, RichText, TextEdit, Ui};
+use egui::text_edit::TextEditState;
+use egui::{Id, Key, Response, RichText, TextEdit, Ui};
 
 use super::{LoginForm, Screen};
 
@@ -15,10 +16,13 @@ pub fn draw(ui: &mut Ui, form: &mut LoginForm) -> Option<AuthRequest> {
     if std::mem::take(&mut form.restart_cooldown) {
         form.resend_ready_at = now + form.settings.resend_cooldown.as_secs_f64();
     }
+    forget_cleared_fields(ui, form);
     let mut fields = Fields {
         focus_first: std::mem::take(&mut form.focus_first),
         submitted: false,
         edited: false,
+        epoch: form.epoch,
+        screen: form.screen,
     };
 
     if let Some(logo) = form.logo {
@@ -80,25 +84,69 @@ fn screen_title(screen: Screen) -> &'static str {
     }
 }
 
+/// The labels of every field the menu draws; with the screen and the form's
+/// epoch they make each field's id.
+const FIELD_LABELS: [&str; 7] = [
+    "Username",
+    "Email",
+    "Password",
+    "New password",
+    "Repeat password",
+    "Code",
+    "",
+];
+
+/// The id of one field: its screen, its label and the form's epoch, which
+/// changes whenever the form is cleared, so no state (undo history
+/// included) is shared between screens or outlives what the player typed.
+fn field_id(epoch: u64, screen: Screen, label: &str) -> Id {
+    Id::new(("bevy_cognito_login::menu::field", epoch, screen, label))
+}
+
+/// Once the form was cleared: drops egui's state of every field drawn
+/// before, so Ctrl+Z cannot bring back what the last player typed.
+fn forget_cleared_fields(ui: &Ui, form: &mut LoginForm) {
+    let Some(drawn) = form.drawn_epoch.replace(form.epoch) else {
+        return;
+    };
+    if drawn == form.epoch {
+        return;
+    }
+    ui.ctx().data_mut(|data| {
+        for screen in Screen::ALL {
+            for label in FIELD_LABELS {
+                data.remove::<TextEditState>(field_id(drawn, screen, label));
+            }
+        }
+    });
+}
+
 /// What the fields of one frame did.
 struct Fields {
+    /// The first empty field takes focus.
     focus_first: bool,
     submitted: bool,
     edited: bool,
+    epoch: u64,
+    screen: Screen,
 }
 
 impl Fields {
     /// A labelled single-line field; Enter in it submits the screen.
     fn text(&mut self, ui: &mut Ui, label: &str, text: &mut String, masked: bool) -> Response {
+        debug_assert!(FIELD_LABELS.contains(&label), "{label} has no id to forget");
+        let id = field_id(self.epoch, self.screen, label);
         let label = ui.label(label);
         let response = ui
             .add(
                 TextEdit::singleline(text)
+                    .id(id)
                     .password(masked)
                     .desired_width(f32::INFINITY),
             )
             .labelled_by(label.id);
-        if std::mem::take(&mut self.focus_first) {
+        if self.focus_first && text.is_empty() {
+            self.focus_first = false;
             response.request_focus();
         }
         self.submitted |= response.lost_focus() && ui.input(|input| input.key_pressed(Key::Enter));

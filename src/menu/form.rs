@@ -32,6 +32,19 @@ pub enum Screen {
     OneTimeCode,
 }
 
+impl Screen {
+    /// Every screen.
+    pub const ALL: [Screen; 7] = [
+        Self::SignIn,
+        Self::SignUp,
+        Self::ConfirmCode,
+        Self::ForgotPassword,
+        Self::ResetPassword,
+        Self::NewPassword,
+        Self::OneTimeCode,
+    ];
+}
+
 /// How the menu looks and what it checks.
 #[derive(Debug, Clone, PartialEq)]
 pub struct MenuSettings {
@@ -73,8 +86,12 @@ pub struct LoginForm {
     pub(super) error: Option<String>,
     pub(super) notice: Option<String>,
     pub(super) busy: bool,
-    /// The first field takes focus on the next frame.
+    /// The first empty field takes focus on the next frame.
     pub(super) focus_first: bool,
+    /// Changes whenever the form is cleared: part of every field's id.
+    pub(super) epoch: u64,
+    /// The epoch the fields were last drawn with.
+    pub(super) drawn_epoch: Option<u64>,
     /// The resend cooldown restarts on the next frame (the form has no clock).
     pub(super) restart_cooldown: bool,
     /// The egui time at which "Resend code" becomes available.
@@ -158,12 +175,16 @@ impl LoginForm {
         self.logo = logo;
     }
 
-    /// Opens `screen`, keeping the username and clearing the rest.
+    /// Opens `screen`, keeping the username and clearing the rest: the
+    /// secrets typed, "Show password", and egui's memory of every field
+    /// (undo history included).
     pub fn show(&mut self, screen: Screen) {
         self.screen = screen;
         self.password.clear();
         self.repeat.clear();
         self.code.clear();
+        self.show_password = false;
+        self.epoch += 1;
         self.error = None;
         self.notice = None;
         self.focus_first = true;
@@ -298,7 +319,10 @@ impl LoginForm {
                 None
             }
             AuthOutcome::Tokens(_) => {
+                // The next person at the keyboard starts from an empty form.
                 self.show(Screen::SignIn);
+                self.username.clear();
+                self.email.clear();
                 None
             }
             AuthOutcome::Challenge(challenge) => {

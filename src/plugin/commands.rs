@@ -6,7 +6,7 @@ use cognito_login_client::{
     AuthAction, AuthRequest, AuthWorker, ChallengeName, ChallengeSession, Code, Password, RequestId,
 };
 
-use super::keychain::Keychain;
+use super::lifecycle::Lifecycle;
 use super::{AuthSession, AuthState, SignOutReason, SignedOut};
 
 /// The background worker, owned by the app.
@@ -58,7 +58,7 @@ pub struct AuthCommands<'w, 's> {
     session: Option<Res<'w, AuthSession>>,
     next_state: ResMut<'w, NextState<AuthState>>,
     signed_out: MessageWriter<'w, SignedOut>,
-    keychain: Option<ResMut<'w, Keychain>>,
+    lifecycle: ResMut<'w, Lifecycle>,
     commands: Commands<'w, 's>,
 }
 
@@ -152,31 +152,33 @@ impl AuthCommands<'_, '_> {
     }
 
     /// Signs out at once: the session resource goes, the state becomes
-    /// `SignedOut` and [`SignedOut`] is written. The server-side sign-out
-    /// (GlobalSignOut) then runs in the background; its failure is reported
-    /// as [`AuthFailed`](super::AuthFailed) and changes nothing here.
+    /// `SignedOut` and [`SignedOut`] is written. A refresh still in flight is
+    /// abandoned (its answer is dropped) and the stored session forgotten,
+    /// whatever failed before. The server-side sign-out (GlobalSignOut) then
+    /// runs in the background, even when the game quits right away (for up
+    /// to [`SIGN_OUT_GRACE`](cognito_login_client::SIGN_OUT_GRACE)); its
+    /// failure is reported as [`AuthFailed`](super::AuthFailed) and changes
+    /// nothing here.
     pub fn sign_out(&mut self) -> Result<RequestId, AuthCommandError> {
         let session = self.session.as_ref().ok_or(AuthCommandError::NotSignedIn)?;
-        let access_token = session.access_token.clone();
+        let client = self.client.as_ref().ok_or(AuthCommandError::Unavailable)?;
         info!(username = %session.username, "signed out");
+        let (machine, mut io) = self.lifecycle.split(client);
+        let access_token = machine
+            .sign_out(&mut io)
+            .unwrap_or_else(|| session.access_token.clone());
         self.commands.remove_resource::<AuthSession>();
         self.next_state.set(AuthState::SignedOut);
         self.signed_out.write(SignedOut {
             reason: SignOutReason::Requested,
         });
-        let client = self.client.as_ref().ok_or(AuthCommandError::Unavailable)?;
-        if let Some(keychain) = &self.keychain {
-            keychain.forget(client);
-        }
         Ok(client.worker.send(AuthRequest::SignOut { access_token }))
     }
 
     /// Whether the next sign-in is kept in the keychain ("Remember me").
-    /// Without session keeping in the plugin, this does nothing.
+    /// Without session keeping in the plugin, nothing is kept either way.
     pub fn set_remember(&mut self, remember: bool) {
-        if let Some(keychain) = &mut self.keychain {
-            keychain.remember = remember;
-        }
+        self.lifecycle.machine.set_remember(remember);
     }
 
     /// Starts any request; a [`AuthRequest::SignOut`] goes through

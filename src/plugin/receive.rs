@@ -1,16 +1,15 @@
 //! Turning the worker's replies into state, the session resource and
 //! messages, once per frame, without blocking.
 
+use std::time::{Instant, SystemTime};
+
 use bevy::ecs::system::SystemParam;
 use bevy::prelude::*;
-use cognito_login_client::{AuthOutcome, Reply};
+use cognito_login_client::{AuthAction, AuthOutcome, Identity, Reply};
 
 use super::commands::{AuthClient, PendingRequest, Running};
-use super::keychain::{Keeping, refresh_answered};
-use super::{
-    AccountConfirmed, AuthFailed, AuthSession, AuthState, ChallengeRequired, CodeSent,
-    PasswordChanged, SignedIn, SignedUp,
-};
+use super::lifecycle::Lifecycle;
+use super::{AccountConfirmed, AuthFailed, ChallengeRequired, CodeSent, PasswordChanged, SignedUp};
 
 /// Every message the replies can produce.
 #[derive(SystemParam)]
@@ -35,51 +34,43 @@ pub(crate) struct Answered {
 #[derive(Resource, Default)]
 pub(crate) struct ReceivedReplies(pub(crate) Vec<Answered>);
 
-#[allow(clippy::too_many_arguments)]
 pub(crate) fn receive_replies(
     client: Res<AuthClient>,
+    mut lifecycle: ResMut<Lifecycle>,
     mut pending: ResMut<PendingRequest>,
     mut received: ResMut<ReceivedReplies>,
-    mut next_state: ResMut<NextState<AuthState>>,
-    mut commands: Commands,
     mut messages: ReplyMessages,
-    mut keeping: Keeping,
 ) {
     received.0.clear();
-    while let Some(mut reply) = client.worker.try_recv() {
-        if keeping
-            .refresh
-            .as_ref()
-            .is_some_and(|refresh| refresh.in_flight == Some(reply.id))
-        {
-            refresh_answered(
-                &mut keeping,
-                reply.result,
-                &client,
-                &mut next_state,
-                &mut commands,
-            );
+    let (machine, mut io) = lifecycle.split(&client);
+    while let Some(reply) = client.worker.try_recv() {
+        // The session's own requests (refreshes, restore checks), whatever
+        // their generation: the machine applies or drops them.
+        let Some(mut reply) = machine.reply(&mut io, reply, Instant::now()) else {
             continue;
-        }
+        };
         let running = pending.running.take_if(|running| running.id == reply.id);
         let username = running
             .as_ref()
             .map(|r| r.username.clone())
             .unwrap_or_default();
         if let Ok(AuthOutcome::Tokens(tokens)) = &reply.result {
-            match AuthSession::from_tokens(tokens.clone()) {
-                Ok(session) => {
-                    info!(username = %session.username, "signed in");
-                    if let Some(keychain) = &keeping.keychain {
-                        keychain.keep(&client, tokens);
-                    }
-                    keeping.messages.signed_in.write(SignedIn {
-                        username: session.username.clone(),
-                    });
-                    commands.insert_resource(session);
-                    next_state.set(AuthState::SignedIn);
+            // Tokens start a session only as the answer to the sign-in the
+            // player is waiting for; tokens the game cannot read fail it.
+            let signing_in = running.as_ref().is_some_and(|running| {
+                matches!(
+                    running.action,
+                    AuthAction::SignIn | AuthAction::RespondToChallenge
+                )
+            });
+            match Identity::of(tokens) {
+                Ok(_) if signing_in => {
+                    machine.signed_in(&mut io, tokens.clone(), SystemTime::now())
                 }
-                // Tokens the game cannot read are a failed sign-in.
+                Ok(_) => {
+                    debug!("dropped tokens nobody was waiting for");
+                    continue;
+                }
                 Err(error) => reply.result = Err(error),
             }
         }

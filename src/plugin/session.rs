@@ -3,9 +3,7 @@
 use std::time::SystemTime;
 
 use bevy::prelude::*;
-use cognito_login_client::{
-    AccessToken, AuthError, IdToken, RawBody, RefreshToken, Tokens, unverified_claims,
-};
+use cognito_login_client::{AccessToken, AuthError, IdToken, Identity, RefreshToken, Tokens};
 use serde_json::{Map, Value};
 
 /// The signed-in player's session. Exists only while signed in: use
@@ -13,8 +11,9 @@ use serde_json::{Map, Value};
 ///
 /// The claims are those of the ID token, which the transport verified
 /// against the pool's keys before the session was made (unless the backend
-/// is configured with `ApiGatewayConfig::unverified`). A session restored
-/// from the keychain carries tokens that were verified when they were stored.
+/// is configured with `ApiGatewayConfig::unverified`), a session restored
+/// from the keychain included: it is verified again before it is restored,
+/// and its expiry is the verified `exp`.
 /// Tokens are redacted in `Debug`; read them with `expose()`.
 #[derive(Resource, Debug, Clone, PartialEq)]
 pub struct AuthSession {
@@ -40,45 +39,28 @@ pub struct AuthSession {
 }
 
 impl AuthSession {
-    /// Builds the session from fresh tokens, reading the ID token's claims.
+    /// Builds the session from tokens the transport verified, reading the
+    /// ID token's claims.
     pub fn from_tokens(tokens: Tokens) -> Result<Self, AuthError> {
-        let unreadable = |reason: &str| AuthError::Malformed {
-            status: 200,
-            reason: reason.to_owned(),
-            body: RawBody::default(),
-        };
-        let claims = unverified_claims(tokens.id_token.expose())
-            .ok_or_else(|| unreadable("the ID token is not a JWT"))?;
-        let text = |key: &str| claims.get(key).and_then(Value::as_str).map(str::to_owned);
-        let sub = text("sub").ok_or_else(|| unreadable("the ID token has no `sub`"))?;
-        let username = text("cognito:username")
-            .or_else(|| text("username"))
-            .unwrap_or_else(|| sub.clone());
-        Ok(Self {
-            email: text("email"),
-            email_verified: match claims.get("email_verified") {
-                Some(Value::Bool(verified)) => *verified,
-                Some(Value::String(verified)) => verified == "true",
-                _ => false,
-            },
-            groups: claims
-                .get("cognito:groups")
-                .and_then(Value::as_array)
-                .map(|groups| {
-                    groups
-                        .iter()
-                        .filter_map(Value::as_str)
-                        .map(str::to_owned)
-                        .collect()
-                })
-                .unwrap_or_default(),
+        let Identity {
             username,
             sub,
+            email,
+            email_verified,
+            groups,
+            claims,
+        } = Identity::of(&tokens)?;
+        Ok(Self {
+            username,
+            sub,
+            email,
+            email_verified,
+            groups,
+            claims,
             access_token: tokens.access_token,
             id_token: tokens.id_token,
             expires_at: tokens.expires_at,
             refresh_token: tokens.refresh_token,
-            claims,
         })
     }
 

@@ -22,11 +22,10 @@ pub enum AuthState {
 /// The system sets of the plugin.
 #[derive(SystemSet, Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum AuthSystems {
-    /// In `PreUpdate`: drains the worker's replies into [`AuthState`], the
-    /// session resource and the messages. Never blocks.
+    /// In `PreUpdate`: drains the keychain's and the worker's replies into
+    /// [`AuthState`], the session resource and the messages, and refreshes
+    /// the session ahead of its expiry. Never blocks.
     Receive,
     /// In `EguiPrimaryContextPass`: draws the login menu while signed out.
     Menu,
-    /// In `Update`: refreshes the session ahead of its expiry.
-    Refresh,
 }

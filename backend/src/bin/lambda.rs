@@ -8,9 +8,9 @@ use lambda_http::{Error, Request, service_fn};
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
-        )
+        .with_env_filter(lambda::log_filter(
+            std::env::var("RUST_LOG").ok().as_deref(),
+        ))
         .without_time()
         .with_ansi(false)
         .init();
