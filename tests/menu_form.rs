@@ -13,7 +13,7 @@ use bevy_cognito_login::menu::{LoginForm, MenuSettings, Screen, draw};
 use cognito_login_backend::local::sdk_client;
 use cognito_login_backend::{LocalConfig, LocalStack};
 use egui_kittest::Harness;
-use egui_kittest::kittest::Queryable;
+use egui_kittest::kittest::{NodeT, Queryable};
 
 const PASSWORD: &str = "Secret-Pass-1";
 
@@ -570,4 +570,130 @@ fn a_required_new_password_is_set_through_the_menu_on_both_transports() {
         assert_eq!(harness.state().form.screen(), Screen::SignIn);
         assert_eq!(harness.state().form.error(), None);
     }
+}
+
+fn tokens() -> Tokens {
+    Tokens {
+        access_token: "a".into(),
+        id_token: "i".into(),
+        refresh_token: None,
+        expires_at: None,
+    }
+}
+
+/// Every field label of every screen.
+const FIELDS: [&str; 6] = [
+    "Username",
+    "Email",
+    "Password",
+    "New password",
+    "Repeat password",
+    "Code",
+];
+
+fn is_checked(harness: &Harness<'_, Menu>, label: &str) -> bool {
+    harness.get_by_label(label).accesskit_node().toggled() == Some(egui::accesskit::Toggled::True)
+}
+
+/// What the visible fields hold, with "Show password" on.
+fn field_values(harness: &mut Harness<'_, Menu>) -> Vec<(String, String)> {
+    if harness.query_by_label("Show password").is_some() && !is_checked(harness, "Show password") {
+        click(harness, "Show password");
+    }
+    FIELDS
+        .iter()
+        .filter_map(|label| {
+            let node = harness.query_by_label(label)?;
+            Some((label.to_string(), node.value().unwrap_or_default()))
+        })
+        .collect()
+}
+
+#[test]
+fn the_next_player_gets_nothing_back_from_any_field() {
+    let mut harness = harness();
+    type_into(&mut harness, "Username", "ada");
+    type_into(&mut harness, "Password", PASSWORD);
+    click(&mut harness, "Show password");
+    // Past egui's undo interval, so the password is in the undo history.
+    harness.run_steps(40);
+    type_into(&mut harness, "Password", "!");
+    harness.run_steps(40);
+    click(&mut harness, "Sign in");
+    assert_eq!(harness.state().sent.len(), 1);
+    finish(
+        &mut harness,
+        AuthAction::SignIn,
+        Ok(AuthOutcome::Tokens(tokens())),
+    );
+    harness.state_mut().sent.clear();
+    assert!(
+        !is_checked(&harness, "Show password"),
+        "Show password is off for the next player"
+    );
+    assert_eq!(
+        harness.state().form.username(),
+        "",
+        "no username left either"
+    );
+
+    for screen in [
+        Screen::SignIn,
+        Screen::SignUp,
+        Screen::ConfirmCode,
+        Screen::ForgotPassword,
+        Screen::ResetPassword,
+        Screen::NewPassword,
+        Screen::OneTimeCode,
+    ] {
+        harness.state_mut().form.show(screen);
+        harness.run_steps(3);
+        for label in FIELDS {
+            if harness.query_by_label(label).is_none() {
+                continue;
+            }
+            // One undo step (more would walk back past the password).
+            harness.get_by_label(label).click();
+            harness.run_steps(2);
+            harness.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::Z);
+            harness.run_steps(2);
+            for (field, value) in field_values(&mut harness) {
+                assert!(
+                    !value.contains(PASSWORD) && !value.contains("ada"),
+                    "{screen:?}: Ctrl+Z in {label} gives back {value:?} in {field}"
+                );
+            }
+            harness.get_by_label(label).click();
+            harness.key_press(egui::Key::Enter);
+            harness.run_steps(2);
+        }
+        harness.state_mut().form.show(Screen::SignIn);
+    }
+    for request in &harness.state().sent {
+        if let AuthRequest::SignIn { password, .. } = request {
+            assert_ne!(
+                password.expose(),
+                PASSWORD,
+                "the old password was sent again"
+            );
+        }
+    }
+}
+
+#[test]
+fn after_a_sign_up_the_code_screen_focuses_the_code() {
+    let mut harness = signed_up();
+    finish(
+        &mut harness,
+        AuthAction::SignUp,
+        Ok(AuthOutcome::SignedUp {
+            confirmed: false,
+            user_sub: None,
+            delivery: None,
+        }),
+    );
+    harness.run_steps(3);
+    assert_eq!(harness.state().form.screen(), Screen::ConfirmCode);
+    assert!(harness.get_by_label("Code").is_focused(), "the empty field");
+    assert!(!harness.get_by_label("Username").is_focused());
 }
