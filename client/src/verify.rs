@@ -76,16 +76,18 @@ pub(crate) enum Issued {
 /// How long an unknown `kid` waits before the keys are fetched again.
 const REFETCH_INTERVAL: Duration = Duration::from_secs(60);
 
-/// The pool's keys, by `kid`, and when they were fetched.
+/// The pool's keys, by `kid`, and when they were fetched again for a key
+/// they did not have.
 #[derive(Default)]
 struct Keys {
     by_kid: HashMap<String, DecodingKey>,
-    fetched_at: Option<Instant>,
+    fetched: bool,
+    refetched_at: Option<Instant>,
 }
 
 /// Checks tokens, caching the pool's keys by `kid` and fetching them again
 /// when a token names a key it does not know (keys rotate), at most once a
-/// minute.
+/// minute: a stream of tokens naming made-up keys costs one fetch.
 pub(crate) struct TokenVerifier {
     check: TokenCheck,
     jwks_url: reqwest::Url,
@@ -125,21 +127,24 @@ impl TokenVerifier {
         let exp = same_session(&id, &access)?;
         let local_now = SystemTime::now();
         tokens.expires_at = match issued {
-            Issued::Stored => UNIX_EPOCH.checked_add(Duration::from_secs(exp)),
+            Issued::Stored => Some(from_unix(exp)),
             Issued::Now { server_time } => {
                 let server_now = server_time
-                    .or_else(|| {
-                        seconds(&access, "iat").map(|iat| UNIX_EPOCH + Duration::from_secs(iat))
-                    })
+                    .or_else(|| seconds(&access, "iat").map(from_unix))
                     .unwrap_or(local_now);
-                let exp = UNIX_EPOCH + Duration::from_secs(exp);
-                if exp + self.check.leeway <= server_now {
-                    return Err(AuthError::InvalidToken(
-                        "the access token had expired by the server's own clock".into(),
-                    ));
+                for (claims, which) in [(&id, "ID"), (&access, "access")] {
+                    let expired = seconds(claims, "exp")
+                        .is_none_or(|exp| from_unix(exp) + self.check.leeway <= server_now);
+                    if expired {
+                        return Err(AuthError::InvalidToken(format!(
+                            "the {which} token had expired by the server's own clock"
+                        )));
+                    }
                 }
                 warn_on_skew(server_now, local_now);
-                let left = exp.duration_since(server_now).unwrap_or_default();
+                let left = from_unix(exp)
+                    .duration_since(server_now)
+                    .unwrap_or_default();
                 local_now.checked_add(left)
             }
         };
@@ -191,18 +196,20 @@ impl TokenVerifier {
         Ok(claims)
     }
 
-    /// The key `kid`, fetching the pool's keys when it is not cached and
-    /// they were not fetched within the last minute.
+    /// The key `kid`, fetching the pool's keys the first time, and again
+    /// when `kid` is not among them unless that was done within a minute.
     async fn key(&self, kid: &str) -> Result<Option<DecodingKey>, AuthError> {
         let mut keys = self.keys.lock().await;
-        let stale = keys
-            .fetched_at
-            .is_none_or(|at| at.elapsed() >= REFETCH_INTERVAL);
-        if !keys.by_kid.contains_key(kid) && stale {
-            *keys = Keys {
-                by_kid: self.fetch().await?,
-                fetched_at: Some(Instant::now()),
-            };
+        if !keys.fetched {
+            keys.by_kid = self.fetch().await?;
+            keys.fetched = true;
+        } else if !keys.by_kid.contains_key(kid)
+            && keys
+                .refetched_at
+                .is_none_or(|at| at.elapsed() >= REFETCH_INTERVAL)
+        {
+            keys.refetched_at = Some(Instant::now());
+            keys.by_kid = self.fetch().await?;
         }
         Ok(keys.by_kid.get(kid).cloned())
     }
@@ -238,6 +245,13 @@ impl TokenVerifier {
         tracing::debug!(keys = keys.len(), url = %self.jwks_url, "fetched the pool's signing keys");
         Ok(keys)
     }
+}
+
+/// Seconds since the epoch, as a time (far-future values saturate).
+fn from_unix(seconds: u64) -> SystemTime {
+    UNIX_EPOCH
+        .checked_add(Duration::from_secs(seconds))
+        .unwrap_or(UNIX_EPOCH + Duration::from_secs(u64::from(u32::MAX)))
 }
 
 /// A whole-seconds claim.
@@ -283,8 +297,7 @@ pub(crate) fn read_stored(mut tokens: Tokens) -> Result<Tokens, AuthError> {
     let id = unverified_claims(tokens.id_token.expose()).ok_or_else(|| unreadable("ID"))?;
     let access =
         unverified_claims(tokens.access_token.expose()).ok_or_else(|| unreadable("access"))?;
-    let exp = same_session(&id, &access)?;
-    tokens.expires_at = UNIX_EPOCH.checked_add(Duration::from_secs(exp));
+    tokens.expires_at = Some(from_unix(same_session(&id, &access)?));
     Ok(tokens)
 }
 

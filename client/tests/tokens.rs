@@ -210,6 +210,20 @@ async fn forged_tokens_are_refused_on_both_transports() {
                 c.insert("exp".into(), (now() - 120).into());
             })),
         ),
+        (
+            "ID token without aud",
+            good_access.clone(),
+            key.sign(&with(id_claims(), |c| {
+                c.remove("aud");
+            })),
+        ),
+        (
+            "tokens of two players",
+            key.sign(&with(access_claims(), |c| {
+                c.insert("sub".into(), "someone-else".into());
+            })),
+            good_id.clone(),
+        ),
         ("alg none", good_access.clone(), alg_none),
         (
             "HS256 keyed with the public key",
@@ -253,8 +267,24 @@ async fn forged_tokens_are_refused_on_both_transports() {
         }
     }
 
+    // Made-up keys cost one refetch a minute, however many tokens name them.
+    for (name, transport) in &transports {
+        let before = pool.jwks_fetches.load(Ordering::SeqCst);
+        for _ in 0..5 {
+            let made_up = Key::new("key-made-up");
+            *pool.tokens.lock().unwrap() = (good_access.clone(), made_up.sign(&id_claims()));
+            assert!(transport.send(sign_in()).await.is_err());
+        }
+        assert_eq!(pool.jwks_fetches.load(Ordering::SeqCst), before, "{name}");
+    }
+
     // Keys rotate: a token signed by a newly published key passes after one
     // refetch, and the new key is cached from then on.
+    let transports = self::transports(&url);
+    *pool.tokens.lock().unwrap() = (good_access.clone(), good_id.clone());
+    for (_, transport) in &transports {
+        transport.send(sign_in()).await.unwrap();
+    }
     pool.keys.lock().unwrap().push(rotated.jwk());
     *pool.tokens.lock().unwrap() = (rotated.sign(&access_claims()), rotated.sign(&id_claims()));
     for (name, transport) in &transports {
@@ -289,4 +319,106 @@ async fn unreachable_keys_are_a_transport_error() {
     };
     assert!(error.is_retryable());
     assert!(error.to_string().contains("signing keys"), "{error}");
+}
+
+#[tokio::test]
+async fn a_clock_hours_off_still_signs_in() {
+    // The server's clock (and so its tokens) is three hours behind this
+    // computer's: the player's clock runs fast.
+    let key = Key::new("key-1");
+    let pool = Arc::new(Pool::default());
+    pool.keys.lock().unwrap().push(key.jwk());
+    let back = |claims: Value| {
+        with(claims, |c| {
+            for name in ["iat", "exp"] {
+                let time = c[name].as_u64().unwrap();
+                c.insert(name.into(), (time - 3 * 3600).into());
+            }
+        })
+    };
+    *pool.tokens.lock().unwrap() = (
+        key.sign(&back(access_claims())),
+        key.sign(&back(id_claims())),
+    );
+    let url = serve(pool).await;
+    for (name, transport) in transports(&url) {
+        let outcome = transport.send(sign_in()).await;
+        let Ok(AuthOutcome::Tokens(tokens)) = outcome else {
+            panic!("{name}: {outcome:?}");
+        };
+        let left = tokens
+            .expires_at
+            .unwrap()
+            .duration_since(SystemTime::now())
+            .unwrap();
+        assert!(
+            left > std::time::Duration::from_secs(3500),
+            "{name}: an hour left on this computer's clock, {left:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn stored_sessions_are_checked_like_new_ones() {
+    let key = Key::new("key-1");
+    let pool = Arc::new(Pool::default());
+    pool.keys.lock().unwrap().push(key.jwk());
+    let url = serve(pool).await;
+    let stored = |access: Value, id: Value| cognito_login_client::Tokens {
+        access_token: key.sign(&access).into(),
+        id_token: key.sign(&id).into(),
+        refresh_token: None,
+        expires_at: None,
+    };
+    let expired_at = now() - 600;
+    let expired = |claims: Value| {
+        with(claims, |c| {
+            c.insert("exp".into(), expired_at.into());
+        })
+    };
+    for (name, transport) in transports(&url) {
+        let good = transport
+            .check_stored(stored(access_claims(), id_claims()))
+            .await
+            .unwrap();
+        let expires = good.expires_at.unwrap();
+        let exp = access_claims()["exp"].as_u64().unwrap();
+        assert_eq!(
+            expires.duration_since(UNIX_EPOCH).unwrap().as_secs(),
+            exp,
+            "{name}: the expiry is the verified exp"
+        );
+
+        let old = transport
+            .check_stored(stored(expired(access_claims()), expired(id_claims())))
+            .await
+            .expect("an expired session is not an error: it is refreshed");
+        assert!(old.expires_at.unwrap() < SystemTime::now(), "{name}");
+
+        let stranger = Key::new("key-planted");
+        let planted = cognito_login_client::Tokens {
+            access_token: stranger.sign(&access_claims()).into(),
+            id_token: stranger.sign(&id_claims()).into(),
+            refresh_token: None,
+            expires_at: None,
+        };
+        let refused = transport.check_stored(planted).await;
+        assert!(
+            matches!(refused, Err(AuthError::InvalidToken(_))),
+            "{name}: {refused:?}"
+        );
+        let mixed = cognito_login_client::Tokens {
+            access_token: key
+                .sign(&with(access_claims(), |c| {
+                    c.insert("sub".into(), "another-player".into());
+                }))
+                .into(),
+            ..stored(access_claims(), id_claims())
+        };
+        let refused = transport.check_stored(mixed).await;
+        assert!(
+            matches!(refused, Err(AuthError::InvalidToken(_))),
+            "{name}: {refused:?}"
+        );
+    }
 }
