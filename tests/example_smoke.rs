@@ -334,12 +334,11 @@ fn a_player_signs_up_plays_and_is_signed_in_again_at_the_next_launch() {
             .and_then(|rest| rest.split_whitespace().next())
             .map(str::to_owned)
     });
-    // Confirm screen: Username (prefilled) has focus; Tab to Code. The form
-    // then signs in with the password it kept, and "Remember me" is on.
-    desktop.key("Tab");
+    // Confirm screen: the first empty field, Code, has focus. The form then
+    // signs in with the password it kept, and "Remember me" is on.
     desktop.type_text(&code);
     desktop.key("Return");
-    wait_for_log(&first_log, "signed in username=smoke");
+    wait_for_log(&first_log, "signed in username=smoke restored=false");
     std::thread::sleep(Duration::from_secs(1));
     assert!(
         desktop.screenshot(&window, "signed-in") > 50,
@@ -355,7 +354,7 @@ fn a_player_signs_up_plays_and_is_signed_in_again_at_the_next_launch() {
     // The next launch signs the player in from the keychain, no menu needed.
     let second_log = dir.path().join("second.log");
     let (game, window) = launch(&desktop, dir.path(), &second_log, &[]);
-    wait_for_log(&second_log, "signed in from the keychain username=smoke");
+    wait_for_log(&second_log, "signed in username=smoke restored=true");
     std::thread::sleep(Duration::from_secs(1));
     desktop.xdotool(&["windowactivate", "--sync", &window]);
     std::thread::sleep(Duration::from_millis(500));

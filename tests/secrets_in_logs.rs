@@ -4,7 +4,7 @@
 
 use std::io::Write;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, Instant};
 
 use bevy::ecs::system::RunSystemOnce;
 use bevy::prelude::*;
@@ -13,6 +13,7 @@ use bevy_cognito_login::client::{
     AuthRequest, AuthWorker, BackendConfig, KeychainStore, SessionStore, UserPoolTransport,
 };
 use bevy_cognito_login::prelude::*;
+use bevy_cognito_login::test_utils::{MemoryStore, unsigned_tokens};
 use bevy_cognito_login::{SessionSettings, TokensRefreshed};
 use cognito_login_backend::{BackgroundStack, CodePurpose, LocalConfig, LocalStack};
 
@@ -67,6 +68,11 @@ fn a_full_session_logs_no_secret() {
     // The routes, then the user pool directly (its SRP sign-in included,
     // which the emulator refuses after the first step).
     let mut secrets = full_session(&backend, endpoints.api_gateway_config().into(), "quiet");
+    secrets.extend(failing_flows(
+        endpoints.api_gateway_config().into(),
+        "quiet",
+    ));
+    secrets.extend(failing_flows(endpoints.user_pool_config().into(), "quiet"));
     secrets.extend(full_session(
         &backend,
         endpoints.user_pool_config().into(),
@@ -89,14 +95,69 @@ fn a_full_session_logs_no_secret() {
         "the direct transport was logged"
     );
     for secret in &secrets {
-        // A token's signature alone is enough to count as a leak.
+        // The whole secret, and a token's signature alone, count as a leak.
         let tail = &secret[secret.len().saturating_sub(24)..];
         assert!(
-            !log.contains(tail),
+            !log.contains(secret.as_str()) && !log.contains(tail),
             "a secret is in the log ({} lines)",
             log.lines().count()
         );
     }
+}
+
+/// What fails: a wrong password, a wrong code, a reset with a wrong code,
+/// a sign-up that exists already, a planted session that is refused;
+/// returns the secrets they carried.
+fn failing_flows(config: BackendConfig, user: &str) -> Vec<String> {
+    const WRONG: &str = "Wrong-Password-77";
+    const NEW: &str = "Never-Set-Password-88";
+    let planted = unsigned_tokens(user, 3600, -60);
+    let store = MemoryStore::holding(planted.clone());
+    let mut app = App::new();
+    app.add_plugins((MinimalPlugins, StatesPlugin))
+        .add_plugins(CognitoLoginPlugin {
+            session: Some(SessionSettings {
+                store: Some(store),
+                ..SessionSettings::default()
+            }),
+            ..CognitoLoginPlugin::new(config).without_menu()
+        });
+    run(&mut app, "the refused restore", |app| {
+        *app.world().resource::<State<AuthState>>().get() == AuthState::SignedOut
+    });
+    let username = || user.to_owned();
+    let failing = [
+        AuthRequest::SignIn {
+            username: username(),
+            password: WRONG.into(),
+        },
+        AuthRequest::SignUp {
+            username: username(),
+            password: PASSWORD.into(),
+            email: "x@example.com".into(),
+        },
+        AuthRequest::ConfirmSignUp {
+            username: username(),
+            code: "WRONG-CODE-1234".into(),
+        },
+        AuthRequest::ResetPassword {
+            username: username(),
+            code: "WRONG-CODE-1234".into(),
+            password: NEW.into(),
+        },
+    ];
+    for request in failing {
+        app.world_mut()
+            .run_system_once(move |mut auth: AuthCommands| auth.send(request.clone()).unwrap())
+            .unwrap();
+        run(&mut app, "a failing request", idle);
+    }
+    vec![
+        WRONG.to_owned(),
+        NEW.to_owned(),
+        planted.access_token.expose().to_owned(),
+        planted.refresh_token.unwrap().expose().to_owned(),
+    ]
 }
 
 /// An SRP sign-in, which the emulator answers `Unsupported` after `SRP_A`.
@@ -169,9 +230,10 @@ fn full_session(backend: &BackgroundStack, config: BackendConfig, user: &str) ->
     });
     let first = app.world().resource::<AuthSession>().clone();
 
-    // Due for a refresh: inside the five-minute margin.
-    app.world_mut().resource_mut::<AuthSession>().expires_at =
-        Some(SystemTime::now() + Duration::from_secs(60));
+    app.world_mut()
+        .run_system_once(|mut auth: AuthCommands| auth.refresh())
+        .unwrap()
+        .unwrap();
     run(&mut app, "the refresh", |app| {
         app.world().resource::<Refreshed>().0 == 1
     });

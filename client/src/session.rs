@@ -265,6 +265,28 @@ impl SessionMachine {
         }
     }
 
+    /// Refreshes the session now (to pick up new claims, say), unless a
+    /// refresh is already on its way; `false` when nobody is signed in or
+    /// the session has no refresh token.
+    pub fn refresh_now(&mut self, io: &mut impl SessionIo, now: Instant) -> bool {
+        let Phase::SignedIn { tokens, .. } = &self.phase else {
+            return false;
+        };
+        if tokens.refresh_token.is_none() {
+            return false;
+        }
+        if !self
+            .sent
+            .iter()
+            .any(|sent| sent.generation == self.generation)
+        {
+            let request = refresh_request(tokens);
+            self.last_refresh = Some(now);
+            self.send(io, request, Asked::Refresh);
+        }
+        true
+    }
+
     /// Offers a worker reply; returns it when it is not the machine's (the
     /// game's own requests). Answers of an abandoned generation are dropped.
     pub fn reply(&mut self, io: &mut impl SessionIo, reply: Reply, now: Instant) -> Option<Reply> {

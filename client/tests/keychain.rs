@@ -8,23 +8,39 @@
 //! (`scripts/test.sh` installs them); fails, never skips, without them.
 
 use std::process::{Command, ExitCode};
-use std::time::{Duration, Instant, UNIX_EPOCH};
+use std::sync::Arc;
+use std::time::Instant;
 
-use cognito_login_client::{KeychainStore, SessionStore, Tokens};
+use cognito_login_client::{KeychainStore, SessionStore, StoreError, Tokens};
+use keyring_core::CredentialStore;
 
 const CASE: &str = "KEYCHAIN_TEST_CASE";
+
+const SERVICE: &str = "bevy_cognito_login tests";
 
 fn tokens() -> Tokens {
     Tokens {
         access_token: "eyJ.access.sig".into(),
         id_token: format!("eyJ.{}.sig", "i".repeat(1500)).into(),
         refresh_token: Some("opaque-refresh-token".into()),
-        expires_at: Some(UNIX_EPOCH + Duration::from_secs(1_900_000_000)),
+        expires_at: None,
     }
 }
 
-/// Saves, loads, replaces and clears a session; prints the timings.
-fn round_trip(store: &KeychainStore) {
+/// The raw entry `name` of the session store in `namespace`.
+fn raw(store: &Arc<CredentialStore>, namespace: &str, name: &str) -> Option<Vec<u8>> {
+    store
+        .build(&format!("{SERVICE} ({namespace})"), name, None)
+        .unwrap()
+        .get_secret()
+        .ok()
+}
+
+/// Saves, loads, replaces and clears a session; prints the timings. Then
+/// the entry format: one entry, a split one where entries are small, a
+/// corrupt entry reported and replaced.
+fn round_trip(os: &Arc<CredentialStore>, namespace: &str) {
+    let store = KeychainStore::new(os.clone(), SERVICE, namespace);
     let started = Instant::now();
     store.save(&tokens()).expect("save");
     let saved = started.elapsed();
@@ -42,39 +58,59 @@ fn round_trip(store: &KeychainStore) {
     store.clear().expect("clear");
     assert_eq!(store.load(), Ok(None));
     println!("{store:?}: save {saved:?}, load {read:?}");
+
+    // One entry holds the whole session: nothing else is written.
+    store.save(&tokens()).unwrap();
+    assert!(raw(os, namespace, "session").is_some());
+    for name in [
+        "access-token",
+        "id-token",
+        "refresh-token",
+        "expires-at",
+        "session.1",
+    ] {
+        assert_eq!(raw(os, namespace, name), None, "{name}");
+    }
+    // Where entries are small (Windows: 2560 bytes), the session is split
+    // and still loads whole.
+    let small = KeychainStore::new(os.clone(), SERVICE, namespace).with_entry_limit(1024);
+    small.save(&tokens()).unwrap();
+    assert!(raw(os, namespace, "session.2").is_some());
+    assert_eq!(small.load(), Ok(Some(tokens())));
+    // A corrupt entry is reported, never a panic, and replaced by the next save.
+    os.build(&format!("{SERVICE} ({namespace})"), "session", None)
+        .unwrap()
+        .set_secret(b"{\"access\":")
+        .unwrap();
+    assert!(matches!(store.load(), Err(StoreError::Corrupt(_))));
+    store.save(&tokens()).unwrap();
+    assert_eq!(store.load(), Ok(Some(tokens())));
+    store.clear().unwrap();
+    for name in ["session", "session.1", "session.2"] {
+        assert_eq!(raw(os, namespace, name), None, "{name} is cleared");
+    }
 }
 
 fn inner(case: &str) {
     let namespace = format!("test-{}", std::process::id());
     match case {
         "secret-service" => {
-            let store = zbus_secret_service_keyring_store::Store::new()
+            let store: Arc<CredentialStore> = zbus_secret_service_keyring_store::Store::new()
                 .expect("the Secret Service answers");
-            round_trip(&KeychainStore::new(
-                store,
-                "bevy_cognito_login tests",
-                &namespace,
-            ));
+            round_trip(&store, &namespace);
             let os = KeychainStore::os_store().unwrap();
             assert!(os.vendor().contains("Secret Service"), "{}", os.vendor());
         }
         "keyutils" => {
-            let store = linux_keyutils_keyring_store::Store::new().expect("a session keyring");
-            round_trip(&KeychainStore::new(
-                store,
-                "bevy_cognito_login tests",
-                &namespace,
-            ));
+            let store: Arc<CredentialStore> =
+                linux_keyutils_keyring_store::Store::new().expect("a session keyring");
+            round_trip(&store, &namespace);
         }
         "fallback" => {
             let os =
                 KeychainStore::os_store().expect("keyutils answers when no Secret Service does");
             assert!(os.vendor().contains("keyutils"), "{}", os.vendor());
-            round_trip(&KeychainStore::new(
-                os,
-                "bevy_cognito_login tests",
-                &namespace,
-            ));
+            round_trip(&os, &namespace);
         }
         other => panic!("unknown case {other}"),
     }

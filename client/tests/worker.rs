@@ -44,6 +44,12 @@ fn sign_out() -> AuthRequest {
     }
 }
 
+fn resend() -> AuthRequest {
+    AuthRequest::ResendCode {
+        username: "ada".into(),
+    }
+}
+
 #[test]
 fn replies_carry_the_id_and_action_of_their_request() {
     let (transport, _) = canned(Duration::from_millis(5));
@@ -103,7 +109,7 @@ fn dropping_with_thousands_in_flight_accounts_for_every_request_and_joins() {
     let replies = worker.replies().clone();
 
     let started = Instant::now();
-    let ids: HashSet<_> = (0..REQUESTS).map(|_| worker.send(sign_out())).collect();
+    let ids: HashSet<_> = (0..REQUESTS).map(|_| worker.send(resend())).collect();
     let sending = started.elapsed();
     assert_eq!(ids.len(), REQUESTS);
     // Sending queues and returns: far less than one request's 1 s delay.
@@ -114,7 +120,7 @@ fn dropping_with_thousands_in_flight_accounts_for_every_request_and_joins() {
 
     // Let a first batch finish, then shut down with the rest in flight.
     let first = replies.recv_timeout(Duration::from_secs(10)).unwrap();
-    drop(worker); // joins the thread
+    drop(worker); // waits for the thread, a bounded time
 
     let mut seen = HashSet::from([first.id]);
     let (mut done, mut cancelled) = (0, 0);
@@ -135,4 +141,43 @@ fn dropping_with_thousands_in_flight_accounts_for_every_request_and_joins() {
     );
     // The sending side is gone with the worker: the channel is closed.
     assert!(replies.recv_timeout(Duration::from_millis(10)).is_err());
+}
+
+#[test]
+fn a_sign_out_in_flight_gets_a_grace() {
+    let (transport, finished) = canned(Duration::from_millis(400));
+    let worker = AuthWorker::spawn(transport).unwrap();
+    let replies = worker.replies().clone();
+    let signed_out = worker.send(sign_out());
+    std::thread::sleep(Duration::from_millis(50));
+    let quit = Instant::now();
+    drop(worker);
+    assert!(quit.elapsed() < cognito_login_client::SIGN_OUT_GRACE + Duration::from_secs(1));
+    let answers: Vec<_> = replies.try_iter().map(|r| (r.id, r.result)).collect();
+    assert!(
+        answers.contains(&(signed_out, Ok(AuthOutcome::SignedOut))),
+        "{answers:?}"
+    );
+    assert!(
+        answers.contains(&(other, Err(AuthError::Cancelled))),
+        "{answers:?}"
+    );
+    assert_eq!(finished.load(Ordering::SeqCst), 1);
+}
+
+#[test]
+fn a_sign_out_that_never_returns_does_not_hold_up_the_drop() {
+    let (transport, _) = canned(Duration::from_secs(3600));
+    let worker = AuthWorker::spawn(transport).unwrap();
+    worker.send(sign_out());
+    // A blocking call that never returns, on the worker's own pool.
+    worker.run_blocking(|| std::thread::sleep(Duration::from_secs(3600)));
+    std::thread::sleep(Duration::from_millis(50));
+    let quit = Instant::now();
+    drop(worker);
+    let took = quit.elapsed();
+    assert!(
+        took < cognito_login_client::SIGN_OUT_GRACE + Duration::from_secs(2),
+        "dropping took {took:?}"
+    );
 }

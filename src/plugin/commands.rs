@@ -175,6 +175,20 @@ impl AuthCommands<'_, '_> {
         Ok(client.worker.send(AuthRequest::SignOut { access_token }))
     }
 
+    /// Refreshes the session now (for example to pick up changed claims),
+    /// unless a refresh is already on its way; [`TokensRefreshed`] follows.
+    ///
+    /// [`TokensRefreshed`]: super::TokensRefreshed
+    pub fn refresh(&mut self) -> Result<(), AuthCommandError> {
+        let client = self.client.as_ref().ok_or(AuthCommandError::Unavailable)?;
+        let (machine, mut io) = self.lifecycle.split(client);
+        if machine.refresh_now(&mut io, std::time::Instant::now()) {
+            Ok(())
+        } else {
+            Err(AuthCommandError::NotSignedIn)
+        }
+    }
+
     /// Whether the next sign-in is kept in the keychain ("Remember me").
     /// Without session keeping in the plugin, nothing is kept either way.
     pub fn set_remember(&mut self, remember: bool) {
