@@ -158,10 +158,6 @@ fn a_sign_out_in_flight_gets_a_grace() {
         answers.contains(&(signed_out, Ok(AuthOutcome::SignedOut))),
         "{answers:?}"
     );
-    assert!(
-        answers.contains(&(other, Err(AuthError::Cancelled))),
-        "{answers:?}"
-    );
     assert_eq!(finished.load(Ordering::SeqCst), 1);
 }
 
