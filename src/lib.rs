@@ -38,6 +38,7 @@
 //! - [`client`]: the engine-agnostic core (requests, errors, transport,
 //!   worker), usable without Bevy.
 //! - [`menu`]: the login menu as plain egui (feature `menu`).
+//! - `test_utils`: helpers for a game's tests (feature `test-utils`).
 //! - The plugin: [`CognitoLoginPlugin`], [`AuthState`], [`AuthSession`],
 //!   [`AuthCommands`], the messages and [`AuthSystems`].
 

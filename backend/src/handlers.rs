@@ -46,6 +46,7 @@ impl ApiResponse {
 pub struct Handlers {
     cognito: cognito::Client,
     client_id: String,
+    refresh_token_rotation: bool,
 }
 
 impl Handlers {
@@ -54,6 +55,17 @@ impl Handlers {
         Self {
             cognito,
             client_id: client_id.into(),
+            refresh_token_rotation: false,
+        }
+    }
+
+    /// The same handlers refreshing with `GetTokensFromRefreshToken` when
+    /// `rotation` is on, as an app client that rotates refresh tokens
+    /// needs: the answer then carries the next refresh token.
+    pub fn with_refresh_token_rotation(self, rotation: bool) -> Self {
+        Self {
+            refresh_token_rotation: rotation,
+            ..self
         }
     }
 
@@ -209,6 +221,22 @@ impl Handlers {
     }
 
     async fn refresh(&self, request: body::Refresh) -> Handled {
+        if self.refresh_token_rotation {
+            let output = self
+                .cognito
+                .get_tokens_from_refresh_token()
+                .client_id(&self.client_id)
+                .refresh_token(request.refresh_token.expose())
+                .send()
+                .await
+                .map_err(cognito_error)?;
+            return Ok(auth_response(
+                output.authentication_result(),
+                None,
+                None,
+                None,
+            ));
+        }
         let parameters = [("REFRESH_TOKEN", request.refresh_token.expose())];
         self.initiate_auth(AuthFlowType::RefreshTokenAuth, parameters)
             .await

@@ -87,8 +87,10 @@ pub fn handlers_from_env() -> Result<Handlers, String> {
     if let Ok(endpoint) = std::env::var("COGNITO_ENDPOINT") {
         config = config.endpoint_url(endpoint);
     }
-    Ok(Handlers::new(
-        cognito::Client::from_conf(config.build()),
-        client_id,
-    ))
+    // Set by the template from its RefreshTokenRotation parameter.
+    let rotation = std::env::var("COGNITO_REFRESH_TOKEN_ROTATION").is_ok_and(|v| v == "ENABLED");
+    Ok(
+        Handlers::new(cognito::Client::from_conf(config.build()), client_id)
+            .with_refresh_token_rotation(rotation),
+    )
 }

@@ -102,6 +102,9 @@ pub struct LocalConfig {
     pub user_pool_id: Option<String>,
     /// The app client to use; created when absent.
     pub client_id: Option<String>,
+    /// Whether the routes refresh with `GetTokensFromRefreshToken`, as for
+    /// an app client that rotates refresh tokens.
+    pub refresh_token_rotation: bool,
 }
 
 /// Why the local stack could not start.
@@ -175,7 +178,8 @@ impl LocalStack {
         let mailbox = storage.as_ref().map(|tap| tap.mailbox.clone());
         let storage = storage.map(|tap| tap.storage);
         let state = Arc::new(ServerState {
-            handlers: Handlers::new(sdk, client_id.clone()),
+            handlers: Handlers::new(sdk, client_id.clone())
+                .with_refresh_token_rotation(config.refresh_token_rotation),
         });
         let listener = TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], config.port))).await?;
         let url = format!("http://{}", listener.local_addr()?);

@@ -189,8 +189,56 @@ async fn a_client_secret_signs_every_call(emulator: Emulator) {
     assert!(matches!(forgot, Ok(AuthOutcome::CodeSent(_))), "{forgot:?}");
 }
 
+/// Refresh-token rotation: refreshes go through `GetTokensFromRefreshToken`,
+/// directly and over the routes, and the session keeps working.
+async fn refreshes_with_rotation(via: Via) {
+    let local = cognito_login_backend::LocalStack::start(cognito_login_backend::LocalConfig {
+        refresh_token_rotation: true,
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    let stack = Stack::over(Emulator::Cognitox, Via::ApiGateway, local);
+    let user = username(&format!("rotation-{via:?}"));
+    stack.sign_up(&user).await;
+    stack.confirm(&user).await;
+    let tokens = stack.sign_in(&user, PASSWORD).await.unwrap();
+    let endpoints = stack.local.endpoints();
+    let backend: cognito_login_client::BackendConfig = match via {
+        Via::ApiGateway => endpoints.api_gateway_config().into(),
+        Via::UserPool => endpoints
+            .user_pool_config()
+            .with_refresh_token_rotation()
+            .into(),
+    };
+    let worker = backend.spawn_worker().unwrap();
+    let refreshed = ask(
+        &worker,
+        AuthRequest::Refresh {
+            refresh_token: tokens.refresh_token.clone().unwrap(),
+            username: tokens.internal_username(),
+        },
+    )
+    .await;
+    let Ok(AuthOutcome::Tokens(fresh)) = refreshed else {
+        panic!("{via:?}: {refreshed:?}")
+    };
+    assert_eq!(fresh.internal_username(), tokens.internal_username());
+    assert!(fresh.refresh_token.is_some(), "a refresh token to keep");
+}
+
 mod cognitox {
     use super::*;
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn refreshes_with_rotation_directly() {
+        super::refreshes_with_rotation(Via::UserPool).await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn refreshes_with_rotation_over_the_routes() {
+        super::refreshes_with_rotation(Via::ApiGateway).await;
+    }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn srp_sign_in_is_reported_unsupported() {

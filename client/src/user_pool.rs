@@ -54,6 +54,10 @@ pub struct UserPoolConfig {
     pub timeout: Duration,
     /// Answers longer than this are refused as malformed.
     pub max_body_bytes: usize,
+    /// Whether the app client rotates refresh tokens: refreshes then call
+    /// `GetTokensFromRefreshToken`, whose answer carries the next refresh
+    /// token (stored before the old one is dropped).
+    pub refresh_token_rotation: bool,
 }
 
 impl UserPoolConfig {
@@ -77,6 +81,15 @@ impl UserPoolConfig {
             sign_in_flow: SignInFlow::Srp,
             timeout: Duration::from_secs(10),
             max_body_bytes: 256 * 1024,
+            refresh_token_rotation: false,
+        }
+    }
+
+    /// The same pool with an app client that rotates refresh tokens.
+    pub fn with_refresh_token_rotation(self) -> Self {
+        Self {
+            refresh_token_rotation: true,
+            ..self
         }
     }
 
@@ -236,6 +249,14 @@ impl UserPoolTransport {
                     ),
                 }),
             ),
+            AuthRequest::Refresh { refresh_token, .. } if self.config.refresh_token_rotation => {
+                let mut body = json!({"ClientId": client_id,
+                    "RefreshToken": refresh_token.expose()});
+                if let Some(secret) = &self.config.client_secret {
+                    body["ClientSecret"] = secret.expose().into();
+                }
+                ("GetTokensFromRefreshToken", body)
+            }
             AuthRequest::Refresh {
                 refresh_token,
                 username,
@@ -441,6 +462,34 @@ mod tests {
         let mut config = UserPoolConfig::new("eu-west-1", "eu-west-1_Pool", "client");
         config.client_secret = secret.map(ClientSecret::new);
         UserPoolTransport::new(config).unwrap()
+    }
+
+    #[test]
+    fn a_rotating_client_refreshes_with_get_tokens_from_refresh_token() {
+        let mut config = UserPoolConfig::new("eu-west-1", "eu-west-1_Pool", "client")
+            .with_refresh_token_rotation();
+        let refresh = AuthRequest::Refresh {
+            refresh_token: "r".into(),
+            username: None,
+        };
+        let (operation, body) = UserPoolTransport::new(config.clone())
+            .unwrap()
+            .operation(&refresh)
+            .unwrap();
+        assert_eq!(operation, "GetTokensFromRefreshToken");
+        assert_eq!(
+            body,
+            serde_json::json!({"ClientId": "client", "RefreshToken": "r"})
+        );
+        config.client_secret = Some(ClientSecret::new("shh"));
+        let (_, body) = UserPoolTransport::new(config)
+            .unwrap()
+            .operation(&refresh)
+            .unwrap();
+        assert_eq!(
+            body["ClientSecret"], "shh",
+            "this operation takes the secret itself"
+        );
     }
 
     #[test]
