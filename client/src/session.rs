@@ -155,7 +155,14 @@ enum Asked {
     Refresh,
 }
 
-/// The session lifecycle. See the [module docs](self).
+/// The session lifecycle: restore, verify, keep, refresh ahead with
+/// backoff, sign-out, forget.
+///
+/// Replies and ticks go in; requests and store jobs go out through a
+/// [`SessionIo`], and [`SessionEvent`]s come out of
+/// [`next_event`](Self::next_event). Every request and store job belongs to a
+/// [`Generation`]; a sign-in, a sign-out or a new restore starts a new one,
+/// and an answer of an older generation is dropped, never applied.
 #[derive(Debug)]
 pub struct SessionMachine {
     policy: SessionPolicy,

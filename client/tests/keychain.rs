@@ -1,6 +1,8 @@
 //! `KeychainStore` against real OS stores: a Secret Service (gnome-keyring,
 //! unlocked, on a private D-Bus session) and the kernel keyutils store (in a
-//! session keyring of its own), and the fallback from the first to the second.
+//! session keyring of its own), and the fallback from the first to the second:
+//! one entry per session (split where entries are small), a corrupt entry, a
+//! planted session that the restore's check refuses.
 //!
 //! A test binary without the default harness: it runs each case in a child
 //! process of itself inside the environment that case needs. Needs the
@@ -11,7 +13,10 @@ use std::process::{Command, ExitCode};
 use std::sync::Arc;
 use std::time::Instant;
 
-use cognito_login_client::{KeychainStore, SessionStore, StoreError, Tokens};
+use cognito_login_client::{
+    ApiGatewayConfig, ApiGatewayTransport, AuthError, KeychainStore, SessionStore, StoreError,
+    TokenCheck, Tokens, Transport,
+};
 use keyring_core::CredentialStore;
 
 const CASE: &str = "KEYCHAIN_TEST_CASE";
@@ -89,7 +94,63 @@ fn round_trip(os: &Arc<CredentialStore>, namespace: &str) {
     for name in ["session", "session.1", "session.2"] {
         assert_eq!(raw(os, namespace, name), None, "{name} is cleared");
     }
+    planted_sessions_are_refused(&store);
 }
+
+/// A session planted in the keychain (tokens nobody signed) loads whole, and
+/// the check every restore goes through refuses it.
+fn planted_sessions_are_refused(store: &KeychainStore) {
+    use base64::Engine as _;
+    let encode = |json: &str| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(json);
+    let header = encode(r#"{"alg":"RS256","kid":"planted","typ":"JWT"}"#);
+    let claims = |token_use: &str| {
+        encode(&format!(
+            r#"{{"sub":"mallory","iss":"{ISSUER}","aud":"client","client_id":"client","token_use":"{token_use}","exp":4102444800}}"#
+        ))
+    };
+    let planted = Tokens {
+        access_token: format!("{header}.{}.c2ln", claims("access")).into(),
+        id_token: format!("{header}.{}.c2ln", claims("id")).into(),
+        refresh_token: None,
+        expires_at: None,
+    };
+    store.save(&planted).unwrap();
+    let loaded = store.load().unwrap().expect("the planted session loads");
+    assert_eq!(loaded, planted);
+
+    // The pool publishes its keys; none of them signed the planted tokens.
+    let jwks = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", jwks.local_addr().unwrap());
+    std::thread::spawn(move || {
+        use std::io::{Read, Write};
+        for mut stream in jwks.incoming().flatten() {
+            let _ = stream.read(&mut [0u8; 4096]);
+            let body = r#"{"keys":[]}"#;
+            let _ = write!(
+                stream,
+                "HTTP/1.1 200 OK\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                body.len()
+            );
+        }
+    });
+    let transport = ApiGatewayTransport::new(ApiGatewayConfig::new(
+        &url,
+        TokenCheck::new(ISSUER, "client").with_jwks_url(format!("{url}/jwks.json")),
+    ))
+    .unwrap();
+    let checked = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(transport.check_stored(loaded));
+    assert!(
+        matches!(checked, Err(AuthError::InvalidToken(_))),
+        "{checked:?}"
+    );
+    store.clear().unwrap();
+}
+
+const ISSUER: &str = "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_Test";
 
 fn inner(case: &str) {
     let namespace = format!("test-{}", std::process::id());
