@@ -5,11 +5,11 @@
 use std::net::TcpListener;
 use std::time::{Duration, Instant};
 
-use bevy::ecs::system::RunSystemOnce;
 use bevy::prelude::*;
 use bevy::state::app::StatesPlugin;
 use bevy_cognito_login::client::{AuthAction, BackendConfig, ServerErrorKind};
 use bevy_cognito_login::prelude::*;
+use bevy_cognito_login::test_utils::TestApp;
 use bevy_cognito_login::{AccountConfirmed, AuthCommandError, CodeSent, SignOutReason};
 use cognito_login_backend::{
     BackgroundStack, CodePurpose, LocalConfig, LocalEndpoints, LocalStack,
@@ -59,50 +59,8 @@ fn app(backend: impl Into<BackendConfig>) -> App {
     app
 }
 
-trait TestApp {
-    /// Updates until `done` holds; panics after 20 s.
-    fn update_until(&mut self, what: &str, done: impl Fn(&World) -> bool);
-    fn seen(&self) -> &Seen;
-    fn auth<T: 'static>(
-        &mut self,
-        command: impl FnOnce(&mut AuthCommands) -> T + Send + Sync + 'static,
-    ) -> T;
-    fn state(&self) -> AuthState;
-}
-
-impl TestApp for App {
-    fn update_until(&mut self, what: &str, done: impl Fn(&World) -> bool) {
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while !done(self.world()) {
-            assert!(
-                Instant::now() < deadline,
-                "timed out waiting for {what}: {:?}",
-                self.seen()
-            );
-            self.update();
-            std::thread::sleep(Duration::from_millis(2));
-        }
-    }
-
-    fn seen(&self) -> &Seen {
-        self.world().resource::<Seen>()
-    }
-
-    fn auth<T: 'static>(
-        &mut self,
-        command: impl FnOnce(&mut AuthCommands) -> T + Send + Sync + 'static,
-    ) -> T {
-        let mut command = Some(command);
-        self.world_mut()
-            .run_system_once(move |mut auth: AuthCommands| {
-                (command.take().expect("runs once"))(&mut auth)
-            })
-            .expect("AuthCommands is available")
-    }
-
-    fn state(&self) -> AuthState {
-        *self.world().resource::<State<AuthState>>().get()
-    }
+fn seen(app: &App) -> &Seen {
+    app.world().resource::<Seen>()
 }
 
 fn local_backend() -> BackgroundStack {
@@ -110,7 +68,7 @@ fn local_backend() -> BackgroundStack {
 }
 
 fn last_failure(app: &App) -> (AuthAction, Option<ServerErrorKind>) {
-    let failure = app.seen().failed.last().expect("a failure");
+    let failure = seen(&app).failed.last().expect("a failure");
     (failure.action, failure.error.server_kind().cloned())
 }
 
@@ -128,7 +86,7 @@ fn sign_up_confirm_sign_in_and_sign_out_on_the_user_pool_directly() {
 fn whole_flow(config: fn(&LocalEndpoints) -> BackendConfig) {
     let backend = local_backend();
     let mut app = app(config(backend.endpoints()));
-    assert_eq!(app.state(), AuthState::SignedOut);
+    assert_eq!(app.auth_state(), AuthState::SignedOut);
 
     app.auth(|auth| auth.sign_up("ada", "ada@example.com", PASSWORD))
         .unwrap();
@@ -138,11 +96,12 @@ fn whole_flow(config: fn(&LocalEndpoints) -> BackendConfig) {
         Err(AuthCommandError::Busy(AuthAction::SignUp)),
         "one request at a time"
     );
-    app.update_until("the code", |world| {
+    app.update_until("the code", |app| {
+        let world = app.world();
         !world.resource::<Seen>().code_sent.is_empty()
     });
     assert!(
-        app.seen().code_sent[0]
+        seen(&app).code_sent[0]
             .destination
             .destination
             .contains("***")
@@ -150,7 +109,8 @@ fn whole_flow(config: fn(&LocalEndpoints) -> BackendConfig) {
 
     app.auth(|auth| auth.confirm_sign_up("ada", "WRONG-CODE"))
         .unwrap();
-    app.update_until("a failure", |world| {
+    app.update_until("a failure", |app| {
+        let world = app.world();
         !world.resource::<Seen>().failed.is_empty()
     });
     assert_eq!(
@@ -162,7 +122,8 @@ fn whole_flow(config: fn(&LocalEndpoints) -> BackendConfig) {
     );
 
     app.auth(|auth| auth.sign_in("ada", PASSWORD)).unwrap();
-    app.update_until("a failure", |world| {
+    app.update_until("a failure", |app| {
+        let world = app.world();
         world.resource::<Seen>().failed.len() == 2
     });
     assert_eq!(
@@ -176,13 +137,15 @@ fn whole_flow(config: fn(&LocalEndpoints) -> BackendConfig) {
         .latest_code("ada", CodePurpose::ConfirmSignUp)
         .unwrap();
     app.auth(|auth| auth.confirm_sign_up("ada", code)).unwrap();
-    app.update_until("the confirmation", |world| {
+    app.update_until("the confirmation", |app| {
+        let world = app.world();
         !world.resource::<Seen>().confirmed.is_empty()
     });
 
     app.auth(|auth| auth.sign_in("ada", "Wrong-Pass-9"))
         .unwrap();
-    app.update_until("a failure", |world| {
+    app.update_until("a failure", |app| {
+        let world = app.world();
         world.resource::<Seen>().failed.len() == 3
     });
     assert_eq!(
@@ -192,12 +155,13 @@ fn whole_flow(config: fn(&LocalEndpoints) -> BackendConfig) {
     assert!(!app.world().contains_resource::<AuthSession>());
 
     app.auth(|auth| auth.sign_in("ada", PASSWORD)).unwrap();
-    app.update_until("SignedIn", |world| {
+    app.update_until("SignedIn", |app| {
+        let world = app.world();
         !world.resource::<Seen>().signed_in.is_empty()
     });
     app.update();
-    assert_eq!(app.state(), AuthState::SignedIn);
-    assert_eq!(app.seen().signed_in[0].username, "ada");
+    assert_eq!(app.auth_state(), AuthState::SignedIn);
+    assert_eq!(seen(&app).signed_in[0].username, "ada");
     let session = app.world().resource::<AuthSession>().clone();
     assert_eq!(session.username, "ada");
     assert_eq!(session.email.as_deref(), Some("ada@example.com"));
@@ -217,8 +181,8 @@ fn whole_flow(config: fn(&LocalEndpoints) -> BackendConfig) {
     app.auth(|auth| auth.sign_out()).unwrap();
     app.update();
     assert!(!app.world().contains_resource::<AuthSession>());
-    assert_eq!(app.state(), AuthState::SignedOut);
-    assert_eq!(app.seen().signed_out[0].reason, SignOutReason::Requested);
+    assert_eq!(app.auth_state(), AuthState::SignedOut);
+    assert_eq!(seen(&app).signed_out[0].reason, SignOutReason::Requested);
     assert_eq!(
         app.auth(|auth| auth.sign_out()),
         Err(AuthCommandError::NotSignedIn)
@@ -228,7 +192,7 @@ fn whole_flow(config: fn(&LocalEndpoints) -> BackendConfig) {
         app.update();
         std::thread::sleep(Duration::from_millis(5));
     }
-    assert_eq!(app.seen().failed.len(), 3);
+    assert_eq!(seen(&app).failed.len(), 3);
 }
 
 #[test]
@@ -238,10 +202,11 @@ fn an_unreachable_backend_fails_clearly_and_the_next_attempt_can_start() {
     drop(closed);
     let mut app = app(ApiGatewayConfig::unverified(&url));
     app.auth(|auth| auth.sign_in("ada", PASSWORD)).unwrap();
-    app.update_until("a failure", |world| {
+    app.update_until("a failure", |app| {
+        let world = app.world();
         !world.resource::<Seen>().failed.is_empty()
     });
-    let failure = &app.seen().failed[0];
+    let failure = &seen(&app).failed[0];
     assert!(
         failure.error.player_message().contains("reach"),
         "{failure:?}"
@@ -255,10 +220,11 @@ fn an_unreachable_backend_fails_clearly_and_the_next_attempt_can_start() {
 fn a_misconfigured_backend_is_reported_not_panicked() {
     let mut app = app(ApiGatewayConfig::unverified("http://example.com/no-https"));
     app.auth(|auth| auth.forgot_password("ada")).unwrap();
-    app.update_until("a failure", |world| {
+    app.update_until("a failure", |app| {
+        let world = app.world();
         !world.resource::<Seen>().failed.is_empty()
     });
-    let failure = &app.seen().failed[0];
+    let failure = &seen(&app).failed[0];
     assert!(
         failure
             .error
