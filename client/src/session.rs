@@ -892,14 +892,10 @@ mod tests {
     fn a_store_failure_stops_saves_never_clears() {
         let (mut machine, mut io) = (SessionMachine::new(SessionPolicy::default()), Io::default());
         machine.restore(&mut io, Instant::now());
-        let generation = machine.generation();
-        machine.stored(
+        load(
+            &mut machine,
             &mut io,
-            StoreReply {
-                generation,
-                job: StoreJobKind::Load,
-                result: Err(StoreError::Unavailable("locked".into())),
-            },
+            Err(StoreError::Unavailable("locked".into())),
         );
         assert_eq!(events(&mut machine), [SessionEvent::NotRestored]);
         machine.signed_in(&mut io, tokens("ada", 3600, 3600), SystemTime::now());
@@ -923,18 +919,23 @@ mod tests {
         );
     }
 
-    fn restoring(stored: Tokens) -> (SessionMachine, Io, RequestId) {
-        let (mut machine, mut io) = (SessionMachine::new(SessionPolicy::default()), Io::default());
-        machine.restore(&mut io, Instant::now());
+    /// The store answers the restore's load.
+    fn load(machine: &mut SessionMachine, io: &mut Io, result: Result<Option<Tokens>, StoreError>) {
         let generation = machine.generation();
         machine.stored(
-            &mut io,
+            io,
             StoreReply {
                 generation,
                 job: StoreJobKind::Load,
-                result: Ok(Some(stored)),
+                result,
             },
         );
+    }
+
+    fn restoring(stored: Tokens) -> (SessionMachine, Io, RequestId) {
+        let (mut machine, mut io) = (SessionMachine::new(SessionPolicy::default()), Io::default());
+        machine.restore(&mut io, Instant::now());
+        load(&mut machine, &mut io, Ok(Some(stored)));
         let check = io.checks.last().expect("the stored session is checked").0;
         (machine, io, check)
     }
@@ -1038,14 +1039,10 @@ mod tests {
     fn a_corrupt_store_entry_is_forgotten() {
         let (mut machine, mut io) = (SessionMachine::new(SessionPolicy::default()), Io::default());
         machine.restore(&mut io, Instant::now());
-        let generation = machine.generation();
-        machine.stored(
+        load(
+            &mut machine,
             &mut io,
-            StoreReply {
-                generation,
-                job: StoreJobKind::Load,
-                result: Err(StoreError::Corrupt("not JSON".into())),
-            },
+            Err(StoreError::Corrupt("not JSON".into())),
         );
         assert_eq!(events(&mut machine), [SessionEvent::NotRestored]);
         assert_eq!(io.clears(), 1);

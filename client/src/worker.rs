@@ -157,9 +157,10 @@ impl AuthWorker {
         id
     }
 
-    /// Runs a blocking job (a keychain call) on the worker's blocking pool,
-    /// never on the caller's thread. The job reports back by its own means.
-    /// Jobs still queued when the worker shuts down do not run.
+    /// Runs a blocking job on the worker's blocking pool, never on the
+    /// caller's thread. The job reports back by its own means. Jobs still
+    /// queued when the worker shuts down do not run; one still running is
+    /// left behind, not waited for.
     pub fn run_blocking(&self, job: impl FnOnce() + Send + 'static) {
         drop(self.runtime.spawn_blocking(job));
     }

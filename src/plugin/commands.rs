@@ -58,7 +58,7 @@ pub struct AuthCommands<'w, 's> {
     session: Option<Res<'w, AuthSession>>,
     next_state: ResMut<'w, NextState<AuthState>>,
     signed_out: MessageWriter<'w, SignedOut>,
-    lifecycle: ResMut<'w, Lifecycle>,
+    lifecycle: Option<ResMut<'w, Lifecycle>>,
     commands: Commands<'w, 's>,
 }
 
@@ -161,9 +161,11 @@ impl AuthCommands<'_, '_> {
     /// nothing here.
     pub fn sign_out(&mut self) -> Result<RequestId, AuthCommandError> {
         let session = self.session.as_ref().ok_or(AuthCommandError::NotSignedIn)?;
-        let client = self.client.as_ref().ok_or(AuthCommandError::Unavailable)?;
+        let (Some(client), Some(lifecycle)) = (&self.client, &mut self.lifecycle) else {
+            return Err(AuthCommandError::Unavailable);
+        };
         info!(username = %session.username, "signed out");
-        let (machine, mut io) = self.lifecycle.split(client);
+        let (machine, mut io) = lifecycle.split(client);
         let access_token = machine
             .sign_out(&mut io)
             .unwrap_or_else(|| session.access_token.clone());
@@ -180,8 +182,10 @@ impl AuthCommands<'_, '_> {
     ///
     /// [`TokensRefreshed`]: super::TokensRefreshed
     pub fn refresh(&mut self) -> Result<(), AuthCommandError> {
-        let client = self.client.as_ref().ok_or(AuthCommandError::Unavailable)?;
-        let (machine, mut io) = self.lifecycle.split(client);
+        let (Some(client), Some(lifecycle)) = (&self.client, &mut self.lifecycle) else {
+            return Err(AuthCommandError::Unavailable);
+        };
+        let (machine, mut io) = lifecycle.split(client);
         if machine.refresh_now(&mut io, std::time::Instant::now()) {
             Ok(())
         } else {
@@ -192,7 +196,9 @@ impl AuthCommands<'_, '_> {
     /// Whether the next sign-in is kept in the keychain ("Remember me").
     /// Without session keeping in the plugin, nothing is kept either way.
     pub fn set_remember(&mut self, remember: bool) {
-        self.lifecycle.machine.set_remember(remember);
+        if let Some(lifecycle) = &mut self.lifecycle {
+            lifecycle.machine.set_remember(remember);
+        }
     }
 
     /// Starts any request; a [`AuthRequest::SignOut`] goes through
