@@ -68,7 +68,7 @@ fn local_backend() -> BackgroundStack {
 }
 
 fn last_failure(app: &App) -> (AuthAction, Option<ServerErrorKind>) {
-    let failure = seen(&app).failed.last().expect("a failure");
+    let failure = seen(app).failed.last().expect("a failure");
     (failure.action, failure.error.server_kind().cloned())
 }
 
