@@ -142,6 +142,10 @@ impl Transport for Box<dyn Transport> {
     fn check_stored(&self, tokens: Tokens) -> BoxFuture<'_, Result<Tokens, AuthError>> {
         (**self).check_stored(tokens)
     }
+
+    fn warm_up(&self) {
+        (**self).warm_up();
+    }
 }
 
 impl Transport for Arc<dyn Transport> {
@@ -151,5 +155,9 @@ impl Transport for Arc<dyn Transport> {
 
     fn check_stored(&self, tokens: Tokens) -> BoxFuture<'_, Result<Tokens, AuthError>> {
         (**self).check_stored(tokens)
+    }
+
+    fn warm_up(&self) {
+        (**self).warm_up();
     }
 }

@@ -33,6 +33,11 @@ pub trait Transport: Send + Sync + 'static {
     fn check_stored(&self, tokens: Tokens) -> BoxFuture<'_, Result<Tokens, AuthError>> {
         Box::pin(async move { read_stored(tokens) })
     }
+
+    /// Called once on the worker's runtime when it starts: work done ahead
+    /// of the first request (the direct transport makes its first SRP
+    /// client). Must not block; the default does nothing.
+    fn warm_up(&self) {}
 }
 
 /// A transport that could not be configured answers every request with the

@@ -131,6 +131,9 @@ pub struct UserPoolTransport {
     endpoint: Url,
     config: Arc<UserPoolConfig>,
     verifier: Arc<TokenVerifier>,
+    /// An SRP client made ahead of the next sign-in (its `A` computed off
+    /// the click), taken by that sign-in and never used twice.
+    next_srp: Arc<std::sync::Mutex<Option<SrpClient>>>,
 }
 
 impl UserPoolTransport {
@@ -159,7 +162,47 @@ impl UserPoolTransport {
             endpoint,
             config: Arc::new(config),
             verifier: Arc::new(verifier),
+            next_srp: Arc::default(),
         })
+    }
+
+    /// The SRP client made ahead for this sign-in, or a new one; the next
+    /// one is then made in the background.
+    async fn take_srp(&self) -> Result<SrpClient, AuthError> {
+        let ready = self
+            .next_srp
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .take();
+        let srp = match ready {
+            Some(srp) => srp,
+            None => tokio::task::spawn_blocking(SrpClient::new)
+                .await
+                .map_err(|_| AuthError::Cancelled)?
+                .map_err(|error| {
+                    AuthError::Unsupported(format!(
+                        "no secure random numbers on this system: {error}"
+                    ))
+                })?,
+        };
+        self.make_next_srp();
+        Ok(srp)
+    }
+
+    /// Makes the next sign-in's SRP client on the blocking pool, so its
+    /// modular power is done before the player clicks.
+    fn make_next_srp(&self) {
+        if self.config.sign_in_flow != SignInFlow::Srp {
+            return;
+        }
+        let next = Arc::clone(&self.next_srp);
+        drop(tokio::task::spawn_blocking(move || {
+            if let Ok(srp) = SrpClient::new() {
+                next.lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+                    .get_or_insert(srp);
+            }
+        }));
     }
 
     /// `SECRET_HASH` for `username`, when the client has a secret.
@@ -342,12 +385,7 @@ impl UserPoolTransport {
         username: &str,
         password: &Password,
     ) -> Result<(AuthOutcome, Option<SystemTime>), AuthError> {
-        let srp = tokio::task::spawn_blocking(SrpClient::new)
-            .await
-            .map_err(|_| AuthError::Cancelled)?
-            .map_err(|error| {
-                AuthError::Unsupported(format!("no secure random numbers on this system: {error}"))
-            })?;
+        let srp = self.take_srp().await?;
         let mut parameters = json!({"USERNAME": username, "SRP_A": srp.public_a()});
         if let Some(hash) = self.secret_hash(username) {
             parameters["SECRET_HASH"] = hash.into();
@@ -444,6 +482,10 @@ impl Transport for UserPoolTransport {
 
     fn check_stored(&self, tokens: Tokens) -> BoxFuture<'_, Result<Tokens, AuthError>> {
         Box::pin(self.verifier.verify(tokens, Issued::Stored))
+    }
+
+    fn warm_up(&self) {
+        self.make_next_srp();
     }
 }
 

@@ -80,6 +80,7 @@ impl AuthWorker {
             .spawn(move || {
                 let _finished = finished_tx;
                 runtime.block_on(async move {
+                    transport.warm_up();
                     let mut sign_outs = JoinSet::new();
                     while let Some((id, job)) = request_rx.recv().await {
                         let transport = Arc::clone(&transport);

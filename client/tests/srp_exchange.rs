@@ -80,6 +80,8 @@ struct Server {
     verifier: BigUint,
     pending: Mutex<Option<Pending>>,
     accepted_timestamps: Mutex<Vec<String>>,
+    /// Every `SRP_A` received.
+    public_values: Mutex<Vec<String>>,
 }
 
 impl Server {
@@ -94,6 +96,7 @@ impl Server {
             verifier,
             pending: Mutex::new(None),
             accepted_timestamps: Mutex::default(),
+            public_values: Mutex::default(),
         }
     }
 
@@ -112,8 +115,9 @@ impl Server {
                 if parameters["SECRET_HASH"] != secret_hash(SECRET, ALIAS, CLIENT) {
                     return Self::error("NotAuthorizedException", "bad secret hash (step 1)");
                 }
-                let a = BigUint::parse_bytes(parameters["SRP_A"].as_str().unwrap().as_bytes(), 16)
-                    .unwrap();
+                let srp_a = parameters["SRP_A"].as_str().unwrap();
+                self.public_values.lock().unwrap().push(srp_a.to_owned());
+                let a = BigUint::parse_bytes(srp_a.as_bytes(), 16).unwrap();
                 let b = BigUint::from_bytes_be(&rand_bytes(128));
                 let big_b = (&k * &self.verifier + g.modpow(&b, &n)) % &n;
                 let secret_block = rand_bytes(64);
@@ -234,6 +238,12 @@ async fn an_srp_sign_in_proves_the_password_to_the_servers_half() {
         ),
         "{wrong:?}"
     );
+
+    // Each sign-in had an SRP client of its own (most made ahead of it).
+    let public_values = server.public_values.lock().unwrap().clone();
+    assert_eq!(public_values.len(), 6);
+    let distinct: std::collections::HashSet<_> = public_values.iter().collect();
+    assert_eq!(distinct.len(), 6, "an SRP client is never used twice");
 
     // TIMESTAMP: `EEE MMM d HH:mm:ss UTC yyyy`, within a minute of now.
     let now = SystemTime::now()
