@@ -101,12 +101,14 @@ impl KeychainStore {
             ..self
         }
     }
+
     /// The platform's keychain: the Secret Service on Linux (falling back to
     /// the kernel keyutils store when none answers), the macOS keychain, the
     /// Windows credential manager. The store is this crate's own: the
-    /// process-wide default store of `keyring-core` is left alone.
+    /// process-wide default store of `keyring-core` is left alone. Without
+    /// the `keychain` feature there is none.
     pub fn os_store() -> Result<Arc<CredentialStore>, StoreError> {
-        #[cfg(target_os = "linux")]
+        #[cfg(all(feature = "keychain", target_os = "linux"))]
         {
             match zbus_secret_service_keyring_store::Store::new() {
                 Ok(store) => Ok(store),
@@ -119,18 +121,21 @@ impl KeychainStore {
                     }),
             }
         }
-        #[cfg(target_os = "macos")]
+        #[cfg(all(feature = "keychain", target_os = "macos"))]
         {
             Ok(apple_native_keyring_store::keychain::Store::new()?)
         }
-        #[cfg(target_os = "windows")]
+        #[cfg(all(feature = "keychain", target_os = "windows"))]
         {
             Ok(windows_native_keyring_store::Store::new()?)
         }
-        #[cfg(not(any(target_os = "linux", target_os = "macos", target_os = "windows")))]
+        #[cfg(not(all(
+            feature = "keychain",
+            any(target_os = "linux", target_os = "macos", target_os = "windows")
+        )))]
         {
             Err(StoreError::Unavailable(
-                "no keychain on this platform".into(),
+                "no OS keychain on this platform, or the `keychain` feature is off".into(),
             ))
         }
     }

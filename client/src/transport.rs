@@ -68,9 +68,19 @@ pub(crate) fn is_loopback(url: &Url) -> bool {
 /// The HTTP client of a transport whose requests go to `url`: no redirect
 /// is ever followed (a 307 would replay a password to another host), no
 /// proxy is used for a loopback host, and every other host is reached over
-/// `https` only.
+/// `https` only. TLS runs on rustls with ring (the crypto jsonwebtoken uses
+/// too) and the platform's certificate verifier.
 pub(crate) fn http_client(url: &Url, timeout: Duration) -> Result<reqwest::Client, ConfigError> {
+    use rustls_platform_verifier::BuilderVerifierExt as _;
+    let tls = rustls::ClientConfig::builder_with_provider(std::sync::Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .and_then(|builder| builder.with_platform_verifier())
+    .map_err(|error| ConfigError(format!("cannot set up TLS: {error}")))?
+    .with_no_client_auth();
     let builder = reqwest::Client::builder()
+        .tls_backend_preconfigured(tls)
         .timeout(timeout)
         .connect_timeout(timeout)
         .redirect(reqwest::redirect::Policy::none());

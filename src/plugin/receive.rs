@@ -24,6 +24,7 @@ pub(crate) struct ReplyMessages<'w> {
 
 /// A reply together with the request it answers, when the player was
 /// waiting for it.
+#[cfg_attr(not(feature = "menu"), allow(dead_code))]
 pub(crate) struct Answered {
     pub(crate) reply: Reply,
     pub(crate) running: Option<Running>,
