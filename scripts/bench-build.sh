@@ -1,0 +1,93 @@
+#!/usr/bin/env bash
+# What the plugin costs a game's build: two throw-away games in a temporary
+# folder, a default-features Bevy + bevy_egui game without the plugin and
+# the same game with it, each built cold (debug) in a target dir of its own,
+# one after the other. Prints both times, the ratio, the shared crates whose
+# features the plugin changes (each such crate, and everything above it, is
+# compiled again for the game) and the crypto stacks in the game's tree.
+#
+#   scripts/bench-build.sh                      # the plugin with its default features
+#   PLUGIN='default-features = false, features = ["menu"]' scripts/bench-build.sh
+#   TREE_ONLY=1 scripts/bench-build.sh          # the feature comparison, no builds
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+plugin=${PLUGIN:-}
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+game() {
+  local name=$1 dependency=$2 body=$3
+  cargo new -q --vcs none "$work/$name"
+  cat >>"$work/$name/Cargo.toml" <<EOF
+bevy = "0.19"
+bevy_egui = "0.42"
+$dependency
+EOF
+  printf '%s\n' "$body" >"$work/$name/src/main.rs"
+  # The versions this repository builds with, so only the plugin differs.
+  cp "$root/Cargo.lock" "$work/$name/"
+}
+
+game without "" 'use bevy::prelude::*;
+fn main() {
+    App::new()
+        .add_plugins((DefaultPlugins, bevy_egui::EguiPlugin::default()))
+        .run();
+}'
+game with "bevy_cognito_login = { path = \"$root\"${plugin:+, $plugin} }" 'use bevy::prelude::*;
+use bevy_cognito_login::prelude::*;
+fn main() {
+    App::new()
+        .add_plugins((DefaultPlugins, bevy_egui::EguiPlugin::default()))
+        .add_plugins(CognitoLoginPlugin::new(ApiGatewayConfig::new(
+            "https://abc123.execute-api.eu-west-1.amazonaws.com/prod",
+            TokenCheck::for_pool("eu-west-1_AbC123", "1example23456789"),
+        )))
+        .run();
+}'
+
+features() {
+  (cd "$work/$1" && cargo tree -q -e normal,build --prefix none -f '{p}|{f}' --no-dedupe) |
+    sed 's/ (\*)//' | sort -u >"$work/$1.features"
+}
+features without
+features with
+echo "shared crates whose features the plugin changes:"
+python3 - "$work/without.features" "$work/with.features" <<'EOF'
+import sys
+def load(path):
+    crates = {}
+    for line in open(path):
+        package, _, features = line.strip().partition("|")
+        name = " ".join(package.split()[:2])
+        crates.setdefault(name, set()).update(f for f in features.split(",") if f)
+    return crates
+without, with_ = load(sys.argv[1]), load(sys.argv[2])
+changed = [name for name in sorted(without) if name in with_ and without[name] != with_[name]]
+for name in changed:
+    print(f"  {name}: +{sorted(with_[name] - without[name])}")
+print(f"  ({len(changed)} crates)")
+EOF
+for crypto in ring aws-lc-sys; do
+  if (cd "$work/with" && cargo tree -q -i "$crypto" >/dev/null 2>&1); then
+    echo "crypto stack in the game's tree: $crypto"
+  fi
+done
+[ -n "${TREE_ONLY:-}" ] && exit 0
+
+build() {
+  local started ended
+  started=$(date +%s.%N)
+  (cd "$work/$1" && CARGO_TARGET_DIR="$work/$1/target" cargo build -q)
+  ended=$(date +%s.%N)
+  python3 -c "print(round($ended - $started, 1))"
+}
+echo "building cold, one game after the other (minutes on 2 cores)…"
+without_s=$(build without)
+with_s=$(build with)
+python3 - "$without_s" "$with_s" <<'EOF'
+import sys
+without, with_ = map(float, sys.argv[1:])
+print(f"cold debug build: without the plugin {without:.0f} s, with it {with_:.0f} s, "
+      f"ratio {with_ / without:.2f} (+{with_ - without:.0f} s)")
+EOF
