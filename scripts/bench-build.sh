@@ -10,7 +10,21 @@
 #   PLUGIN='default-features = false, features = ["menu"]' scripts/bench-build.sh
 #   TREE_ONLY=1 scripts/bench-build.sh          # the feature comparison, no builds
 set -euo pipefail
+shopt -s inherit_errexit
 root=$(cd "$(dirname "$0")/.." && pwd)
+
+# Bevy's default features link ALSA, udev and Wayland.
+packages=(pkg-config libasound2-dev libudev-dev libwayland-dev libxkbcommon-dev)
+missing=()
+for package in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "ok installed" || missing+=("$package")
+done
+if ((${#missing[@]})) && [ -z "${TREE_ONLY:-}" ]; then
+  echo "installing ${missing[*]}"
+  if [ "$(id -u)" -eq 0 ]; then sudo=(); else sudo=(sudo); fi
+  "${sudo[@]}" apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
 plugin=${PLUGIN:-}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
@@ -78,7 +92,7 @@ done
 build() {
   local started ended
   started=$(date +%s.%N)
-  (cd "$work/$1" && CARGO_TARGET_DIR="$work/$1/target" cargo build -q)
+  (cd "$work/$1" && CARGO_TARGET_DIR="$work/$1/target" cargo build -q) >&2
   ended=$(date +%s.%N)
   python3 -c "print(round($ended - $started, 1))"
 }
