@@ -175,6 +175,26 @@ pub struct CognitoLocal {
     pub endpoint: String,
 }
 
+/// Whether a Cognito API on `port` answers `ListUserPools` with HTTP.
+fn answers(port: u16) -> bool {
+    use std::io::{Read, Write};
+    let Ok(mut stream) = TcpStream::connect(("127.0.0.1", port)) else {
+        return false;
+    };
+    let body = r#"{"MaxResults":1}"#;
+    let request = format!(
+        "POST / HTTP/1.1\r\nhost: 127.0.0.1\r\ncontent-type: application/x-amz-json-1.1\r\n\
+         x-amz-target: AWSCognitoIdentityProviderService.ListUserPools\r\n\
+         content-length: {}\r\nconnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
+    let mut head = [0u8; 12];
+    stream.write_all(request.as_bytes()).is_ok()
+        && stream.read_exact(&mut head).is_ok()
+        && head.starts_with(b"HTTP/1.1 200")
+}
+
 impl CognitoLocal {
     pub fn start() -> Self {
         let bin = installed_cognito_local();
@@ -204,8 +224,11 @@ impl CognitoLocal {
             dir,
             endpoint: format!("http://127.0.0.1:{port}"),
         };
+        // Listening is not enough: wait for an answer to a real call, so the
+        // stack's set-up (which does not retry) never meets a server still
+        // starting.
         let deadline = Instant::now() + Duration::from_secs(60);
-        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        while !answers(port) {
             if let Ok(Some(status)) = process.child.try_wait() {
                 panic!("cognito-local exited at start: {status}");
             }
