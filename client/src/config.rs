@@ -84,11 +84,11 @@ impl From<UserPoolConfig> for BackendConfig {
 
 impl BackendConfig {
     /// Checks the configuration and builds its transport.
-    pub fn transport(&self) -> Result<Box<dyn Transport>, ConfigError> {
+    pub fn transport(&self) -> Result<Arc<dyn Transport>, ConfigError> {
         Ok(match self {
-            Self::ApiGateway(config) => Box::new(ApiGatewayTransport::new(config.clone())?),
-            Self::UserPool(config) => Box::new(UserPoolTransport::new(config.clone())?),
-            Self::Custom(custom) => Box::new(Arc::clone(&custom.transport)),
+            Self::ApiGateway(config) => Arc::new(ApiGatewayTransport::new(config.clone())?),
+            Self::UserPool(config) => Arc::new(UserPoolTransport::new(config.clone())?),
+            Self::Custom(custom) => Arc::clone(&custom.transport),
         })
     }
 
@@ -131,20 +131,6 @@ impl BackendConfig {
             Self::UserPool(_) => true,
             Self::Custom(custom) => custom.verifies_tokens,
         }
-    }
-}
-
-impl Transport for Box<dyn Transport> {
-    fn send(&self, request: AuthRequest) -> BoxFuture<'_, Result<AuthOutcome, AuthError>> {
-        (**self).send(request)
-    }
-
-    fn check_stored(&self, tokens: Tokens) -> BoxFuture<'_, Result<Tokens, AuthError>> {
-        (**self).check_stored(tokens)
-    }
-
-    fn warm_up(&self) {
-        (**self).warm_up();
     }
 }
 
