@@ -241,14 +241,7 @@ impl SessionStore for KeychainStore {
         // The parts first, the header that names them last: a load reads a
         // split session only once all its parts carry the header's id.
         let id = save_id()?;
-        let room = limit - id.len() - 1;
-        let pieces: Vec<&str> = document
-            .as_bytes()
-            .chunks(room)
-            .map(|piece| {
-                std::str::from_utf8(piece).expect("the document is JSON with ASCII escapes")
-            })
-            .collect();
+        let pieces = split_at_chars(&document, limit - id.len() - 1);
         for (part, piece) in pieces.iter().enumerate() {
             self.write(&part_name(part + 1), &format!("{id}\n{piece}"))?;
         }
@@ -265,6 +258,22 @@ impl SessionStore for KeychainStore {
         }
         Ok(())
     }
+}
+
+/// `text` in pieces of at most `room` bytes, never inside a character.
+fn split_at_chars(text: &str, room: usize) -> Vec<&str> {
+    let mut pieces = Vec::new();
+    let mut rest = text;
+    while !rest.is_empty() {
+        let mut end = room.min(rest.len());
+        while !rest.is_char_boundary(end) {
+            end -= 1;
+        }
+        let (piece, tail) = rest.split_at(end);
+        pieces.push(piece);
+        rest = tail;
+    }
+    pieces
 }
 
 /// A random id for one save of a split session.
@@ -343,6 +352,17 @@ mod tests {
         assert_eq!(store.read(&part_name(2)).unwrap(), None);
         store.clear().unwrap();
         assert_eq!(store.read(&part_name(1)).unwrap(), None);
+    }
+
+    #[test]
+    fn tokens_with_any_characters_split_and_load_whole() {
+        let store = store().with_entry_limit(200);
+        let odd = Tokens {
+            access_token: "ä".repeat(300).into(),
+            ..tokens("é")
+        };
+        store.save(&odd).unwrap();
+        assert_eq!(store.load(), Ok(Some(odd)));
     }
 
     #[test]

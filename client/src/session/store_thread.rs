@@ -83,15 +83,26 @@ impl StoreThread {
                 let store = make();
                 for (generation, job) in job_rx {
                     let stale = generation.0 < seen.load(Ordering::SeqCst);
-                    let (kind, result) = match (&store, job) {
-                        (_, StoreJob::Save(_)) if stale => continue,
-                        (Err(error), job) => (kind(&job), Err(error.clone())),
-                        (Ok(store), StoreJob::Load) => (StoreJobKind::Load, store.load()),
-                        (Ok(store), StoreJob::Save(tokens)) => {
-                            (StoreJobKind::Save, store.save(&tokens).map(|()| None))
-                        }
-                        (Ok(store), StoreJob::Clear) => (StoreJobKind::Clear, clear(&**store)),
-                    };
+                    if stale && matches!(job, StoreJob::Save(_)) {
+                        continue;
+                    }
+                    let kind = kind(&job);
+                    // A store that panics fails its job; the thread, and the
+                    // clears queued after it, go on.
+                    let result =
+                        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                            match (&store, job) {
+                                (Err(error), _) => Err(error.clone()),
+                                (Ok(store), StoreJob::Load) => store.load(),
+                                (Ok(store), StoreJob::Save(tokens)) => {
+                                    store.save(&tokens).map(|()| None)
+                                }
+                                (Ok(store), StoreJob::Clear) => clear(&**store),
+                            }
+                        }))
+                        .unwrap_or_else(|_| {
+                            Err(StoreError::Failed("the session store panicked".into()))
+                        });
                     let reply = StoreReply {
                         generation,
                         job: kind,
@@ -159,5 +170,42 @@ fn clear(store: &dyn SessionStore) -> Result<Option<Tokens>, StoreError> {
                 attempt += 1;
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Panics on every load; clears work.
+    struct Flaky;
+
+    impl SessionStore for Flaky {
+        fn load(&self) -> Result<Option<Tokens>, StoreError> {
+            panic!("a store of a game's own, with a bug")
+        }
+        fn save(&self, _: &Tokens) -> Result<(), StoreError> {
+            Ok(())
+        }
+        fn clear(&self) -> Result<(), StoreError> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn a_panicking_store_fails_its_job_and_later_clears_still_run() {
+        let thread =
+            StoreThread::spawn(Box::new(|| Ok(Arc::new(Flaky) as Arc<dyn SessionStore>))).unwrap();
+        thread.run(Generation(1), StoreJob::Load);
+        thread.run(Generation(2), StoreJob::Clear);
+        let replies: Vec<_> = (0..2)
+            .map(|_| thread.replies.recv_timeout(Duration::from_secs(5)).unwrap())
+            .collect();
+        assert_eq!(replies[0].job, StoreJobKind::Load);
+        assert!(matches!(replies[0].result, Err(StoreError::Failed(_))));
+        assert_eq!(
+            (replies[1].job, replies[1].result.clone()),
+            (StoreJobKind::Clear, Ok(None))
+        );
     }
 }
