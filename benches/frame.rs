@@ -45,7 +45,7 @@ fn frames(app: &mut App, frames: u32) -> (Duration, Duration) {
     (start.elapsed() / frames, longest)
 }
 
-#[path = "../tests/support/mod.rs"]
+#[path = "../tests/it/support.rs"]
 mod support;
 
 fn main() {

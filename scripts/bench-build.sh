@@ -14,7 +14,7 @@ shopt -s inherit_errexit
 root=$(cd "$(dirname "$0")/.." && pwd)
 
 # Bevy's default features link ALSA, udev and Wayland.
-packages=(pkg-config libasound2-dev libudev-dev libwayland-dev libxkbcommon-dev)
+packages=(pkg-config libdbus-1-dev libasound2-dev libudev-dev libwayland-dev libxkbcommon-dev)
 missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "ok installed" || missing+=("$package")

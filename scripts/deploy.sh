@@ -15,7 +15,8 @@ case "$arch" in
   *) echo "ARCH must be arm64 or x86_64" >&2; exit 2 ;;
 esac
 
-cargo lambda build --release "$target_flag" -p cognito_login_backend --bin cognito-login-lambda
+cargo lambda build --release "$target_flag" -p cognito_login_backend --no-default-features --features lambda \
+  --bin cognito-login-lambda
 sam deploy \
   --template-file backend/template.yaml \
   --stack-name "$stack" \

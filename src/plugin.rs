@@ -10,6 +10,8 @@ mod receive;
 mod session;
 mod state;
 
+use std::time::Duration;
+
 use bevy::prelude::*;
 use cognito_login_client::BackendConfig;
 
@@ -45,7 +47,17 @@ pub struct CognitoLoginPlugin {
     /// Sessions kept in the OS keychain across launches and refreshed before
     /// they expire; `None` forgets the session when the game exits.
     pub session: Option<SessionSettings>,
+    /// While [`AuthState::SignedOut`], the connection to the backend is
+    /// opened at once and again this often, so the player's sign-in never
+    /// waits for TCP and TLS ([`AuthCommands::connect`]): 30 s with the
+    /// menu, `None` without it (a game with its own sign-in screen calls
+    /// `connect` when that screen opens, or sets this).
+    pub keep_warm: Option<Duration>,
 }
+
+/// [`CognitoLoginPlugin::keep_warm`] with the menu: well under the minute
+/// after which servers commonly close an idle connection.
+pub const KEEP_WARM: Duration = Duration::from_secs(30);
 
 impl CognitoLoginPlugin {
     /// The plugin for `backend`, with the default menu and sessions kept in
@@ -56,6 +68,7 @@ impl CognitoLoginPlugin {
             #[cfg(feature = "menu")]
             menu: Some(MenuSettings::default()),
             session: Some(SessionSettings::default()),
+            keep_warm: cfg!(feature = "menu").then_some(KEEP_WARM),
         }
     }
 
@@ -69,11 +82,13 @@ impl CognitoLoginPlugin {
         }
     }
 
-    /// The same plugin without the login menu.
+    /// The same plugin without the login menu (and without
+    /// [`keep_warm`](Self::keep_warm)).
     pub fn without_menu(self) -> Self {
         Self {
             #[cfg(feature = "menu")]
             menu: None,
+            keep_warm: None,
             ..self
         }
     }
@@ -128,6 +143,12 @@ impl Plugin for CognitoLoginPlugin {
 
         if self.session.is_some() {
             app.add_systems(Startup, lifecycle::start_restore);
+        }
+        if let Some(every) = self.keep_warm {
+            app.add_systems(
+                Update,
+                commands::keep_warm(every).run_if(in_state(AuthState::SignedOut)),
+            );
         }
 
         #[cfg(feature = "menu")]

@@ -12,7 +12,7 @@ use crate::outcome::{AuthOutcome, Tokens};
 use crate::request::{AuthAction, AuthRequest};
 use crate::response;
 use crate::transport::{
-    BoxFuture, Transport, checked_url, finish, http_client, read_answer, transport_error,
+    BoxFuture, Transport, checked_url, connect, finish, http_client, read_answer, transport_error,
 };
 use crate::verify::{Issued, TokenCheck, TokenVerifier, read_stored};
 
@@ -201,6 +201,10 @@ impl Transport for ApiGatewayTransport {
                 None => read_stored(tokens),
             }
         })
+    }
+
+    fn connect(&self) -> BoxFuture<'_, ()> {
+        Box::pin(connect(&self.http, &self.urls[0], self.verifier.as_deref()))
     }
 }
 

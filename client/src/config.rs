@@ -146,4 +146,8 @@ impl Transport for Arc<dyn Transport> {
     fn warm_up(&self) {
         (**self).warm_up();
     }
+
+    fn connect(&self) -> BoxFuture<'_, ()> {
+        (**self).connect()
+    }
 }

@@ -110,7 +110,7 @@ impl KeychainStore {
     pub fn os_store() -> Result<Arc<CredentialStore>, StoreError> {
         #[cfg(all(feature = "keychain", target_os = "linux"))]
         {
-            match zbus_secret_service_keyring_store::Store::new() {
+            match dbus_secret_service_keyring_store::Store::new() {
                 Ok(store) => Ok(store),
                 Err(secret_service) => linux_keyutils_keyring_store::Store::new()
                     .map(|store| store as Arc<CredentialStore>)

@@ -38,6 +38,15 @@ pub trait Transport: Send + Sync + 'static {
     /// of the first request (the direct transport makes its first SRP
     /// client). Must not block; the default does nothing.
     fn warm_up(&self) {}
+
+    /// Opens the connection to the backend ahead of the next request, so
+    /// that request does not wait for TCP and TLS: the HTTP transports send
+    /// a `HEAD` to the backend's origin and keep the connection in their
+    /// pool. A failure is ignored (the next request reports its own). The
+    /// default does nothing.
+    fn connect(&self) -> BoxFuture<'_, ()> {
+        Box::pin(async {})
+    }
 }
 
 /// A transport that could not be configured answers every request with the
@@ -92,6 +101,31 @@ pub(crate) fn http_client(url: &Url, timeout: Duration) -> Result<reqwest::Clien
     builder
         .build()
         .map_err(|error| ConfigError(format!("cannot build the HTTP client: {error}")))
+}
+
+/// [`Transport::connect`] for a transport whose requests go to `url`'s
+/// origin and whose tokens `verifier` checks: the keys are fetched ahead
+/// (or their host's connection opened), and the requests' host connected,
+/// both at once when they are two hosts.
+pub(crate) async fn connect(http: &reqwest::Client, url: &Url, verifier: Option<&TokenVerifier>) {
+    match verifier {
+        Some(verifier) if verifier.origin() == url.origin() => verifier.connect().await,
+        Some(verifier) => {
+            tokio::join!(verifier.connect(), connect_to(http, url));
+        }
+        None => connect_to(http, url).await,
+    }
+}
+
+/// Opens (or keeps) a pooled connection to `url`'s origin with a `HEAD`.
+pub(crate) async fn connect_to(http: &reqwest::Client, url: &Url) {
+    let mut origin = url.clone();
+    origin.set_path("/");
+    origin.set_query(None);
+    match http.head(origin).send().await {
+        Ok(answer) => tracing::debug!(status = %answer.status(), "connection to the backend open"),
+        Err(error) => tracing::debug!(%error, "could not open a connection ahead"),
+    }
 }
 
 /// Parses a URL and requires `https://` unless the host is loopback;

@@ -15,7 +15,7 @@ use crate::response;
 use crate::secret::{ClientSecret, Password};
 use crate::srp::{self, SrpClient, VerifierChallenge};
 use crate::transport::{
-    BoxFuture, Transport, checked_url, finish, http_client, read_answer, transport_error,
+    BoxFuture, Transport, checked_url, connect, finish, http_client, read_answer, transport_error,
 };
 use crate::verify::{Issued, TokenCheck, TokenVerifier};
 
@@ -486,6 +486,10 @@ impl Transport for UserPoolTransport {
 
     fn warm_up(&self) {
         self.make_next_srp();
+    }
+
+    fn connect(&self) -> BoxFuture<'_, ()> {
+        Box::pin(connect(&self.http, &self.endpoint, Some(&self.verifier)))
     }
 }
 

@@ -10,7 +10,7 @@ use serde_json::{Map, Value};
 
 use crate::error::{AuthError, ConfigError, RawBody};
 use crate::outcome::{Tokens, unverified_claims};
-use crate::transport::{checked_url, read_answer, transport_error};
+use crate::transport::{checked_url, connect_to, read_answer, transport_error};
 
 /// What a token must satisfy: signed (RS256) by a key of the pool's JWKS,
 /// issued by `issuer` for `client_id`, not expired.
@@ -212,6 +212,30 @@ impl TokenVerifier {
             keys.by_kid = self.fetch().await?;
         }
         Ok(keys.by_kid.get(kid).cloned())
+    }
+
+    /// Fetches the pool's keys ahead of the first sign-in, or, once they
+    /// are fetched, opens the connection to their host. A failure is left
+    /// for the verification that needs the keys to meet again.
+    pub(crate) async fn connect(&self) {
+        let mut keys = self.keys.lock().await;
+        if keys.fetched {
+            drop(keys);
+            connect_to(&self.http, &self.jwks_url).await;
+            return;
+        }
+        match self.fetch().await {
+            Ok(by_kid) => {
+                keys.by_kid = by_kid;
+                keys.fetched = true;
+            }
+            Err(error) => tracing::debug!(%error, "could not fetch the pool's keys ahead"),
+        }
+    }
+
+    /// The scheme, host and port the keys are fetched from.
+    pub(crate) fn origin(&self) -> url::Origin {
+        self.jwks_url.origin()
     }
 
     async fn fetch(&self) -> Result<HashMap<String, DecodingKey>, AuthError> {

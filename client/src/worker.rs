@@ -27,6 +27,8 @@ enum Job {
     Send(AuthRequest),
     /// [`Transport::check_stored`], answered as a refresh would be.
     CheckStored(Tokens),
+    /// [`Transport::connect`], unanswered.
+    Connect,
 }
 
 /// Tags a request so its [`Reply`] can be matched to it.
@@ -82,12 +84,17 @@ impl AuthWorker {
                 runtime.block_on(async move {
                     transport.warm_up();
                     let mut sign_outs = JoinSet::new();
+                    // Each request or connect under way holds a clone:
+                    // with `under_way` below, a count of 2 means none is.
+                    let busy = Arc::new(());
                     while let Some((id, job)) = request_rx.recv().await {
                         let transport = Arc::clone(&transport);
+                        let under_way = Arc::clone(&busy);
                         match job {
                             Job::Send(request) => {
                                 let reply =
-                                    PendingReply::new(id, request.action(), reply_tx.clone());
+                                    PendingReply::new(id, request.action(), reply_tx.clone())
+                                        .holding(under_way);
                                 let sign_out = matches!(request, AuthRequest::SignOut { .. });
                                 let task =
                                     async move { reply.finish(transport.send(request).await) };
@@ -99,12 +106,23 @@ impl AuthWorker {
                             }
                             Job::CheckStored(tokens) => {
                                 let reply =
-                                    PendingReply::new(id, AuthAction::Refresh, reply_tx.clone());
+                                    PendingReply::new(id, AuthAction::Refresh, reply_tx.clone())
+                                        .holding(under_way);
                                 tokio::spawn(async move {
                                     let checked = transport.check_stored(tokens).await;
                                     reply.finish(checked.map(AuthOutcome::Tokens));
                                 });
                             }
+                            // A request under way opens the connection
+                            // itself; a second one would race it and open
+                            // another.
+                            Job::Connect if Arc::strong_count(&busy) == 2 => {
+                                tokio::spawn(async move {
+                                    let _under_way = under_way;
+                                    transport.connect().await;
+                                });
+                            }
+                            Job::Connect => {}
                         }
                         while sign_outs.try_join_next().is_some() {}
                     }
@@ -158,6 +176,18 @@ impl AuthWorker {
         id
     }
 
+    /// Opens the connection to the backend ahead of the next request
+    /// ([`Transport::connect`]), unless a request is under way (it keeps the
+    /// connection open itself). Never blocks and is never answered. Call it
+    /// when a sign-in screen opens, and again now and then while it stays
+    /// open: the plugin's menu does.
+    pub fn connect(&self) {
+        if let Some(requests) = &self.requests {
+            let id = RequestId(self.next_id.fetch_add(1, Ordering::Relaxed));
+            let _ = requests.send((id, Job::Connect));
+        }
+    }
+
     /// Runs a blocking job on the worker's blocking pool, never on the
     /// caller's thread. The job reports back by its own means. Jobs still
     /// queued when the worker shuts down do not run; one still running is
@@ -202,6 +232,8 @@ struct PendingReply {
     id: RequestId,
     action: AuthAction,
     replies: Option<Sender<Reply>>,
+    /// Counts the request as under way until it is answered.
+    _under_way: Option<Arc<()>>,
 }
 
 impl PendingReply {
@@ -210,7 +242,13 @@ impl PendingReply {
             id,
             action,
             replies: Some(replies),
+            _under_way: None,
         }
+    }
+
+    fn holding(mut self, under_way: Arc<()>) -> Self {
+        self._under_way = Some(under_way);
+        self
     }
 
     fn finish(mut self, result: Result<AuthOutcome, AuthError>) {

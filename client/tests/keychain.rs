@@ -156,7 +156,7 @@ fn inner(case: &str) {
     let namespace = format!("test-{}", std::process::id());
     match case {
         "secret-service" => {
-            let store: Arc<CredentialStore> = zbus_secret_service_keyring_store::Store::new()
+            let store: Arc<CredentialStore> = dbus_secret_service_keyring_store::Store::new()
                 .expect("the Secret Service answers");
             round_trip(&store, &namespace);
             let os = KeychainStore::os_store().unwrap();

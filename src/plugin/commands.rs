@@ -1,6 +1,8 @@
 //! `AuthCommands`: how game code starts requests without the menu.
 
 use bevy::ecs::system::SystemParam;
+use std::time::{Duration, Instant};
+
 use bevy::prelude::*;
 use cognito_login_client::{
     AuthAction, AuthRequest, AuthWorker, ChallengeName, ChallengeSession, Code, Password, RequestId,
@@ -229,6 +231,18 @@ impl AuthCommands<'_, '_> {
         Ok(id)
     }
 
+    /// Opens the connection to the backend ahead of the player's next
+    /// request, unless one is under way
+    /// ([`AuthWorker::connect`](cognito_login_client::AuthWorker::connect)).
+    /// Call it when a sign-in screen of the game's own opens; with the
+    /// menu, [`CognitoLoginPlugin::keep_warm`](crate::CognitoLoginPlugin::keep_warm)
+    /// does it.
+    pub fn connect(&self) {
+        if let Some(client) = &self.client {
+            client.worker.connect();
+        }
+    }
+
     /// The action of the request running now, if any.
     pub fn running(&self) -> Option<AuthAction> {
         self.pending.running.as_ref().map(|running| running.action)
@@ -246,5 +260,16 @@ fn username_of(request: &AuthRequest) -> String {
         | AuthRequest::ResetPassword { username, .. } => username.clone(),
         AuthRequest::Refresh { username, .. } => username.clone().unwrap_or_default(),
         AuthRequest::SignOut { .. } => String::new(),
+    }
+}
+
+/// [`CognitoLoginPlugin::keep_warm`](crate::CognitoLoginPlugin::keep_warm):
+/// connects at once, then every `every`.
+pub(crate) fn keep_warm(every: Duration) -> impl FnMut(AuthCommands, Local<Option<Instant>>) {
+    move |auth, mut last| {
+        if last.is_none_or(|at| at.elapsed() >= every) {
+            auth.connect();
+            *last = Some(Instant::now());
+        }
     }
 }

@@ -1,5 +1,6 @@
 //! The login backend as one AWS Lambda function for an API Gateway HTTP API.
-//! Build: `cargo lambda build --release --arm64 --bin cognito-login-lambda`;
+//! Build: `cargo lambda build --release --arm64 --no-default-features
+//! --features lambda --bin cognito-login-lambda` (no emulator compiled);
 //! deploy with `backend/template.yaml` (see the README).
 
 use cognito_login_backend::lambda;

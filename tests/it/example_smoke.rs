@@ -213,12 +213,15 @@ fn wait_for<T>(what: &str, timeout: Duration, mut check: impl FnMut() -> Option<
     }
 }
 
-/// Builds the example game (cargo test builds examples only as tests) and
-/// returns its path.
+/// Builds the example game and returns its path. `--workspace` resolves
+/// features as `cargo test --workspace` does, so under the README's test
+/// command this finds the game that run already built instead of building
+/// Bevy a second time.
 fn game_binary() -> PathBuf {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let output = Command::new(cargo)
-        .args(["build", "--example", "game", "--message-format", "json"])
+        .args(["build", "--workspace", "--example", "game"])
+        .args(["--message-format", "json"])
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .stderr(Stdio::inherit())
         .output()

@@ -3,7 +3,7 @@
 //! cognito-local (npm). Where an emulator lacks an operation, the test checks
 //! that the client reports it as unsupported and says so.
 
-mod support;
+use crate::support;
 
 use std::time::SystemTime;
 

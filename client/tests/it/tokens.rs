@@ -19,7 +19,7 @@ use rsa::{RsaPrivateKey, RsaPublicKey};
 use serde_json::{Value, json};
 use tokio::net::TcpListener;
 
-mod support;
+use crate::support;
 
 const ISSUER: &str = "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_Test";
 const CLIENT: &str = "client-1";

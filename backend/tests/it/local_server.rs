@@ -1,7 +1,7 @@
 //! The local server itself: what it answers to bad requests, and users that
 //! survive a restart when a data file is given.
 
-mod support;
+use crate::support;
 
 use cognito_login_backend::{LocalConfig, LocalStack};
 use serde_json::Value;

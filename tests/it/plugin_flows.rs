@@ -16,7 +16,7 @@ use cognito_login_backend::{
 };
 use support::slow_backend;
 
-mod support;
+use crate::support;
 
 const PASSWORD: &str = "Secret-Pass-1";
 
@@ -272,4 +272,43 @@ fn no_frame_waits_for_a_slow_backend() {
     // Each request takes 300 ms; a frame that waited for one would take that long.
     assert!(sign_up < Duration::from_millis(100), "{sign_up:?}");
     assert!(sign_in < Duration::from_millis(100), "{sign_in:?}");
+}
+
+/// Frames for `for_how_long`, then the requests `count` saw.
+fn requests_after(
+    plugin: CognitoLoginPlugin,
+    count: &std::sync::atomic::AtomicUsize,
+    for_how_long: Duration,
+) -> usize {
+    let mut app = App::new();
+    app.add_plugins((MinimalPlugins, StatesPlugin))
+        .add_plugins(plugin.without_session());
+    let started = Instant::now();
+    while started.elapsed() < for_how_long {
+        app.update();
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    count.load(std::sync::atomic::Ordering::SeqCst)
+}
+
+#[test]
+fn signed_out_the_connection_is_opened_at_once_and_kept_warm() {
+    let (url, count) = support::counting_backend(Duration::ZERO);
+    let plugin = CognitoLoginPlugin {
+        keep_warm: Some(Duration::from_millis(150)),
+        ..CognitoLoginPlugin::new(ApiGatewayConfig::unverified(&url)).without_menu()
+    };
+    let requests = requests_after(plugin, &count, Duration::from_millis(400));
+    // At once, then about every 150 ms: never one per frame.
+    assert!((2..=4).contains(&requests), "{requests} connects");
+
+    let (url, count) = support::counting_backend(Duration::ZERO);
+    let quiet = CognitoLoginPlugin::new(ApiGatewayConfig::unverified(&url)).without_menu();
+    assert_eq!(quiet.keep_warm, None);
+    assert_eq!(requests_after(quiet, &count, Duration::from_millis(200)), 0);
+    #[cfg(feature = "menu")]
+    assert_eq!(
+        CognitoLoginPlugin::new(ApiGatewayConfig::unverified(&url)).keep_warm,
+        Some(bevy_cognito_login::KEEP_WARM)
+    );
 }

@@ -10,7 +10,7 @@ use cognito_login_client::{
 };
 use serde_json::json;
 
-mod support;
+use crate::support;
 
 fn transports(url: &str) -> Vec<(&'static str, Box<dyn Transport>)> {
     let check = TokenCheck::new("https://issuer.example/pool", "client");

@@ -1,7 +1,7 @@
 //! The Lambda entry point with real API Gateway HTTP API (payload 2.0)
 //! events, round-tripped through the handlers to the embedded emulator.
 
-mod support;
+use crate::support;
 
 use base64::Engine as _;
 use cognito_login_backend::lambda;

@@ -1,6 +1,6 @@
 //! The local stack on its own thread, as a game without a runtime uses it.
 
-mod support;
+use crate::support;
 
 use cognito_login_backend::{CodePurpose, LocalConfig, LocalStack};
 use cognito_login_client::{AuthOutcome, AuthRequest};

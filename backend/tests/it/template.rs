@@ -44,7 +44,7 @@ fn the_template_routes_are_the_client_default_routes() {
 
 /// The Cognito operations `src/handlers.rs` calls: every `self.cognito.op()`.
 fn operations_called() -> BTreeSet<String> {
-    let source: String = include_str!("../src/handlers.rs")
+    let source: String = include_str!("../../src/handlers.rs")
         .chars()
         .filter(|c| !c.is_whitespace())
         .collect();

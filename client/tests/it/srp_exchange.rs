@@ -27,7 +27,7 @@ use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use support::header;
 
-mod support;
+use crate::support;
 
 const POOL: &str = "eu-west-1_SrpTest";
 const CLIENT: &str = "srp-client";

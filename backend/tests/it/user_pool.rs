@@ -3,7 +3,7 @@
 //! player is told so), a NEW_PASSWORD_REQUIRED challenge answered through
 //! both transports, and an app client with a secret.
 
-mod support;
+use crate::support;
 
 use cognito_login_backend::CodePurpose;
 use cognito_login_backend::local::sdk_client;

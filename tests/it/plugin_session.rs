@@ -20,7 +20,7 @@ use bevy_cognito_login::{SessionNotForgotten, SessionSettings, SignOutReason, To
 use cognito_login_backend::{CodePurpose, LocalConfig, LocalStack};
 use support::counting_backend;
 
-mod support;
+use crate::support;
 
 /// Tokens of player "slow", the canned HTTP backend's player, `left`
 /// seconds from expiry.

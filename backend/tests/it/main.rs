@@ -1,0 +1,11 @@
+//! The backend's integration tests, in one binary.
+
+mod background;
+mod connections;
+mod features;
+mod flows;
+mod lambda;
+mod local_server;
+mod support;
+mod template;
+mod user_pool;

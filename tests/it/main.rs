@@ -1,0 +1,9 @@
+//! The plugin's integration tests, in one binary (one link of Bevy instead of
+//! one per file). `secrets_in_logs` stays a binary of its own: it installs a
+//! global log subscriber.
+
+mod example_smoke;
+mod menu_form;
+mod plugin_flows;
+mod plugin_session;
+mod support;
