@@ -219,7 +219,27 @@ fn wait_for<T>(what: &str, timeout: Duration, mut check: impl FnMut() -> Option<
 /// Bevy a second time.
 fn game_binary() -> PathBuf {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let output = Command::new(cargo)
+    let mut command = Command::new(cargo);
+    // What cargo set for this test (its package's CARGO_MANIFEST_DIR,
+    // CARGO_PKG_*, …) would look like a changed environment to crates that
+    // read those at compile time (ring does), and rebuild them.
+    for (name, _) in std::env::vars() {
+        let set_for_the_test = [
+            "CARGO_MANIFEST_",
+            "CARGO_PKG_",
+            "CARGO_CRATE_",
+            "CARGO_BIN_",
+            "CARGO_PRIMARY_PACKAGE",
+            "CARGO_TARGET_TMPDIR",
+        ];
+        if set_for_the_test
+            .iter()
+            .any(|prefix| name.starts_with(prefix))
+        {
+            command.env_remove(name);
+        }
+    }
+    let output = command
         .args(["build", "--workspace", "--example", "game"])
         .args(["--message-format", "json"])
         .current_dir(env!("CARGO_MANIFEST_DIR"))
