@@ -161,12 +161,14 @@ impl Default for Game {
     }
 }
 
-/// The top bar: the auth state, who is signed in, and "Sign out".
+/// The top bar: the auth state, who is signed in, "Sign out" and "Account"
+/// (the menu's account screens).
 fn hud(
     mut contexts: EguiContexts,
     state: Res<State<AuthState>>,
     session: Option<Res<AuthSession>>,
     mut auth: AuthCommands,
+    mut menu: ResMut<LoginMenu>,
 ) -> Result {
     egui::Window::new("hud")
         .title_bar(false)
@@ -185,6 +187,9 @@ fn hud(
                         && let Err(error) = auth.sign_out()
                     {
                         warn!("{error}");
+                    }
+                    if ui.button("Account").clicked() {
+                        menu.open_account();
                     }
                 }
             });

@@ -6,6 +6,6 @@ mod draw;
 mod form;
 mod policy;
 
-pub use draw::draw;
-pub use form::{LoginForm, MenuSettings, Screen};
+pub use draw::{AccountView, draw, draw_account};
+pub use form::{AccountRequest, LoginForm, MenuSettings, Screen};
 pub use policy::{PasswordPolicy, PolicyCheck};

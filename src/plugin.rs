@@ -20,8 +20,8 @@ pub use lifecycle::{SessionNotForgotten, SessionSettings, TokensRefreshed};
 #[cfg(feature = "menu")]
 pub use menu_window::LoginMenu;
 pub use messages::{
-    AccountConfirmed, AuthFailed, ChallengeRequired, CodeSent, PasswordChanged, SignOutReason,
-    SignedIn, SignedOut, SignedUp,
+    AccountConfirmed, AccountRead, AuthFailed, ChallengeRequired, CodeSent, PasswordChanged,
+    SignOutReason, SignedIn, SignedOut, SignedUp,
 };
 pub use session::AuthSession;
 pub use state::{AuthState, AuthSystems};
@@ -108,6 +108,7 @@ impl Plugin for CognitoLoginPlugin {
             .add_message::<CodeSent>()
             .add_message::<AccountConfirmed>()
             .add_message::<PasswordChanged>()
+            .add_message::<AccountRead>()
             .add_message::<ChallengeRequired>()
             .add_message::<SessionNotForgotten>()
             .init_resource::<commands::PendingRequest>()

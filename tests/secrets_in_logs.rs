@@ -174,7 +174,8 @@ fn srp_attempt(config: UserPoolConfig) {
     assert!(reply.result.is_err(), "{:?}", reply.result);
 }
 
-/// Sign up, confirm, sign in (remembered), refresh and sign out as `user`;
+/// Sign up, confirm, sign in (remembered), refresh, change the password,
+/// read the account and sign out as `user`;
 /// returns every secret the session had.
 fn full_session(backend: &BackgroundStack, config: BackendConfig, user: &str) -> Vec<String> {
     let mock = keyring_core_mock();
@@ -240,6 +241,25 @@ fn full_session(backend: &BackgroundStack, config: BackendConfig, user: &str) ->
     let second = app.world().resource::<AuthSession>().clone();
     let stored = store.load().unwrap().expect("the session is remembered");
 
+    // The account, read and its password changed (a wrong current one first).
+    const CHANGED: &str = "Changed-Pass-55";
+    for (current, proposed) in [("Not-The-Pass-66", "Never-Changed-44"), (PASSWORD, CHANGED)] {
+        app.world_mut()
+            .run_system_once(move |mut auth: AuthCommands| {
+                auth.change_password(current, proposed).unwrap()
+            })
+            .unwrap();
+        run(&mut app, "the password change", idle);
+    }
+    app.world_mut()
+        .run_system_once(|mut auth: AuthCommands| auth.read_account().unwrap())
+        .unwrap();
+    run(&mut app, "the account", idle);
+    assert!(
+        app.world().resource::<AuthSession>().account.is_some(),
+        "the account was read"
+    );
+
     app.world_mut()
         .run_system_once(|mut auth: AuthCommands| auth.sign_out().map(drop))
         .unwrap()
@@ -250,7 +270,12 @@ fn full_session(backend: &BackgroundStack, config: BackendConfig, user: &str) ->
     }
     drop(app);
 
-    let mut secrets = vec![PASSWORD.to_owned()];
+    let mut secrets = vec![
+        PASSWORD.to_owned(),
+        CHANGED.to_owned(),
+        "Not-The-Pass-66".to_owned(),
+        "Never-Changed-44".to_owned(),
+    ];
     for session in [&first, &second] {
         secrets.push(session.access_token.expose().to_owned());
         secrets.push(session.id_token.expose().to_owned());

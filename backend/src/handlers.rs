@@ -106,6 +106,10 @@ impl Handlers {
             AuthAction::ForgotPassword => self.forgot(parse(body)?).await,
             AuthAction::ResetPassword => self.reset(parse(body)?).await,
             AuthAction::SignOut => self.sign_out(parse(body)?).await,
+            AuthAction::SignOutEverywhere => self.sign_out_everywhere(parse(body)?).await,
+            AuthAction::ChangePassword => self.change_password(parse(body)?).await,
+            AuthAction::GetAccount => self.get_account(parse(body)?).await,
+            AuthAction::DeleteAccount => self.delete_account(parse(body)?).await,
         }
     }
 
@@ -269,7 +273,64 @@ impl Handlers {
 
     async fn sign_out(&self, request: body::SignOut) -> Handled {
         self.cognito
+            .revoke_token()
+            .client_id(&self.client_id)
+            .token(request.refresh_token.expose())
+            .send()
+            .await
+            .map_err(cognito_error)?;
+        Ok(ApiResponse::ok(json!({})))
+    }
+
+    async fn sign_out_everywhere(&self, request: body::Session) -> Handled {
+        self.cognito
             .global_sign_out()
+            .access_token(request.access_token.expose())
+            .send()
+            .await
+            .map_err(cognito_error)?;
+        Ok(ApiResponse::ok(json!({})))
+    }
+
+    async fn change_password(&self, request: body::ChangePassword) -> Handled {
+        self.cognito
+            .change_password()
+            .access_token(request.access_token.expose())
+            .previous_password(request.previous_password.expose())
+            .proposed_password(request.proposed_password.expose())
+            .send()
+            .await
+            .map_err(cognito_error)?;
+        Ok(ApiResponse::ok(json!({})))
+    }
+
+    async fn get_account(&self, request: body::Session) -> Handled {
+        let output = self
+            .cognito
+            .get_user()
+            .access_token(request.access_token.expose())
+            .send()
+            .await
+            .map_err(cognito_error)?;
+        let attributes: Vec<Value> = output
+            .user_attributes()
+            .iter()
+            .map(|attribute| json!({"Name": attribute.name(), "Value": attribute.value()}))
+            .collect();
+        let mut body = json!({
+            "Username": output.username(),
+            "UserAttributes": attributes,
+            "UserMFASettingList": output.user_mfa_setting_list(),
+        });
+        if let Some(preferred) = output.preferred_mfa_setting() {
+            body["PreferredMfaSetting"] = preferred.into();
+        }
+        Ok(ApiResponse::ok(body))
+    }
+
+    async fn delete_account(&self, request: body::Session) -> Handled {
+        self.cognito
+            .delete_user()
             .access_token(request.access_token.expose())
             .send()
             .await

@@ -79,8 +79,16 @@ pub struct Routes {
     pub forgot_password: String,
     /// Finish a password reset (`/reset`).
     pub reset_password: String,
-    /// Sign out (`/signout`).
+    /// Sign out of this device (`/signout`).
     pub sign_out: String,
+    /// Sign out everywhere (`/signout/everywhere`).
+    pub sign_out_everywhere: String,
+    /// Change the password (`/account/password`).
+    pub change_password: String,
+    /// Read the account (`/account`).
+    pub get_account: String,
+    /// Delete the account (`/account/delete`).
+    pub delete_account: String,
 }
 
 impl Routes {
@@ -96,6 +104,10 @@ impl Routes {
             AuthAction::ForgotPassword => &self.forgot_password,
             AuthAction::ResetPassword => &self.reset_password,
             AuthAction::SignOut => &self.sign_out,
+            AuthAction::SignOutEverywhere => &self.sign_out_everywhere,
+            AuthAction::ChangePassword => &self.change_password,
+            AuthAction::GetAccount => &self.get_account,
+            AuthAction::DeleteAccount => &self.delete_account,
         }
     }
 }
@@ -113,6 +125,10 @@ impl Default for Routes {
             forgot_password: route(AuthAction::ForgotPassword),
             reset_password: route(AuthAction::ResetPassword),
             sign_out: route(AuthAction::SignOut),
+            sign_out_everywhere: route(AuthAction::SignOutEverywhere),
+            change_password: route(AuthAction::ChangePassword),
+            get_account: route(AuthAction::GetAccount),
+            delete_account: route(AuthAction::DeleteAccount),
         }
     }
 }
@@ -167,6 +183,13 @@ impl ApiGatewayTransport {
     }
 
     async fn perform(&self, request: AuthRequest) -> Result<AuthOutcome, AuthError> {
+        if let AuthRequest::SignOut {
+            refresh_token: None,
+        } = request
+        {
+            // Nothing to revoke: the access token expires on its own.
+            return Ok(AuthOutcome::SignedOut);
+        }
         let action = request.action();
         let body = serde_json::to_vec(&request.to_body()).expect("request bodies always serialize");
         let response = self

@@ -14,6 +14,10 @@ use crate::worker::AuthWorker;
 /// Where the client sends its requests.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
+#[allow(
+    clippy::large_enum_variant,
+    reason = "made once per game; a box would only add an allocation"
+)]
 pub enum BackendConfig {
     /// The API Gateway routes of an "API Gateway + Lambda + Cognito" backend.
     ApiGateway(ApiGatewayConfig),

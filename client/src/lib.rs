@@ -49,7 +49,7 @@ mod worker;
 pub use api_gateway::{ApiGatewayConfig, ApiGatewayTransport, Routes};
 pub use config::{BackendConfig, CustomTransport};
 pub use error::{AuthError, ConfigError, RawBody, ServerErrorKind, TransportErrorKind};
-pub use outcome::{AuthOutcome, Challenge, CodeDelivery, Tokens, unverified_claims};
+pub use outcome::{Account, AuthOutcome, Challenge, CodeDelivery, Tokens, unverified_claims};
 pub use request::{AuthAction, AuthRequest, ChallengeName, body};
 pub use secret::{
     AccessToken, ChallengeSession, ClientSecret, Code, IdToken, Password, RefreshToken,

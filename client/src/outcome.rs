@@ -32,8 +32,43 @@ pub enum AuthOutcome {
     Challenge(Challenge),
     /// The password was reset; the player can sign in with the new one.
     PasswordReset,
-    /// Signed out on the server.
+    /// Signed out on the server (this device, or everywhere).
     SignedOut,
+    /// The signed-in account's password was changed.
+    PasswordChanged,
+    /// The signed-in account, as the server has it.
+    Account(Account),
+    /// The account is deleted.
+    AccountDeleted,
+}
+
+/// The signed-in account, as [`AuthRequest::GetAccount`](crate::AuthRequest::GetAccount)
+/// reads it.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Account {
+    /// The username.
+    pub username: String,
+    /// Its attributes by name: `sub`, `email`, `email_verified`, …
+    pub attributes: BTreeMap<String, String>,
+    /// The MFA methods turned on: `SOFTWARE_TOKEN_MFA`, `EMAIL_OTP`,
+    /// `SMS_MFA`.
+    pub mfa_methods: Vec<String>,
+    /// The one asked for first at sign-in.
+    pub preferred_mfa: Option<String>,
+}
+
+impl Account {
+    /// The `email` attribute.
+    pub fn email(&self) -> Option<&str> {
+        self.attributes.get("email").map(String::as_str)
+    }
+
+    /// Whether the email address is verified (`email_verified`).
+    pub fn email_verified(&self) -> bool {
+        self.attributes
+            .get("email_verified")
+            .is_some_and(|verified| verified == "true")
+    }
 }
 
 /// Where Cognito sent a code, as it reports it (masked: `a***@e***`).

@@ -69,8 +69,36 @@ pub enum AuthRequest {
         /// The new password.
         password: Password,
     },
-    /// Sign out everywhere: the refresh tokens of the account stop working.
+    /// Sign out of this device: the session's refresh token is revoked, and
+    /// with it the access tokens issued from it. The account's sessions on
+    /// other devices go on. A session without a refresh token has nothing
+    /// to revoke: the transports answer at once.
     SignOut {
+        /// The refresh token of the session.
+        refresh_token: Option<RefreshToken>,
+    },
+    /// Sign out everywhere: every session of the account ends, this one
+    /// included (`GlobalSignOut`).
+    SignOutEverywhere {
+        /// The access token of the session.
+        access_token: AccessToken,
+    },
+    /// Change the signed-in account's password.
+    ChangePassword {
+        /// The access token of the session.
+        access_token: AccessToken,
+        /// The password now.
+        previous: Password,
+        /// The new password.
+        proposed: Password,
+    },
+    /// Read the signed-in account: its attributes and MFA settings.
+    GetAccount {
+        /// The access token of the session.
+        access_token: AccessToken,
+    },
+    /// Delete the signed-in account for good.
+    DeleteAccount {
         /// The access token of the session.
         access_token: AccessToken,
     },
@@ -89,6 +117,10 @@ impl AuthRequest {
             Self::ForgotPassword { .. } => AuthAction::ForgotPassword,
             Self::ResetPassword { .. } => AuthAction::ResetPassword,
             Self::SignOut { .. } => AuthAction::SignOut,
+            Self::SignOutEverywhere { .. } => AuthAction::SignOutEverywhere,
+            Self::ChangePassword { .. } => AuthAction::ChangePassword,
+            Self::GetAccount { .. } => AuthAction::GetAccount,
+            Self::DeleteAccount { .. } => AuthAction::DeleteAccount,
         }
     }
 }
@@ -114,11 +146,19 @@ pub enum AuthAction {
     ResetPassword,
     /// [`AuthRequest::SignOut`].
     SignOut,
+    /// [`AuthRequest::SignOutEverywhere`].
+    SignOutEverywhere,
+    /// [`AuthRequest::ChangePassword`].
+    ChangePassword,
+    /// [`AuthRequest::GetAccount`].
+    GetAccount,
+    /// [`AuthRequest::DeleteAccount`].
+    DeleteAccount,
 }
 
 impl AuthAction {
     /// Every action, in the order of the API Gateway contract.
-    pub const ALL: [AuthAction; 9] = [
+    pub const ALL: [AuthAction; 13] = [
         Self::SignUp,
         Self::ConfirmSignUp,
         Self::ResendCode,
@@ -128,6 +168,10 @@ impl AuthAction {
         Self::ForgotPassword,
         Self::ResetPassword,
         Self::SignOut,
+        Self::SignOutEverywhere,
+        Self::ChangePassword,
+        Self::GetAccount,
+        Self::DeleteAccount,
     ];
 
     /// The default API Gateway route of this action.
@@ -142,6 +186,10 @@ impl AuthAction {
             Self::ForgotPassword => "/forgot",
             Self::ResetPassword => "/reset",
             Self::SignOut => "/signout",
+            Self::SignOutEverywhere => "/signout/everywhere",
+            Self::ChangePassword => "/account/password",
+            Self::GetAccount => "/account",
+            Self::DeleteAccount => "/account/delete",
         }
     }
 
@@ -157,6 +205,10 @@ impl AuthAction {
             Self::ForgotPassword => "start a password reset",
             Self::ResetPassword => "reset the password",
             Self::SignOut => "sign out",
+            Self::SignOutEverywhere => "sign out everywhere",
+            Self::ChangePassword => "change the password",
+            Self::GetAccount => "read the account",
+            Self::DeleteAccount => "delete the account",
         }
     }
 }
@@ -301,8 +353,29 @@ pub mod body {
     #[derive(Debug, Serialize, Deserialize)]
     #[serde(rename_all = "camelCase")]
     pub struct SignOut {
+        /// The refresh token of the session.
+        pub refresh_token: RefreshToken,
+    }
+
+    /// `POST /signout/everywhere`, `POST /account` and
+    /// `POST /account/delete`: the session's access token.
+    #[derive(Debug, Serialize, Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    pub struct Session {
         /// The access token of the session.
         pub access_token: AccessToken,
+    }
+
+    /// `POST /account/password`.
+    #[derive(Debug, Serialize, Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    pub struct ChangePassword {
+        /// The access token of the session.
+        pub access_token: AccessToken,
+        /// The password now.
+        pub previous_password: Password,
+        /// The new password.
+        pub proposed_password: Password,
     }
 }
 
@@ -356,7 +429,23 @@ impl AuthRequest {
                 code,
                 password,
             }),
-            Self::SignOut { access_token } => serde_json::to_value(body::SignOut { access_token }),
+            Self::SignOut { refresh_token } => serde_json::to_value(
+                refresh_token.map(|refresh_token| body::SignOut { refresh_token }),
+            ),
+            Self::SignOutEverywhere { access_token }
+            | Self::GetAccount { access_token }
+            | Self::DeleteAccount { access_token } => {
+                serde_json::to_value(Session { access_token })
+            }
+            Self::ChangePassword {
+                access_token,
+                previous,
+                proposed,
+            } => serde_json::to_value(body::ChangePassword {
+                access_token,
+                previous_password: previous,
+                proposed_password: proposed,
+            }),
         };
         value.expect("request bodies are plain strings and always serialize")
     }

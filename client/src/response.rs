@@ -8,7 +8,7 @@ use serde::Deserialize;
 use serde_json::{Map, Value};
 
 use crate::error::{AuthError, RawBody, ServerErrorKind};
-use crate::outcome::{AuthOutcome, Challenge, CodeDelivery, Tokens};
+use crate::outcome::{Account, AuthOutcome, Challenge, CodeDelivery, Tokens};
 use crate::request::AuthRequest;
 use crate::secret::{AccessToken, ChallengeSession, IdToken, RefreshToken};
 
@@ -100,7 +100,24 @@ pub fn parse(
         }
         AuthRequest::ConfirmSignUp { .. } => Ok(AuthOutcome::Confirmed),
         AuthRequest::ResetPassword { .. } => Ok(AuthOutcome::PasswordReset),
-        AuthRequest::SignOut { .. } => Ok(AuthOutcome::SignedOut),
+        AuthRequest::SignOut { .. } | AuthRequest::SignOutEverywhere { .. } => {
+            Ok(AuthOutcome::SignedOut)
+        }
+        AuthRequest::ChangePassword { .. } => Ok(AuthOutcome::PasswordChanged),
+        AuthRequest::DeleteAccount { .. } => Ok(AuthOutcome::AccountDeleted),
+        AuthRequest::GetAccount { .. } => {
+            let body: AccountBody = serde_json::from_value(value).map_err(decode_error)?;
+            Ok(AuthOutcome::Account(Account {
+                username: body.username,
+                attributes: body
+                    .user_attributes
+                    .into_iter()
+                    .map(|attribute| (attribute.name, attribute.value.unwrap_or_default()))
+                    .collect(),
+                mfa_methods: body.user_mfa_setting_list,
+                preferred_mfa: body.preferred_mfa_setting,
+            }))
+        }
         AuthRequest::ResendCode { .. } | AuthRequest::ForgotPassword { .. } => {
             let body: DeliveryBody = serde_json::from_value(value).map_err(decode_error)?;
             Ok(AuthOutcome::CodeSent(
@@ -225,6 +242,25 @@ struct AuthBody {
     session: Option<String>,
     #[serde(default)]
     challenge_parameters: BTreeMap<String, Value>,
+}
+
+/// `GetUser`'s answer.
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct AccountBody {
+    username: String,
+    #[serde(default)]
+    user_attributes: Vec<AttributeBody>,
+    #[serde(default, rename = "UserMFASettingList")]
+    user_mfa_setting_list: Vec<String>,
+    preferred_mfa_setting: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct AttributeBody {
+    name: String,
+    value: Option<String>,
 }
 
 #[derive(Deserialize)]

@@ -20,7 +20,6 @@ pub use store_thread::{MakeStore, StoreJob, StoreJobKind, StoreReply, StoreThrea
 use crate::error::{AuthError, RawBody};
 use crate::outcome::{AuthOutcome, Tokens, unverified_claims};
 use crate::request::AuthRequest;
-use crate::secret::AccessToken;
 use crate::store::StoreError;
 use crate::worker::{AuthWorker, Reply, RequestId};
 
@@ -260,14 +259,14 @@ impl SessionMachine {
     }
 
     /// Signs out: abandons any refresh in flight, forgets the stored session
-    /// (always, whatever failed before) and returns the access token to
-    /// revoke on the server, when a player was signed in.
-    pub fn sign_out(&mut self, io: &mut impl SessionIo) -> Option<AccessToken> {
+    /// (always, whatever failed before) and returns the session's tokens,
+    /// to revoke on the server, when a player was signed in.
+    pub fn sign_out(&mut self, io: &mut impl SessionIo) -> Option<Tokens> {
         let phase = std::mem::replace(&mut self.phase, Phase::SignedOut);
         let generation = self.next_generation();
         io.store(generation, StoreJob::Clear);
         match phase {
-            Phase::SignedIn { tokens, .. } => Some(tokens.access_token),
+            Phase::SignedIn { tokens, .. } => Some(tokens),
             _ => None,
         }
     }
@@ -586,6 +585,9 @@ fn outcome_name(outcome: &AuthOutcome) -> &'static str {
         AuthOutcome::Challenge(_) => "a challenge",
         AuthOutcome::PasswordReset => "a password reset",
         AuthOutcome::SignedOut => "a sign-out",
+        AuthOutcome::PasswordChanged => "a password change",
+        AuthOutcome::Account(_) => "an account",
+        AuthOutcome::AccountDeleted => "a deletion",
     }
 }
 

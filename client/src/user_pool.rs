@@ -339,10 +339,35 @@ impl UserPoolTransport {
                     }),
                 )
             }
-            AuthRequest::SignOut { access_token } => (
+            AuthRequest::SignOut { refresh_token } => {
+                let refresh_token = refresh_token.as_ref().ok_or_else(|| {
+                    AuthError::Config("signing out needs the session's refresh token".into())
+                })?;
+                let mut body = json!({"Token": refresh_token.expose(), "ClientId": client_id});
+                if let Some(secret) = &self.config.client_secret {
+                    body["ClientSecret"] = secret.expose().into();
+                }
+                ("RevokeToken", body)
+            }
+            AuthRequest::SignOutEverywhere { access_token } => (
                 "GlobalSignOut",
                 json!({"AccessToken": access_token.expose()}),
             ),
+            AuthRequest::ChangePassword {
+                access_token,
+                previous,
+                proposed,
+            } => (
+                "ChangePassword",
+                json!({"AccessToken": access_token.expose(),
+                    "PreviousPassword": previous.expose(), "ProposedPassword": proposed.expose()}),
+            ),
+            AuthRequest::GetAccount { access_token } => {
+                ("GetUser", json!({"AccessToken": access_token.expose()}))
+            }
+            AuthRequest::DeleteAccount { access_token } => {
+                ("DeleteUser", json!({"AccessToken": access_token.expose()}))
+            }
         })
     }
 
@@ -460,6 +485,13 @@ impl UserPoolTransport {
     }
 
     async fn perform(&self, request: AuthRequest) -> Result<AuthOutcome, AuthError> {
+        if let AuthRequest::SignOut {
+            refresh_token: None,
+        } = request
+        {
+            // Nothing to revoke: the access token expires on its own.
+            return Ok(AuthOutcome::SignedOut);
+        }
         let (outcome, server_time) = match &request {
             AuthRequest::SignIn { username, password }
                 if self.config.sign_in_flow == SignInFlow::Srp =>

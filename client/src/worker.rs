@@ -95,7 +95,12 @@ impl AuthWorker {
                                 let reply =
                                     PendingReply::new(id, request.action(), reply_tx.clone())
                                         .holding(under_way);
-                                let sign_out = matches!(request, AuthRequest::SignOut { .. });
+                                let sign_out = matches!(
+                                    request,
+                                    AuthRequest::SignOut { .. }
+                                        | AuthRequest::SignOutEverywhere { .. }
+                                        | AuthRequest::DeleteAccount { .. }
+                                );
                                 let task =
                                     async move { reply.finish(transport.send(request).await) };
                                 if sign_out {

@@ -6,16 +6,79 @@ use cognito_login_client::{AuthRequest, Code, Password};
 use egui::text_edit::TextEditState;
 use egui::{Id, Key, Response, RichText, TextEdit, Ui};
 
-use super::{LoginForm, Screen};
+use super::{AccountRequest, LoginForm, Screen};
 
 /// Draws the open screen of `form` into `ui` and returns the request to send
 /// when the player submits a valid form. The form is then busy until
-/// [`LoginForm::finish`] reports the answer.
+/// [`LoginForm::finish`] reports the answer. An account screen open (after
+/// a sign-out, say) falls back to the sign-in screen.
 pub fn draw(ui: &mut Ui, form: &mut LoginForm) -> Option<AuthRequest> {
+    if form.screen.is_account() {
+        form.show(Screen::SignIn);
+    }
     let now = ui.input(|input| input.time);
     if std::mem::take(&mut form.restart_cooldown) {
         form.resend_ready_at = now + form.settings.resend_cooldown.as_secs_f64();
     }
+    framed(ui, form, |ui, form, fields, next| match form.screen {
+        Screen::SignIn => sign_in(ui, form, fields, next),
+        Screen::SignUp => sign_up(ui, form, fields, next),
+        Screen::ConfirmCode => confirm(ui, form, fields, next, now),
+        Screen::ForgotPassword => forgot(ui, form, fields, next),
+        Screen::ResetPassword => reset(ui, form, fields, next),
+        Screen::NewPassword => new_password_screen(ui, form, fields, next),
+        Screen::OneTimeCode => one_time_code(ui, form, fields, next),
+        Screen::Account | Screen::ChangePassword | Screen::DeleteAccount => None,
+    })
+}
+
+/// What the account screens show of the signed-in player.
+#[derive(Debug, Clone, Copy)]
+pub struct AccountView<'a> {
+    /// The username.
+    pub username: &'a str,
+    /// The email address, when the account has one.
+    pub email: Option<&'a str>,
+    /// Whether it is verified.
+    pub email_verified: bool,
+}
+
+/// Draws the open account screen of `form` for a signed-in player (the
+/// account overview unless [`Screen::ChangePassword`] or
+/// [`Screen::DeleteAccount`] is open) and returns what the player asked
+/// for. Like [`draw`], the form is then busy until [`LoginForm::finish`]
+/// reports the answer (except for [`AccountRequest::Close`]).
+pub fn draw_account(
+    ui: &mut Ui,
+    form: &mut LoginForm,
+    account: AccountView<'_>,
+) -> Option<AccountRequest> {
+    if !form.screen.is_account() {
+        form.show(Screen::Account);
+    }
+    let request = framed(ui, form, |ui, form, fields, next| match form.screen {
+        Screen::ChangePassword => change_password(ui, form, fields, next),
+        Screen::DeleteAccount => delete_account(ui, form, fields, next, account.username),
+        _ => overview(ui, next, account),
+    });
+    // These end at once, with no answer for the form to wait for.
+    if matches!(
+        request,
+        Some(AccountRequest::Close | AccountRequest::SignOut)
+    ) {
+        form.busy = false;
+    }
+    request
+}
+
+/// The parts every screen shares: the logo, the titles, the busy spinner,
+/// the error or notice, and moving to the next screen. `body` draws the
+/// fields and returns what was submitted.
+fn framed<R>(
+    ui: &mut Ui,
+    form: &mut LoginForm,
+    body: impl FnOnce(&mut Ui, &mut LoginForm, &mut Fields, &mut Option<Screen>) -> Option<R>,
+) -> Option<R> {
     forget_cleared_fields(ui, form);
     let mut fields = Fields {
         focus_first: std::mem::take(&mut form.focus_first),
@@ -36,15 +99,7 @@ pub fn draw(ui: &mut Ui, form: &mut LoginForm) -> Option<AuthRequest> {
     let mut request = None;
     let mut next_screen = None;
     ui.add_enabled_ui(!form.busy, |ui| {
-        request = match form.screen {
-            Screen::SignIn => sign_in(ui, form, &mut fields, &mut next_screen),
-            Screen::SignUp => sign_up(ui, form, &mut fields, &mut next_screen),
-            Screen::ConfirmCode => confirm(ui, form, &mut fields, &mut next_screen, now),
-            Screen::ForgotPassword => forgot(ui, form, &mut fields, &mut next_screen),
-            Screen::ResetPassword => reset(ui, form, &mut fields, &mut next_screen),
-            Screen::NewPassword => new_password_screen(ui, form, &mut fields, &mut next_screen),
-            Screen::OneTimeCode => one_time_code(ui, form, &mut fields, &mut next_screen),
-        };
+        request = body(ui, form, &mut fields, &mut next_screen);
     });
 
     if fields.edited {
@@ -81,15 +136,19 @@ fn screen_title(screen: Screen) -> &'static str {
         Screen::ResetPassword => "Choose a new password",
         Screen::NewPassword => "Set a new password",
         Screen::OneTimeCode => "Enter your sign-in code",
+        Screen::Account => "Your account",
+        Screen::ChangePassword => "Change your password",
+        Screen::DeleteAccount => "Delete your account",
     }
 }
 
 /// The labels of every field the menu draws; with the screen and the form's
 /// epoch they make each field's id.
-const FIELD_LABELS: [&str; 7] = [
+const FIELD_LABELS: [&str; 8] = [
     "Username",
     "Email",
     "Password",
+    "Current password",
     "New password",
     "Repeat password",
     "Code",
@@ -424,6 +483,97 @@ fn one_time_code(
     }
     let code = checked(form, required(&form.code, "code"))?;
     form.challenge_answer(Password::new(code))
+}
+
+fn overview(
+    ui: &mut Ui,
+    next: &mut Option<Screen>,
+    account: AccountView<'_>,
+) -> Option<AccountRequest> {
+    ui.label(format!("Signed in as {}", account.username));
+    if let Some(email) = account.email {
+        let state = if account.email_verified {
+            "verified"
+        } else {
+            "not verified"
+        };
+        ui.label(format!("Email: {email} ({state})"));
+    }
+    ui.add_space(4.0);
+    let mut request = None;
+    if ui.button("Change password").clicked() {
+        *next = Some(Screen::ChangePassword);
+    }
+    if ui.button("Sign out").clicked() {
+        request = Some(AccountRequest::SignOut);
+    }
+    if ui.button("Sign out everywhere").clicked() {
+        request = Some(AccountRequest::SignOutEverywhere);
+    }
+    if ui.button("Delete account…").clicked() {
+        *next = Some(Screen::DeleteAccount);
+    }
+    ui.add_space(4.0);
+    if ui.button("Close").clicked() {
+        request = Some(AccountRequest::Close);
+    }
+    request
+}
+
+fn back_to_account(ui: &mut Ui, next: &mut Option<Screen>) {
+    if ui.link("Back").clicked() {
+        *next = Some(Screen::Account);
+    }
+}
+
+fn change_password(
+    ui: &mut Ui,
+    form: &mut LoginForm,
+    fields: &mut Fields,
+    next: &mut Option<Screen>,
+) -> Option<AccountRequest> {
+    fields.password(
+        ui,
+        "Current password",
+        &mut form.current,
+        form.show_password,
+    );
+    new_password_fields(ui, form, fields, "New password");
+    let submit = fields.submit(ui, "Change password");
+    back_to_account(ui, next);
+    if !submit {
+        return None;
+    }
+    checked(form, required(&form.current, "current password"))?;
+    let new_password = checked(form, new_password(form))?;
+    Some(AccountRequest::ChangePassword {
+        current: Password::new(form.current.clone()),
+        new_password,
+    })
+}
+
+fn delete_account(
+    ui: &mut Ui,
+    form: &mut LoginForm,
+    fields: &mut Fields,
+    next: &mut Option<Screen>,
+    username: &str,
+) -> Option<AccountRequest> {
+    ui.label(
+        "Deleting your account cannot be undone: your progress tied to it is lost. \
+         Type your username to confirm.",
+    );
+    fields.text(ui, "Username", &mut form.username, false);
+    let submit = fields.submit(ui, "Delete account");
+    back_to_account(ui, next);
+    if !submit {
+        return None;
+    }
+    if form.username.trim() != username {
+        form.error = Some(format!("Type {username} to confirm."));
+        return None;
+    }
+    Some(AccountRequest::DeleteAccount)
 }
 
 #[cfg(test)]

@@ -30,11 +30,17 @@ pub enum Screen {
     /// A one-time code finishes the sign-in: from an authenticator app, a
     /// text message or an email (`SOFTWARE_TOKEN_MFA`, `SMS_MFA`, `EMAIL_OTP`).
     OneTimeCode,
+    /// Signed in: the account, and what the player can do with it.
+    Account,
+    /// Signed in: the current password and a new one.
+    ChangePassword,
+    /// Signed in: deleting the account, confirmed by typing its username.
+    DeleteAccount,
 }
 
 impl Screen {
     /// Every screen.
-    pub const ALL: [Screen; 7] = [
+    pub const ALL: [Screen; 10] = [
         Self::SignIn,
         Self::SignUp,
         Self::ConfirmCode,
@@ -42,7 +48,51 @@ impl Screen {
         Self::ResetPassword,
         Self::NewPassword,
         Self::OneTimeCode,
+        Self::Account,
+        Self::ChangePassword,
+        Self::DeleteAccount,
     ];
+
+    /// Whether this screen is for a signed-in player ([`draw_account`](super::draw_account)).
+    pub fn is_account(self) -> bool {
+        matches!(
+            self,
+            Self::Account | Self::ChangePassword | Self::DeleteAccount
+        )
+    }
+}
+
+/// What a signed-in player asked for on the account screens, for the game
+/// (or the plugin) to carry out with the session's tokens.
+#[derive(Clone, PartialEq, Eq)]
+pub enum AccountRequest {
+    /// Change the password.
+    ChangePassword {
+        /// The password now.
+        current: Password,
+        /// The new one, checked against the policy.
+        new_password: Password,
+    },
+    /// Sign out of this device.
+    SignOut,
+    /// Sign out on every device.
+    SignOutEverywhere,
+    /// Delete the account; the player typed its username to confirm.
+    DeleteAccount,
+    /// Close the account screens.
+    Close,
+}
+
+impl std::fmt::Debug for AccountRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::ChangePassword { .. } => "ChangePassword",
+            Self::SignOut => "SignOut",
+            Self::SignOutEverywhere => "SignOutEverywhere",
+            Self::DeleteAccount => "DeleteAccount",
+            Self::Close => "Close",
+        })
+    }
 }
 
 /// How the menu looks and what it checks.
@@ -81,6 +131,8 @@ pub struct LoginForm {
     pub(super) email: String,
     pub(super) password: String,
     pub(super) repeat: String,
+    /// The current password, on the change-password screen.
+    pub(super) current: String,
     pub(super) code: String,
     pub(super) show_password: bool,
     pub(super) error: Option<String>,
@@ -182,6 +234,7 @@ impl LoginForm {
         self.screen = screen;
         self.password.clear();
         self.repeat.clear();
+        self.current.clear();
         self.code.clear();
         self.show_password = false;
         self.epoch += 1;
@@ -190,6 +243,10 @@ impl LoginForm {
         self.focus_first = true;
         if screen != Screen::ConfirmCode {
             self.sign_up_password = None;
+        }
+        if screen == Screen::DeleteAccount {
+            // The confirmation is typed anew each time.
+            self.username.clear();
         }
         if !matches!(screen, Screen::NewPassword | Screen::OneTimeCode) {
             self.challenge = None;
@@ -325,11 +382,27 @@ impl LoginForm {
                 self.email.clear();
                 None
             }
+            AuthOutcome::PasswordChanged if action == AuthAction::ChangePassword => {
+                self.show(Screen::Account);
+                self.notice = Some("Password changed.".to_owned());
+                None
+            }
+            AuthOutcome::SignedOut if action == AuthAction::SignOutEverywhere => {
+                self.show(Screen::SignIn);
+                self.notice = Some("Signed out on every device.".to_owned());
+                None
+            }
+            AuthOutcome::AccountDeleted => {
+                self.show(Screen::SignIn);
+                self.username.clear();
+                self.notice = Some("Your account is deleted.".to_owned());
+                None
+            }
             AuthOutcome::Challenge(challenge) => {
                 self.show_challenge(challenge.clone());
                 None
             }
-            AuthOutcome::SignedOut => None,
+            AuthOutcome::SignedOut | AuthOutcome::PasswordChanged | AuthOutcome::Account(_) => None,
         }
     }
 

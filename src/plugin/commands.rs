@@ -5,7 +5,8 @@ use std::time::{Duration, Instant};
 
 use bevy::prelude::*;
 use cognito_login_client::{
-    AuthAction, AuthRequest, AuthWorker, ChallengeName, ChallengeSession, Code, Password, RequestId,
+    AccessToken, AuthAction, AuthRequest, AuthWorker, ChallengeName, ChallengeSession, Code,
+    Password, RequestId,
 };
 
 use super::lifecycle::Lifecycle;
@@ -153,14 +154,16 @@ impl AuthCommands<'_, '_> {
         })
     }
 
-    /// Signs out at once: the session resource goes, the state becomes
-    /// `SignedOut` and [`SignedOut`] is written. A refresh still in flight is
-    /// abandoned (its answer is dropped) and the stored session forgotten,
-    /// whatever failed before. The server-side sign-out (GlobalSignOut) then
-    /// runs in the background, even when the game quits right away (for up
-    /// to [`SIGN_OUT_GRACE`](cognito_login_client::SIGN_OUT_GRACE)); its
-    /// failure is reported as [`AuthFailed`](super::AuthFailed) and changes
-    /// nothing here.
+    /// Signs out of this device at once: the session resource goes, the
+    /// state becomes `SignedOut` and [`SignedOut`] is written. A refresh
+    /// still in flight is abandoned (its answer is dropped) and the stored
+    /// session forgotten, whatever failed before. The session's refresh
+    /// token is then revoked on the server (RevokeToken: the player's
+    /// sessions on other devices go on) in the background, even when the
+    /// game quits right away (for up to
+    /// [`SIGN_OUT_GRACE`](cognito_login_client::SIGN_OUT_GRACE)); its failure
+    /// is reported as [`AuthFailed`](super::AuthFailed) and changes nothing
+    /// here.
     pub fn sign_out(&mut self) -> Result<RequestId, AuthCommandError> {
         let session = self.session.as_ref().ok_or(AuthCommandError::NotSignedIn)?;
         let (Some(client), Some(lifecycle)) = (&self.client, &mut self.lifecycle) else {
@@ -168,15 +171,67 @@ impl AuthCommands<'_, '_> {
         };
         info!(username = %session.username, "signed out");
         let (machine, mut io) = lifecycle.split(client);
-        let access_token = machine
-            .sign_out(&mut io)
-            .unwrap_or_else(|| session.access_token.clone());
-        self.commands.remove_resource::<AuthSession>();
-        self.next_state.set(AuthState::SignedOut);
-        self.signed_out.write(SignedOut {
-            reason: SignOutReason::Requested,
-        });
-        Ok(client.worker.send(AuthRequest::SignOut { access_token }))
+        let refresh_token = match machine.sign_out(&mut io) {
+            Some(tokens) => tokens.refresh_token,
+            None => session.refresh_token.clone(),
+        };
+        leave_session(
+            &mut self.commands,
+            &mut self.next_state,
+            &mut self.signed_out,
+            SignOutReason::Requested,
+        );
+        Ok(client.worker.send(AuthRequest::SignOut { refresh_token }))
+    }
+
+    /// Signs the account out on every device (GlobalSignOut). Unlike
+    /// [`sign_out`](Self::sign_out) it waits for the server: once it
+    /// answers, the session ends here as well, with
+    /// [`SignOutReason::Everywhere`]; a failure leaves the player signed in
+    /// and is reported as [`AuthFailed`](super::AuthFailed).
+    pub fn sign_out_everywhere(&mut self) -> Result<RequestId, AuthCommandError> {
+        let access_token = self.access_token()?;
+        self.send(AuthRequest::SignOutEverywhere { access_token })
+    }
+
+    /// Changes the signed-in player's password; [`PasswordChanged`] follows.
+    /// The session goes on.
+    ///
+    /// [`PasswordChanged`]: super::PasswordChanged
+    pub fn change_password(
+        &mut self,
+        current: impl Into<Password>,
+        new_password: impl Into<Password>,
+    ) -> Result<RequestId, AuthCommandError> {
+        let access_token = self.access_token()?;
+        self.send(AuthRequest::ChangePassword {
+            access_token,
+            previous: current.into(),
+            proposed: new_password.into(),
+        })
+    }
+
+    /// Reads the signed-in account from the server: its attributes with
+    /// their verification state and its MFA settings, into
+    /// [`AuthSession::account`] and an [`AccountRead`](super::AccountRead).
+    pub fn read_account(&mut self) -> Result<RequestId, AuthCommandError> {
+        let access_token = self.access_token()?;
+        self.send(AuthRequest::GetAccount { access_token })
+    }
+
+    /// Deletes the signed-in account for good (DeleteUser). Once the server
+    /// answers, the session and everything stored for it are forgotten and
+    /// [`SignedOut`] says [`SignOutReason::AccountDeleted`]; a failure leaves
+    /// the account and the session as they were. Ask the player to confirm
+    /// first.
+    pub fn delete_account(&mut self) -> Result<RequestId, AuthCommandError> {
+        let access_token = self.access_token()?;
+        self.send(AuthRequest::DeleteAccount { access_token })
+    }
+
+    fn access_token(&self) -> Result<AccessToken, AuthCommandError> {
+        let session = self.session.as_ref().ok_or(AuthCommandError::NotSignedIn)?;
+        Ok(session.access_token.clone())
     }
 
     /// Refreshes the session now (for example to pick up changed claims),
@@ -221,7 +276,9 @@ impl AuthCommands<'_, '_> {
         }
         let client = self.client.as_ref().ok_or(AuthCommandError::Unavailable)?;
         let action = request.action();
-        let username = username_of(&request);
+        let username = username_of(&request)
+            .or_else(|| Some(self.session.as_ref()?.username.clone()))
+            .unwrap_or_default();
         let id = client.worker.send(request);
         self.pending.running = Some(Running {
             id,
@@ -249,7 +306,8 @@ impl AuthCommands<'_, '_> {
     }
 }
 
-fn username_of(request: &AuthRequest) -> String {
+/// The account a request names; `None` for those of the signed-in player.
+fn username_of(request: &AuthRequest) -> Option<String> {
     match request {
         AuthRequest::SignUp { username, .. }
         | AuthRequest::ConfirmSignUp { username, .. }
@@ -257,10 +315,27 @@ fn username_of(request: &AuthRequest) -> String {
         | AuthRequest::SignIn { username, .. }
         | AuthRequest::RespondToChallenge { username, .. }
         | AuthRequest::ForgotPassword { username }
-        | AuthRequest::ResetPassword { username, .. } => username.clone(),
-        AuthRequest::Refresh { username, .. } => username.clone().unwrap_or_default(),
-        AuthRequest::SignOut { .. } => String::new(),
+        | AuthRequest::ResetPassword { username, .. } => Some(username.clone()),
+        AuthRequest::Refresh { username, .. } => username.clone(),
+        AuthRequest::SignOut { .. }
+        | AuthRequest::SignOutEverywhere { .. }
+        | AuthRequest::ChangePassword { .. }
+        | AuthRequest::GetAccount { .. }
+        | AuthRequest::DeleteAccount { .. } => None,
     }
+}
+
+/// Ends the session here: the resource goes, the state becomes `SignedOut`
+/// and [`SignedOut`] says why.
+pub(crate) fn leave_session(
+    commands: &mut Commands,
+    next_state: &mut NextState<AuthState>,
+    signed_out: &mut MessageWriter<SignedOut>,
+    reason: SignOutReason,
+) {
+    commands.remove_resource::<AuthSession>();
+    next_state.set(AuthState::SignedOut);
+    signed_out.write(SignedOut { reason });
 }
 
 /// [`CognitoLoginPlugin::keep_warm`](crate::CognitoLoginPlugin::keep_warm):

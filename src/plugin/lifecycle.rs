@@ -216,7 +216,8 @@ pub(crate) fn apply_events(
             SessionEvent::Refreshed(tokens) => {
                 match (&mut session, AuthSession::from_tokens(tokens)) {
                     (Some(session), Ok(fresh)) => {
-                        **session = fresh;
+                        let account = session.account.take();
+                        **session = AuthSession { account, ..fresh };
                         messages.refreshed.write(TokensRefreshed {
                             username: session.username.clone(),
                         });

@@ -4,16 +4,44 @@
 use bevy::prelude::*;
 use bevy_egui::{EguiContexts, EguiPlugin, EguiPrimaryContextPass, EguiTextureHandle, egui};
 
+use super::AuthSession;
 use super::commands::AuthCommands;
 use super::receive::ReceivedReplies;
 use super::{AuthState, AuthSystems};
-use crate::menu::{self, LoginForm, MenuSettings};
+use crate::menu::{self, AccountRequest, AccountView, LoginForm, MenuSettings, Screen};
 
 /// The login menu's form, while the menu is enabled.
+///
+/// While signed out the menu is the sign-in screens. While signed in the
+/// game opens the account screens with [`open_account`](Self::open_account)
+/// (from its pause menu, say): change password, sign out, sign out
+/// everywhere, delete account. They close with their own button, or when
+/// the session ends.
 #[derive(Resource, Debug)]
 pub struct LoginMenu {
     /// The form: read its screen, or open another one with `show`.
     pub form: LoginForm,
+    account_open: bool,
+}
+
+impl LoginMenu {
+    /// Opens the account screens (drawn while [`AuthState::SignedIn`]).
+    pub fn open_account(&mut self) {
+        if !self.account_open {
+            self.account_open = true;
+            self.form.show(Screen::Account);
+        }
+    }
+
+    /// Closes the account screens.
+    pub fn close_account(&mut self) {
+        self.account_open = false;
+    }
+
+    /// Whether the account screens are open.
+    pub fn is_account_open(&self) -> bool {
+        self.account_open
+    }
 }
 
 #[derive(Resource)]
@@ -37,19 +65,30 @@ pub(super) fn build(app: &mut App, settings: MenuSettings, remember: Option<bool
     }
     let mut form = LoginForm::new(settings);
     form.offer_remember(remember);
-    app.insert_resource(LoginMenu { form })
-        .add_systems(
-            PreUpdate,
-            apply_replies
-                .after(super::receive::receive_replies)
-                .in_set(AuthSystems::Receive),
+    app.insert_resource(LoginMenu {
+        form,
+        account_open: false,
+    })
+    .add_systems(
+        PreUpdate,
+        apply_replies
+            .after(super::receive::receive_replies)
+            .in_set(AuthSystems::Receive),
+    )
+    .add_systems(
+        EguiPrimaryContextPass,
+        (
+            draw_menu.run_if(in_state(AuthState::SignedOut)),
+            draw_account
+                .run_if(in_state(AuthState::SignedIn))
+                .run_if(|menu: Res<LoginMenu>| menu.account_open),
         )
-        .add_systems(
-            EguiPrimaryContextPass,
-            draw_menu
-                .in_set(AuthSystems::Menu)
-                .run_if(in_state(AuthState::SignedOut)),
-        );
+            .in_set(AuthSystems::Menu),
+    )
+    .add_systems(
+        OnExit(AuthState::SignedIn),
+        |mut menu: ResMut<LoginMenu>| menu.close_account(),
+    );
 }
 
 /// Moves the form along with this frame's replies; sends its follow-up
@@ -111,6 +150,57 @@ fn draw_menu(
         if let Err(error) = auth.send(request) {
             menu.form.set_error(error.to_string());
         }
+    }
+    Ok(())
+}
+
+/// The account screens, in a window of their own.
+fn draw_account(
+    mut contexts: EguiContexts,
+    mut menu: ResMut<LoginMenu>,
+    mut auth: AuthCommands,
+    session: Option<Res<AuthSession>>,
+) -> Result {
+    let Some(session) = session else {
+        return Ok(());
+    };
+    let (email, email_verified) = match &session.account {
+        Some(account) => (account.email(), account.email_verified()),
+        None => (session.email.as_deref(), session.email_verified),
+    };
+    let view = AccountView {
+        username: &session.username,
+        email,
+        email_verified,
+    };
+    let ctx = contexts.ctx_mut()?;
+    let mut request = None;
+    egui::Window::new("Account")
+        .id(egui::Id::new("bevy_cognito_login::account"))
+        .title_bar(false)
+        .resizable(false)
+        .collapsible(false)
+        .anchor(egui::Align2::CENTER_CENTER, [0.0, 0.0])
+        .show(ctx, |ui| {
+            ui.set_width(300.0);
+            request = menu::draw_account(ui, &mut menu.form, view);
+        });
+    let started = match request {
+        None => return Ok(()),
+        Some(AccountRequest::Close) => {
+            menu.close_account();
+            return Ok(());
+        }
+        Some(AccountRequest::SignOut) => auth.sign_out().map(drop),
+        Some(AccountRequest::SignOutEverywhere) => auth.sign_out_everywhere().map(drop),
+        Some(AccountRequest::DeleteAccount) => auth.delete_account().map(drop),
+        Some(AccountRequest::ChangePassword {
+            current,
+            new_password,
+        }) => auth.change_password(current, new_password).map(drop),
+    };
+    if let Err(error) = started {
+        menu.form.set_error(error.to_string());
     }
     Ok(())
 }

@@ -1,7 +1,7 @@
 //! The messages the plugin writes, each carrying typed values.
 
 use bevy::prelude::*;
-use cognito_login_client::{AuthAction, AuthError, Challenge, CodeDelivery};
+use cognito_login_client::{Account, AuthAction, AuthError, Challenge, CodeDelivery};
 
 /// A player signed in; [`AuthSession`](super::AuthSession) is now present.
 #[derive(Message, Debug, Clone, PartialEq, Eq)]
@@ -22,6 +22,12 @@ pub struct SignedOut {
 pub enum SignOutReason {
     /// The game asked for it ([`AuthCommands::sign_out`](super::AuthCommands::sign_out)).
     Requested,
+    /// The account was signed out on every device
+    /// ([`AuthCommands::sign_out_everywhere`](super::AuthCommands::sign_out_everywhere)).
+    Everywhere,
+    /// The account was deleted
+    /// ([`AuthCommands::delete_account`](super::AuthCommands::delete_account)).
+    AccountDeleted,
     /// The server refused to refresh the session (revoked, expired).
     SessionEnded(AuthError),
 }
@@ -60,11 +66,21 @@ pub struct AccountConfirmed {
     pub username: String,
 }
 
-/// A password was reset with its code.
+/// A password was changed: reset with its code, or changed while signed in
+/// ([`AuthCommands::change_password`](super::AuthCommands::change_password)).
 #[derive(Message, Debug, Clone, PartialEq, Eq)]
 pub struct PasswordChanged {
     /// The account.
     pub username: String,
+}
+
+/// The signed-in account was read
+/// ([`AuthCommands::read_account`](super::AuthCommands::read_account));
+/// [`AuthSession::account`](super::AuthSession::account) holds it too.
+#[derive(Message, Debug, Clone, PartialEq, Eq)]
+pub struct AccountRead {
+    /// The account.
+    pub account: Account,
 }
 
 /// A sign-in needs a challenge answered

@@ -7,14 +7,22 @@ use bevy::ecs::system::SystemParam;
 use bevy::prelude::*;
 use cognito_login_client::{AuthAction, AuthOutcome, Identity, Reply};
 
+use super::commands::leave_session;
 use super::commands::{AuthClient, PendingRequest, Running};
 use super::lifecycle::Lifecycle;
-use super::{AccountConfirmed, AuthFailed, ChallengeRequired, CodeSent, PasswordChanged, SignedUp};
+use super::{
+    AccountConfirmed, AccountRead, AuthFailed, AuthSession, AuthState, ChallengeRequired, CodeSent,
+    PasswordChanged, SignOutReason, SignedOut, SignedUp,
+};
 
-/// Every message the replies can produce.
+/// Every message the replies can produce, and the session they can end.
 #[derive(SystemParam)]
-pub(crate) struct ReplyMessages<'w> {
+pub(crate) struct ReplyMessages<'w, 's> {
+    commands: Commands<'w, 's>,
+    next_state: ResMut<'w, NextState<AuthState>>,
     failed: MessageWriter<'w, AuthFailed>,
+    signed_out: MessageWriter<'w, SignedOut>,
+    account_read: MessageWriter<'w, AccountRead>,
     signed_up: MessageWriter<'w, SignedUp>,
     code_sent: MessageWriter<'w, CodeSent>,
     confirmed: MessageWriter<'w, AccountConfirmed>,
@@ -40,6 +48,7 @@ pub(crate) fn receive_replies(
     mut lifecycle: ResMut<Lifecycle>,
     mut pending: ResMut<PendingRequest>,
     mut received: ResMut<ReceivedReplies>,
+    mut session: Option<ResMut<AuthSession>>,
     mut messages: ReplyMessages,
 ) {
     received.0.clear();
@@ -75,8 +84,50 @@ pub(crate) fn receive_replies(
                 Err(error) => reply.result = Err(error),
             }
         }
+        // Signed out everywhere, or deleted: the session ends here too, when
+        // it is still the one the player asked about.
+        let ends_session = match (&reply.result, &running) {
+            (Ok(AuthOutcome::SignedOut), Some(running))
+                if running.action == AuthAction::SignOutEverywhere =>
+            {
+                Some(SignOutReason::Everywhere)
+            }
+            (Ok(AuthOutcome::AccountDeleted), Some(_)) => Some(SignOutReason::AccountDeleted),
+            _ => None,
+        };
+        if let Some(reason) = ends_session
+            && session
+                .as_ref()
+                .is_some_and(|session| session.username == username)
+        {
+            info!(%username, ?reason, "the session ended");
+            machine.sign_out(&mut io);
+            session = None;
+            leave_session(
+                &mut messages.commands,
+                &mut messages.next_state,
+                &mut messages.signed_out,
+                reason,
+            );
+        }
         match &reply.result {
-            Ok(AuthOutcome::Tokens(_) | AuthOutcome::SignedOut) => {}
+            Ok(AuthOutcome::Tokens(_) | AuthOutcome::SignedOut | AuthOutcome::AccountDeleted) => {}
+            Ok(AuthOutcome::PasswordChanged) => {
+                messages
+                    .password_changed
+                    .write(PasswordChanged { username });
+            }
+            Ok(AuthOutcome::Account(account)) => {
+                if let Some(session) = session
+                    .as_mut()
+                    .filter(|session| session.username == username)
+                {
+                    session.account = Some(account.clone());
+                }
+                messages.account_read.write(AccountRead {
+                    account: account.clone(),
+                });
+            }
             Ok(AuthOutcome::SignedUp {
                 confirmed,
                 delivery,

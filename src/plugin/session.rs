@@ -3,7 +3,9 @@
 use std::time::SystemTime;
 
 use bevy::prelude::*;
-use cognito_login_client::{AccessToken, AuthError, IdToken, Identity, RefreshToken, Tokens};
+use cognito_login_client::{
+    AccessToken, Account, AuthError, IdToken, Identity, RefreshToken, Tokens,
+};
 use serde_json::{Map, Value};
 
 /// The signed-in player's session. Exists only while signed in: use
@@ -35,6 +37,11 @@ pub struct AuthSession {
     pub id_token: IdToken,
     /// When the access token expires, when known.
     pub expires_at: Option<SystemTime>,
+    /// The account as the server last described it: attributes with their
+    /// verification state, MFA settings. `None` until
+    /// [`AuthCommands::read_account`](super::AuthCommands::read_account)
+    /// answers ([`AccountRead`](super::AccountRead)); kept across refreshes.
+    pub account: Option<Account>,
     pub(crate) refresh_token: Option<RefreshToken>,
 }
 
@@ -60,6 +67,7 @@ impl AuthSession {
             access_token: tokens.access_token,
             id_token: tokens.id_token,
             expires_at: tokens.expires_at,
+            account: None,
             refresh_token: tokens.refresh_token,
         })
     }

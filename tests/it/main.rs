@@ -2,6 +2,7 @@
 //! one per file). `secrets_in_logs` stays a binary of its own: it installs a
 //! global log subscriber.
 
+mod account_menu;
 mod example_smoke;
 mod menu_form;
 mod plugin_flows;

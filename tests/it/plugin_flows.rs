@@ -10,7 +10,9 @@ use bevy::state::app::StatesPlugin;
 use bevy_cognito_login::client::{AuthAction, BackendConfig, ServerErrorKind};
 use bevy_cognito_login::prelude::*;
 use bevy_cognito_login::test_utils::TestApp;
-use bevy_cognito_login::{AccountConfirmed, AuthCommandError, CodeSent, SignOutReason};
+use bevy_cognito_login::{
+    AccountConfirmed, AccountRead, AuthCommandError, CodeSent, PasswordChanged, SignOutReason,
+};
 use cognito_login_backend::{
     BackgroundStack, CodePurpose, LocalConfig, LocalEndpoints, LocalStack,
 };
@@ -28,6 +30,8 @@ struct Seen {
     failed: Vec<AuthFailed>,
     code_sent: Vec<CodeSent>,
     confirmed: Vec<AccountConfirmed>,
+    password_changed: Vec<PasswordChanged>,
+    account_read: Vec<AccountRead>,
 }
 
 fn record(
@@ -45,6 +49,16 @@ fn record(
     seen.confirmed.extend(confirmed.read().cloned());
 }
 
+fn record_account(
+    mut seen: ResMut<Seen>,
+    mut password_changed: MessageReader<PasswordChanged>,
+    mut account_read: MessageReader<AccountRead>,
+) {
+    seen.password_changed
+        .extend(password_changed.read().cloned());
+    seen.account_read.extend(account_read.read().cloned());
+}
+
 fn app(backend: impl Into<BackendConfig>) -> App {
     let mut app = App::new();
     app.add_plugins((MinimalPlugins, StatesPlugin))
@@ -54,7 +68,7 @@ fn app(backend: impl Into<BackendConfig>) -> App {
                 .without_session(),
         )
         .init_resource::<Seen>()
-        .add_systems(Update, record);
+        .add_systems(Update, (record, record_account));
     app.update();
     app
 }
@@ -311,4 +325,121 @@ fn signed_out_the_connection_is_opened_at_once_and_kept_warm() {
         CognitoLoginPlugin::new(ApiGatewayConfig::unverified(&url)).keep_warm,
         Some(bevy_cognito_login::KEEP_WARM)
     );
+}
+
+fn via_routes(endpoints: &LocalEndpoints) -> BackendConfig {
+    endpoints.api_gateway_config().into()
+}
+
+fn via_user_pool(endpoints: &LocalEndpoints) -> BackendConfig {
+    endpoints.user_pool_config().into()
+}
+
+/// An app whose player `username` signed up, confirmed and signed in.
+fn signed_in(backend: &BackgroundStack, config: &BackendConfig, username: &str) -> App {
+    let mut app = app(config.clone());
+    app.auth({
+        let username = username.to_owned();
+        move |auth| auth.sign_up(username, "grace@example.com", PASSWORD)
+    })
+    .unwrap();
+    app.update_until("the code", |app| {
+        !app.world().resource::<Seen>().code_sent.is_empty()
+    });
+    let code = backend
+        .mailbox()
+        .unwrap()
+        .latest_code(username, CodePurpose::ConfirmSignUp)
+        .unwrap();
+    let name = username.to_owned();
+    app.auth(move |auth| auth.confirm_sign_up(name, code))
+        .unwrap();
+    app.update_until("the confirmation", |app| {
+        !app.world().resource::<Seen>().confirmed.is_empty()
+    });
+    let name = username.to_owned();
+    app.auth(move |auth| auth.sign_in(name, PASSWORD)).unwrap();
+    app.update_until("SignedIn", |app| {
+        app.world().contains_resource::<AuthSession>()
+    });
+    app
+}
+
+#[test]
+fn the_signed_in_account_is_read_changed_signed_out_everywhere_and_deleted() {
+    for config in [via_routes, via_user_pool] {
+        let backend = local_backend();
+        let config = config(backend.endpoints());
+        let mut app = signed_in(&backend, &config, "grace");
+
+        app.auth(|auth| auth.read_account()).unwrap();
+        app.update_until("the account", |app| {
+            !app.world().resource::<Seen>().account_read.is_empty()
+        });
+        let account = &seen(&app).account_read[0].account;
+        assert_eq!(account.email(), Some("grace@example.com"));
+        assert_eq!(
+            app.world().resource::<AuthSession>().account.as_ref(),
+            Some(account),
+            "the session holds the account too"
+        );
+
+        app.auth(|auth| auth.change_password("Wrong-Pass-9", "Another-Pass-2"))
+            .unwrap();
+        app.update_until("a failure", |app| {
+            !app.world().resource::<Seen>().failed.is_empty()
+        });
+        assert_eq!(seen(&app).failed[0].action, AuthAction::ChangePassword);
+        assert_eq!(app.auth_state(), AuthState::SignedIn, "still signed in");
+        app.auth(|auth| auth.change_password(PASSWORD, "Another-Pass-2"))
+            .unwrap();
+        app.update_until("the change", |app| {
+            !app.world().resource::<Seen>().password_changed.is_empty()
+        });
+        assert_eq!(seen(&app).password_changed[0].username, "grace");
+        assert_eq!(app.auth_state(), AuthState::SignedIn);
+
+        // Signed out everywhere: this session ends once the server says so.
+        app.auth(|auth| auth.sign_out_everywhere()).unwrap();
+        assert_eq!(
+            app.auth_state(),
+            AuthState::SignedIn,
+            "waits for the server"
+        );
+        app.update_until("SignedOut", |app| {
+            !app.world().resource::<Seen>().signed_out.is_empty()
+        });
+        app.update();
+        assert_eq!(seen(&app).signed_out[0].reason, SignOutReason::Everywhere);
+        assert_eq!(app.auth_state(), AuthState::SignedOut);
+        assert!(!app.world().contains_resource::<AuthSession>());
+        assert_eq!(
+            app.auth(|auth| auth.delete_account()),
+            Err(AuthCommandError::NotSignedIn)
+        );
+
+        app.auth(|auth| auth.sign_in("grace", "Another-Pass-2"))
+            .unwrap();
+        app.update_until("SignedIn", |app| {
+            app.world().contains_resource::<AuthSession>()
+        });
+        app.auth(|auth| auth.delete_account()).unwrap();
+        app.update_until("SignedOut", |app| {
+            app.world().resource::<Seen>().signed_out.len() == 2
+        });
+        app.update();
+        assert_eq!(
+            seen(&app).signed_out[1].reason,
+            SignOutReason::AccountDeleted
+        );
+        assert_eq!(app.auth_state(), AuthState::SignedOut);
+
+        let failures = seen(&app).failed.len();
+        app.auth(|auth| auth.sign_in("grace", "Another-Pass-2"))
+            .unwrap();
+        app.update_until("a failure", |app| {
+            app.world().resource::<Seen>().failed.len() > failures
+        });
+        assert!(!app.world().contains_resource::<AuthSession>(), "deleted");
+    }
 }

@@ -204,7 +204,7 @@ pub fn session(direct: bool) -> Vec<Step> {
     ask(
         &worker,
         AuthRequest::SignOut {
-            access_token: tokens.access_token,
+            refresh_token: tokens.refresh_token,
         },
     )
     .expect("sign-out");

@@ -87,31 +87,127 @@ async fn sign_up_confirm_sign_in_refresh_sign_out(emulator: Emulator, via: Via) 
         "the refresh token is kept"
     );
 
+    // Another session of the same account, on another device.
+    let elsewhere = stack.sign_in(&user, PASSWORD).await.expect("signed in");
     let signed_out = stack
         .ask(AuthRequest::SignOut {
-            access_token: refreshed.access_token.clone(),
+            refresh_token: Some(refresh_token.clone()),
+        })
+        .await;
+    assert_eq!(signed_out, Ok(AuthOutcome::SignedOut));
+    let after = stack
+        .ask(AuthRequest::Refresh {
+            refresh_token,
+            username: None,
+        })
+        .await;
+    assert_eq!(
+        kind(after),
+        ServerErrorKind::NotAuthorized,
+        "sign-out revoked this device's refresh token"
+    );
+    let other_device = stack
+        .ask(AuthRequest::Refresh {
+            refresh_token: elsewhere.refresh_token.expect("a refresh token"),
+            username: None,
+        })
+        .await;
+    assert!(
+        matches!(other_device, Ok(AuthOutcome::Tokens(_))),
+        "the other device stays signed in: {other_device:?}"
+    );
+    assert_eq!(
+        stack
+            .ask(AuthRequest::SignOut {
+                refresh_token: None
+            })
+            .await,
+        Ok(AuthOutcome::SignedOut),
+        "nothing to revoke"
+    );
+}
+
+async fn the_signed_in_account_is_read_changed_signed_out_everywhere_and_deleted(
+    emulator: Emulator,
+    via: Via,
+) {
+    let stack = Stack::start_via(emulator, via).await;
+    let user = username("account");
+    stack.sign_up(&user).await;
+    stack.confirm(&user).await;
+    let tokens = stack.sign_in(&user, PASSWORD).await.expect("signed in");
+
+    let read = stack
+        .ask(AuthRequest::GetAccount {
+            access_token: tokens.access_token.clone(),
+        })
+        .await;
+    let Ok(AuthOutcome::Account(account)) = read else {
+        panic!("{read:?}")
+    };
+    assert_eq!(
+        account.email(),
+        Some(format!("{user}@example.com").as_str())
+    );
+    assert!(account.attributes.contains_key("sub"), "{account:?}");
+    assert!(account.mfa_methods.is_empty());
+
+    let new_password = "Another-Pass-2";
+    let wrong = stack
+        .ask(AuthRequest::ChangePassword {
+            access_token: tokens.access_token.clone(),
+            previous: "Wrong-Pass-9".into(),
+            proposed: new_password.into(),
+        })
+        .await;
+    assert!(wrong.is_err(), "{wrong:?}");
+    let changed = stack
+        .ask(AuthRequest::ChangePassword {
+            access_token: tokens.access_token.clone(),
+            previous: PASSWORD.into(),
+            proposed: new_password.into(),
+        })
+        .await;
+    assert_eq!(changed, Ok(AuthOutcome::PasswordChanged));
+    assert!(stack.sign_in(&user, PASSWORD).await.is_err());
+    let tokens = stack
+        .sign_in(&user, new_password)
+        .await
+        .expect("the new password works");
+
+    let everywhere = stack
+        .ask(AuthRequest::SignOutEverywhere {
+            access_token: tokens.access_token.clone(),
         })
         .await;
     match emulator {
         Emulator::Cognitox => {
-            assert_eq!(signed_out, Ok(AuthOutcome::SignedOut));
+            assert_eq!(everywhere, Ok(AuthOutcome::SignedOut));
             let after = stack
                 .ask(AuthRequest::Refresh {
-                    refresh_token,
+                    refresh_token: tokens.refresh_token.clone().unwrap(),
                     username: None,
                 })
                 .await;
-            assert_eq!(
-                kind(after),
-                ServerErrorKind::NotAuthorized,
-                "sign-out revoked the refresh token"
-            );
+            assert_eq!(kind(after), ServerErrorKind::NotAuthorized);
         }
         Emulator::CognitoLocal => {
-            assert_eq!(kind(signed_out), ServerErrorKind::Unsupported);
+            assert_eq!(kind(everywhere), ServerErrorKind::Unsupported);
             lacks(emulator, "GlobalSignOut");
         }
     }
+
+    let tokens = stack.sign_in(&user, new_password).await.expect("signed in");
+    let deleted = stack
+        .ask(AuthRequest::DeleteAccount {
+            access_token: tokens.access_token.clone(),
+        })
+        .await;
+    assert_eq!(deleted, Ok(AuthOutcome::AccountDeleted));
+    assert!(
+        stack.sign_in(&user, new_password).await.is_err(),
+        "a deleted account cannot sign in"
+    );
 }
 
 async fn a_taken_username_is_refused(emulator: Emulator, via: Via) {
@@ -231,6 +327,7 @@ macro_rules! against_each_emulator {
 
 against_each_emulator!(
     sign_up_confirm_sign_in_refresh_sign_out,
+    the_signed_in_account_is_read_changed_signed_out_everywhere_and_deleted,
     a_taken_username_is_refused,
     an_unconfirmed_account_cannot_sign_in,
     a_resent_code_confirms,

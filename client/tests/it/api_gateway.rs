@@ -132,6 +132,20 @@ fn every_request() -> Vec<AuthRequest> {
             password: "Secret-Pass-2".into(),
         },
         AuthRequest::SignOut {
+            refresh_token: Some("r".into()),
+        },
+        AuthRequest::SignOutEverywhere {
+            access_token: "a".into(),
+        },
+        AuthRequest::ChangePassword {
+            access_token: "a".into(),
+            previous: "Secret-Pass-1".into(),
+            proposed: "Secret-Pass-2".into(),
+        },
+        AuthRequest::GetAccount {
+            access_token: "a".into(),
+        },
+        AuthRequest::DeleteAccount {
             access_token: "a".into(),
         },
     ];

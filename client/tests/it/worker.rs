@@ -40,7 +40,7 @@ fn canned(delay: Duration) -> (Canned, Arc<AtomicUsize>) {
 
 fn sign_out() -> AuthRequest {
     AuthRequest::SignOut {
-        access_token: "a".into(),
+        refresh_token: Some("r".into()),
     }
 }
 

@@ -1,0 +1,227 @@
+//! The account screens driven by egui's test harness: what each button asks
+//! for, the checks before a password change or a deletion, and where each
+//! answer leaves the form.
+
+use bevy_cognito_login::client::{AuthAction, AuthError, AuthOutcome, ServerErrorKind};
+use bevy_cognito_login::menu::{
+    AccountRequest, AccountView, LoginForm, MenuSettings, Screen, draw_account,
+};
+use egui_kittest::Harness;
+use egui_kittest::kittest::Queryable;
+
+struct Account {
+    form: LoginForm,
+    asked: Vec<AccountRequest>,
+}
+
+fn harness() -> Harness<'static, Account> {
+    let account = Account {
+        form: LoginForm::new(MenuSettings::default()),
+        asked: Vec::new(),
+    };
+    let mut harness = Harness::new_ui_state(
+        |ui, account: &mut Account| {
+            let view = AccountView {
+                username: "ada",
+                email: Some("ada@example.com"),
+                email_verified: true,
+            };
+            if let Some(request) = draw_account(ui, &mut account.form, view) {
+                account.asked.push(request);
+            }
+        },
+        account,
+    );
+    harness.run_steps(3);
+    harness
+}
+
+fn type_into(harness: &mut Harness<'_, Account>, label: &str, text: &str) {
+    harness.get_by_label(label).click();
+    harness.run_steps(3);
+    harness.get_by_label(label).type_text(text);
+    harness.run_steps(3);
+}
+
+fn click(harness: &mut Harness<'_, Account>, label: &str) {
+    harness.get_by_label(label).click();
+    harness.run_steps(3);
+}
+
+/// Reports an answer; the screen it leads to is checked before the next
+/// frame (the account screens are drawn only while signed in).
+fn finish(
+    harness: &mut Harness<'_, Account>,
+    action: AuthAction,
+    result: Result<AuthOutcome, AuthError>,
+) {
+    assert!(
+        harness.state().form.is_busy(),
+        "the form waits for {action:?}"
+    );
+    let follow_up = harness.state_mut().form.finish(action, &result);
+    assert!(follow_up.is_none());
+}
+
+fn shows(harness: &Harness<'_, Account>, text: &str) -> bool {
+    harness.query_by_label_contains(text).is_some()
+}
+
+#[test]
+fn the_overview_shows_the_account_and_asks_for_what_the_player_chose() {
+    let mut harness = harness();
+    assert_eq!(harness.state().form.screen(), Screen::Account);
+    assert!(shows(&harness, "Signed in as ada"));
+    assert!(shows(&harness, "ada@example.com (verified)"));
+
+    click(&mut harness, "Sign out");
+    assert_eq!(harness.state().asked, [AccountRequest::SignOut]);
+    assert!(
+        !harness.state().form.is_busy(),
+        "a sign-out is not waited for"
+    );
+
+    click(&mut harness, "Close");
+    assert_eq!(harness.state().asked[1], AccountRequest::Close);
+    assert!(!harness.state().form.is_busy());
+
+    click(&mut harness, "Sign out everywhere");
+    assert_eq!(harness.state().asked[2], AccountRequest::SignOutEverywhere);
+    finish(
+        &mut harness,
+        AuthAction::SignOutEverywhere,
+        Err(AuthError::Server {
+            kind: ServerErrorKind::TooManyRequests,
+            message: String::new(),
+            status: 429,
+        }),
+    );
+    assert_eq!(
+        harness.state().form.screen(),
+        Screen::Account,
+        "still signed in"
+    );
+    assert!(harness.state().form.error().is_some());
+    harness.run_steps(3);
+    click(&mut harness, "Sign out everywhere");
+    finish(
+        &mut harness,
+        AuthAction::SignOutEverywhere,
+        Ok(AuthOutcome::SignedOut),
+    );
+    assert_eq!(harness.state().form.screen(), Screen::SignIn);
+    assert_eq!(
+        harness.state().form.notice(),
+        Some("Signed out on every device.")
+    );
+}
+
+#[test]
+fn a_password_change_is_checked_first_and_forgotten_after() {
+    let mut harness = harness();
+    click(&mut harness, "Change password");
+    assert_eq!(harness.state().form.screen(), Screen::ChangePassword);
+    assert!(
+        harness.get_by_label("Current password").is_focused(),
+        "the first empty field"
+    );
+
+    click(&mut harness, "Change password");
+    assert_eq!(
+        harness.state().form.error(),
+        Some("Enter your current password.")
+    );
+    type_into(&mut harness, "Current password", "Secret-Pass-1");
+    type_into(&mut harness, "New password", "short");
+    click(&mut harness, "Change password");
+    assert!(harness.state().asked.is_empty(), "the policy refuses it");
+    assert!(harness.state().form.error().is_some());
+    type_into(&mut harness, "New password", "-Pass-2X");
+    type_into(&mut harness, "Repeat password", "short-Pass-2");
+    click(&mut harness, "Change password");
+    assert_eq!(
+        harness.state().form.error(),
+        Some("The passwords do not match.")
+    );
+    type_into(&mut harness, "Repeat password", "X");
+    click(&mut harness, "Change password");
+    let [
+        AccountRequest::ChangePassword {
+            current,
+            new_password,
+        },
+    ] = harness.state().asked.as_slice()
+    else {
+        panic!("{:?}", harness.state().asked)
+    };
+    assert_eq!(
+        (current.expose(), new_password.expose()),
+        ("Secret-Pass-1", "short-Pass-2X")
+    );
+
+    finish(
+        &mut harness,
+        AuthAction::ChangePassword,
+        Err(AuthError::Server {
+            kind: ServerErrorKind::NotAuthorized,
+            message: "Incorrect username or password.".into(),
+            status: 400,
+        }),
+    );
+    assert_eq!(harness.state().form.screen(), Screen::ChangePassword);
+    assert!(harness.state().form.error().is_some());
+    harness.run_steps(3);
+    click(&mut harness, "Change password");
+    finish(
+        &mut harness,
+        AuthAction::ChangePassword,
+        Ok(AuthOutcome::PasswordChanged),
+    );
+    assert_eq!(harness.state().form.screen(), Screen::Account);
+    assert_eq!(harness.state().form.notice(), Some("Password changed."));
+    harness.run_steps(3);
+    // Nothing typed is left: back on the screen, every field is empty.
+    click(&mut harness, "Change password");
+    for label in ["Current password", "New password", "Repeat password"] {
+        assert_eq!(
+            harness.get_by_label(label).value().unwrap_or_default(),
+            "",
+            "{label}"
+        );
+    }
+}
+
+#[test]
+fn deleting_the_account_needs_its_username_typed() {
+    let mut harness = harness();
+    click(&mut harness, "Delete account…");
+    assert_eq!(harness.state().form.screen(), Screen::DeleteAccount);
+    assert!(shows(&harness, "cannot be undone"));
+    type_into(&mut harness, "Username", "ad");
+    click(&mut harness, "Delete account");
+    assert!(harness.state().asked.is_empty());
+    assert_eq!(harness.state().form.error(), Some("Type ada to confirm."));
+    click(&mut harness, "Back");
+    assert_eq!(harness.state().form.screen(), Screen::Account);
+
+    click(&mut harness, "Delete account…");
+    assert_eq!(
+        harness.get_by_label("Username").value().unwrap_or_default(),
+        "",
+        "typed anew"
+    );
+    type_into(&mut harness, "Username", "ada");
+    click(&mut harness, "Delete account");
+    assert_eq!(harness.state().asked, [AccountRequest::DeleteAccount]);
+    finish(
+        &mut harness,
+        AuthAction::DeleteAccount,
+        Ok(AuthOutcome::AccountDeleted),
+    );
+    assert_eq!(harness.state().form.screen(), Screen::SignIn);
+    assert_eq!(harness.state().form.username(), "");
+    assert_eq!(
+        harness.state().form.notice(),
+        Some("Your account is deleted.")
+    );
+}
