@@ -100,6 +100,7 @@ fn main() -> AppExit {
     .add_plugins(CognitoLoginPlugin {
         menu: Some(MenuSettings {
             title: "Coin Collector".into(),
+            game_name: "Coin Collector".into(),
             logo: Some("logo.png".into()),
             ..default()
         }),

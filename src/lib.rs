@@ -31,7 +31,7 @@
 //!
 //! - `minimal`: the quick start above, against the local backend.
 //! - `game`: the whole path: local backend, menu, dev mailbox, a tiny game,
-//!   sign-out.
+//!   the account screens, sign-out.
 //!
 //! # Layout
 //!

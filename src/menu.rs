@@ -1,11 +1,14 @@
-//! The login menu as plain egui: a [`LoginForm`] holding the state and
-//! [`draw`] showing it. Nothing here knows Bevy; the plugin only opens a
-//! window, calls [`draw`] and sends the request it returns.
+//! The login menu as plain egui: a [`LoginForm`] holding the state,
+//! [`draw`] showing its sign-in screens and [`draw_account`] its account
+//! screens. Nothing here knows Bevy; the plugin only opens a window, calls
+//! them and sends what they return.
 
+mod account;
 mod draw;
 mod form;
 mod policy;
 
-pub use draw::{AccountView, draw, draw_account};
+pub use account::{AccountView, draw_account};
+pub use draw::draw;
 pub use form::{AccountRequest, LoginForm, MenuSettings, Screen};
 pub use policy::{PasswordPolicy, PolicyCheck};

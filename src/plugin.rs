@@ -20,8 +20,8 @@ pub use lifecycle::{SessionNotForgotten, SessionSettings, TokensRefreshed};
 #[cfg(feature = "menu")]
 pub use menu_window::LoginMenu;
 pub use messages::{
-    AccountConfirmed, AccountRead, AuthFailed, ChallengeRequired, CodeSent, PasswordChanged,
-    SignOutReason, SignedIn, SignedOut, SignedUp,
+    AccountConfirmed, AccountRead, AuthFailed, AuthenticatorSecretIssued, ChallengeRequired,
+    CodeSent, MfaChanged, PasswordChanged, SignOutReason, SignedIn, SignedOut, SignedUp,
 };
 pub use session::AuthSession;
 pub use state::{AuthState, AuthSystems};
@@ -109,6 +109,8 @@ impl Plugin for CognitoLoginPlugin {
             .add_message::<AccountConfirmed>()
             .add_message::<PasswordChanged>()
             .add_message::<AccountRead>()
+            .add_message::<AuthenticatorSecretIssued>()
+            .add_message::<MfaChanged>()
             .add_message::<ChallengeRequired>()
             .add_message::<SessionNotForgotten>()
             .init_resource::<commands::PendingRequest>()

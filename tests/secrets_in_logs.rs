@@ -14,7 +14,7 @@ use bevy_cognito_login::client::{
 };
 use bevy_cognito_login::prelude::*;
 use bevy_cognito_login::test_utils::{MemoryStore, unsigned_tokens};
-use bevy_cognito_login::{SessionSettings, TokensRefreshed};
+use bevy_cognito_login::{AuthenticatorSecretIssued, SessionSettings, TokensRefreshed};
 use cognito_login_backend::{BackgroundStack, CodePurpose, LocalConfig, LocalStack};
 
 const PASSWORD: &str = "Secret-Pass-1";
@@ -52,6 +52,10 @@ fn idle(app: &mut App) -> bool {
 
 #[derive(Resource, Default)]
 struct Refreshed(usize);
+
+/// The authenticator secrets the session was given.
+#[derive(Resource, Default)]
+struct Authenticators(Vec<String>);
 
 #[test]
 fn a_full_session_logs_no_secret() {
@@ -190,11 +194,22 @@ fn full_session(backend: &BackgroundStack, config: BackendConfig, user: &str) ->
             ..CognitoLoginPlugin::new(config).without_menu()
         })
         .init_resource::<Refreshed>()
+        .init_resource::<Authenticators>()
         .add_systems(
             Update,
-            |mut seen: ResMut<Refreshed>, mut messages: MessageReader<TokensRefreshed>| {
-                seen.0 += messages.read().count();
-            },
+            (
+                |mut seen: ResMut<Refreshed>, mut messages: MessageReader<TokensRefreshed>| {
+                    seen.0 += messages.read().count();
+                },
+                |mut seen: ResMut<Authenticators>,
+                 mut messages: MessageReader<AuthenticatorSecretIssued>| {
+                    seen.0.extend(
+                        messages
+                            .read()
+                            .map(|issued| issued.secret.expose().to_owned()),
+                    );
+                },
+            ),
         );
     run(&mut app, "the restore", |app| {
         *app.world().resource::<State<AuthState>>().get() == AuthState::SignedOut
@@ -259,6 +274,13 @@ fn full_session(backend: &BackgroundStack, config: BackendConfig, user: &str) ->
         app.world().resource::<AuthSession>().account.is_some(),
         "the account was read"
     );
+    app.world_mut()
+        .run_system_once(|mut auth: AuthCommands| auth.add_authenticator().unwrap())
+        .unwrap();
+    run(&mut app, "the authenticator secret", |app| {
+        !app.world().resource::<Authenticators>().0.is_empty()
+    });
+    let authenticator = app.world().resource::<Authenticators>().0[0].clone();
 
     app.world_mut()
         .run_system_once(|mut auth: AuthCommands| auth.sign_out().map(drop))
@@ -275,6 +297,7 @@ fn full_session(backend: &BackgroundStack, config: BackendConfig, user: &str) ->
         CHANGED.to_owned(),
         "Not-The-Pass-66".to_owned(),
         "Never-Changed-44".to_owned(),
+        authenticator,
     ];
     for session in [&first, &second] {
         secrets.push(session.access_token.expose().to_owned());

@@ -9,9 +9,9 @@ use cognito::config::http::HttpResponse;
 use cognito::error::{ProvideErrorMetadata, SdkError};
 use cognito::types::{
     AttributeType, AuthFlowType, AuthenticationResultType, ChallengeNameType,
-    CodeDeliveryDetailsType,
+    CodeDeliveryDetailsType, EmailMfaSettingsType, SoftwareTokenMfaSettingsType,
 };
-use cognito_login_client::{AuthAction, ChallengeName, body};
+use cognito_login_client::{AuthAction, ChallengeName, MfaMethod, body};
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value, json};
 
@@ -110,6 +110,9 @@ impl Handlers {
             AuthAction::ChangePassword => self.change_password(parse(body)?).await,
             AuthAction::GetAccount => self.get_account(parse(body)?).await,
             AuthAction::DeleteAccount => self.delete_account(parse(body)?).await,
+            AuthAction::AddAuthenticator => self.add_authenticator(parse(body)?).await,
+            AuthAction::VerifyAuthenticator => self.verify_authenticator(parse(body)?).await,
+            AuthAction::SetMfa => self.set_mfa(parse(body)?).await,
         }
     }
 
@@ -326,6 +329,57 @@ impl Handlers {
             body["PreferredMfaSetting"] = preferred.into();
         }
         Ok(ApiResponse::ok(body))
+    }
+
+    async fn add_authenticator(&self, request: body::Session) -> Handled {
+        let output = self
+            .cognito
+            .associate_software_token()
+            .access_token(request.access_token.expose())
+            .send()
+            .await
+            .map_err(cognito_error)?;
+        Ok(ApiResponse::ok(
+            json!({ "SecretCode": output.secret_code() }),
+        ))
+    }
+
+    async fn verify_authenticator(&self, request: body::VerifyAuthenticator) -> Handled {
+        let output = self
+            .cognito
+            .verify_software_token()
+            .access_token(request.access_token.expose())
+            .user_code(request.code.expose())
+            .friendly_device_name(request.device_name)
+            .send()
+            .await
+            .map_err(cognito_error)?;
+        Ok(ApiResponse::ok(
+            json!({ "Status": output.status().map(|status| status.as_str()) }),
+        ))
+    }
+
+    async fn set_mfa(&self, request: body::SetMfa) -> Handled {
+        let call = self
+            .cognito
+            .set_user_mfa_preference()
+            .access_token(request.access_token.expose());
+        let call = match request.method {
+            MfaMethod::Authenticator => call.software_token_mfa_settings(
+                SoftwareTokenMfaSettingsType::builder()
+                    .enabled(request.enabled)
+                    .preferred_mfa(request.enabled)
+                    .build(),
+            ),
+            MfaMethod::Email => call.email_mfa_settings(
+                EmailMfaSettingsType::builder()
+                    .enabled(request.enabled)
+                    .preferred_mfa(request.enabled)
+                    .build(),
+            ),
+        };
+        call.send().await.map_err(cognito_error)?;
+        Ok(ApiResponse::ok(json!({})))
     }
 
     async fn delete_account(&self, request: body::Session) -> Handled {

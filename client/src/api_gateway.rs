@@ -89,6 +89,12 @@ pub struct Routes {
     pub get_account: String,
     /// Delete the account (`/account/delete`).
     pub delete_account: String,
+    /// Start adding an authenticator app (`/account/mfa/authenticator`).
+    pub add_authenticator: String,
+    /// Check its first code (`/account/mfa/authenticator/verify`).
+    pub verify_authenticator: String,
+    /// Turn an MFA method on or off (`/account/mfa`).
+    pub set_mfa: String,
 }
 
 impl Routes {
@@ -108,6 +114,9 @@ impl Routes {
             AuthAction::ChangePassword => &self.change_password,
             AuthAction::GetAccount => &self.get_account,
             AuthAction::DeleteAccount => &self.delete_account,
+            AuthAction::AddAuthenticator => &self.add_authenticator,
+            AuthAction::VerifyAuthenticator => &self.verify_authenticator,
+            AuthAction::SetMfa => &self.set_mfa,
         }
     }
 }
@@ -129,6 +138,9 @@ impl Default for Routes {
             change_password: route(AuthAction::ChangePassword),
             get_account: route(AuthAction::GetAccount),
             delete_account: route(AuthAction::DeleteAccount),
+            add_authenticator: route(AuthAction::AddAuthenticator),
+            verify_authenticator: route(AuthAction::VerifyAuthenticator),
+            set_mfa: route(AuthAction::SetMfa),
         }
     }
 }

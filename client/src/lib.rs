@@ -50,9 +50,10 @@ pub use api_gateway::{ApiGatewayConfig, ApiGatewayTransport, Routes};
 pub use config::{BackendConfig, CustomTransport};
 pub use error::{AuthError, ConfigError, RawBody, ServerErrorKind, TransportErrorKind};
 pub use outcome::{Account, AuthOutcome, Challenge, CodeDelivery, Tokens, unverified_claims};
-pub use request::{AuthAction, AuthRequest, ChallengeName, body};
+pub use request::{AuthAction, AuthRequest, ChallengeName, MfaMethod, body};
 pub use secret::{
-    AccessToken, ChallengeSession, ClientSecret, Code, IdToken, Password, RefreshToken,
+    AccessToken, AuthenticatorSecret, ChallengeSession, ClientSecret, Code, IdToken, Password,
+    RefreshToken,
 };
 pub use session::{
     Generation, Identity, MakeStore, SessionEvent, SessionIo, SessionMachine, SessionPhase,

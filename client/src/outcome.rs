@@ -7,7 +7,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
 use crate::request::ChallengeName;
-use crate::secret::{AccessToken, ChallengeSession, IdToken, RefreshToken};
+use crate::secret::{AccessToken, AuthenticatorSecret, ChallengeSession, IdToken, RefreshToken};
 
 /// The successful end of an [`AuthRequest`](crate::AuthRequest).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -40,6 +40,14 @@ pub enum AuthOutcome {
     Account(Account),
     /// The account is deleted.
     AccountDeleted,
+    /// The authenticator app's shared secret, for the player to add to
+    /// their app ([`AuthenticatorSecret::uri`] makes the QR code's text).
+    AuthenticatorSecret(AuthenticatorSecret),
+    /// The app's code was right: the authenticator is added (turn it on
+    /// with [`AuthRequest::SetMfa`](crate::AuthRequest::SetMfa)).
+    AuthenticatorVerified,
+    /// The MFA setting changed.
+    MfaSet,
 }
 
 /// The signed-in account, as [`AuthRequest::GetAccount`](crate::AuthRequest::GetAccount)

@@ -102,6 +102,51 @@ pub enum AuthRequest {
         /// The access token of the session.
         access_token: AccessToken,
     },
+    /// Start adding an authenticator app: Cognito makes the app's shared
+    /// secret (`AssociateSoftwareToken`).
+    AddAuthenticator {
+        /// The access token of the session.
+        access_token: AccessToken,
+    },
+    /// Finish adding an authenticator app with the first code it shows
+    /// (`VerifySoftwareToken`).
+    VerifyAuthenticator {
+        /// The access token of the session.
+        access_token: AccessToken,
+        /// The app's current code.
+        code: Code,
+        /// A name for the app, shown in the account's settings.
+        device_name: String,
+    },
+    /// Turns an MFA method on (as the preferred one) or off
+    /// (`SetUserMFAPreference`).
+    SetMfa {
+        /// The access token of the session.
+        access_token: AccessToken,
+        /// Which method.
+        method: MfaMethod,
+        /// On or off.
+        enabled: bool,
+    },
+}
+
+/// A second factor an account can ask for at sign-in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum MfaMethod {
+    /// A code from an authenticator app (`SOFTWARE_TOKEN_MFA`).
+    Authenticator,
+    /// A code sent by email (`EMAIL_OTP`), where the pool allows it.
+    Email,
+}
+
+impl MfaMethod {
+    /// Cognito's name for the method in `UserMFASettingList`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Authenticator => "SOFTWARE_TOKEN_MFA",
+            Self::Email => "EMAIL_OTP",
+        }
+    }
 }
 
 impl AuthRequest {
@@ -121,6 +166,9 @@ impl AuthRequest {
             Self::ChangePassword { .. } => AuthAction::ChangePassword,
             Self::GetAccount { .. } => AuthAction::GetAccount,
             Self::DeleteAccount { .. } => AuthAction::DeleteAccount,
+            Self::AddAuthenticator { .. } => AuthAction::AddAuthenticator,
+            Self::VerifyAuthenticator { .. } => AuthAction::VerifyAuthenticator,
+            Self::SetMfa { .. } => AuthAction::SetMfa,
         }
     }
 }
@@ -154,11 +202,17 @@ pub enum AuthAction {
     GetAccount,
     /// [`AuthRequest::DeleteAccount`].
     DeleteAccount,
+    /// [`AuthRequest::AddAuthenticator`].
+    AddAuthenticator,
+    /// [`AuthRequest::VerifyAuthenticator`].
+    VerifyAuthenticator,
+    /// [`AuthRequest::SetMfa`].
+    SetMfa,
 }
 
 impl AuthAction {
     /// Every action, in the order of the API Gateway contract.
-    pub const ALL: [AuthAction; 13] = [
+    pub const ALL: [AuthAction; 16] = [
         Self::SignUp,
         Self::ConfirmSignUp,
         Self::ResendCode,
@@ -172,6 +226,9 @@ impl AuthAction {
         Self::ChangePassword,
         Self::GetAccount,
         Self::DeleteAccount,
+        Self::AddAuthenticator,
+        Self::VerifyAuthenticator,
+        Self::SetMfa,
     ];
 
     /// The default API Gateway route of this action.
@@ -190,6 +247,9 @@ impl AuthAction {
             Self::ChangePassword => "/account/password",
             Self::GetAccount => "/account",
             Self::DeleteAccount => "/account/delete",
+            Self::AddAuthenticator => "/account/mfa/authenticator",
+            Self::VerifyAuthenticator => "/account/mfa/authenticator/verify",
+            Self::SetMfa => "/account/mfa",
         }
     }
 
@@ -209,6 +269,9 @@ impl AuthAction {
             Self::ChangePassword => "change the password",
             Self::GetAccount => "read the account",
             Self::DeleteAccount => "delete the account",
+            Self::AddAuthenticator => "add an authenticator app",
+            Self::VerifyAuthenticator => "check the authenticator code",
+            Self::SetMfa => "change the sign-in codes setting",
         }
     }
 }
@@ -357,13 +420,37 @@ pub mod body {
         pub refresh_token: RefreshToken,
     }
 
-    /// `POST /signout/everywhere`, `POST /account` and
-    /// `POST /account/delete`: the session's access token.
+    /// `POST /signout/everywhere`, `POST /account`, `POST /account/delete`
+    /// and `POST /account/mfa/authenticator`: the session's access token.
     #[derive(Debug, Serialize, Deserialize)]
     #[serde(rename_all = "camelCase")]
     pub struct Session {
         /// The access token of the session.
         pub access_token: AccessToken,
+    }
+
+    /// `POST /account/mfa/authenticator/verify`.
+    #[derive(Debug, Serialize, Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    pub struct VerifyAuthenticator {
+        /// The access token of the session.
+        pub access_token: AccessToken,
+        /// The app's current code.
+        pub code: Code,
+        /// A name for the app.
+        pub device_name: String,
+    }
+
+    /// `POST /account/mfa`.
+    #[derive(Debug, Serialize, Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    pub struct SetMfa {
+        /// The access token of the session.
+        pub access_token: AccessToken,
+        /// Which method.
+        pub method: MfaMethod,
+        /// On or off.
+        pub enabled: bool,
     }
 
     /// `POST /account/password`.
@@ -434,9 +521,28 @@ impl AuthRequest {
             ),
             Self::SignOutEverywhere { access_token }
             | Self::GetAccount { access_token }
-            | Self::DeleteAccount { access_token } => {
+            | Self::DeleteAccount { access_token }
+            | Self::AddAuthenticator { access_token } => {
                 serde_json::to_value(Session { access_token })
             }
+            Self::VerifyAuthenticator {
+                access_token,
+                code,
+                device_name,
+            } => serde_json::to_value(body::VerifyAuthenticator {
+                access_token,
+                code,
+                device_name,
+            }),
+            Self::SetMfa {
+                access_token,
+                method,
+                enabled,
+            } => serde_json::to_value(body::SetMfa {
+                access_token,
+                method,
+                enabled,
+            }),
             Self::ChangePassword {
                 access_token,
                 previous,

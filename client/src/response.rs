@@ -10,7 +10,7 @@ use serde_json::{Map, Value};
 use crate::error::{AuthError, RawBody, ServerErrorKind};
 use crate::outcome::{Account, AuthOutcome, Challenge, CodeDelivery, Tokens};
 use crate::request::AuthRequest;
-use crate::secret::{AccessToken, ChallengeSession, IdToken, RefreshToken};
+use crate::secret::{AccessToken, AuthenticatorSecret, ChallengeSession, IdToken, RefreshToken};
 
 /// One HTTP answer, as far as the parser needs it.
 #[derive(Debug, Clone, Copy)]
@@ -104,6 +104,34 @@ pub fn parse(
             Ok(AuthOutcome::SignedOut)
         }
         AuthRequest::ChangePassword { .. } => Ok(AuthOutcome::PasswordChanged),
+        AuthRequest::SetMfa { .. } => Ok(AuthOutcome::MfaSet),
+        AuthRequest::AddAuthenticator { .. } => {
+            #[derive(Deserialize)]
+            #[serde(rename_all = "PascalCase")]
+            struct Body {
+                secret_code: String,
+            }
+            let body: Body = serde_json::from_value(value).map_err(decode_error)?;
+            Ok(AuthOutcome::AuthenticatorSecret(AuthenticatorSecret::new(
+                body.secret_code,
+            )))
+        }
+        AuthRequest::VerifyAuthenticator { .. } => {
+            #[derive(Deserialize)]
+            #[serde(rename_all = "PascalCase")]
+            struct Body {
+                status: Option<String>,
+            }
+            let body: Body = serde_json::from_value(value).map_err(decode_error)?;
+            match body.status.as_deref() {
+                Some("SUCCESS") | None => Ok(AuthOutcome::AuthenticatorVerified),
+                Some(_) => Err(AuthError::Server {
+                    kind: ServerErrorKind::CodeMismatch,
+                    message: "the authenticator code was not accepted".into(),
+                    status,
+                }),
+            }
+        }
         AuthRequest::DeleteAccount { .. } => Ok(AuthOutcome::AccountDeleted),
         AuthRequest::GetAccount { .. } => {
             let body: AccountBody = serde_json::from_value(value).map_err(decode_error)?;

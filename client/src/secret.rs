@@ -77,6 +77,29 @@ secret!(
     /// An app client's secret, from which each call's `SECRET_HASH` is made.
     ClientSecret
 );
+secret!(
+    /// An authenticator app's shared secret (base32), as Cognito made it
+    /// for the account (`AssociateSoftwareToken`).
+    AuthenticatorSecret
+);
+
+impl AuthenticatorSecret {
+    /// The `otpauth://totp/…` URI an authenticator app reads from a QR code:
+    /// `issuer` names the game, `account` the player. It carries the secret:
+    /// show it, never log it.
+    pub fn uri(&self, issuer: &str, account: &str) -> String {
+        use url::form_urlencoded::byte_serialize;
+        let issuer: String = byte_serialize(issuer.as_bytes()).collect();
+        let account: String = byte_serialize(account.as_bytes()).collect();
+        // A label's spaces are %20, not `+`.
+        let label = format!("{issuer}:{account}").replace('+', "%20");
+        format!(
+            "otpauth://totp/{label}?secret={}&issuer={}",
+            self.0,
+            issuer.replace('+', "%20")
+        )
+    }
+}
 
 #[cfg(test)]
 mod tests {
@@ -88,6 +111,16 @@ mod tests {
         let debug = format!("{password:?} {:?}", AccessToken::new("eyJhbGciOi.x.y"));
         assert_eq!(debug, "Password([redacted]) AccessToken([redacted])");
         assert_eq!(password.expose(), "hunter2-Secret!");
+    }
+
+    #[test]
+    fn an_authenticator_uri_names_the_game_and_the_player() {
+        let secret = AuthenticatorSecret::new("JBSWY3DPEHPK3PXP");
+        assert_eq!(
+            secret.uri("Coin Game", "ada@example.com"),
+            "otpauth://totp/Coin%20Game:ada%40example.com?secret=JBSWY3DPEHPK3PXP&issuer=Coin%20Game"
+        );
+        assert_eq!(format!("{secret:?}"), "AuthenticatorSecret([redacted])");
     }
 
     #[test]

@@ -588,6 +588,9 @@ fn outcome_name(outcome: &AuthOutcome) -> &'static str {
         AuthOutcome::PasswordChanged => "a password change",
         AuthOutcome::Account(_) => "an account",
         AuthOutcome::AccountDeleted => "a deletion",
+        AuthOutcome::AuthenticatorSecret(_) => "an authenticator secret",
+        AuthOutcome::AuthenticatorVerified => "an authenticator check",
+        AuthOutcome::MfaSet => "an MFA setting",
     }
 }
 

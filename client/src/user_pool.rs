@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 
 use crate::error::{AuthError, ConfigError, RawBody};
 use crate::outcome::{AuthOutcome, Tokens};
-use crate::request::{AuthRequest, ChallengeName};
+use crate::request::{AuthRequest, ChallengeName, MfaMethod};
 use crate::response;
 use crate::secret::{ClientSecret, Password};
 use crate::srp::{self, SrpClient, VerifierChallenge};
@@ -367,6 +367,34 @@ impl UserPoolTransport {
             }
             AuthRequest::DeleteAccount { access_token } => {
                 ("DeleteUser", json!({"AccessToken": access_token.expose()}))
+            }
+            AuthRequest::AddAuthenticator { access_token } => (
+                "AssociateSoftwareToken",
+                json!({"AccessToken": access_token.expose()}),
+            ),
+            AuthRequest::VerifyAuthenticator {
+                access_token,
+                code,
+                device_name,
+            } => (
+                "VerifySoftwareToken",
+                json!({"AccessToken": access_token.expose(), "UserCode": code.expose(),
+                    "FriendlyDeviceName": device_name}),
+            ),
+            AuthRequest::SetMfa {
+                access_token,
+                method,
+                enabled,
+            } => {
+                let settings = match method {
+                    MfaMethod::Authenticator => "SoftwareTokenMfaSettings",
+                    MfaMethod::Email => "EmailMfaSettings",
+                };
+                (
+                    "SetUserMFAPreference",
+                    json!({"AccessToken": access_token.expose(),
+                        settings: {"Enabled": enabled, "PreferredMfa": enabled}}),
+                )
             }
         })
     }

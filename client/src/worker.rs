@@ -14,8 +14,8 @@ use crate::outcome::{AuthOutcome, Tokens};
 use crate::request::{AuthAction, AuthRequest};
 use crate::transport::Transport;
 
-/// How long shutting the worker down waits for a sign-out still on its way
-/// to the server.
+/// How long shutting the worker down waits for a sign-out (here or
+/// everywhere) or an account deletion still on its way to the server.
 pub const SIGN_OUT_GRACE: Duration = Duration::from_secs(2);
 
 /// How long shutting the worker down waits for everything else (a DNS
@@ -95,7 +95,9 @@ impl AuthWorker {
                                 let reply =
                                     PendingReply::new(id, request.action(), reply_tx.clone())
                                         .holding(under_way);
-                                let sign_out = matches!(
+                                // What a player who quits right after still
+                                // expects done on the server.
+                                let ends_session = matches!(
                                     request,
                                     AuthRequest::SignOut { .. }
                                         | AuthRequest::SignOutEverywhere { .. }
@@ -103,7 +105,7 @@ impl AuthWorker {
                                 );
                                 let task =
                                     async move { reply.finish(transport.send(request).await) };
-                                if sign_out {
+                                if ends_session {
                                     sign_outs.spawn(task);
                                 } else {
                                     tokio::spawn(task);

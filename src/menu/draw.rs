@@ -6,7 +6,7 @@ use cognito_login_client::{AuthRequest, Code, Password};
 use egui::text_edit::TextEditState;
 use egui::{Id, Key, Response, RichText, TextEdit, Ui};
 
-use super::{AccountRequest, LoginForm, Screen};
+use super::{LoginForm, Screen};
 
 /// Draws the open screen of `form` into `ui` and returns the request to send
 /// when the player submits a valid form. The form is then busy until
@@ -28,53 +28,17 @@ pub fn draw(ui: &mut Ui, form: &mut LoginForm) -> Option<AuthRequest> {
         Screen::ResetPassword => reset(ui, form, fields, next),
         Screen::NewPassword => new_password_screen(ui, form, fields, next),
         Screen::OneTimeCode => one_time_code(ui, form, fields, next),
-        Screen::Account | Screen::ChangePassword | Screen::DeleteAccount => None,
+        Screen::Account
+        | Screen::ChangePassword
+        | Screen::DeleteAccount
+        | Screen::Authenticator => None,
     })
-}
-
-/// What the account screens show of the signed-in player.
-#[derive(Debug, Clone, Copy)]
-pub struct AccountView<'a> {
-    /// The username.
-    pub username: &'a str,
-    /// The email address, when the account has one.
-    pub email: Option<&'a str>,
-    /// Whether it is verified.
-    pub email_verified: bool,
-}
-
-/// Draws the open account screen of `form` for a signed-in player (the
-/// account overview unless [`Screen::ChangePassword`] or
-/// [`Screen::DeleteAccount`] is open) and returns what the player asked
-/// for. Like [`draw`], the form is then busy until [`LoginForm::finish`]
-/// reports the answer (except for [`AccountRequest::Close`]).
-pub fn draw_account(
-    ui: &mut Ui,
-    form: &mut LoginForm,
-    account: AccountView<'_>,
-) -> Option<AccountRequest> {
-    if !form.screen.is_account() {
-        form.show(Screen::Account);
-    }
-    let request = framed(ui, form, |ui, form, fields, next| match form.screen {
-        Screen::ChangePassword => change_password(ui, form, fields, next),
-        Screen::DeleteAccount => delete_account(ui, form, fields, next, account.username),
-        _ => overview(ui, next, account),
-    });
-    // These end at once, with no answer for the form to wait for.
-    if matches!(
-        request,
-        Some(AccountRequest::Close | AccountRequest::SignOut)
-    ) {
-        form.busy = false;
-    }
-    request
 }
 
 /// The parts every screen shares: the logo, the titles, the busy spinner,
 /// the error or notice, and moving to the next screen. `body` draws the
 /// fields and returns what was submitted.
-fn framed<R>(
+pub(super) fn framed<R>(
     ui: &mut Ui,
     form: &mut LoginForm,
     body: impl FnOnce(&mut Ui, &mut LoginForm, &mut Fields, &mut Option<Screen>) -> Option<R>,
@@ -139,6 +103,7 @@ fn screen_title(screen: Screen) -> &'static str {
         Screen::Account => "Your account",
         Screen::ChangePassword => "Change your password",
         Screen::DeleteAccount => "Delete your account",
+        Screen::Authenticator => "Add an authenticator app",
     }
 }
 
@@ -181,7 +146,7 @@ fn forget_cleared_fields(ui: &Ui, form: &mut LoginForm) {
 }
 
 /// What the fields of one frame did.
-struct Fields {
+pub(super) struct Fields {
     /// The first empty field takes focus.
     focus_first: bool,
     submitted: bool,
@@ -192,7 +157,13 @@ struct Fields {
 
 impl Fields {
     /// A labelled single-line field; Enter in it submits the screen.
-    fn text(&mut self, ui: &mut Ui, label: &str, text: &mut String, masked: bool) -> Response {
+    pub(super) fn text(
+        &mut self,
+        ui: &mut Ui,
+        label: &str,
+        text: &mut String,
+        masked: bool,
+    ) -> Response {
         debug_assert!(FIELD_LABELS.contains(&label), "{label} has no id to forget");
         let id = field_id(self.epoch, self.screen, label);
         let label = ui.label(label);
@@ -213,23 +184,29 @@ impl Fields {
         response
     }
 
-    fn password(&mut self, ui: &mut Ui, label: &str, text: &mut String, shown: bool) -> Response {
+    pub(super) fn password(
+        &mut self,
+        ui: &mut Ui,
+        label: &str,
+        text: &mut String,
+        shown: bool,
+    ) -> Response {
         self.text(ui, label, text, !shown)
     }
 
     /// The screen's main button.
-    fn submit(&mut self, ui: &mut Ui, label: &str) -> bool {
+    pub(super) fn submit(&mut self, ui: &mut Ui, label: &str) -> bool {
         ui.add_space(4.0);
         let clicked = ui.button(label).clicked();
         std::mem::take(&mut self.submitted) || clicked
     }
 }
 
-fn checked<T>(form: &mut LoginForm, result: Result<T, String>) -> Option<T> {
+pub(super) fn checked<T>(form: &mut LoginForm, result: Result<T, String>) -> Option<T> {
     result.map_err(|message| form.error = Some(message)).ok()
 }
 
-fn required(value: &str, what: &str) -> Result<String, String> {
+pub(super) fn required(value: &str, what: &str) -> Result<String, String> {
     let value = value.trim();
     if value.is_empty() {
         Err(format!("Enter your {what}."))
@@ -251,7 +228,7 @@ fn looks_like_email(email: &str) -> bool {
 }
 
 /// The new-password pair of the sign-up and reset screens.
-fn new_password(form: &LoginForm) -> Result<Password, String> {
+pub(super) fn new_password(form: &LoginForm) -> Result<Password, String> {
     if form.password.is_empty() {
         return Err("Choose a password.".to_owned());
     }
@@ -269,7 +246,12 @@ fn show_toggle(ui: &mut Ui, form: &mut LoginForm) {
 }
 
 /// A new password, its repetition, the show toggle and the live checklist.
-fn new_password_fields(ui: &mut Ui, form: &mut LoginForm, fields: &mut Fields, label: &str) {
+pub(super) fn new_password_fields(
+    ui: &mut Ui,
+    form: &mut LoginForm,
+    fields: &mut Fields,
+    label: &str,
+) {
     fields.password(ui, label, &mut form.password, form.show_password);
     fields.password(ui, "Repeat password", &mut form.repeat, form.show_password);
     show_toggle(ui, form);
@@ -483,97 +465,6 @@ fn one_time_code(
     }
     let code = checked(form, required(&form.code, "code"))?;
     form.challenge_answer(Password::new(code))
-}
-
-fn overview(
-    ui: &mut Ui,
-    next: &mut Option<Screen>,
-    account: AccountView<'_>,
-) -> Option<AccountRequest> {
-    ui.label(format!("Signed in as {}", account.username));
-    if let Some(email) = account.email {
-        let state = if account.email_verified {
-            "verified"
-        } else {
-            "not verified"
-        };
-        ui.label(format!("Email: {email} ({state})"));
-    }
-    ui.add_space(4.0);
-    let mut request = None;
-    if ui.button("Change password").clicked() {
-        *next = Some(Screen::ChangePassword);
-    }
-    if ui.button("Sign out").clicked() {
-        request = Some(AccountRequest::SignOut);
-    }
-    if ui.button("Sign out everywhere").clicked() {
-        request = Some(AccountRequest::SignOutEverywhere);
-    }
-    if ui.button("Delete account…").clicked() {
-        *next = Some(Screen::DeleteAccount);
-    }
-    ui.add_space(4.0);
-    if ui.button("Close").clicked() {
-        request = Some(AccountRequest::Close);
-    }
-    request
-}
-
-fn back_to_account(ui: &mut Ui, next: &mut Option<Screen>) {
-    if ui.link("Back").clicked() {
-        *next = Some(Screen::Account);
-    }
-}
-
-fn change_password(
-    ui: &mut Ui,
-    form: &mut LoginForm,
-    fields: &mut Fields,
-    next: &mut Option<Screen>,
-) -> Option<AccountRequest> {
-    fields.password(
-        ui,
-        "Current password",
-        &mut form.current,
-        form.show_password,
-    );
-    new_password_fields(ui, form, fields, "New password");
-    let submit = fields.submit(ui, "Change password");
-    back_to_account(ui, next);
-    if !submit {
-        return None;
-    }
-    checked(form, required(&form.current, "current password"))?;
-    let new_password = checked(form, new_password(form))?;
-    Some(AccountRequest::ChangePassword {
-        current: Password::new(form.current.clone()),
-        new_password,
-    })
-}
-
-fn delete_account(
-    ui: &mut Ui,
-    form: &mut LoginForm,
-    fields: &mut Fields,
-    next: &mut Option<Screen>,
-    username: &str,
-) -> Option<AccountRequest> {
-    ui.label(
-        "Deleting your account cannot be undone: your progress tied to it is lost. \
-         Type your username to confirm.",
-    );
-    fields.text(ui, "Username", &mut form.username, false);
-    let submit = fields.submit(ui, "Delete account");
-    back_to_account(ui, next);
-    if !submit {
-        return None;
-    }
-    if form.username.trim() != username {
-        form.error = Some(format!("Type {username} to confirm."));
-        return None;
-    }
-    Some(AccountRequest::DeleteAccount)
 }
 
 #[cfg(test)]

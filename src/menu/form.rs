@@ -4,8 +4,8 @@
 use std::time::Duration;
 
 use cognito_login_client::{
-    AuthAction, AuthError, AuthOutcome, AuthRequest, Challenge, ChallengeName, Password,
-    ServerErrorKind,
+    AuthAction, AuthError, AuthOutcome, AuthRequest, AuthenticatorSecret, Challenge, ChallengeName,
+    Code, Password, ServerErrorKind,
 };
 
 use super::PasswordPolicy;
@@ -36,11 +36,14 @@ pub enum Screen {
     ChangePassword,
     /// Signed in: deleting the account, confirmed by typing its username.
     DeleteAccount,
+    /// Signed in: adding an authenticator app (its QR code and secret),
+    /// turned on with its first code.
+    Authenticator,
 }
 
 impl Screen {
     /// Every screen.
-    pub const ALL: [Screen; 10] = [
+    pub const ALL: [Screen; 11] = [
         Self::SignIn,
         Self::SignUp,
         Self::ConfirmCode,
@@ -51,13 +54,14 @@ impl Screen {
         Self::Account,
         Self::ChangePassword,
         Self::DeleteAccount,
+        Self::Authenticator,
     ];
 
     /// Whether this screen is for a signed-in player ([`draw_account`](super::draw_account)).
     pub fn is_account(self) -> bool {
         matches!(
             self,
-            Self::Account | Self::ChangePassword | Self::DeleteAccount
+            Self::Account | Self::ChangePassword | Self::DeleteAccount | Self::Authenticator
         )
     }
 }
@@ -79,6 +83,20 @@ pub enum AccountRequest {
     SignOutEverywhere,
     /// Delete the account; the player typed its username to confirm.
     DeleteAccount,
+    /// Start adding an authenticator app: the answer's secret opens
+    /// [`Screen::Authenticator`].
+    AddAuthenticator,
+    /// Check the authenticator app's first code; once it is right, the form
+    /// asks for [`AccountRequest::SetAuthenticator`] itself.
+    VerifyAuthenticator {
+        /// The app's code.
+        code: Code,
+    },
+    /// Turn sign-in codes from the authenticator app on or off.
+    SetAuthenticator {
+        /// On or off.
+        enabled: bool,
+    },
     /// Close the account screens.
     Close,
 }
@@ -90,6 +108,10 @@ impl std::fmt::Debug for AccountRequest {
             Self::SignOut => "SignOut",
             Self::SignOutEverywhere => "SignOutEverywhere",
             Self::DeleteAccount => "DeleteAccount",
+            Self::AddAuthenticator => "AddAuthenticator",
+            Self::VerifyAuthenticator { .. } => "VerifyAuthenticator",
+            Self::SetAuthenticator { enabled: true } => "SetAuthenticator(on)",
+            Self::SetAuthenticator { enabled: false } => "SetAuthenticator(off)",
             Self::Close => "Close",
         })
     }
@@ -106,6 +128,9 @@ pub struct MenuSettings {
     pub password_policy: PasswordPolicy,
     /// How long "Resend code" waits after a code was sent.
     pub resend_cooldown: Duration,
+    /// The game's name, which authenticator apps show beside the player's
+    /// codes.
+    pub game_name: String,
 }
 
 impl Default for MenuSettings {
@@ -115,6 +140,7 @@ impl Default for MenuSettings {
             logo: None,
             password_policy: PasswordPolicy::default(),
             resend_cooldown: Duration::from_secs(30),
+            game_name: "Bevy game".to_owned(),
         }
     }
 }
@@ -156,6 +182,11 @@ pub struct LoginForm {
     pub(super) remember: Option<bool>,
     /// The challenge the open challenge screen answers.
     pub(super) challenge: Option<Challenge>,
+    /// The authenticator app's secret, while its screen is open.
+    pub(super) authenticator: Option<AuthenticatorSecret>,
+    /// What the account screens ask for next, without the player (turning
+    /// the authenticator on once its code was right).
+    pub(super) account_follow_up: Option<AccountRequest>,
 }
 
 impl LoginForm {
@@ -251,6 +282,7 @@ impl LoginForm {
         if !matches!(screen, Screen::NewPassword | Screen::OneTimeCode) {
             self.challenge = None;
         }
+        self.authenticator = None;
     }
 
     /// Opens the screen that answers `challenge`, or shows that it cannot be
@@ -331,8 +363,14 @@ impl LoginForm {
             Ok(outcome) => self.succeeded(action, outcome),
             Err(error) => self.failed(action, error),
         };
-        self.busy = follow_up.is_some();
+        self.busy = follow_up.is_some() || self.account_follow_up.is_some();
         follow_up
+    }
+
+    /// What the account screens ask for next on their own, after
+    /// [`finish`](Self::finish): the form stays busy until its answer.
+    pub fn take_account_follow_up(&mut self) -> Option<AccountRequest> {
+        self.account_follow_up.take()
     }
 
     fn succeeded(&mut self, action: AuthAction, outcome: &AuthOutcome) -> Option<AuthRequest> {
@@ -392,6 +430,20 @@ impl LoginForm {
                 self.notice = Some("Signed out on every device.".to_owned());
                 None
             }
+            AuthOutcome::AuthenticatorSecret(secret) => {
+                self.show(Screen::Authenticator);
+                self.authenticator = Some(secret.clone());
+                None
+            }
+            AuthOutcome::AuthenticatorVerified if self.screen == Screen::Authenticator => {
+                self.account_follow_up = Some(AccountRequest::SetAuthenticator { enabled: true });
+                None
+            }
+            AuthOutcome::MfaSet if self.screen.is_account() => {
+                self.show(Screen::Account);
+                self.notice = Some("Your sign-in codes setting is saved.".to_owned());
+                None
+            }
             AuthOutcome::AccountDeleted => {
                 self.show(Screen::SignIn);
                 self.username.clear();
@@ -402,7 +454,11 @@ impl LoginForm {
                 self.show_challenge(challenge.clone());
                 None
             }
-            AuthOutcome::SignedOut | AuthOutcome::PasswordChanged | AuthOutcome::Account(_) => None,
+            AuthOutcome::SignedOut
+            | AuthOutcome::PasswordChanged
+            | AuthOutcome::Account(_)
+            | AuthOutcome::AuthenticatorVerified
+            | AuthOutcome::MfaSet => None,
         }
     }
 

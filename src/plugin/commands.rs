@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 use bevy::prelude::*;
 use cognito_login_client::{
     AccessToken, AuthAction, AuthRequest, AuthWorker, ChallengeName, ChallengeSession, Code,
-    Password, RequestId,
+    MfaMethod, Password, RequestId,
 };
 
 use super::lifecycle::Lifecycle;
@@ -229,6 +229,46 @@ impl AuthCommands<'_, '_> {
         self.send(AuthRequest::DeleteAccount { access_token })
     }
 
+    /// Starts adding an authenticator app: Cognito makes its shared secret,
+    /// which arrives as an
+    /// [`AuthenticatorSecretIssued`](super::AuthenticatorSecretIssued).
+    pub fn add_authenticator(&mut self) -> Result<RequestId, AuthCommandError> {
+        let access_token = self.access_token()?;
+        self.send(AuthRequest::AddAuthenticator { access_token })
+    }
+
+    /// Finishes adding the authenticator app with the first code it shows;
+    /// [`MfaChanged`](super::MfaChanged) follows. Turn it on for sign-in
+    /// with [`set_mfa`](Self::set_mfa).
+    pub fn verify_authenticator(
+        &mut self,
+        code: impl Into<Code>,
+        device_name: impl Into<String>,
+    ) -> Result<RequestId, AuthCommandError> {
+        let access_token = self.access_token()?;
+        self.send(AuthRequest::VerifyAuthenticator {
+            access_token,
+            code: code.into(),
+            device_name: device_name.into(),
+        })
+    }
+
+    /// Turns an MFA method on (as the preferred one) or off;
+    /// [`MfaChanged`](super::MfaChanged) follows, and
+    /// [`read_account`](Self::read_account) shows the new setting.
+    pub fn set_mfa(
+        &mut self,
+        method: MfaMethod,
+        enabled: bool,
+    ) -> Result<RequestId, AuthCommandError> {
+        let access_token = self.access_token()?;
+        self.send(AuthRequest::SetMfa {
+            access_token,
+            method,
+            enabled,
+        })
+    }
+
     fn access_token(&self) -> Result<AccessToken, AuthCommandError> {
         let session = self.session.as_ref().ok_or(AuthCommandError::NotSignedIn)?;
         Ok(session.access_token.clone())
@@ -321,7 +361,10 @@ fn username_of(request: &AuthRequest) -> Option<String> {
         | AuthRequest::SignOutEverywhere { .. }
         | AuthRequest::ChangePassword { .. }
         | AuthRequest::GetAccount { .. }
-        | AuthRequest::DeleteAccount { .. } => None,
+        | AuthRequest::DeleteAccount { .. }
+        | AuthRequest::AddAuthenticator { .. }
+        | AuthRequest::VerifyAuthenticator { .. }
+        | AuthRequest::SetMfa { .. } => None,
     }
 }
 

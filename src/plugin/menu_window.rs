@@ -1,13 +1,15 @@
-//! The Bevy side of the login menu: one window in `EguiPrimaryContextPass`
-//! that calls [`crate::menu::draw`] and sends what it returns.
+//! The Bevy side of the login menu: a window in `EguiPrimaryContextPass`
+//! that calls [`crate::menu::draw`] while signed out, and
+//! [`crate::menu::draw_account`] while signed in with the account screens
+//! open, and carries out what they return.
 
 use bevy::prelude::*;
 use bevy_egui::{EguiContexts, EguiPlugin, EguiPrimaryContextPass, EguiTextureHandle, egui};
+use cognito_login_client::{AuthOutcome, MfaMethod};
 
-use super::AuthSession;
 use super::commands::AuthCommands;
 use super::receive::ReceivedReplies;
-use super::{AuthState, AuthSystems};
+use super::{AuthSession, AuthState, AuthSystems};
 use crate::menu::{self, AccountRequest, AccountView, LoginForm, MenuSettings, Screen};
 
 /// The login menu's form, while the menu is enabled.
@@ -22,6 +24,8 @@ pub struct LoginMenu {
     /// The form: read its screen, or open another one with `show`.
     pub form: LoginForm,
     account_open: bool,
+    /// The account was asked for since the screens opened.
+    account_read: bool,
 }
 
 impl LoginMenu {
@@ -36,6 +40,7 @@ impl LoginMenu {
     /// Closes the account screens.
     pub fn close_account(&mut self) {
         self.account_open = false;
+        self.account_read = false;
     }
 
     /// Whether the account screens are open.
@@ -68,6 +73,7 @@ pub(super) fn build(app: &mut App, settings: MenuSettings, remember: Option<bool
     app.insert_resource(LoginMenu {
         form,
         account_open: false,
+        account_read: false,
     })
     .add_systems(
         PreUpdate,
@@ -109,6 +115,12 @@ fn apply_replies(
         {
             menu.form.set_error(error.to_string());
         }
+        if let Some(follow_up) = menu.form.take_account_follow_up() {
+            run_account_request(&mut menu, &mut auth, follow_up);
+        } else if matches!(reply.result, Ok(AuthOutcome::MfaSet)) && menu.account_open {
+            // The overview shows the new setting once the account is read.
+            let _ = auth.read_account();
+        }
     }
 }
 
@@ -131,18 +143,9 @@ fn draw_menu(
             [size.x * scale, size.y * scale],
         )));
     }
-    let ctx = contexts.ctx_mut()?;
-    let mut request = None;
-    egui::Window::new("Sign in")
-        .id(egui::Id::new("bevy_cognito_login::menu"))
-        .title_bar(false)
-        .resizable(false)
-        .collapsible(false)
-        .anchor(egui::Align2::CENTER_CENTER, [0.0, 0.0])
-        .show(ctx, |ui| {
-            ui.set_width(300.0);
-            request = menu::draw(ui, &mut menu.form);
-        });
+    let request = centered(contexts.ctx_mut()?, "Sign in", |ui| {
+        menu::draw(ui, &mut menu.form)
+    });
     if let Some(request) = request {
         if let Some(remember) = menu.form.remember() {
             auth.set_remember(remember);
@@ -172,35 +175,69 @@ fn draw_account(
         username: &session.username,
         email,
         email_verified,
+        authenticator: session.account.as_ref().map(|account| {
+            account
+                .mfa_methods
+                .iter()
+                .any(|method| method == MfaMethod::Authenticator.as_str())
+        }),
     };
-    let ctx = contexts.ctx_mut()?;
-    let mut request = None;
-    egui::Window::new("Account")
-        .id(egui::Id::new("bevy_cognito_login::account"))
+    // What the overview shows of MFA needs the account read once.
+    if session.account.is_none() && !menu.account_read && auth.running().is_none() {
+        menu.account_read = auth.read_account().is_ok();
+    }
+    let request = centered(contexts.ctx_mut()?, "Account", |ui| {
+        menu::draw_account(ui, &mut menu.form, view)
+    });
+    if let Some(request) = request {
+        run_account_request(&mut menu, &mut auth, request);
+    }
+    Ok(())
+}
+
+/// Carries out what the account screens asked for.
+fn run_account_request(menu: &mut LoginMenu, auth: &mut AuthCommands, request: AccountRequest) {
+    let started = match request {
+        AccountRequest::Close => {
+            menu.close_account();
+            return;
+        }
+        AccountRequest::SignOut => auth.sign_out().map(drop),
+        AccountRequest::SignOutEverywhere => auth.sign_out_everywhere().map(drop),
+        AccountRequest::DeleteAccount => auth.delete_account().map(drop),
+        AccountRequest::ChangePassword {
+            current,
+            new_password,
+        } => auth.change_password(current, new_password).map(drop),
+        AccountRequest::AddAuthenticator => auth.add_authenticator().map(drop),
+        AccountRequest::VerifyAuthenticator { code } => auth
+            .verify_authenticator(code, "Authenticator app")
+            .map(drop),
+        AccountRequest::SetAuthenticator { enabled } => {
+            auth.set_mfa(MfaMethod::Authenticator, enabled).map(drop)
+        }
+    };
+    if let Err(error) = started {
+        menu.form.set_error(error.to_string());
+    }
+}
+
+/// The menu's window, in the middle of the screen, with what `draw` returns.
+fn centered<R>(
+    ctx: &egui::Context,
+    name: &'static str,
+    draw: impl FnOnce(&mut egui::Ui) -> Option<R>,
+) -> Option<R> {
+    let mut drawn = None;
+    egui::Window::new(name)
+        .id(egui::Id::new(("bevy_cognito_login::menu", name)))
         .title_bar(false)
         .resizable(false)
         .collapsible(false)
         .anchor(egui::Align2::CENTER_CENTER, [0.0, 0.0])
         .show(ctx, |ui| {
             ui.set_width(300.0);
-            request = menu::draw_account(ui, &mut menu.form, view);
+            drawn = draw(ui);
         });
-    let started = match request {
-        None => return Ok(()),
-        Some(AccountRequest::Close) => {
-            menu.close_account();
-            return Ok(());
-        }
-        Some(AccountRequest::SignOut) => auth.sign_out().map(drop),
-        Some(AccountRequest::SignOutEverywhere) => auth.sign_out_everywhere().map(drop),
-        Some(AccountRequest::DeleteAccount) => auth.delete_account().map(drop),
-        Some(AccountRequest::ChangePassword {
-            current,
-            new_password,
-        }) => auth.change_password(current, new_password).map(drop),
-    };
-    if let Err(error) = started {
-        menu.form.set_error(error.to_string());
-    }
-    Ok(())
+    drawn
 }

@@ -1,7 +1,9 @@
 //! The messages the plugin writes, each carrying typed values.
 
 use bevy::prelude::*;
-use cognito_login_client::{Account, AuthAction, AuthError, Challenge, CodeDelivery};
+use cognito_login_client::{
+    Account, AuthAction, AuthError, AuthenticatorSecret, Challenge, CodeDelivery,
+};
 
 /// A player signed in; [`AuthSession`](super::AuthSession) is now present.
 #[derive(Message, Debug, Clone, PartialEq, Eq)]
@@ -72,6 +74,29 @@ pub struct AccountConfirmed {
 pub struct PasswordChanged {
     /// The account.
     pub username: String,
+}
+
+/// An authenticator app's shared secret, after
+/// [`AuthCommands::add_authenticator`](super::AuthCommands::add_authenticator):
+/// show it to the player (as a QR code of
+/// [`AuthenticatorSecret::uri`](cognito_login_client::AuthenticatorSecret::uri)
+/// and as text), then ask for the app's first code.
+#[derive(Message, Debug, Clone, PartialEq, Eq)]
+pub struct AuthenticatorSecretIssued {
+    /// The secret; `Debug` redacts it.
+    pub secret: AuthenticatorSecret,
+}
+
+/// The account's MFA changed: an authenticator app was verified
+/// ([`AuthCommands::verify_authenticator`](super::AuthCommands::verify_authenticator))
+/// or a method turned on or off
+/// ([`AuthCommands::set_mfa`](super::AuthCommands::set_mfa)).
+#[derive(Message, Debug, Clone, PartialEq, Eq)]
+pub struct MfaChanged {
+    /// The account.
+    pub username: String,
+    /// What was done.
+    pub action: AuthAction,
 }
 
 /// The signed-in account was read

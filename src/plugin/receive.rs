@@ -11,8 +11,8 @@ use super::commands::leave_session;
 use super::commands::{AuthClient, PendingRequest, Running};
 use super::lifecycle::Lifecycle;
 use super::{
-    AccountConfirmed, AccountRead, AuthFailed, AuthSession, AuthState, ChallengeRequired, CodeSent,
-    PasswordChanged, SignOutReason, SignedOut, SignedUp,
+    AccountConfirmed, AccountRead, AuthFailed, AuthSession, AuthState, AuthenticatorSecretIssued,
+    ChallengeRequired, CodeSent, MfaChanged, PasswordChanged, SignOutReason, SignedOut, SignedUp,
 };
 
 /// Every message the replies can produce, and the session they can end.
@@ -23,6 +23,8 @@ pub(crate) struct ReplyMessages<'w, 's> {
     failed: MessageWriter<'w, AuthFailed>,
     signed_out: MessageWriter<'w, SignedOut>,
     account_read: MessageWriter<'w, AccountRead>,
+    authenticator_secret: MessageWriter<'w, AuthenticatorSecretIssued>,
+    mfa_changed: MessageWriter<'w, MfaChanged>,
     signed_up: MessageWriter<'w, SignedUp>,
     code_sent: MessageWriter<'w, CodeSent>,
     confirmed: MessageWriter<'w, AccountConfirmed>,
@@ -112,6 +114,19 @@ pub(crate) fn receive_replies(
         }
         match &reply.result {
             Ok(AuthOutcome::Tokens(_) | AuthOutcome::SignedOut | AuthOutcome::AccountDeleted) => {}
+            Ok(AuthOutcome::AuthenticatorSecret(secret)) => {
+                messages
+                    .authenticator_secret
+                    .write(AuthenticatorSecretIssued {
+                        secret: secret.clone(),
+                    });
+            }
+            Ok(AuthOutcome::AuthenticatorVerified | AuthOutcome::MfaSet) => {
+                messages.mfa_changed.write(MfaChanged {
+                    username,
+                    action: reply.action,
+                });
+            }
             Ok(AuthOutcome::PasswordChanged) => {
                 messages
                     .password_changed

@@ -2,7 +2,9 @@
 //! for, the checks before a password change or a deletion, and where each
 //! answer leaves the form.
 
-use bevy_cognito_login::client::{AuthAction, AuthError, AuthOutcome, ServerErrorKind};
+use bevy_cognito_login::client::{
+    AuthAction, AuthError, AuthOutcome, AuthenticatorSecret, ServerErrorKind,
+};
 use bevy_cognito_login::menu::{
     AccountRequest, AccountView, LoginForm, MenuSettings, Screen, draw_account,
 };
@@ -12,12 +14,18 @@ use egui_kittest::kittest::Queryable;
 struct Account {
     form: LoginForm,
     asked: Vec<AccountRequest>,
+    /// Whether sign-in codes are on, as the server said.
+    authenticator: Option<bool>,
 }
 
 fn harness() -> Harness<'static, Account> {
     let account = Account {
-        form: LoginForm::new(MenuSettings::default()),
+        form: LoginForm::new(MenuSettings {
+            game_name: "Coin Game".into(),
+            ..MenuSettings::default()
+        }),
         asked: Vec::new(),
+        authenticator: None,
     };
     let mut harness = Harness::new_ui_state(
         |ui, account: &mut Account| {
@@ -25,6 +33,7 @@ fn harness() -> Harness<'static, Account> {
                 username: "ada",
                 email: Some("ada@example.com"),
                 email_verified: true,
+                authenticator: account.authenticator,
             };
             if let Some(request) = draw_account(ui, &mut account.form, view) {
                 account.asked.push(request);
@@ -223,5 +232,68 @@ fn deleting_the_account_needs_its_username_typed() {
     assert_eq!(
         harness.state().form.notice(),
         Some("Your account is deleted.")
+    );
+}
+
+#[test]
+fn an_authenticator_app_is_added_with_its_qr_code_and_turned_on_and_off() {
+    let mut harness = harness();
+    assert!(
+        harness
+            .query_by_label("Set up an authenticator app")
+            .is_none(),
+        "nothing is offered before the account is read"
+    );
+    harness.state_mut().authenticator = Some(false);
+    harness.run_steps(3);
+    click(&mut harness, "Set up an authenticator app");
+    assert_eq!(harness.state().asked, [AccountRequest::AddAuthenticator]);
+    finish(
+        &mut harness,
+        AuthAction::AddAuthenticator,
+        Ok(AuthOutcome::AuthenticatorSecret(AuthenticatorSecret::new(
+            "JBSWY3DPEHPK3PXP",
+        ))),
+    );
+    harness.run_steps(3);
+    assert_eq!(harness.state().form.screen(), Screen::Authenticator);
+    assert!(shows(&harness, "JBSWY3DPEHPK3PXP"), "the key, to type");
+    assert!(
+        harness.get_by_label("Code").is_focused(),
+        "the app's first code is next"
+    );
+
+    click(&mut harness, "Turn on");
+    assert_eq!(harness.state().form.error(), Some("Enter your code."));
+    type_into(&mut harness, "Code", "123456");
+    click(&mut harness, "Turn on");
+    let Some(AccountRequest::VerifyAuthenticator { code }) = harness.state().asked.last() else {
+        panic!("{:?}", harness.state().asked)
+    };
+    assert_eq!(code.expose(), "123456");
+
+    finish(
+        &mut harness,
+        AuthAction::VerifyAuthenticator,
+        Ok(AuthOutcome::AuthenticatorVerified),
+    );
+    assert!(harness.state().form.is_busy(), "turning it on follows");
+    assert_eq!(
+        harness.state_mut().form.take_account_follow_up(),
+        Some(AccountRequest::SetAuthenticator { enabled: true })
+    );
+    finish(&mut harness, AuthAction::SetMfa, Ok(AuthOutcome::MfaSet));
+    assert_eq!(harness.state().form.screen(), Screen::Account);
+    harness.state_mut().authenticator = Some(true);
+    harness.run_steps(3);
+    assert!(
+        !shows(&harness, "JBSWY3DPEHPK3PXP"),
+        "the key is gone with its screen"
+    );
+    assert!(shows(&harness, "from your authenticator app"));
+    click(&mut harness, "Turn off sign-in codes");
+    assert_eq!(
+        harness.state().asked.last(),
+        Some(&AccountRequest::SetAuthenticator { enabled: false })
     );
 }

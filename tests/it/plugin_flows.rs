@@ -7,11 +7,13 @@ use std::time::{Duration, Instant};
 
 use bevy::prelude::*;
 use bevy::state::app::StatesPlugin;
+use bevy_cognito_login::client::MfaMethod;
 use bevy_cognito_login::client::{AuthAction, BackendConfig, ServerErrorKind};
 use bevy_cognito_login::prelude::*;
 use bevy_cognito_login::test_utils::TestApp;
 use bevy_cognito_login::{
-    AccountConfirmed, AccountRead, AuthCommandError, CodeSent, PasswordChanged, SignOutReason,
+    AccountConfirmed, AccountRead, AuthCommandError, AuthenticatorSecretIssued, CodeSent,
+    MfaChanged, PasswordChanged, SignOutReason,
 };
 use cognito_login_backend::{
     BackgroundStack, CodePurpose, LocalConfig, LocalEndpoints, LocalStack,
@@ -32,6 +34,8 @@ struct Seen {
     confirmed: Vec<AccountConfirmed>,
     password_changed: Vec<PasswordChanged>,
     account_read: Vec<AccountRead>,
+    authenticator_secret: Vec<AuthenticatorSecretIssued>,
+    mfa_changed: Vec<MfaChanged>,
 }
 
 fn record(
@@ -53,10 +57,15 @@ fn record_account(
     mut seen: ResMut<Seen>,
     mut password_changed: MessageReader<PasswordChanged>,
     mut account_read: MessageReader<AccountRead>,
+    mut authenticator_secret: MessageReader<AuthenticatorSecretIssued>,
+    mut mfa_changed: MessageReader<MfaChanged>,
 ) {
     seen.password_changed
         .extend(password_changed.read().cloned());
     seen.account_read.extend(account_read.read().cloned());
+    seen.authenticator_secret
+        .extend(authenticator_secret.read().cloned());
+    seen.mfa_changed.extend(mfa_changed.read().cloned());
 }
 
 fn app(backend: impl Into<BackendConfig>) -> App {
@@ -398,6 +407,42 @@ fn the_signed_in_account_is_read_changed_signed_out_everywhere_and_deleted() {
         });
         assert_eq!(seen(&app).password_changed[0].username, "grace");
         assert_eq!(app.auth_state(), AuthState::SignedIn);
+
+        // An authenticator app, added and turned on for sign-in.
+        app.auth(|auth| auth.add_authenticator()).unwrap();
+        app.update_until("the secret", |app| {
+            !app.world()
+                .resource::<Seen>()
+                .authenticator_secret
+                .is_empty()
+        });
+        let secret = seen(&app).authenticator_secret[0].secret.clone();
+        assert!(!secret.is_empty());
+        assert!(
+            secret
+                .uri("Test Game", "grace")
+                .starts_with("otpauth://totp/Test%20Game:grace?secret=")
+        );
+        app.auth(|auth| auth.verify_authenticator("123456", "phone"))
+            .unwrap();
+        app.update_until("the check", |app| {
+            !app.world().resource::<Seen>().mfa_changed.is_empty()
+        });
+        app.auth(|auth| auth.set_mfa(MfaMethod::Authenticator, true))
+            .unwrap();
+        app.update_until("the setting", |app| {
+            app.world().resource::<Seen>().mfa_changed.len() == 2
+        });
+        assert_eq!(seen(&app).mfa_changed[1].action, AuthAction::SetMfa);
+        app.auth(|auth| auth.read_account()).unwrap();
+        app.update_until("the account", |app| {
+            app.world().resource::<Seen>().account_read.len() == 2
+        });
+        let account = app.world().resource::<AuthSession>().account.clone();
+        assert_eq!(
+            account.and_then(|account| account.preferred_mfa),
+            Some("SOFTWARE_TOKEN_MFA".to_owned())
+        );
 
         // Signed out everywhere: this session ends once the server says so.
         app.auth(|auth| auth.sign_out_everywhere()).unwrap();

@@ -8,7 +8,7 @@ use crate::support;
 use std::time::SystemTime;
 
 use cognito_login_backend::CodePurpose;
-use cognito_login_client::{AuthError, AuthOutcome, AuthRequest, ServerErrorKind};
+use cognito_login_client::{AuthError, AuthOutcome, AuthRequest, MfaMethod, ServerErrorKind};
 use support::{Emulator, PASSWORD, Stack, Via, username};
 
 fn kind(result: Result<impl std::fmt::Debug, AuthError>) -> ServerErrorKind {
@@ -175,6 +175,57 @@ async fn the_signed_in_account_is_read_changed_signed_out_everywhere_and_deleted
         .await
         .expect("the new password works");
 
+    // An authenticator app: its secret, its first code, then on and off.
+    let added = stack
+        .ask(AuthRequest::AddAuthenticator {
+            access_token: tokens.access_token.clone(),
+        })
+        .await;
+    let Ok(AuthOutcome::AuthenticatorSecret(secret)) = added else {
+        panic!("{added:?}")
+    };
+    let right = totp(secret.expose(), SystemTime::now());
+    let wrong = format!("{:06}", (right.parse::<u32>().unwrap() + 1) % 1_000_000);
+    let verify = |code: String| AuthRequest::VerifyAuthenticator {
+        access_token: tokens.access_token.clone(),
+        code: code.into(),
+        device_name: "phone".into(),
+    };
+    let refused = stack.ask(verify(wrong)).await;
+    match emulator {
+        Emulator::CognitoLocal => assert_eq!(kind(refused), ServerErrorKind::CodeMismatch),
+        // cognitox takes any six digits.
+        Emulator::Cognitox => lacks(emulator, "a check of the authenticator code"),
+    }
+    let verified = stack.ask(verify(right)).await;
+    assert_eq!(verified, Ok(AuthOutcome::AuthenticatorVerified));
+    for enabled in [true, false] {
+        let set = stack
+            .ask(AuthRequest::SetMfa {
+                access_token: tokens.access_token.clone(),
+                method: MfaMethod::Authenticator,
+                enabled,
+            })
+            .await;
+        assert_eq!(set, Ok(AuthOutcome::MfaSet));
+        let read = stack
+            .ask(AuthRequest::GetAccount {
+                access_token: tokens.access_token.clone(),
+            })
+            .await;
+        let Ok(AuthOutcome::Account(account)) = read else {
+            panic!("{read:?}")
+        };
+        assert_eq!(
+            account
+                .mfa_methods
+                .iter()
+                .any(|m| m == "SOFTWARE_TOKEN_MFA"),
+            enabled,
+            "{account:?}"
+        );
+    }
+
     let everywhere = stack
         .ask(AuthRequest::SignOutEverywhere {
             access_token: tokens.access_token.clone(),
@@ -333,3 +384,38 @@ against_each_emulator!(
     a_resent_code_confirms,
     forgot_then_reset_then_sign_in_with_the_new_password,
 );
+
+/// The code an authenticator app shows at `now` for a base32 `secret`
+/// (RFC 6238: HMAC-SHA1, 30-second steps, six digits).
+fn totp(secret: &str, now: SystemTime) -> String {
+    use hmac::{Hmac, Mac};
+    let mut key = Vec::new();
+    let (mut bits, mut buffer) = (0, 0u32);
+    for symbol in secret.trim_end_matches('=').bytes() {
+        let value = match symbol {
+            b'A'..=b'Z' => symbol - b'A',
+            b'2'..=b'7' => symbol - b'2' + 26,
+            other => panic!("{} is not base32", other as char),
+        };
+        buffer = (buffer << 5) | u32::from(value);
+        bits += 5;
+        if bits >= 8 {
+            bits -= 8;
+            key.push((buffer >> bits) as u8);
+        }
+    }
+    let step = now.duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() / 30;
+    let mut mac = Hmac::<sha1::Sha1>::new_from_slice(&key).unwrap();
+    mac.update(&step.to_be_bytes());
+    let digest = mac.finalize().into_bytes();
+    let offset = usize::from(digest[19] & 0x0f);
+    let number = u32::from_be_bytes(digest[offset..offset + 4].try_into().unwrap()) & 0x7fff_ffff;
+    format!("{:06}", number % 1_000_000)
+}
+
+#[test]
+fn totp_matches_rfc_6238() {
+    // RFC 6238's SHA-1 key "12345678901234567890", in base32, at 59 s.
+    let at = std::time::UNIX_EPOCH + std::time::Duration::from_secs(59);
+    assert_eq!(totp("GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ", at), "287082");
+}

@@ -148,6 +148,19 @@ fn every_request() -> Vec<AuthRequest> {
         AuthRequest::DeleteAccount {
             access_token: "a".into(),
         },
+        AuthRequest::AddAuthenticator {
+            access_token: "a".into(),
+        },
+        AuthRequest::VerifyAuthenticator {
+            access_token: "a".into(),
+            code: "123456".into(),
+            device_name: "phone".into(),
+        },
+        AuthRequest::SetMfa {
+            access_token: "a".into(),
+            method: cognito_login_client::MfaMethod::Authenticator,
+            enabled: true,
+        },
     ];
     assert_eq!(requests.len(), AuthAction::ALL.len());
     requests

@@ -1,0 +1,216 @@
+//! The account screens, for a signed-in player: the overview, a password
+//! change and the account's deletion. They share the sign-in screens'
+//! frame, fields and checks.
+
+use cognito_login_client::{Code, Password};
+use egui::Ui;
+
+use super::draw::{Fields, checked, framed, new_password, new_password_fields, required};
+use super::{AccountRequest, LoginForm, Screen};
+
+/// What the account screens show of the signed-in player.
+#[derive(Debug, Clone, Copy)]
+pub struct AccountView<'a> {
+    /// The username.
+    pub username: &'a str,
+    /// The email address, when the account has one.
+    pub email: Option<&'a str>,
+    /// Whether it is verified.
+    pub email_verified: bool,
+    /// Whether sign-in asks for an authenticator app's code; `None` until
+    /// the account was read from the server.
+    pub authenticator: Option<bool>,
+}
+
+/// Draws the open account screen of `form` for a signed-in player (the
+/// account overview unless [`Screen::ChangePassword`],
+/// [`Screen::DeleteAccount`] or [`Screen::Authenticator`] is open) and
+/// returns what the player asked for. Like [`draw`](super::draw), the form
+/// is then busy until [`LoginForm::finish`] reports the answer (except for
+/// [`AccountRequest::Close`] and [`AccountRequest::SignOut`]); after it, a
+/// follow-up of the form's own may wait in
+/// [`LoginForm::take_account_follow_up`].
+pub fn draw_account(
+    ui: &mut Ui,
+    form: &mut LoginForm,
+    account: AccountView<'_>,
+) -> Option<AccountRequest> {
+    if !form.screen.is_account() {
+        form.show(Screen::Account);
+    }
+    let request = framed(ui, form, |ui, form, fields, next| match form.screen {
+        Screen::ChangePassword => change_password(ui, form, fields, next),
+        Screen::DeleteAccount => delete_account(ui, form, fields, next, account.username),
+        Screen::Authenticator => authenticator(ui, form, fields, next, account.username),
+        _ => overview(ui, next, account),
+    });
+    // These end at once, with no answer for the form to wait for.
+    if matches!(
+        request,
+        Some(AccountRequest::Close | AccountRequest::SignOut)
+    ) {
+        form.busy = false;
+    }
+    request
+}
+
+fn overview(
+    ui: &mut Ui,
+    next: &mut Option<Screen>,
+    account: AccountView<'_>,
+) -> Option<AccountRequest> {
+    ui.label(format!("Signed in as {}", account.username));
+    if let Some(email) = account.email {
+        let state = if account.email_verified {
+            "verified"
+        } else {
+            "not verified"
+        };
+        ui.label(format!("Email: {email} ({state})"));
+    }
+    ui.add_space(4.0);
+    let mut request = None;
+    if ui.button("Change password").clicked() {
+        *next = Some(Screen::ChangePassword);
+    }
+    if ui.button("Sign out").clicked() {
+        request = Some(AccountRequest::SignOut);
+    }
+    if ui.button("Sign out everywhere").clicked() {
+        request = Some(AccountRequest::SignOutEverywhere);
+    }
+    // Neither is offered until the account was read.
+    if account.authenticator == Some(true) {
+        ui.label("Sign-in codes: from your authenticator app");
+        if ui.button("Turn off sign-in codes").clicked() {
+            request = Some(AccountRequest::SetAuthenticator { enabled: false });
+        }
+    } else if account.authenticator == Some(false)
+        && ui.button("Set up an authenticator app").clicked()
+    {
+        request = Some(AccountRequest::AddAuthenticator);
+    }
+    if ui.button("Delete account…").clicked() {
+        *next = Some(Screen::DeleteAccount);
+    }
+    ui.add_space(4.0);
+    if ui.button("Close").clicked() {
+        request = Some(AccountRequest::Close);
+    }
+    request
+}
+
+fn back_to_account(ui: &mut Ui, next: &mut Option<Screen>) {
+    if ui.link("Back").clicked() {
+        *next = Some(Screen::Account);
+    }
+}
+
+fn change_password(
+    ui: &mut Ui,
+    form: &mut LoginForm,
+    fields: &mut Fields,
+    next: &mut Option<Screen>,
+) -> Option<AccountRequest> {
+    fields.password(
+        ui,
+        "Current password",
+        &mut form.current,
+        form.show_password,
+    );
+    new_password_fields(ui, form, fields, "New password");
+    let submit = fields.submit(ui, "Change password");
+    back_to_account(ui, next);
+    if !submit {
+        return None;
+    }
+    checked(form, required(&form.current, "current password"))?;
+    let new_password = checked(form, new_password(form))?;
+    Some(AccountRequest::ChangePassword {
+        current: Password::new(form.current.clone()),
+        new_password,
+    })
+}
+
+fn delete_account(
+    ui: &mut Ui,
+    form: &mut LoginForm,
+    fields: &mut Fields,
+    next: &mut Option<Screen>,
+    username: &str,
+) -> Option<AccountRequest> {
+    ui.label(
+        "Deleting your account cannot be undone: your progress tied to it is lost. \
+         Type your username to confirm.",
+    );
+    fields.text(ui, "Username", &mut form.username, false);
+    let submit = fields.submit(ui, "Delete account");
+    back_to_account(ui, next);
+    if !submit {
+        return None;
+    }
+    if form.username.trim() != username {
+        form.error = Some(format!("Type {username} to confirm."));
+        return None;
+    }
+    Some(AccountRequest::DeleteAccount)
+}
+
+fn authenticator(
+    ui: &mut Ui,
+    form: &mut LoginForm,
+    fields: &mut Fields,
+    next: &mut Option<Screen>,
+    username: &str,
+) -> Option<AccountRequest> {
+    let Some(secret) = form.authenticator.clone() else {
+        // The secret is not kept across a reopened screen: start again.
+        ui.label("Start again from your account.");
+        back_to_account(ui, next);
+        return None;
+    };
+    ui.label("Scan this code with your authenticator app, or type the key below.");
+    qr_code(ui, &secret.uri(&form.settings.game_name, username));
+    ui.horizontal_wrapped(|ui| {
+        ui.label("Key:");
+        // Selectable, to copy; drawn as a label, never kept in egui's memory.
+        ui.add(egui::Label::new(egui::RichText::new(secret.expose()).monospace()).selectable(true));
+    });
+    fields.text(ui, "Code", &mut form.code, false);
+    let submit = fields.submit(ui, "Turn on");
+    back_to_account(ui, next);
+    if !submit {
+        return None;
+    }
+    let code = checked(form, required(&form.code, "code"))?;
+    Some(AccountRequest::VerifyAuthenticator {
+        code: Code::new(code),
+    })
+}
+
+/// `text` as a QR code: dark modules painted as squares on a light field
+/// with the standard four-module quiet zone.
+fn qr_code(ui: &mut Ui, text: &str) {
+    let Ok(code) = qrcode::QrCode::new(text.as_bytes()) else {
+        ui.label("This key is too long for a QR code: type it into your app.");
+        return;
+    };
+    let width = code.width();
+    let modules = width + 8;
+    let module = 4.0;
+    let side = modules as f32 * module;
+    let (rect, _) = ui.allocate_exact_size(egui::vec2(side, side), egui::Sense::hover());
+    let painter = ui.painter_at(rect);
+    painter.rect_filled(rect, 0.0, egui::Color32::WHITE);
+    for (index, color) in code.to_colors().into_iter().enumerate() {
+        if color == qrcode::Color::Dark {
+            let (x, y) = ((index % width + 4) as f32, (index / width + 4) as f32);
+            let min = rect.min + egui::vec2(x * module, y * module);
+            painter.rect_filled(
+                egui::Rect::from_min_size(min, egui::vec2(module, module)),
+                0.0,
+                egui::Color32::BLACK,
+            );
+        }
+    }
+}
