@@ -133,6 +133,7 @@ pub(crate) fn receive_replies(
                     .write(PasswordChanged { username });
             }
             Ok(AuthOutcome::Account(account)) => {
+                info!(%username, mfa = ?account.mfa_methods, "read the account");
                 if let Some(session) = session
                     .as_mut()
                     .filter(|session| session.username == username)

@@ -381,7 +381,20 @@ fn a_player_signs_up_plays_and_is_signed_in_again_at_the_next_launch() {
     std::thread::sleep(Duration::from_secs(1));
     desktop.xdotool(&["windowactivate", "--sync", &window]);
     std::thread::sleep(Duration::from_millis(500));
-    // Sign out with the HUD's only button.
+    // The HUD's "Account" (after "Sign out") opens the account screens,
+    // which read the account from the server.
+    desktop.key("Tab");
+    desktop.key("Tab");
+    desktop.key("Return");
+    wait_for_log(&second_log, "read the account username=smoke");
+    std::thread::sleep(Duration::from_millis(500));
+    assert!(
+        desktop.screenshot(&window, "account") > 50,
+        "the account screen is drawn"
+    );
+    // Sign out with the account screen's "Sign out", after its "Change
+    // password".
+    desktop.key("Tab");
     desktop.key("Tab");
     desktop.key("Return");
     wait_for_log(&second_log, "signed out username=smoke");
