@@ -11,10 +11,12 @@ use super::{LoginForm, Screen};
 /// Draws the open screen of `form` into `ui` and returns the request to send
 /// when the player submits a valid form. The form is then busy until
 /// [`LoginForm::finish`] reports the answer. An account screen open (after
-/// a sign-out, say) falls back to the sign-in screen.
+/// a sign-out, say) falls back to an empty sign-in screen.
 pub fn draw(ui: &mut Ui, form: &mut LoginForm) -> Option<AuthRequest> {
     if form.screen.is_account() {
+        // The session ended: the next player starts from an empty form.
         form.show(Screen::SignIn);
+        form.username.clear();
     }
     let now = ui.input(|input| input.time);
     if std::mem::take(&mut form.restart_cooldown) {

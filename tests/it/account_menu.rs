@@ -297,3 +297,30 @@ fn an_authenticator_app_is_added_with_its_qr_code_and_turned_on_and_off() {
         Some(&AccountRequest::SetAuthenticator { enabled: false })
     );
 }
+
+#[test]
+fn after_the_session_ends_the_sign_in_screen_keeps_nothing_typed_on_the_account_screens() {
+    let mut harness = harness();
+    click(&mut harness, "Delete account…");
+    type_into(&mut harness, "Username", "ada");
+    click(&mut harness, "Back");
+    click(&mut harness, "Change password");
+    type_into(&mut harness, "Current password", "Secret-Pass-1");
+    // Signed out: the plugin draws the sign-in screens with the same form.
+    let form = std::mem::take(&mut harness.state_mut().form);
+    let mut sign_in = Harness::new_ui_state(
+        |ui, form: &mut LoginForm| {
+            bevy_cognito_login::menu::draw(ui, form);
+        },
+        form,
+    );
+    sign_in.run_steps(3);
+    assert_eq!(sign_in.state().screen(), Screen::SignIn);
+    for label in ["Username", "Password"] {
+        assert_eq!(
+            sign_in.get_by_label(label).value().unwrap_or_default(),
+            "",
+            "{label}"
+        );
+    }
+}
