@@ -218,6 +218,7 @@ fn dev_mailbox(
                     let what = match mail.purpose {
                         CodePurpose::ConfirmSignUp => "confirm",
                         CodePurpose::ResetPassword => "reset",
+                        CodePurpose::VerifyEmail => "email",
                     };
                     ui.label(format!("{} ({what}):", mail.username));
                     ui.monospace(&mail.code);

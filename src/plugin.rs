@@ -21,7 +21,8 @@ pub use lifecycle::{SessionNotForgotten, SessionSettings, TokensRefreshed};
 pub use menu_window::LoginMenu;
 pub use messages::{
     AccountConfirmed, AccountRead, AuthFailed, AuthenticatorSecretIssued, ChallengeRequired,
-    CodeSent, MfaChanged, PasswordChanged, SignOutReason, SignedIn, SignedOut, SignedUp,
+    CodeSent, EmailVerified, MfaChanged, PasswordChanged, SignOutReason, SignedIn, SignedOut,
+    SignedUp,
 };
 pub use session::AuthSession;
 pub use state::{AuthState, AuthSystems};
@@ -111,6 +112,7 @@ impl Plugin for CognitoLoginPlugin {
             .add_message::<AccountRead>()
             .add_message::<AuthenticatorSecretIssued>()
             .add_message::<MfaChanged>()
+            .add_message::<EmailVerified>()
             .add_message::<ChallengeRequired>()
             .add_message::<SessionNotForgotten>()
             .init_resource::<commands::PendingRequest>()

@@ -110,6 +110,9 @@ impl Handlers {
             AuthAction::ChangePassword => self.change_password(parse(body)?).await,
             AuthAction::GetAccount => self.get_account(parse(body)?).await,
             AuthAction::DeleteAccount => self.delete_account(parse(body)?).await,
+            AuthAction::ChangeEmail => self.change_email(parse(body)?).await,
+            AuthAction::ResendEmailCode => self.resend_email_code(parse(body)?).await,
+            AuthAction::VerifyEmail => self.verify_email(parse(body)?).await,
             AuthAction::AddAuthenticator => self.add_authenticator(parse(body)?).await,
             AuthAction::VerifyAuthenticator => self.verify_authenticator(parse(body)?).await,
             AuthAction::SetMfa => self.set_mfa(parse(body)?).await,
@@ -329,6 +332,54 @@ impl Handlers {
             body["PreferredMfaSetting"] = preferred.into();
         }
         Ok(ApiResponse::ok(body))
+    }
+
+    async fn change_email(&self, request: body::ChangeEmail) -> Handled {
+        let email = AttributeType::builder()
+            .name("email")
+            .value(request.email)
+            .build()
+            .map_err(|error| {
+                ApiResponse::error(400, "InvalidParameterException", error.to_string())
+            })?;
+        let output = self
+            .cognito
+            .update_user_attributes()
+            .access_token(request.access_token.expose())
+            .user_attributes(email)
+            .send()
+            .await
+            .map_err(cognito_error)?;
+        let list: Vec<Value> = output
+            .code_delivery_details_list()
+            .iter()
+            .map(delivery_json)
+            .collect();
+        Ok(ApiResponse::ok(json!({ "CodeDeliveryDetailsList": list })))
+    }
+
+    async fn resend_email_code(&self, request: body::Session) -> Handled {
+        let output = self
+            .cognito
+            .get_user_attribute_verification_code()
+            .access_token(request.access_token.expose())
+            .attribute_name("email")
+            .send()
+            .await
+            .map_err(cognito_error)?;
+        Ok(delivery_response(output.code_delivery_details()))
+    }
+
+    async fn verify_email(&self, request: body::VerifyEmail) -> Handled {
+        self.cognito
+            .verify_user_attribute()
+            .access_token(request.access_token.expose())
+            .attribute_name("email")
+            .code(request.code.expose())
+            .send()
+            .await
+            .map_err(cognito_error)?;
+        Ok(ApiResponse::ok(json!({})))
     }
 
     async fn add_authenticator(&self, request: body::Session) -> Handled {

@@ -519,8 +519,12 @@ async fn collect_codes(State(tap): State<CodeTap>, request: Request, next: Next)
     let purpose = match operation {
         Some("SignUp" | "ResendConfirmationCode") => CodePurpose::ConfirmSignUp,
         Some("ForgotPassword") => CodePurpose::ResetPassword,
+        Some("UpdateUserAttributes" | "GetUserAttributeVerificationCode") => {
+            CodePurpose::VerifyEmail
+        }
         _ => return next.run(request).await,
     };
+    let updates_email = operation == Some("UpdateUserAttributes");
     let (parts, body) = request.into_parts();
     let Ok(body) = axum::body::to_bytes(body, MAX_REQUEST_BYTES).await else {
         return StatusCode::PAYLOAD_TOO_LARGE.into_response();
@@ -529,24 +533,60 @@ async fn collect_codes(State(tap): State<CodeTap>, request: Request, next: Next)
         .run(Request::from_parts(parts, Body::from(body.clone())))
         .await;
     if response.status().is_success() {
+        if updates_email {
+            tap.send_email_code(&body).await;
+        }
         tap.collect(purpose, &body).await;
     }
     response
 }
 
 impl CodeTap {
+    /// Cognito sends a code when an auto-verified email address changes;
+    /// cognitox only makes one when asked again: ask it, as Cognito would.
+    async fn send_email_code(&self, body: &[u8]) {
+        let Ok(call) = serde_json::from_slice::<serde_json::Value>(body) else {
+            return;
+        };
+        let changes_email = call["UserAttributes"]
+            .as_array()
+            .is_some_and(|attributes| attributes.iter().any(|a| a["Name"] == "email"));
+        if changes_email {
+            let ask = serde_json::json!({
+                "AccessToken": call["AccessToken"], "AttributeName": "email"});
+            let _ = cognitox::action::user::get_user_attribute_verification_code::handler(
+                &self.storage,
+                ask,
+            )
+            .await;
+        }
+    }
+
     async fn collect(&self, purpose: CodePurpose, body: &[u8]) {
         #[derive(serde::Deserialize)]
         #[serde(rename_all = "PascalCase")]
         struct Call {
-            username: String,
-            client_id: String,
+            username: Option<String>,
+            client_id: Option<String>,
+            access_token: Option<String>,
         }
-        let Ok(Call {
-            username,
-            client_id,
-        }) = serde_json::from_slice(body)
-        else {
+        let Ok(call) = serde_json::from_slice::<Call>(body) else {
+            return;
+        };
+        // Calls made as the player name them in the access token.
+        let claims = call
+            .access_token
+            .as_deref()
+            .and_then(cognito_login_client::unverified_claims);
+        let claim = |name: &str| {
+            claims
+                .as_ref()
+                .and_then(|claims| claims.get(name)?.as_str().map(str::to_owned))
+        };
+        let (Some(username), Some(client_id)) = (
+            call.username.or_else(|| claim("username")),
+            call.client_id.or_else(|| claim("client_id")),
+        ) else {
             return;
         };
         let Ok(client_id) = ClientId::new(client_id) else {
@@ -563,7 +603,7 @@ impl CodeTap {
             return;
         };
         let code = match purpose {
-            CodePurpose::ConfirmSignUp => storage
+            CodePurpose::ConfirmSignUp | CodePurpose::VerifyEmail => storage
                 .get_confirmation_code(&user.id)
                 .await
                 .map(|c| c.code),
@@ -601,6 +641,8 @@ pub enum CodePurpose {
     ConfirmSignUp,
     /// Resets a forgotten password.
     ResetPassword,
+    /// Verifies a changed email address.
+    VerifyEmail,
 }
 
 /// One code the local emulator "sent".

@@ -89,6 +89,12 @@ pub struct Routes {
     pub get_account: String,
     /// Delete the account (`/account/delete`).
     pub delete_account: String,
+    /// Change the email address (`/account/email`).
+    pub change_email: String,
+    /// Send its code again (`/account/email/resend`).
+    pub resend_email_code: String,
+    /// Verify it (`/account/email/verify`).
+    pub verify_email: String,
     /// Start adding an authenticator app (`/account/mfa/authenticator`).
     pub add_authenticator: String,
     /// Check its first code (`/account/mfa/authenticator/verify`).
@@ -114,6 +120,9 @@ impl Routes {
             AuthAction::ChangePassword => &self.change_password,
             AuthAction::GetAccount => &self.get_account,
             AuthAction::DeleteAccount => &self.delete_account,
+            AuthAction::ChangeEmail => &self.change_email,
+            AuthAction::ResendEmailCode => &self.resend_email_code,
+            AuthAction::VerifyEmail => &self.verify_email,
             AuthAction::AddAuthenticator => &self.add_authenticator,
             AuthAction::VerifyAuthenticator => &self.verify_authenticator,
             AuthAction::SetMfa => &self.set_mfa,
@@ -138,6 +147,9 @@ impl Default for Routes {
             change_password: route(AuthAction::ChangePassword),
             get_account: route(AuthAction::GetAccount),
             delete_account: route(AuthAction::DeleteAccount),
+            change_email: route(AuthAction::ChangeEmail),
+            resend_email_code: route(AuthAction::ResendEmailCode),
+            verify_email: route(AuthAction::VerifyEmail),
             add_authenticator: route(AuthAction::AddAuthenticator),
             verify_authenticator: route(AuthAction::VerifyAuthenticator),
             set_mfa: route(AuthAction::SetMfa),

@@ -48,6 +48,8 @@ pub enum AuthOutcome {
     AuthenticatorVerified,
     /// The MFA setting changed.
     MfaSet,
+    /// The email address is verified.
+    EmailVerified,
 }
 
 /// The signed-in account, as [`AuthRequest::GetAccount`](crate::AuthRequest::GetAccount)

@@ -102,6 +102,30 @@ pub enum AuthRequest {
         /// The access token of the session.
         access_token: AccessToken,
     },
+    /// Change the account's email address: Cognito sends a code to the new
+    /// one (`UpdateUserAttributes`). Until [`AuthRequest::VerifyEmail`], the
+    /// address is unverified (where the pool keeps the old one until then,
+    /// the old one stays in use).
+    ChangeEmail {
+        /// The access token of the session.
+        access_token: AccessToken,
+        /// The new address.
+        email: String,
+    },
+    /// Send the email verification code again
+    /// (`GetUserAttributeVerificationCode`).
+    ResendEmailCode {
+        /// The access token of the session.
+        access_token: AccessToken,
+    },
+    /// Verify the email address with the code sent to it
+    /// (`VerifyUserAttribute`).
+    VerifyEmail {
+        /// The access token of the session.
+        access_token: AccessToken,
+        /// The code from the email.
+        code: Code,
+    },
     /// Start adding an authenticator app: Cognito makes the app's shared
     /// secret (`AssociateSoftwareToken`).
     AddAuthenticator {
@@ -166,6 +190,9 @@ impl AuthRequest {
             Self::ChangePassword { .. } => AuthAction::ChangePassword,
             Self::GetAccount { .. } => AuthAction::GetAccount,
             Self::DeleteAccount { .. } => AuthAction::DeleteAccount,
+            Self::ChangeEmail { .. } => AuthAction::ChangeEmail,
+            Self::ResendEmailCode { .. } => AuthAction::ResendEmailCode,
+            Self::VerifyEmail { .. } => AuthAction::VerifyEmail,
             Self::AddAuthenticator { .. } => AuthAction::AddAuthenticator,
             Self::VerifyAuthenticator { .. } => AuthAction::VerifyAuthenticator,
             Self::SetMfa { .. } => AuthAction::SetMfa,
@@ -202,6 +229,12 @@ pub enum AuthAction {
     GetAccount,
     /// [`AuthRequest::DeleteAccount`].
     DeleteAccount,
+    /// [`AuthRequest::ChangeEmail`].
+    ChangeEmail,
+    /// [`AuthRequest::ResendEmailCode`].
+    ResendEmailCode,
+    /// [`AuthRequest::VerifyEmail`].
+    VerifyEmail,
     /// [`AuthRequest::AddAuthenticator`].
     AddAuthenticator,
     /// [`AuthRequest::VerifyAuthenticator`].
@@ -212,7 +245,7 @@ pub enum AuthAction {
 
 impl AuthAction {
     /// Every action, in the order of the API Gateway contract.
-    pub const ALL: [AuthAction; 16] = [
+    pub const ALL: [AuthAction; 19] = [
         Self::SignUp,
         Self::ConfirmSignUp,
         Self::ResendCode,
@@ -226,6 +259,9 @@ impl AuthAction {
         Self::ChangePassword,
         Self::GetAccount,
         Self::DeleteAccount,
+        Self::ChangeEmail,
+        Self::ResendEmailCode,
+        Self::VerifyEmail,
         Self::AddAuthenticator,
         Self::VerifyAuthenticator,
         Self::SetMfa,
@@ -247,6 +283,9 @@ impl AuthAction {
             Self::ChangePassword => "/account/password",
             Self::GetAccount => "/account",
             Self::DeleteAccount => "/account/delete",
+            Self::ChangeEmail => "/account/email",
+            Self::ResendEmailCode => "/account/email/resend",
+            Self::VerifyEmail => "/account/email/verify",
             Self::AddAuthenticator => "/account/mfa/authenticator",
             Self::VerifyAuthenticator => "/account/mfa/authenticator/verify",
             Self::SetMfa => "/account/mfa",
@@ -269,6 +308,9 @@ impl AuthAction {
             Self::ChangePassword => "change the password",
             Self::GetAccount => "read the account",
             Self::DeleteAccount => "delete the account",
+            Self::ChangeEmail => "change the email address",
+            Self::ResendEmailCode => "resend the code",
+            Self::VerifyEmail => "verify the email address",
             Self::AddAuthenticator => "add an authenticator app",
             Self::VerifyAuthenticator => "check the authenticator code",
             Self::SetMfa => "change the sign-in codes setting",
@@ -420,13 +462,34 @@ pub mod body {
         pub refresh_token: RefreshToken,
     }
 
-    /// `POST /signout/everywhere`, `POST /account`, `POST /account/delete`
-    /// and `POST /account/mfa/authenticator`: the session's access token.
+    /// `POST /signout/everywhere`, `POST /account`, `POST /account/delete`,
+    /// `POST /account/email/resend` and `POST /account/mfa/authenticator`:
+    /// the session's access token.
     #[derive(Debug, Serialize, Deserialize)]
     #[serde(rename_all = "camelCase")]
     pub struct Session {
         /// The access token of the session.
         pub access_token: AccessToken,
+    }
+
+    /// `POST /account/email`.
+    #[derive(Debug, Serialize, Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    pub struct ChangeEmail {
+        /// The access token of the session.
+        pub access_token: AccessToken,
+        /// The new address.
+        pub email: String,
+    }
+
+    /// `POST /account/email/verify`.
+    #[derive(Debug, Serialize, Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    pub struct VerifyEmail {
+        /// The access token of the session.
+        pub access_token: AccessToken,
+        /// The code from the email.
+        pub code: Code,
     }
 
     /// `POST /account/mfa/authenticator/verify`.
@@ -522,8 +585,19 @@ impl AuthRequest {
             Self::SignOutEverywhere { access_token }
             | Self::GetAccount { access_token }
             | Self::DeleteAccount { access_token }
+            | Self::ResendEmailCode { access_token }
             | Self::AddAuthenticator { access_token } => {
                 serde_json::to_value(Session { access_token })
+            }
+            Self::ChangeEmail {
+                access_token,
+                email,
+            } => serde_json::to_value(body::ChangeEmail {
+                access_token,
+                email,
+            }),
+            Self::VerifyEmail { access_token, code } => {
+                serde_json::to_value(body::VerifyEmail { access_token, code })
             }
             Self::VerifyAuthenticator {
                 access_token,

@@ -105,6 +105,23 @@ pub fn parse(
         }
         AuthRequest::ChangePassword { .. } => Ok(AuthOutcome::PasswordChanged),
         AuthRequest::SetMfa { .. } => Ok(AuthOutcome::MfaSet),
+        AuthRequest::VerifyEmail { .. } => Ok(AuthOutcome::EmailVerified),
+        AuthRequest::ChangeEmail { .. } => {
+            #[derive(Deserialize)]
+            #[serde(rename_all = "PascalCase")]
+            struct Body {
+                #[serde(default)]
+                code_delivery_details_list: Vec<DeliveryDetails>,
+            }
+            let body: Body = serde_json::from_value(value).map_err(decode_error)?;
+            Ok(AuthOutcome::CodeSent(
+                body.code_delivery_details_list
+                    .into_iter()
+                    .next()
+                    .map(Into::into)
+                    .unwrap_or_default(),
+            ))
+        }
         AuthRequest::AddAuthenticator { .. } => {
             #[derive(Deserialize)]
             #[serde(rename_all = "PascalCase")]
@@ -146,7 +163,9 @@ pub fn parse(
                 preferred_mfa: body.preferred_mfa_setting,
             }))
         }
-        AuthRequest::ResendCode { .. } | AuthRequest::ForgotPassword { .. } => {
+        AuthRequest::ResendCode { .. }
+        | AuthRequest::ForgotPassword { .. }
+        | AuthRequest::ResendEmailCode { .. } => {
             let body: DeliveryBody = serde_json::from_value(value).map_err(decode_error)?;
             Ok(AuthOutcome::CodeSent(
                 body.code_delivery_details

@@ -591,6 +591,7 @@ fn outcome_name(outcome: &AuthOutcome) -> &'static str {
         AuthOutcome::AuthenticatorSecret(_) => "an authenticator secret",
         AuthOutcome::AuthenticatorVerified => "an authenticator check",
         AuthOutcome::MfaSet => "an MFA setting",
+        AuthOutcome::EmailVerified => "an email verification",
     }
 }
 

@@ -368,6 +368,23 @@ impl UserPoolTransport {
             AuthRequest::DeleteAccount { access_token } => {
                 ("DeleteUser", json!({"AccessToken": access_token.expose()}))
             }
+            AuthRequest::ChangeEmail {
+                access_token,
+                email,
+            } => (
+                "UpdateUserAttributes",
+                json!({"AccessToken": access_token.expose(),
+                    "UserAttributes": [{"Name": "email", "Value": email}]}),
+            ),
+            AuthRequest::ResendEmailCode { access_token } => (
+                "GetUserAttributeVerificationCode",
+                json!({"AccessToken": access_token.expose(), "AttributeName": "email"}),
+            ),
+            AuthRequest::VerifyEmail { access_token, code } => (
+                "VerifyUserAttribute",
+                json!({"AccessToken": access_token.expose(), "AttributeName": "email",
+                    "Code": code.expose()}),
+            ),
             AuthRequest::AddAuthenticator { access_token } => (
                 "AssociateSoftwareToken",
                 json!({"AccessToken": access_token.expose()}),

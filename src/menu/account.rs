@@ -5,7 +5,10 @@
 use cognito_login_client::{Code, Password};
 use egui::Ui;
 
-use super::draw::{Fields, checked, framed, new_password, new_password_fields, required};
+use super::draw::{
+    Fields, checked, framed, looks_like_email, new_password, new_password_fields, required,
+    resend_button,
+};
 use super::{AccountRequest, LoginForm, Screen};
 
 /// What the account screens show of the signed-in player.
@@ -38,10 +41,15 @@ pub fn draw_account(
     if !form.screen.is_account() {
         form.show(Screen::Account);
     }
+    let now = ui.input(|input| input.time);
+    if std::mem::take(&mut form.restart_cooldown) {
+        form.resend_ready_at = now + form.settings.resend_cooldown.as_secs_f64();
+    }
     let request = framed(ui, form, |ui, form, fields, next| match form.screen {
         Screen::ChangePassword => change_password(ui, form, fields, next),
         Screen::DeleteAccount => delete_account(ui, form, fields, next, account.username),
         Screen::Authenticator => authenticator(ui, form, fields, next, account.username),
+        Screen::ChangeEmail => change_email(ui, form, fields, next, now),
         _ => overview(ui, next, account),
     });
     // These end at once, with no answer for the form to wait for.
@@ -72,6 +80,9 @@ fn overview(
     let mut request = None;
     if ui.button("Change password").clicked() {
         *next = Some(Screen::ChangePassword);
+    }
+    if ui.button("Change email").clicked() {
+        *next = Some(Screen::ChangeEmail);
     }
     if ui.button("Sign out").clicked() {
         request = Some(AccountRequest::SignOut);
@@ -213,4 +224,41 @@ fn qr_code(ui: &mut Ui, text: &str) {
             );
         }
     }
+}
+
+fn change_email(
+    ui: &mut Ui,
+    form: &mut LoginForm,
+    fields: &mut Fields,
+    next: &mut Option<Screen>,
+    now: f64,
+) -> Option<AccountRequest> {
+    if form.email_code_sent {
+        fields.text(ui, "Code", &mut form.code, false);
+        let submit = fields.submit(ui, "Verify");
+        let resend = resend_button(ui, form, now);
+        back_to_account(ui, next);
+        if resend {
+            return Some(AccountRequest::ResendEmailCode);
+        }
+        if !submit {
+            return None;
+        }
+        let code = checked(form, required(&form.code, "code"))?;
+        return Some(AccountRequest::VerifyEmail {
+            code: Code::new(code),
+        });
+    }
+    fields.text(ui, "New email", &mut form.email, false);
+    let submit = fields.submit(ui, "Send code");
+    back_to_account(ui, next);
+    if !submit {
+        return None;
+    }
+    let email = checked(form, required(&form.email, "new email address"))?;
+    if !looks_like_email(&email) {
+        form.error = Some("That email address does not look right.".to_owned());
+        return None;
+    }
+    Some(AccountRequest::ChangeEmail { email })
 }

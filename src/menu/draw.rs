@@ -33,7 +33,8 @@ pub fn draw(ui: &mut Ui, form: &mut LoginForm) -> Option<AuthRequest> {
         Screen::Account
         | Screen::ChangePassword
         | Screen::DeleteAccount
-        | Screen::Authenticator => None,
+        | Screen::Authenticator
+        | Screen::ChangeEmail => None,
     })
 }
 
@@ -106,14 +107,16 @@ fn screen_title(screen: Screen) -> &'static str {
         Screen::ChangePassword => "Change your password",
         Screen::DeleteAccount => "Delete your account",
         Screen::Authenticator => "Add an authenticator app",
+        Screen::ChangeEmail => "Change your email address",
     }
 }
 
 /// The labels of every field the menu draws; with the screen and the form's
 /// epoch they make each field's id.
-const FIELD_LABELS: [&str; 8] = [
+const FIELD_LABELS: [&str; 9] = [
     "Username",
     "Email",
+    "New email",
     "Password",
     "Current password",
     "New password",
@@ -217,7 +220,7 @@ pub(super) fn required(value: &str, what: &str) -> Result<String, String> {
     }
 }
 
-fn looks_like_email(email: &str) -> bool {
+pub(super) fn looks_like_email(email: &str) -> bool {
     let Some((local, domain)) = email.split_once('@') else {
         return false;
     };
@@ -351,17 +354,7 @@ fn confirm(
     fields.text(ui, "Username", &mut form.username, false);
     fields.text(ui, "Code", &mut form.code, false);
     let submit = fields.submit(ui, "Confirm");
-    let wait = (form.resend_ready_at - now).ceil();
-    let resend = if wait > 0.0 {
-        ui.ctx().request_repaint_after(Duration::from_millis(250));
-        ui.add_enabled(
-            false,
-            egui::Button::new(format!("Resend code ({wait:.0} s)")),
-        );
-        false
-    } else {
-        ui.button("Resend code").clicked()
-    };
+    let resend = resend_button(ui, form, now);
     back_to_sign_in(ui, next);
     if resend {
         let username = checked(form, required(&form.username, "username"))?;
@@ -421,6 +414,22 @@ fn reset(
         code: Code::new(code),
         password,
     })
+}
+
+/// "Resend code", disabled with a countdown until the cooldown since the
+/// last code has passed; `true` when clicked.
+pub(super) fn resend_button(ui: &mut Ui, form: &LoginForm, now: f64) -> bool {
+    let wait = (form.resend_ready_at - now).ceil();
+    if wait > 0.0 {
+        ui.ctx().request_repaint_after(Duration::from_millis(250));
+        ui.add_enabled(
+            false,
+            egui::Button::new(format!("Resend code ({wait:.0} s)")),
+        );
+        false
+    } else {
+        ui.button("Resend code").clicked()
+    }
 }
 
 fn challenge_hint(ui: &mut Ui, form: &LoginForm) {

@@ -39,11 +39,13 @@ pub enum Screen {
     /// Signed in: adding an authenticator app (its QR code and secret),
     /// turned on with its first code.
     Authenticator,
+    /// Signed in: a new email address, then the code sent to it.
+    ChangeEmail,
 }
 
 impl Screen {
     /// Every screen.
-    pub const ALL: [Screen; 11] = [
+    pub const ALL: [Screen; 12] = [
         Self::SignIn,
         Self::SignUp,
         Self::ConfirmCode,
@@ -55,13 +57,18 @@ impl Screen {
         Self::ChangePassword,
         Self::DeleteAccount,
         Self::Authenticator,
+        Self::ChangeEmail,
     ];
 
     /// Whether this screen is for a signed-in player ([`draw_account`](super::draw_account)).
     pub fn is_account(self) -> bool {
         matches!(
             self,
-            Self::Account | Self::ChangePassword | Self::DeleteAccount | Self::Authenticator
+            Self::Account
+                | Self::ChangePassword
+                | Self::DeleteAccount
+                | Self::Authenticator
+                | Self::ChangeEmail
         )
     }
 }
@@ -92,6 +99,18 @@ pub enum AccountRequest {
         /// The app's code.
         code: Code,
     },
+    /// Change the email address: a code goes to the new one.
+    ChangeEmail {
+        /// The new address.
+        email: String,
+    },
+    /// Send that code again.
+    ResendEmailCode,
+    /// Verify the new address with its code.
+    VerifyEmail {
+        /// The code.
+        code: Code,
+    },
     /// Turn sign-in codes from the authenticator app on or off.
     SetAuthenticator {
         /// On or off.
@@ -108,6 +127,9 @@ impl std::fmt::Debug for AccountRequest {
             Self::SignOut => "SignOut",
             Self::SignOutEverywhere => "SignOutEverywhere",
             Self::DeleteAccount => "DeleteAccount",
+            Self::ChangeEmail { .. } => "ChangeEmail",
+            Self::ResendEmailCode => "ResendEmailCode",
+            Self::VerifyEmail { .. } => "VerifyEmail",
             Self::AddAuthenticator => "AddAuthenticator",
             Self::VerifyAuthenticator { .. } => "VerifyAuthenticator",
             Self::SetAuthenticator { enabled: true } => "SetAuthenticator(on)",
@@ -184,6 +206,8 @@ pub struct LoginForm {
     pub(super) challenge: Option<Challenge>,
     /// The authenticator app's secret, while its screen is open.
     pub(super) authenticator: Option<AuthenticatorSecret>,
+    /// A code went to the new email address: its screen asks for it.
+    pub(super) email_code_sent: bool,
     /// What the account screens ask for next, without the player (turning
     /// the authenticator on once its code was right).
     pub(super) account_follow_up: Option<AccountRequest>,
@@ -283,6 +307,7 @@ impl LoginForm {
             self.challenge = None;
         }
         self.authenticator = None;
+        self.email_code_sent = false;
     }
 
     /// Opens the screen that answers `challenge`, or shows that it cannot be
@@ -387,6 +412,24 @@ impl LoginForm {
                 self.show(Screen::ConfirmCode);
                 self.sign_up_password = kept;
                 self.code_sent(delivery.as_ref().map(|d| d.destination.as_str()));
+                None
+            }
+            AuthOutcome::CodeSent(delivery)
+                if matches!(
+                    action,
+                    AuthAction::ChangeEmail | AuthAction::ResendEmailCode
+                ) =>
+            {
+                self.email_code_sent = true;
+                self.code_sent(Some(&delivery.destination));
+                if let Some(notice) = &mut self.notice {
+                    notice.push_str(" Your old address stays in use until this one is verified.");
+                }
+                None
+            }
+            AuthOutcome::EmailVerified => {
+                self.show(Screen::Account);
+                self.notice = Some("Email address verified.".to_owned());
                 None
             }
             AuthOutcome::CodeSent(delivery) => {

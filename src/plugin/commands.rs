@@ -229,6 +229,39 @@ impl AuthCommands<'_, '_> {
         self.send(AuthRequest::DeleteAccount { access_token })
     }
 
+    /// Changes the signed-in player's email address: a code goes to the new
+    /// one ([`CodeSent`](super::CodeSent)); verify it with
+    /// [`verify_email`](Self::verify_email). Where the pool keeps the old
+    /// address until then (the deployment template does), the old one stays
+    /// in use meanwhile.
+    pub fn change_email(
+        &mut self,
+        email: impl Into<String>,
+    ) -> Result<RequestId, AuthCommandError> {
+        let access_token = self.access_token()?;
+        self.send(AuthRequest::ChangeEmail {
+            access_token,
+            email: email.into(),
+        })
+    }
+
+    /// Sends the email verification code again.
+    pub fn resend_email_code(&mut self) -> Result<RequestId, AuthCommandError> {
+        let access_token = self.access_token()?;
+        self.send(AuthRequest::ResendEmailCode { access_token })
+    }
+
+    /// Verifies the email address with its code;
+    /// [`EmailVerified`](super::EmailVerified) follows, and the session is
+    /// refreshed so its claims carry the verified address.
+    pub fn verify_email(&mut self, code: impl Into<Code>) -> Result<RequestId, AuthCommandError> {
+        let access_token = self.access_token()?;
+        self.send(AuthRequest::VerifyEmail {
+            access_token,
+            code: code.into(),
+        })
+    }
+
     /// Starts adding an authenticator app: Cognito makes its shared secret,
     /// which arrives as an
     /// [`AuthenticatorSecretIssued`](super::AuthenticatorSecretIssued).
@@ -364,7 +397,10 @@ fn username_of(request: &AuthRequest) -> Option<String> {
         | AuthRequest::DeleteAccount { .. }
         | AuthRequest::AddAuthenticator { .. }
         | AuthRequest::VerifyAuthenticator { .. }
-        | AuthRequest::SetMfa { .. } => None,
+        | AuthRequest::SetMfa { .. }
+        | AuthRequest::ChangeEmail { .. }
+        | AuthRequest::ResendEmailCode { .. }
+        | AuthRequest::VerifyEmail { .. } => None,
     }
 }
 

@@ -209,6 +209,9 @@ fn run_account_request(menu: &mut LoginMenu, auth: &mut AuthCommands, request: A
             current,
             new_password,
         } => auth.change_password(current, new_password).map(drop),
+        AccountRequest::ChangeEmail { email } => auth.change_email(email).map(drop),
+        AccountRequest::ResendEmailCode => auth.resend_email_code().map(drop),
+        AccountRequest::VerifyEmail { code } => auth.verify_email(code).map(drop),
         AccountRequest::AddAuthenticator => auth.add_authenticator().map(drop),
         AccountRequest::VerifyAuthenticator { code } => auth
             .verify_authenticator(code, "Authenticator app")

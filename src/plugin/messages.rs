@@ -99,6 +99,15 @@ pub struct MfaChanged {
     pub action: AuthAction,
 }
 
+/// The signed-in player's email address is verified
+/// ([`AuthCommands::verify_email`](super::AuthCommands::verify_email)); a
+/// refresh brings it into [`AuthSession`](super::AuthSession).
+#[derive(Message, Debug, Clone, PartialEq, Eq)]
+pub struct EmailVerified {
+    /// The account.
+    pub username: String,
+}
+
 /// The signed-in account was read
 /// ([`AuthCommands::read_account`](super::AuthCommands::read_account));
 /// [`AuthSession::account`](super::AuthSession::account) holds it too.

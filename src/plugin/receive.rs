@@ -12,7 +12,8 @@ use super::commands::{AuthClient, PendingRequest, Running};
 use super::lifecycle::Lifecycle;
 use super::{
     AccountConfirmed, AccountRead, AuthFailed, AuthSession, AuthState, AuthenticatorSecretIssued,
-    ChallengeRequired, CodeSent, MfaChanged, PasswordChanged, SignOutReason, SignedOut, SignedUp,
+    ChallengeRequired, CodeSent, EmailVerified, MfaChanged, PasswordChanged, SignOutReason,
+    SignedOut, SignedUp,
 };
 
 /// Every message the replies can produce, and the session they can end.
@@ -25,6 +26,7 @@ pub(crate) struct ReplyMessages<'w, 's> {
     account_read: MessageWriter<'w, AccountRead>,
     authenticator_secret: MessageWriter<'w, AuthenticatorSecretIssued>,
     mfa_changed: MessageWriter<'w, MfaChanged>,
+    email_verified: MessageWriter<'w, EmailVerified>,
     signed_up: MessageWriter<'w, SignedUp>,
     code_sent: MessageWriter<'w, CodeSent>,
     confirmed: MessageWriter<'w, AccountConfirmed>,
@@ -126,6 +128,11 @@ pub(crate) fn receive_replies(
                     username,
                     action: reply.action,
                 });
+            }
+            Ok(AuthOutcome::EmailVerified) => {
+                // The ID token names the address as verified once refreshed.
+                machine.refresh_now(&mut io, Instant::now());
+                messages.email_verified.write(EmailVerified { username });
             }
             Ok(AuthOutcome::PasswordChanged) => {
                 messages

@@ -3,7 +3,7 @@
 //! answer leaves the form.
 
 use bevy_cognito_login::client::{
-    AuthAction, AuthError, AuthOutcome, AuthenticatorSecret, ServerErrorKind,
+    AuthAction, AuthError, AuthOutcome, AuthenticatorSecret, CodeDelivery, ServerErrorKind,
 };
 use bevy_cognito_login::menu::{
     AccountRequest, AccountView, LoginForm, MenuSettings, Screen, draw_account,
@@ -323,4 +323,83 @@ fn after_the_session_ends_the_sign_in_screen_keeps_nothing_typed_on_the_account_
             "{label}"
         );
     }
+}
+
+#[test]
+fn a_new_email_address_gets_a_code_and_is_verified_with_it() {
+    let mut harness = harness();
+    click(&mut harness, "Change email");
+    assert_eq!(harness.state().form.screen(), Screen::ChangeEmail);
+    type_into(&mut harness, "New email", "not an address");
+    click(&mut harness, "Send code");
+    assert!(harness.state().asked.is_empty());
+    assert_eq!(
+        harness.state().form.error(),
+        Some("That email address does not look right.")
+    );
+    harness.get_by_label("New email").click();
+    harness.run_steps(2);
+    harness.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
+    harness
+        .get_by_label("New email")
+        .type_text("ada.new@example.com");
+    harness.run_steps(3);
+    click(&mut harness, "Send code");
+    assert_eq!(
+        harness.state().asked,
+        [AccountRequest::ChangeEmail {
+            email: "ada.new@example.com".into()
+        }]
+    );
+    finish(
+        &mut harness,
+        AuthAction::ChangeEmail,
+        Ok(AuthOutcome::CodeSent(CodeDelivery {
+            destination: "a***@e***".into(),
+            medium: "EMAIL".into(),
+            attribute: "email".into(),
+        })),
+    );
+    harness.run_steps(3);
+    assert!(
+        harness
+            .state()
+            .form
+            .notice()
+            .is_some_and(|notice| notice.contains("a***@e***") && notice.contains("old address")),
+        "{:?}",
+        harness.state().form.notice()
+    );
+    assert!(
+        harness.query_by_label("Resend code").is_none(),
+        "a cooldown before another code"
+    );
+    type_into(&mut harness, "Code", "123456");
+    click(&mut harness, "Verify");
+    let Some(AccountRequest::VerifyEmail { code }) = harness.state().asked.last() else {
+        panic!("{:?}", harness.state().asked)
+    };
+    assert_eq!(code.expose(), "123456");
+    finish(
+        &mut harness,
+        AuthAction::VerifyEmail,
+        Err(AuthError::Server {
+            kind: ServerErrorKind::CodeMismatch,
+            message: String::new(),
+            status: 400,
+        }),
+    );
+    assert_eq!(harness.state().form.screen(), Screen::ChangeEmail);
+    harness.run_steps(3);
+    click(&mut harness, "Verify");
+    finish(
+        &mut harness,
+        AuthAction::VerifyEmail,
+        Ok(AuthOutcome::EmailVerified),
+    );
+    assert_eq!(harness.state().form.screen(), Screen::Account);
+    assert_eq!(
+        harness.state().form.notice(),
+        Some("Email address verified.")
+    );
 }

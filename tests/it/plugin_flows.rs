@@ -13,7 +13,7 @@ use bevy_cognito_login::prelude::*;
 use bevy_cognito_login::test_utils::TestApp;
 use bevy_cognito_login::{
     AccountConfirmed, AccountRead, AuthCommandError, AuthenticatorSecretIssued, CodeSent,
-    MfaChanged, PasswordChanged, SignOutReason,
+    EmailVerified, MfaChanged, PasswordChanged, SignOutReason,
 };
 use cognito_login_backend::{
     BackgroundStack, CodePurpose, LocalConfig, LocalEndpoints, LocalStack,
@@ -36,6 +36,7 @@ struct Seen {
     account_read: Vec<AccountRead>,
     authenticator_secret: Vec<AuthenticatorSecretIssued>,
     mfa_changed: Vec<MfaChanged>,
+    email_verified: Vec<EmailVerified>,
 }
 
 fn record(
@@ -59,6 +60,7 @@ fn record_account(
     mut account_read: MessageReader<AccountRead>,
     mut authenticator_secret: MessageReader<AuthenticatorSecretIssued>,
     mut mfa_changed: MessageReader<MfaChanged>,
+    mut email_verified: MessageReader<EmailVerified>,
 ) {
     seen.password_changed
         .extend(password_changed.read().cloned());
@@ -66,6 +68,7 @@ fn record_account(
     seen.authenticator_secret
         .extend(authenticator_secret.read().cloned());
     seen.mfa_changed.extend(mfa_changed.read().cloned());
+    seen.email_verified.extend(email_verified.read().cloned());
 }
 
 fn app(backend: impl Into<BackendConfig>) -> App {
@@ -407,6 +410,24 @@ fn the_signed_in_account_is_read_changed_signed_out_everywhere_and_deleted() {
         });
         assert_eq!(seen(&app).password_changed[0].username, "grace");
         assert_eq!(app.auth_state(), AuthState::SignedIn);
+
+        // A new email address: a code, then the session carries it verified.
+        app.auth(|auth| auth.change_email("grace.new@example.com"))
+            .unwrap();
+        app.update_until("the code", |app| {
+            app.world().resource::<Seen>().code_sent.len() == 2
+        });
+        let code = backend
+            .mailbox()
+            .unwrap()
+            .latest_code("grace", CodePurpose::VerifyEmail)
+            .expect("the local backend sent a code");
+        app.auth(move |auth| auth.verify_email(code)).unwrap();
+        app.update_until("the verified address in the session", |app| {
+            let session = app.world().resource::<AuthSession>();
+            session.email.as_deref() == Some("grace.new@example.com") && session.email_verified
+        });
+        assert_eq!(seen(&app).email_verified.len(), 1);
 
         // An authenticator app, added and turned on for sign-in.
         app.auth(|auth| auth.add_authenticator()).unwrap();

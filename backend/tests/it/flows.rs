@@ -175,6 +175,44 @@ async fn the_signed_in_account_is_read_changed_signed_out_everywhere_and_deleted
         .await
         .expect("the new password works");
 
+    // A new email address, verified with the code sent to it.
+    let new_email = format!("{user}.new@example.com");
+    let changed = stack
+        .ask(AuthRequest::ChangeEmail {
+            access_token: tokens.access_token.clone(),
+            email: new_email.clone(),
+        })
+        .await;
+    let Ok(AuthOutcome::CodeSent(delivery)) = changed else {
+        panic!("{changed:?}")
+    };
+    assert_eq!(delivery.attribute, "email");
+    let wrong = stack
+        .ask(AuthRequest::VerifyEmail {
+            access_token: tokens.access_token.clone(),
+            code: "000000".into(),
+        })
+        .await;
+    assert_eq!(kind(wrong), ServerErrorKind::CodeMismatch);
+    let code = stack.code(&user, CodePurpose::VerifyEmail);
+    let verified = stack
+        .ask(AuthRequest::VerifyEmail {
+            access_token: tokens.access_token.clone(),
+            code: code.into(),
+        })
+        .await;
+    assert_eq!(verified, Ok(AuthOutcome::EmailVerified));
+    let read = stack
+        .ask(AuthRequest::GetAccount {
+            access_token: tokens.access_token.clone(),
+        })
+        .await;
+    let Ok(AuthOutcome::Account(account)) = read else {
+        panic!("{read:?}")
+    };
+    assert_eq!(account.email(), Some(new_email.as_str()));
+    assert!(account.email_verified(), "{account:?}");
+
     // An authenticator app: its secret, its first code, then on and off.
     let added = stack
         .ask(AuthRequest::AddAuthenticator {

@@ -99,7 +99,7 @@ impl Stack {
                 .mailbox()
                 .expect("the embedded emulator has a mailbox")
                 .latest_code(username, purpose),
-            Some(process) => process.code(self.local.user_pool_id(), username),
+            Some(process) => process.code(self.local.user_pool_id(), username, purpose),
         };
         code.unwrap_or_else(|| {
             panic!(
@@ -242,14 +242,14 @@ impl CognitoLocal {
     }
 
     /// The code cognito-local keeps in its db file for `username`.
-    pub fn code(&self, pool_id: &str, username: &str) -> Option<String> {
+    pub fn code(&self, pool_id: &str, username: &str, purpose: CodePurpose) -> Option<String> {
         let path = self.dir.path().join(format!(".cognito/db/{pool_id}.json"));
         let db: serde_json::Value = serde_json::from_slice(&std::fs::read(path).ok()?).ok()?;
-        Some(
-            db["Users"][username]["ConfirmationCode"]
-                .as_str()?
-                .to_owned(),
-        )
+        let field = match purpose {
+            CodePurpose::VerifyEmail => "AttributeVerificationCode",
+            _ => "ConfirmationCode",
+        };
+        Some(db["Users"][username][field].as_str()?.to_owned())
     }
 }
 

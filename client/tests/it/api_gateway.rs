@@ -148,6 +148,17 @@ fn every_request() -> Vec<AuthRequest> {
         AuthRequest::DeleteAccount {
             access_token: "a".into(),
         },
+        AuthRequest::ChangeEmail {
+            access_token: "a".into(),
+            email: "new@example.com".into(),
+        },
+        AuthRequest::ResendEmailCode {
+            access_token: "a".into(),
+        },
+        AuthRequest::VerifyEmail {
+            access_token: "a".into(),
+            code: "123456".into(),
+        },
         AuthRequest::AddAuthenticator {
             access_token: "a".into(),
         },
