@@ -1,13 +1,13 @@
 //! The account screens, for a signed-in player: the overview, a password
-//! change and the account's deletion. They share the sign-in screens'
-//! frame, fields and checks.
+//! change, an email change, an authenticator app and the account's
+//! deletion. They share the sign-in screens' frame, fields and checks.
 
 use cognito_login_client::{Code, Password};
 use egui::Ui;
 
 use super::draw::{
-    Fields, checked, framed, looks_like_email, new_password, new_password_fields, required,
-    resend_button,
+    Fields, checked, framed, looks_like_email, new_password, new_password_fields, now_and_cooldown,
+    required, resend_button,
 };
 use super::{AccountRequest, LoginForm, Screen};
 
@@ -27,7 +27,8 @@ pub struct AccountView<'a> {
 
 /// Draws the open account screen of `form` for a signed-in player (the
 /// account overview unless [`Screen::ChangePassword`],
-/// [`Screen::DeleteAccount`] or [`Screen::Authenticator`] is open) and
+/// [`Screen::ChangeEmail`], [`Screen::DeleteAccount`] or
+/// [`Screen::Authenticator`] is open) and
 /// returns what the player asked for. Like [`draw`](super::draw), the form
 /// is then busy until [`LoginForm::finish`] reports the answer (except for
 /// [`AccountRequest::Close`] and [`AccountRequest::SignOut`]); after it, a
@@ -41,10 +42,7 @@ pub fn draw_account(
     if !form.screen.is_account() {
         form.show(Screen::Account);
     }
-    let now = ui.input(|input| input.time);
-    if std::mem::take(&mut form.restart_cooldown) {
-        form.resend_ready_at = now + form.settings.resend_cooldown.as_secs_f64();
-    }
+    let now = now_and_cooldown(ui, form);
     let request = framed(ui, form, |ui, form, fields, next| match form.screen {
         Screen::ChangePassword => change_password(ui, form, fields, next),
         Screen::DeleteAccount => delete_account(ui, form, fields, next, account.username),

@@ -18,10 +18,7 @@ pub fn draw(ui: &mut Ui, form: &mut LoginForm) -> Option<AuthRequest> {
         form.show(Screen::SignIn);
         form.username.clear();
     }
-    let now = ui.input(|input| input.time);
-    if std::mem::take(&mut form.restart_cooldown) {
-        form.resend_ready_at = now + form.settings.resend_cooldown.as_secs_f64();
-    }
+    let now = now_and_cooldown(ui, form);
     framed(ui, form, |ui, form, fields, next| match form.screen {
         Screen::SignIn => sign_in(ui, form, fields, next),
         Screen::SignUp => sign_up(ui, form, fields, next),
@@ -414,6 +411,16 @@ fn reset(
         code: Code::new(code),
         password,
     })
+}
+
+/// egui's clock; a code sent since the last frame starts the resend
+/// cooldown from it (the form has no clock of its own).
+pub(super) fn now_and_cooldown(ui: &Ui, form: &mut LoginForm) -> f64 {
+    let now = ui.input(|input| input.time);
+    if std::mem::take(&mut form.restart_cooldown) {
+        form.resend_ready_at = now + form.settings.resend_cooldown.as_secs_f64();
+    }
+    now
 }
 
 /// "Resend code", disabled with a countdown until the cooldown since the
