@@ -6,7 +6,7 @@ use cognito_login_client::{Code, Password};
 use egui::Ui;
 
 use super::draw::{
-    Fields, checked, framed, looks_like_email, new_password, new_password_fields, now_and_cooldown,
+    Fields, checked, email_address, framed, new_password, new_password_fields, now_and_cooldown,
     required, resend_button,
 };
 use super::{AccountRequest, LoginForm, Screen};
@@ -253,10 +253,6 @@ fn change_email(
     if !submit {
         return None;
     }
-    let email = checked(form, required(&form.email, "new email address"))?;
-    if !looks_like_email(&email) {
-        form.error = Some("That email address does not look right.".to_owned());
-        return None;
-    }
+    let email = checked(form, email_address(&form.email, "new email address"))?;
     Some(AccountRequest::ChangeEmail { email })
 }

@@ -217,7 +217,17 @@ pub(super) fn required(value: &str, what: &str) -> Result<String, String> {
     }
 }
 
-pub(super) fn looks_like_email(email: &str) -> bool {
+/// A required email address that looks like one.
+pub(super) fn email_address(value: &str, what: &str) -> Result<String, String> {
+    let email = required(value, what)?;
+    if looks_like_email(&email) {
+        Ok(email)
+    } else {
+        Err("That email address does not look right.".to_owned())
+    }
+}
+
+fn looks_like_email(email: &str) -> bool {
     let Some((local, domain)) = email.split_once('@') else {
         return false;
     };
@@ -327,11 +337,7 @@ fn sign_up(
         return None;
     }
     let username = checked(form, required(&form.username, "username"))?;
-    let email = checked(form, required(&form.email, "email address"))?;
-    if !looks_like_email(&email) {
-        form.error = Some("That email address does not look right.".to_owned());
-        return None;
-    }
+    let email = checked(form, email_address(&form.email, "email address"))?;
     let password = checked(form, new_password(form))?;
     form.sign_up_password = Some(password.clone());
     Some(AuthRequest::SignUp {

@@ -8,13 +8,28 @@ use crate::support;
 use std::time::SystemTime;
 
 use cognito_login_backend::CodePurpose;
-use cognito_login_client::{AuthError, AuthOutcome, AuthRequest, MfaMethod, ServerErrorKind};
+use cognito_login_client::{
+    Account, AuthError, AuthOutcome, AuthRequest, MfaMethod, ServerErrorKind, Tokens,
+};
 use support::{Emulator, PASSWORD, Stack, Via, username};
 
 fn kind(result: Result<impl std::fmt::Debug, AuthError>) -> ServerErrorKind {
     match result {
         Err(AuthError::Server { kind, .. }) => kind,
         other => panic!("expected a server error, got {other:?}"),
+    }
+}
+
+/// The signed-in account, as GetUser reads it.
+async fn read_account(stack: &Stack, tokens: &Tokens) -> Account {
+    let read = stack
+        .ask(AuthRequest::GetAccount {
+            access_token: tokens.access_token.clone(),
+        })
+        .await;
+    match read {
+        Ok(AuthOutcome::Account(account)) => account,
+        other => panic!("expected the account, got {other:?}"),
     }
 }
 
@@ -137,14 +152,7 @@ async fn the_signed_in_account_is_read_changed_signed_out_everywhere_and_deleted
     stack.confirm(&user).await;
     let tokens = stack.sign_in(&user, PASSWORD).await.expect("signed in");
 
-    let read = stack
-        .ask(AuthRequest::GetAccount {
-            access_token: tokens.access_token.clone(),
-        })
-        .await;
-    let Ok(AuthOutcome::Account(account)) = read else {
-        panic!("{read:?}")
-    };
+    let account = read_account(&stack, &tokens).await;
     assert_eq!(
         account.email(),
         Some(format!("{user}@example.com").as_str())
@@ -202,14 +210,7 @@ async fn the_signed_in_account_is_read_changed_signed_out_everywhere_and_deleted
         })
         .await;
     assert_eq!(verified, Ok(AuthOutcome::EmailVerified));
-    let read = stack
-        .ask(AuthRequest::GetAccount {
-            access_token: tokens.access_token.clone(),
-        })
-        .await;
-    let Ok(AuthOutcome::Account(account)) = read else {
-        panic!("{read:?}")
-    };
+    let account = read_account(&stack, &tokens).await;
     assert_eq!(account.email(), Some(new_email.as_str()));
     assert!(account.email_verified(), "{account:?}");
 
@@ -246,14 +247,7 @@ async fn the_signed_in_account_is_read_changed_signed_out_everywhere_and_deleted
             })
             .await;
         assert_eq!(set, Ok(AuthOutcome::MfaSet));
-        let read = stack
-            .ask(AuthRequest::GetAccount {
-                access_token: tokens.access_token.clone(),
-            })
-            .await;
-        let Ok(AuthOutcome::Account(account)) = read else {
-            panic!("{read:?}")
-        };
+        let account = read_account(&stack, &tokens).await;
         assert_eq!(
             account
                 .mfa_methods
