@@ -2,8 +2,9 @@
 # Installs what the build and the tests need on a fresh machine: the Debian
 # packages of the OS keychain (libdbus, for the Secret Service store), of the
 # real-window smoke test and of the real keychains (Secret Service,
-# keyutils), the cognito-local emulator (npm), cfn-lint and pycognito (PyPI;
-# the SRP reference implementation). Does nothing when all are there.
+# keyutils), the cognito-local emulator (npm), cfn-lint, pycognito (PyPI;
+# the SRP reference implementation) and moto's server (PyPI; the emulator
+# that asks for MFA at sign-in). Does nothing when all are there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -26,4 +27,6 @@ fi
 
 python3 -c "import cfnlint" 2>/dev/null || python3 -m pip install --quiet cfn-lint==1.58.0
 python3 -c "import pycognito" 2>/dev/null || python3 -m pip install --quiet pycognito==2024.5.1
+python3 -c "import moto, moto.server, sys; sys.exit(moto.__version__ != '5.2.1')" 2>/dev/null ||
+  python3 -m pip install --quiet "moto[server]==5.2.1"
 

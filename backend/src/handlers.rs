@@ -10,10 +10,12 @@ use cognito::error::{ProvideErrorMetadata, SdkError};
 use cognito::types::{
     AttributeType, AuthFlowType, AuthenticationResultType, ChallengeNameType,
     CodeDeliveryDetailsType, EmailMfaSettingsType, SoftwareTokenMfaSettingsType,
+    VerifySoftwareTokenResponseType,
 };
-use cognito_login_client::{AuthAction, ChallengeName, MfaMethod, body};
+use cognito_login_client::{AUTHENTICATOR_NAME, AuthAction, ChallengeName, MfaMethod, body};
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value, json};
+use std::collections::HashMap;
 
 /// The largest request body the handlers read.
 pub const MAX_REQUEST_BYTES: usize = 16 * 1024;
@@ -192,15 +194,53 @@ impl Handlers {
             call = call.auth_parameters(key, value);
         }
         let output = call.send().await.map_err(cognito_error)?;
-        Ok(auth_response(
+        self.auth_step(
             output.authentication_result(),
             output.challenge_name(),
             output.session(),
             output.challenge_parameters(),
+        )
+        .await
+    }
+
+    /// The answer to a step of a sign-in. A `MFA_SETUP` challenge that lets
+    /// the account add an authenticator app gets the app's secret first
+    /// (`AssociateSoftwareToken` with the challenge's session), in the
+    /// body's `SecretCode`, so the game can show it at once.
+    async fn auth_step(
+        &self,
+        result: Option<&AuthenticationResultType>,
+        challenge: Option<&ChallengeNameType>,
+        session: Option<&str>,
+        parameters: Option<&HashMap<String, String>>,
+    ) -> Handled {
+        let can_set_up = challenge == Some(&ChallengeNameType::MfaSetup)
+            && parameters
+                .and_then(|parameters| parameters.get("MFAS_CAN_SETUP"))
+                .is_some_and(|methods| methods.contains("SOFTWARE_TOKEN_MFA"));
+        if !can_set_up {
+            return Ok(auth_response(result, challenge, session, parameters, None));
+        }
+        let output = self
+            .cognito
+            .associate_software_token()
+            .set_session(session.map(str::to_owned))
+            .send()
+            .await
+            .map_err(cognito_error)?;
+        Ok(auth_response(
+            None,
+            challenge,
+            output.session().or(session),
+            parameters,
+            output.secret_code(),
         ))
     }
 
     async fn challenge(&self, request: body::Challenge) -> Handled {
+        if request.challenge_name == ChallengeName::MfaSetup {
+            return self.answer_mfa_setup(request).await;
+        }
         let Some(answer_key) = request.challenge_name.answer_key() else {
             return Err(ApiResponse::error(
                 400,
@@ -222,12 +262,52 @@ impl Handlers {
             .send()
             .await
             .map_err(cognito_error)?;
-        Ok(auth_response(
+        self.auth_step(
             output.authentication_result(),
             output.challenge_name(),
             output.session(),
             output.challenge_parameters(),
-        ))
+        )
+        .await
+    }
+
+    /// `MFA_SETUP`'s answer is the new authenticator's first code: verified
+    /// (`VerifySoftwareToken`), then the challenge is answered with the
+    /// session that returns.
+    async fn answer_mfa_setup(&self, request: body::Challenge) -> Handled {
+        let verified = self
+            .cognito
+            .verify_software_token()
+            .session(request.session.expose())
+            .user_code(request.answer.expose())
+            .friendly_device_name(AUTHENTICATOR_NAME)
+            .send()
+            .await
+            .map_err(cognito_error)?;
+        if verified.status() == Some(&VerifySoftwareTokenResponseType::Error) {
+            return Err(ApiResponse::error(
+                400,
+                "CodeMismatchException",
+                "the authenticator code was not accepted",
+            ));
+        }
+        let output = self
+            .cognito
+            .respond_to_auth_challenge()
+            .client_id(&self.client_id)
+            .challenge_name(ChallengeNameType::MfaSetup)
+            .session(verified.session().unwrap_or(request.session.expose()))
+            .challenge_responses("USERNAME", request.username)
+            .send()
+            .await
+            .map_err(cognito_error)?;
+        self.auth_step(
+            output.authentication_result(),
+            output.challenge_name(),
+            output.session(),
+            output.challenge_parameters(),
+        )
+        .await
     }
 
     async fn refresh(&self, request: body::Refresh) -> Handled {
@@ -242,6 +322,7 @@ impl Handlers {
                 .map_err(cognito_error)?;
             return Ok(auth_response(
                 output.authentication_result(),
+                None,
                 None,
                 None,
                 None,
@@ -535,7 +616,8 @@ fn auth_response(
     result: Option<&AuthenticationResultType>,
     challenge: Option<&ChallengeNameType>,
     session: Option<&str>,
-    parameters: Option<&std::collections::HashMap<String, String>>,
+    parameters: Option<&HashMap<String, String>>,
+    secret_code: Option<&str>,
 ) -> ApiResponse {
     let mut body = Map::new();
     if let Some(result) = result {
@@ -573,6 +655,9 @@ fn auth_response(
             .map(|(key, value)| (key.clone(), value.as_str().into()))
             .collect();
         body.insert("ChallengeParameters".into(), Value::Object(parameters));
+    }
+    if let Some(secret_code) = secret_code {
+        body.insert("SecretCode".into(), secret_code.into());
     }
     ApiResponse::ok(Value::Object(body))
 }

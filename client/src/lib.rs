@@ -61,6 +61,6 @@ pub use session::{
 };
 pub use store::{KeychainStore, SessionStore, StoreError};
 pub use transport::{BoxFuture, Transport};
-pub use user_pool::{SignInFlow, UserPoolConfig, UserPoolTransport};
+pub use user_pool::{AUTHENTICATOR_NAME, SignInFlow, UserPoolConfig, UserPoolTransport};
 pub use verify::TokenCheck;
 pub use worker::{AuthWorker, Reply, RequestId, SIGN_OUT_GRACE};

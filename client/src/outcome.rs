@@ -101,6 +101,32 @@ pub struct Challenge {
     pub session: ChallengeSession,
     /// The challenge's parameters (delivery hints and the like).
     pub parameters: BTreeMap<String, String>,
+    /// For [`ChallengeName::MfaSetup`]: the authenticator app's secret the
+    /// sign-in made for the account, to show the player
+    /// ([`AuthenticatorSecret::uri`] makes the QR code's text).
+    pub authenticator: Option<AuthenticatorSecret>,
+}
+
+impl Challenge {
+    /// Whether this client can answer the challenge: one it knows, and for
+    /// `MFA_SETUP`, one that came with an authenticator to verify (a pool
+    /// that offers only SMS or email setup is not answered here).
+    pub fn answerable(&self) -> bool {
+        match self.name {
+            ChallengeName::MfaSetup => self.authenticator.is_some(),
+            ref name => name.answer_key().is_some(),
+        }
+    }
+
+    /// Whether a `MFA_SETUP` challenge lets the account add an
+    /// authenticator app (`MFAS_CAN_SETUP` names `SOFTWARE_TOKEN_MFA`).
+    pub(crate) fn can_set_up_authenticator(&self) -> bool {
+        self.name == ChallengeName::MfaSetup
+            && self
+                .parameters
+                .get("MFAS_CAN_SETUP")
+                .is_some_and(|methods| methods.contains("SOFTWARE_TOKEN_MFA"))
+    }
 }
 
 /// The tokens of a signed-in session.

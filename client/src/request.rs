@@ -330,6 +330,12 @@ pub enum ChallengeName {
     SmsMfa,
     /// A code sent by email (`EMAIL_OTP`).
     EmailOtp,
+    /// The pool requires MFA and the account has none yet (`MFA_SETUP`):
+    /// the sign-in adds an authenticator app first. The transports start
+    /// that themselves, so the challenge arrives with
+    /// [`Challenge::authenticator`](crate::Challenge::authenticator) set;
+    /// the answer is the app's first code.
+    MfaSetup,
     /// A challenge this client does not know, by its Cognito name.
     Other(String),
 }
@@ -342,19 +348,21 @@ impl ChallengeName {
             Self::SoftwareTokenMfa => "SOFTWARE_TOKEN_MFA",
             Self::SmsMfa => "SMS_MFA",
             Self::EmailOtp => "EMAIL_OTP",
+            Self::MfaSetup => "MFA_SETUP",
             Self::Other(name) => name,
         }
     }
 
     /// The `ChallengeResponses` key that carries the answer, or `None` for a
-    /// challenge this client cannot answer.
+    /// challenge this client cannot answer with one key (`MFA_SETUP` is
+    /// answered by verifying the new authenticator first).
     pub fn answer_key(&self) -> Option<&'static str> {
         match self {
             Self::NewPasswordRequired => Some("NEW_PASSWORD"),
             Self::SoftwareTokenMfa => Some("SOFTWARE_TOKEN_MFA_CODE"),
             Self::SmsMfa => Some("SMS_MFA_CODE"),
             Self::EmailOtp => Some("EMAIL_OTP_CODE"),
-            Self::Other(_) => None,
+            Self::MfaSetup | Self::Other(_) => None,
         }
     }
 }
@@ -366,6 +374,7 @@ impl From<String> for ChallengeName {
             "SOFTWARE_TOKEN_MFA" => Self::SoftwareTokenMfa,
             "SMS_MFA" => Self::SmsMfa,
             "EMAIL_OTP" => Self::EmailOtp,
+            "MFA_SETUP" => Self::MfaSetup,
             _ => Self::Other(name),
         }
     }
@@ -411,10 +420,15 @@ mod tests {
             "NEW_PASSWORD_REQUIRED",
             "SMS_MFA",
             "EMAIL_OTP",
+            "MFA_SETUP",
             "CUSTOM_CHALLENGE",
         ] {
             assert_eq!(ChallengeName::from(name.to_owned()).as_str(), name);
         }
+        assert_eq!(
+            ChallengeName::from("MFA_SETUP".to_owned()),
+            ChallengeName::MfaSetup
+        );
         assert_eq!(
             ChallengeName::from("MFA_SETUP".to_owned()).answer_key(),
             None

@@ -23,12 +23,10 @@ pub struct Answer<'a> {
     pub body: &'a [u8],
 }
 
-/// Turns the answer to `request` into its outcome or its error.
-pub fn parse(
-    request: &AuthRequest,
-    answer: Answer<'_>,
-    now: SystemTime,
-) -> Result<AuthOutcome, AuthError> {
+/// The JSON object of a successful answer, or the error the answer is:
+/// Cognito's typed errors, API Gateway's and a Lambda's failures, and
+/// bodies that are not JSON objects.
+pub(crate) fn checked_json(answer: Answer<'_>) -> Result<Value, AuthError> {
     let Answer {
         status,
         error_type_header,
@@ -87,7 +85,21 @@ pub fn parse(
         });
     }
 
-    let value = Value::Object(json);
+    Ok(Value::Object(json))
+}
+
+/// Turns the answer to `request` into its outcome or its error.
+pub fn parse(
+    request: &AuthRequest,
+    answer: Answer<'_>,
+    now: SystemTime,
+) -> Result<AuthOutcome, AuthError> {
+    let value = checked_json(answer)?;
+    let malformed = |reason: &str| AuthError::Malformed {
+        status: answer.status,
+        reason: reason.to_owned(),
+        body: RawBody::new(answer.body),
+    };
     let decode_error = |error: serde_json::Error| malformed(&format!("unexpected shape: {error}"));
     match request {
         AuthRequest::SignUp { .. } => {
@@ -145,7 +157,7 @@ pub fn parse(
                 Some(_) => Err(AuthError::Server {
                     kind: ServerErrorKind::CodeMismatch,
                     message: "the authenticator code was not accepted".into(),
-                    status,
+                    status: answer.status,
                 }),
             }
         }
@@ -208,6 +220,7 @@ pub fn parse(
                             other => (key, other.to_string()),
                         })
                         .collect(),
+                    authenticator: body.secret_code.map(AuthenticatorSecret::new),
                 })),
                 (None, _) => Err(malformed("neither tokens nor a challenge")),
             }
@@ -289,6 +302,9 @@ struct AuthBody {
     session: Option<String>,
     #[serde(default)]
     challenge_parameters: BTreeMap<String, Value>,
+    /// The login routes' own field: the authenticator secret of a
+    /// `MFA_SETUP` challenge the backend started.
+    secret_code: Option<String>,
 }
 
 /// `GetUser`'s answer.

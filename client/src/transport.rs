@@ -295,7 +295,7 @@ pub(crate) async fn finish(
                 .map(AuthOutcome::Tokens),
             None => Ok(AuthOutcome::Tokens(tokens)),
         },
-        AuthOutcome::Challenge(challenge) if challenge.name.answer_key().is_none() => Err(
+        AuthOutcome::Challenge(challenge) if !challenge.answerable() => Err(
             AuthError::Unsupported(format!("the sign-in challenge {}", challenge.name.as_str())),
         ),
         other => Ok(other),

@@ -8,16 +8,21 @@ use reqwest::Url;
 use reqwest::header::{CONTENT_TYPE, HeaderValue};
 use serde_json::{Value, json};
 
-use crate::error::{AuthError, ConfigError, RawBody};
+use crate::error::{AuthError, ConfigError, RawBody, ServerErrorKind};
 use crate::outcome::{AuthOutcome, Tokens};
 use crate::request::{AuthRequest, ChallengeName, MfaMethod};
 use crate::response;
-use crate::secret::{ClientSecret, Password};
+use crate::secret::{AuthenticatorSecret, ChallengeSession, ClientSecret, Password};
 use crate::srp::{self, SrpClient, VerifierChallenge};
 use crate::transport::{
-    BoxFuture, Transport, checked_url, connect, finish, http_client, read_answer, transport_error,
+    BoxFuture, ReadAnswer, Transport, checked_url, connect, finish, http_client, read_answer,
+    transport_error,
 };
 use crate::verify::{Issued, TokenCheck, TokenVerifier};
+
+/// The name an authenticator app added at sign-in gets in the account's
+/// settings.
+pub const AUTHENTICATOR_NAME: &str = "Authenticator app";
 
 /// How the password reaches Cognito at sign-in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -424,6 +429,13 @@ impl UserPoolTransport {
         operation: &str,
         body: &Value,
     ) -> Result<(AuthOutcome, Option<SystemTime>), AuthError> {
+        let answer = self.post(operation, body).await?;
+        let outcome = response::parse(request, answer.answer(), SystemTime::now())?;
+        Ok((outcome, answer.date))
+    }
+
+    /// Calls `operation` and returns its answer unread.
+    async fn post(&self, operation: &str, body: &Value) -> Result<ReadAnswer, AuthError> {
         let target = format!("AWSCognitoIdentityProviderService.{operation}");
         let response = self
             .http
@@ -444,8 +456,78 @@ impl UserPoolTransport {
             bytes = answer.body.len(),
             "user pool answered"
         );
-        let outcome = response::parse(request, answer.answer(), SystemTime::now())?;
-        Ok((outcome, answer.date))
+        Ok(answer)
+    }
+
+    /// Calls `operation` for a step of `MFA_SETUP` and returns the answer's
+    /// string fields `names`.
+    async fn setup_step<const N: usize>(
+        &self,
+        operation: &str,
+        body: &Value,
+        names: [&str; N],
+    ) -> Result<[Option<String>; N], AuthError> {
+        let answer = self.post(operation, body).await?;
+        let value = response::checked_json(answer.answer())?;
+        Ok(names.map(|name| value.get(name).and_then(Value::as_str).map(str::to_owned)))
+    }
+
+    /// A `MFA_SETUP` challenge that lets the account add an authenticator
+    /// app: asks Cognito for the app's secret (`AssociateSoftwareToken` with
+    /// the challenge's session), so the challenge reaches the game ready to
+    /// show. Any other outcome passes through.
+    async fn start_authenticator(&self, outcome: AuthOutcome) -> Result<AuthOutcome, AuthError> {
+        let AuthOutcome::Challenge(mut challenge) = outcome else {
+            return Ok(outcome);
+        };
+        if challenge.can_set_up_authenticator() && challenge.authenticator.is_none() {
+            let body = json!({"Session": challenge.session.expose()});
+            let [secret, session] = self
+                .setup_step("AssociateSoftwareToken", &body, ["SecretCode", "Session"])
+                .await?;
+            let secret = secret.ok_or_else(|| AuthError::Malformed {
+                status: 200,
+                reason: "AssociateSoftwareToken answered without a SecretCode".into(),
+                body: RawBody::default(),
+            })?;
+            challenge.authenticator = Some(AuthenticatorSecret::new(secret));
+            if let Some(session) = session {
+                challenge.session = ChallengeSession::new(session);
+            }
+        }
+        Ok(AuthOutcome::Challenge(challenge))
+    }
+
+    /// Answers `MFA_SETUP`: the app's first code verifies the authenticator
+    /// (`VerifySoftwareToken`), then the challenge is answered with the
+    /// session that returns.
+    async fn answer_mfa_setup(
+        &self,
+        request: &AuthRequest,
+        username: &str,
+        session: &ChallengeSession,
+        code: &Password,
+    ) -> Result<(AuthOutcome, Option<SystemTime>), AuthError> {
+        let body = json!({"Session": session.expose(), "UserCode": code.expose(),
+            "FriendlyDeviceName": AUTHENTICATOR_NAME});
+        let [status, next] = self
+            .setup_step("VerifySoftwareToken", &body, ["Status", "Session"])
+            .await?;
+        if status.as_deref().is_some_and(|status| status != "SUCCESS") {
+            return Err(AuthError::Server {
+                kind: ServerErrorKind::CodeMismatch,
+                message: "the authenticator code was not accepted".into(),
+                status: 200,
+            });
+        }
+        let session = next.unwrap_or_else(|| session.expose().to_owned());
+        let mut responses = json!({"USERNAME": username});
+        if let Some(hash) = self.secret_hash(username) {
+            responses["SECRET_HASH"] = hash.into();
+        }
+        let body = json!({"ChallengeName": "MFA_SETUP", "ClientId": self.config.client_id,
+            "Session": session, "ChallengeResponses": responses});
+        self.call(request, "RespondToAuthChallenge", &body).await
     }
 
     /// `USER_SRP_AUTH`, then the answer to its `PASSWORD_VERIFIER` challenge.
@@ -543,11 +625,21 @@ impl UserPoolTransport {
             {
                 self.srp_sign_in(&request, username, password).await
             }
+            AuthRequest::RespondToChallenge {
+                username,
+                challenge: ChallengeName::MfaSetup,
+                session,
+                answer,
+            } => {
+                self.answer_mfa_setup(&request, username, session, answer)
+                    .await
+            }
             _ => {
                 let (operation, body) = self.operation(&request)?;
                 self.call(&request, operation, &body).await
             }
         }?;
+        let outcome = self.start_authenticator(outcome).await?;
         finish(outcome, Some(&*self.verifier), server_time).await
     }
 }

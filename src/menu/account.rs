@@ -2,7 +2,7 @@
 //! change, an email change, an authenticator app and the account's
 //! deletion. They share the sign-in screens' frame, fields and checks.
 
-use cognito_login_client::{Code, Password};
+use cognito_login_client::{AuthenticatorSecret, Code, Password};
 use egui::Ui;
 
 use super::draw::{
@@ -179,12 +179,7 @@ fn authenticator(
         return None;
     };
     ui.label("Scan this code with your authenticator app, or type the key below.");
-    qr_code(ui, &secret.uri(&form.settings.game_name, username));
-    ui.horizontal_wrapped(|ui| {
-        ui.label("Key:");
-        // Selectable, to copy; drawn as a label, never kept in egui's memory.
-        ui.add(egui::Label::new(egui::RichText::new(secret.expose()).monospace()).selectable(true));
-    });
+    authenticator_key(ui, &secret, &form.settings.game_name, username);
     fields.text(ui, "Code", &mut form.code, false);
     let submit = fields.submit(ui, "Turn on");
     back_to_account(ui, next);
@@ -195,6 +190,22 @@ fn authenticator(
     Some(AccountRequest::VerifyAuthenticator {
         code: Code::new(code),
     })
+}
+
+/// An authenticator app's secret as a QR code of its `otpauth://` URI and
+/// as a key to type.
+pub(super) fn authenticator_key(
+    ui: &mut Ui,
+    secret: &AuthenticatorSecret,
+    game_name: &str,
+    account: &str,
+) {
+    qr_code(ui, &secret.uri(game_name, account));
+    ui.horizontal_wrapped(|ui| {
+        ui.label("Key:");
+        // Selectable, to copy; drawn as a label, never kept in egui's memory.
+        ui.add(egui::Label::new(egui::RichText::new(secret.expose()).monospace()).selectable(true));
+    });
 }
 
 /// `text` as a QR code: dark modules painted as squares on a light field

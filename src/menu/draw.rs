@@ -27,6 +27,7 @@ pub fn draw(ui: &mut Ui, form: &mut LoginForm) -> Option<AuthRequest> {
         Screen::ResetPassword => reset(ui, form, fields, next),
         Screen::NewPassword => new_password_screen(ui, form, fields, next),
         Screen::OneTimeCode => one_time_code(ui, form, fields, next),
+        Screen::AuthenticatorSetup => authenticator_setup(ui, form, fields, next),
         Screen::Account
         | Screen::ChangePassword
         | Screen::DeleteAccount
@@ -100,6 +101,7 @@ fn screen_title(screen: Screen) -> &'static str {
         Screen::ResetPassword => "Choose a new password",
         Screen::NewPassword => "Set a new password",
         Screen::OneTimeCode => "Enter your sign-in code",
+        Screen::AuthenticatorSetup => "Set up sign-in codes",
         Screen::Account => "Your account",
         Screen::ChangePassword => "Change your password",
         Screen::DeleteAccount => "Delete your account",
@@ -481,6 +483,26 @@ fn one_time_code(
     next: &mut Option<Screen>,
 ) -> Option<AuthRequest> {
     challenge_hint(ui, form);
+    fields.text(ui, "Code", &mut form.code, false);
+    let submit = fields.submit(ui, "Continue");
+    back_to_sign_in(ui, next);
+    if !submit {
+        return None;
+    }
+    let code = checked(form, required(&form.code, "code"))?;
+    form.challenge_answer(Password::new(code))
+}
+
+fn authenticator_setup(
+    ui: &mut Ui,
+    form: &mut LoginForm,
+    fields: &mut Fields,
+    next: &mut Option<Screen>,
+) -> Option<AuthRequest> {
+    challenge_hint(ui, form);
+    let secret = form.challenge.as_ref()?.authenticator.clone()?;
+    let account = form.username.trim().to_owned();
+    super::account::authenticator_key(ui, &secret, &form.settings.game_name, &account);
     fields.text(ui, "Code", &mut form.code, false);
     let submit = fields.submit(ui, "Continue");
     back_to_sign_in(ui, next);

@@ -30,6 +30,10 @@ pub enum Screen {
     /// A one-time code finishes the sign-in: from an authenticator app, a
     /// text message or an email (`SOFTWARE_TOKEN_MFA`, `SMS_MFA`, `EMAIL_OTP`).
     OneTimeCode,
+    /// The pool requires sign-in codes and the account has none yet
+    /// (`MFA_SETUP`): the player adds an authenticator app, and its first
+    /// code finishes the sign-in.
+    AuthenticatorSetup,
     /// Signed in: the account, and what the player can do with it.
     Account,
     /// Signed in: the current password and a new one.
@@ -45,7 +49,7 @@ pub enum Screen {
 
 impl Screen {
     /// Every screen.
-    pub const ALL: [Screen; 12] = [
+    pub const ALL: [Screen; 13] = [
         Self::SignIn,
         Self::SignUp,
         Self::ConfirmCode,
@@ -53,6 +57,7 @@ impl Screen {
         Self::ResetPassword,
         Self::NewPassword,
         Self::OneTimeCode,
+        Self::AuthenticatorSetup,
         Self::Account,
         Self::ChangePassword,
         Self::DeleteAccount,
@@ -303,7 +308,10 @@ impl LoginForm {
             // The confirmation is typed anew each time.
             self.username.clear();
         }
-        if !matches!(screen, Screen::NewPassword | Screen::OneTimeCode) {
+        if !matches!(
+            screen,
+            Screen::NewPassword | Screen::OneTimeCode | Screen::AuthenticatorSetup
+        ) {
             self.challenge = None;
         }
         self.authenticator = None;
@@ -318,11 +326,17 @@ impl LoginForm {
             ChallengeName::SoftwareTokenMfa | ChallengeName::SmsMfa | ChallengeName::EmailOtp => {
                 Screen::OneTimeCode
             }
-            ChallengeName::Other(ref name) => {
+            ChallengeName::MfaSetup if challenge.authenticator.is_some() => {
+                Screen::AuthenticatorSetup
+            }
+            ChallengeName::MfaSetup | ChallengeName::Other(_) => {
                 self.show(Screen::SignIn);
                 self.error = Some(
-                    AuthError::Unsupported(format!("the sign-in challenge {name}"))
-                        .player_message(),
+                    AuthError::Unsupported(format!(
+                        "the sign-in challenge {}",
+                        challenge.name.as_str()
+                    ))
+                    .player_message(),
                 );
                 return;
             }
@@ -345,6 +359,10 @@ impl LoginForm {
             (ChallengeName::SoftwareTokenMfa, _) => {
                 "Enter the code from your authenticator app.".to_owned()
             }
+            (ChallengeName::MfaSetup, _) => "This game asks for a code from an authenticator \
+                 app at each sign-in. Scan this code with your app, or type the key, then \
+                 enter the code it shows."
+                .to_owned(),
             (ChallengeName::SmsMfa, Some(to)) => format!("We sent a code by text message to {to}."),
             (ChallengeName::SmsMfa, None) => "We sent you a code by text message.".to_owned(),
             (_, Some(to)) => format!("We sent a code to {to}."),

@@ -5,8 +5,8 @@
 use std::time::Duration;
 
 use bevy_cognito_login::client::{
-    AuthAction, AuthError, AuthOutcome, AuthRequest, Challenge, ChallengeName, CodeDelivery,
-    ServerErrorKind, Tokens,
+    AuthAction, AuthError, AuthOutcome, AuthRequest, AuthenticatorSecret, Challenge, ChallengeName,
+    CodeDelivery, ServerErrorKind, Tokens,
 };
 use bevy_cognito_login::client::{AuthWorker, BackendConfig};
 use bevy_cognito_login::menu::{LoginForm, MenuSettings, Screen, draw};
@@ -371,6 +371,7 @@ fn challenge(name: ChallengeName, parameters: &[(&str, &str)]) -> Result<AuthOut
             .iter()
             .map(|(key, value)| ((*key).to_owned(), (*value).to_owned()))
             .collect(),
+        authenticator: None,
     }))
 }
 
@@ -502,6 +503,82 @@ fn an_unknown_challenge_is_reported_not_supported() {
     assert!(!harness.state().form.is_busy());
     let error = harness.state().form.error().expect("an error").to_owned();
     assert!(error.contains("not supported"), "{error}");
+}
+
+#[test]
+fn a_required_authenticator_is_set_up_inside_the_sign_in() {
+    let mut harness = harness();
+    signed_in_as_ada(&mut harness);
+    let Ok(AuthOutcome::Challenge(mut setup)) = challenge(
+        ChallengeName::MfaSetup,
+        &[("MFAS_CAN_SETUP", r#"["SOFTWARE_TOKEN_MFA"]"#)],
+    ) else {
+        unreachable!()
+    };
+    setup.authenticator = Some(AuthenticatorSecret::new("JBSWY3DPEHPK3PXP"));
+    finish(
+        &mut harness,
+        AuthAction::SignIn,
+        Ok(AuthOutcome::Challenge(setup)),
+    );
+    assert_eq!(harness.state().form.screen(), Screen::AuthenticatorSetup);
+    assert!(shows(&harness, "authenticator app at each sign-in"));
+    assert!(shows(&harness, "JBSWY3DPEHPK3PXP"), "the key to type");
+    click(&mut harness, "Continue");
+    assert_eq!(harness.state().sent.len(), 1, "an empty code is not sent");
+    assert!(harness.state().form.error().is_some());
+
+    type_into(&mut harness, "Code", "123456");
+    click(&mut harness, "Continue");
+    let Some(AuthRequest::RespondToChallenge {
+        username,
+        challenge,
+        session,
+        answer,
+    }) = harness.state().sent.get(1)
+    else {
+        panic!("{:?}", harness.state().sent)
+    };
+    assert_eq!(
+        (
+            username.as_str(),
+            challenge,
+            session.expose(),
+            answer.expose()
+        ),
+        ("ada", &ChallengeName::MfaSetup, "session-1", "123456")
+    );
+    finish(
+        &mut harness,
+        AuthAction::RespondToChallenge,
+        Err(server_error(ServerErrorKind::CodeMismatch, "Code mismatch")),
+    );
+    assert_eq!(harness.state().form.screen(), Screen::AuthenticatorSetup);
+    assert!(
+        shows(&harness, "JBSWY3DPEHPK3PXP"),
+        "the key stays to try again"
+    );
+
+    // A pool that offers only SMS setup cannot be answered here.
+    let mut harness = self::harness();
+    signed_in_as_ada(&mut harness);
+    finish(
+        &mut harness,
+        AuthAction::SignIn,
+        self::challenge(
+            ChallengeName::MfaSetup,
+            &[("MFAS_CAN_SETUP", r#"["SMS_MFA"]"#)],
+        ),
+    );
+    assert_eq!(harness.state().form.screen(), Screen::SignIn);
+    assert!(
+        harness
+            .state()
+            .form
+            .error()
+            .unwrap()
+            .contains("not supported")
+    );
 }
 
 /// Sends what the form asked for through `worker` and reports each answer

@@ -11,7 +11,7 @@ use cognito_login_backend::CodePurpose;
 use cognito_login_client::{
     Account, AuthError, AuthOutcome, AuthRequest, MfaMethod, ServerErrorKind, Tokens,
 };
-use support::{Emulator, PASSWORD, Stack, Via, username};
+use support::{Emulator, PASSWORD, Stack, Via, totp, username};
 
 fn kind(result: Result<impl std::fmt::Debug, AuthError>) -> ServerErrorKind {
     match result {
@@ -416,34 +416,6 @@ against_each_emulator!(
     a_resent_code_confirms,
     forgot_then_reset_then_sign_in_with_the_new_password,
 );
-
-/// The code an authenticator app shows at `now` for a base32 `secret`
-/// (RFC 6238: HMAC-SHA1, 30-second steps, six digits).
-fn totp(secret: &str, now: SystemTime) -> String {
-    use hmac::{Hmac, Mac};
-    let mut key = Vec::new();
-    let (mut bits, mut buffer) = (0, 0u32);
-    for symbol in secret.trim_end_matches('=').bytes() {
-        let value = match symbol {
-            b'A'..=b'Z' => symbol - b'A',
-            b'2'..=b'7' => symbol - b'2' + 26,
-            other => panic!("{} is not base32", other as char),
-        };
-        buffer = (buffer << 5) | u32::from(value);
-        bits += 5;
-        if bits >= 8 {
-            bits -= 8;
-            key.push((buffer >> bits) as u8);
-        }
-    }
-    let step = now.duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() / 30;
-    let mut mac = Hmac::<sha1::Sha1>::new_from_slice(&key).unwrap();
-    mac.update(&step.to_be_bytes());
-    let digest = mac.finalize().into_bytes();
-    let offset = usize::from(digest[19] & 0x0f);
-    let number = u32::from_be_bytes(digest[offset..offset + 4].try_into().unwrap()) & 0x7fff_ffff;
-    format!("{:06}", number % 1_000_000)
-}
 
 #[test]
 fn totp_matches_rfc_6238() {

@@ -6,6 +6,7 @@ mod features;
 mod flows;
 mod lambda;
 mod local_server;
+mod mfa;
 mod support;
 mod template;
 mod user_pool;

@@ -7,7 +7,7 @@ use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use cognito_login_backend::{CodePurpose, LocalConfig, LocalStack};
 use cognito_login_client::{
@@ -206,12 +206,8 @@ impl CognitoLocal {
             r#"{"UserPoolDefaults":{"UsernameAttributes":[]}}"#,
         )
         .unwrap();
-        let port = TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let child = Command::new(&bin)
+        let port = free_port();
+        let mut child = Command::new(&bin)
             .current_dir(dir.path())
             .env("HOST", "127.0.0.1")
             .env("PORT", port.to_string())
@@ -219,26 +215,12 @@ impl CognitoLocal {
             .stderr(Stdio::null())
             .spawn()
             .unwrap_or_else(|error| panic!("cannot start {}: {error}", bin.display()));
-        let mut process = Self {
+        wait_for_answers(&mut child, port, "cognito-local");
+        Self {
             child,
             dir,
             endpoint: format!("http://127.0.0.1:{port}"),
-        };
-        // Listening is not enough: wait for an answer to a real call, so the
-        // stack's set-up (which does not retry) never meets a server still
-        // starting.
-        let deadline = Instant::now() + Duration::from_secs(60);
-        while !answers(port) {
-            if let Ok(Some(status)) = process.child.try_wait() {
-                panic!("cognito-local exited at start: {status}");
-            }
-            assert!(
-                Instant::now() < deadline,
-                "cognito-local did not listen within 60 s"
-            );
-            std::thread::sleep(Duration::from_millis(100));
         }
-        process
     }
 
     /// The code cognito-local keeps in its db file for `username`.
@@ -250,6 +232,74 @@ impl CognitoLocal {
             _ => "ConfirmationCode",
         };
         Some(db["Users"][username][field].as_str()?.to_owned())
+    }
+}
+
+/// A port nothing listens on now.
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// Waits until the emulator `child` answers on `port`. Listening is not
+/// enough: a stack's set-up (which does not retry) must never meet a server
+/// still starting.
+fn wait_for_answers(child: &mut Child, port: u16, name: &str) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !answers(port) {
+        if let Ok(Some(status)) = child.try_wait() {
+            panic!("{name} exited at start: {status}");
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{name} did not answer within 60 s"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// moto's Cognito server (PyPI `moto[server]`, which `scripts/setup.sh`
+/// installs pinned) on a free loopback port, through `tests/moto/serve.py`
+/// (challenge parameters as Cognito sends them). Unlike the other emulators it
+/// asks for MFA at sign-in, and it checks authenticator codes: its one
+/// authenticator secret is the same for every account.
+pub struct Moto {
+    child: Child,
+    pub endpoint: String,
+}
+
+impl Moto {
+    pub fn start() -> Self {
+        let port = free_port();
+        let serve = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/moto/serve.py");
+        let mut child = Command::new("python3")
+            .arg(serve)
+            .args(["-H", "127.0.0.1", "-p"])
+            .arg(port.to_string())
+            .env("MOTO_COGNITO_IDP_USER_POOL_ENABLE_TOTP", "true")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|error| panic!("cannot start moto's server: {error}"));
+        wait_for_answers(
+            &mut child,
+            port,
+            "moto's server (scripts/setup.sh installs it)",
+        );
+        Self {
+            child,
+            endpoint: format!("http://127.0.0.1:{port}"),
+        }
+    }
+}
+
+impl Drop for Moto {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 }
 
@@ -281,4 +331,33 @@ fn installed_cognito_local() -> PathBuf {
         );
     }
     bin
+}
+
+/// The code an authenticator app shows at `now` for a base32 `secret`
+/// (RFC 6238: HMAC-SHA1, 30-second steps, six digits).
+pub fn totp(secret: &str, now: SystemTime) -> String {
+    use hmac::{Hmac, Mac};
+    let mut key = Vec::new();
+    let (mut bits, mut buffer) = (0, 0u32);
+    for symbol in secret.trim_end_matches('=').bytes() {
+        let symbol = symbol.to_ascii_uppercase();
+        let value = match symbol {
+            b'A'..=b'Z' => symbol - b'A',
+            b'2'..=b'7' => symbol - b'2' + 26,
+            other => panic!("{} is not base32", other as char),
+        };
+        buffer = (buffer << 5) | u32::from(value);
+        bits += 5;
+        if bits >= 8 {
+            bits -= 8;
+            key.push((buffer >> bits) as u8);
+        }
+    }
+    let step = now.duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() / 30;
+    let mut mac = Hmac::<sha1::Sha1>::new_from_slice(&key).unwrap();
+    mac.update(&step.to_be_bytes());
+    let digest = mac.finalize().into_bytes();
+    let offset = usize::from(digest[19] & 0x0f);
+    let number = u32::from_be_bytes(digest[offset..offset + 4].try_into().unwrap()) & 0x7fff_ffff;
+    format!("{:06}", number % 1_000_000)
 }
