@@ -251,6 +251,11 @@ impl ServerErrorKind {
                 return format!("That password is not allowed: {}", message.trim());
             }
             Self::InvalidPassword => "That password is not allowed.",
+            // The server's words say which: a field, or a setting the pool
+            // does not allow (email sign-in codes, say).
+            Self::InvalidParameter if !message.trim().is_empty() => {
+                return format!("That was not accepted: {}", message.trim());
+            }
             Self::InvalidParameter => "A field is missing or not valid. Check the form.",
             Self::CodeMismatch => "That code is wrong. Check it and try again.",
             Self::ExpiredCode => "That code has expired. Ask for a new one.",

@@ -23,6 +23,10 @@ pub struct AccountView<'a> {
     /// Whether sign-in asks for an authenticator app's code; `None` until
     /// the account was read from the server.
     pub authenticator: Option<bool>,
+    /// Whether sign-in sends a code by email (`EMAIL_OTP`); `None` until
+    /// the account was read. Offered for a verified address only; a pool
+    /// that does not allow email codes refuses, and the menu says so.
+    pub email_codes: Option<bool>,
 }
 
 /// Draws the open account screen of `form` for a signed-in player (the
@@ -98,6 +102,20 @@ fn overview(
         && ui.button("Set up an authenticator app").clicked()
     {
         request = Some(AccountRequest::AddAuthenticator);
+    }
+    match account.email_codes {
+        Some(true) => {
+            ui.label("Sign-in codes: by email");
+            if ui.button("Stop email sign-in codes").clicked() {
+                request = Some(AccountRequest::SetEmailCodes { enabled: false });
+            }
+        }
+        Some(false)
+            if account.email_verified && ui.button("Send sign-in codes by email").clicked() =>
+        {
+            request = Some(AccountRequest::SetEmailCodes { enabled: true });
+        }
+        _ => {}
     }
     if ui.button("Delete account…").clicked() {
         *next = Some(Screen::DeleteAccount);

@@ -121,6 +121,11 @@ pub enum AccountRequest {
         /// On or off.
         enabled: bool,
     },
+    /// Turn sign-in codes by email on or off.
+    SetEmailCodes {
+        /// On or off.
+        enabled: bool,
+    },
     /// Close the account screens.
     Close,
 }
@@ -139,6 +144,8 @@ impl std::fmt::Debug for AccountRequest {
             Self::VerifyAuthenticator { .. } => "VerifyAuthenticator",
             Self::SetAuthenticator { enabled: true } => "SetAuthenticator(on)",
             Self::SetAuthenticator { enabled: false } => "SetAuthenticator(off)",
+            Self::SetEmailCodes { enabled: true } => "SetEmailCodes(on)",
+            Self::SetEmailCodes { enabled: false } => "SetEmailCodes(off)",
             Self::Close => "Close",
         })
     }

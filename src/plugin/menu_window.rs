@@ -181,6 +181,12 @@ fn draw_account(
                 .iter()
                 .any(|method| method == MfaMethod::Authenticator.as_str())
         }),
+        email_codes: session.account.as_ref().map(|account| {
+            account
+                .mfa_methods
+                .iter()
+                .any(|method| method == MfaMethod::Email.as_str())
+        }),
     };
     // What the overview shows of MFA needs the account read once.
     if session.account.is_none() && !menu.account_read && auth.running().is_none() {
@@ -218,6 +224,9 @@ fn run_account_request(menu: &mut LoginMenu, auth: &mut AuthCommands, request: A
             .map(drop),
         AccountRequest::SetAuthenticator { enabled } => {
             auth.set_mfa(MfaMethod::Authenticator, enabled).map(drop)
+        }
+        AccountRequest::SetEmailCodes { enabled } => {
+            auth.set_mfa(MfaMethod::Email, enabled).map(drop)
         }
     };
     if let Err(error) = started {

@@ -16,6 +16,8 @@ struct Account {
     asked: Vec<AccountRequest>,
     /// Whether sign-in codes are on, as the server said.
     authenticator: Option<bool>,
+    /// Whether email sign-in codes are on, as the server said.
+    email_codes: Option<bool>,
 }
 
 fn harness() -> Harness<'static, Account> {
@@ -26,6 +28,7 @@ fn harness() -> Harness<'static, Account> {
         }),
         asked: Vec::new(),
         authenticator: None,
+        email_codes: None,
     };
     let mut harness = Harness::new_ui_state(
         |ui, account: &mut Account| {
@@ -34,6 +37,7 @@ fn harness() -> Harness<'static, Account> {
                 email: Some("ada@example.com"),
                 email_verified: true,
                 authenticator: account.authenticator,
+                email_codes: account.email_codes,
             };
             if let Some(request) = draw_account(ui, &mut account.form, view) {
                 account.asked.push(request);
@@ -123,6 +127,51 @@ fn the_overview_shows_the_account_and_asks_for_what_the_player_chose() {
         harness.state().form.notice(),
         Some("Signed out on every device.")
     );
+}
+
+#[test]
+fn email_sign_in_codes_are_offered_once_the_account_is_read() {
+    let mut harness = harness();
+    assert!(
+        !shows(&harness, "by email"),
+        "not before the account is read"
+    );
+    harness.state_mut().email_codes = Some(false);
+    harness.run_steps(3);
+    click(&mut harness, "Send sign-in codes by email");
+    assert_eq!(
+        harness.state().asked,
+        [AccountRequest::SetEmailCodes { enabled: true }]
+    );
+    finish(
+        &mut harness,
+        AuthAction::SetMfa,
+        Err(AuthError::Server {
+            kind: ServerErrorKind::InvalidParameter,
+            message: "Email MFA is not enabled for this user pool".into(),
+            status: 400,
+        }),
+    );
+    assert!(
+        harness
+            .state()
+            .form
+            .error()
+            .is_some_and(|error| error.contains("Email MFA is not enabled")),
+        "{:?}",
+        harness.state().form.error()
+    );
+
+    harness.state_mut().email_codes = Some(true);
+    harness.run_steps(3);
+    assert!(shows(&harness, "Sign-in codes: by email"));
+    click(&mut harness, "Stop email sign-in codes");
+    assert_eq!(
+        harness.state().asked[1],
+        AccountRequest::SetEmailCodes { enabled: false }
+    );
+    finish(&mut harness, AuthAction::SetMfa, Ok(AuthOutcome::MfaSet));
+    assert!(harness.state().form.error().is_none());
 }
 
 #[test]
