@@ -187,7 +187,7 @@ impl ApiGatewayTransport {
         }
         let http = http_client(&base, config.timeout)?;
         let verifier = match config.tokens {
-            Some(check) => Some(Arc::new(TokenVerifier::new(check, http.clone())?)),
+            Some(check) => Some(Arc::new(TokenVerifier::with_http(check, http.clone())?)),
             None => None,
         };
         Ok(Self {

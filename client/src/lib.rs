@@ -62,5 +62,5 @@ pub use session::{
 pub use store::{KeychainStore, SessionStore, StoreError};
 pub use transport::{BoxFuture, Transport};
 pub use user_pool::{AUTHENTICATOR_NAME, SignInFlow, UserPoolConfig, UserPoolTransport};
-pub use verify::TokenCheck;
+pub use verify::{Claims, TokenCheck, TokenUse, TokenVerifier};
 pub use worker::{AuthWorker, Reply, RequestId, SIGN_OUT_GRACE};

@@ -161,7 +161,7 @@ impl UserPoolTransport {
         }
         let endpoint = checked_url("endpoint", &config.endpoint)?;
         let http = http_client(&endpoint, config.timeout)?;
-        let verifier = TokenVerifier::new(config.tokens.clone(), http.clone())?;
+        let verifier = TokenVerifier::with_http(config.tokens.clone(), http.clone())?;
         Ok(Self {
             http,
             endpoint,

@@ -10,7 +10,7 @@ use serde_json::{Map, Value};
 
 use crate::error::{AuthError, ConfigError, RawBody};
 use crate::outcome::{Tokens, unverified_claims};
-use crate::transport::{checked_url, connect_to, read_answer, transport_error};
+use crate::transport::{checked_url, connect_to, http_client, read_answer, transport_error};
 
 /// What a token must satisfy: signed (RS256) by a key of the pool's JWKS,
 /// issued by `issuer` for `client_id`, not expired.
@@ -73,6 +73,45 @@ pub(crate) enum Issued {
     Stored,
 }
 
+/// Which token a game server is sent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum TokenUse {
+    /// The access token (`token_use` `access`, `client_id` the app client):
+    /// what API Gateway's JWT authorizers and most game APIs take.
+    Access,
+    /// The ID token (`token_use` `id`, `aud` the app client), for an API
+    /// that wants the player's profile claims (`email`, …).
+    Id,
+}
+
+impl TokenUse {
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::Access => "access",
+            Self::Id => "id",
+        }
+    }
+}
+
+/// The claims of a token [`TokenVerifier::verify_token`] accepted.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Claims {
+    /// The player's `sub`: their account's lasting id.
+    pub sub: String,
+    /// Every claim of the token.
+    pub all: Map<String, Value>,
+}
+
+impl Claims {
+    /// The username (`username` in access tokens, `cognito:username` in ID
+    /// tokens).
+    pub fn username(&self) -> Option<&str> {
+        ["username", "cognito:username"]
+            .iter()
+            .find_map(|name| self.all.get(*name)?.as_str())
+    }
+}
+
 /// How long an unknown `kid` waits before the keys are fetched again.
 const REFETCH_INTERVAL: Duration = Duration::from_secs(60);
 
@@ -88,7 +127,19 @@ struct Keys {
 /// Checks tokens, caching the pool's keys by `kid` and fetching them again
 /// when a token names a key it does not know (keys rotate), at most once a
 /// minute: a stream of tokens naming made-up keys costs one fetch.
-pub(crate) struct TokenVerifier {
+///
+/// The client checks every sign-in with one. A game server checks the
+/// tokens players send it with [`verify_token`](Self::verify_token):
+///
+/// ```no_run
+/// # async fn handle(bearer: &str) -> Result<(), cognito_login_client::AuthError> {
+/// use cognito_login_client::{TokenCheck, TokenUse, TokenVerifier};
+/// let verifier = TokenVerifier::new(TokenCheck::for_pool("eu-west-1_AbC123", "app-client-id"))?;
+/// let claims = verifier.verify_token(bearer, TokenUse::Access).await?;
+/// println!("player {}", claims.sub);
+/// # Ok(()) }
+/// ```
+pub struct TokenVerifier {
     check: TokenCheck,
     jwks_url: reqwest::Url,
     http: reqwest::Client,
@@ -105,7 +156,49 @@ impl std::fmt::Debug for TokenVerifier {
 }
 
 impl TokenVerifier {
-    pub(crate) fn new(check: TokenCheck, http: reqwest::Client) -> Result<Self, ConfigError> {
+    /// A verifier with an HTTP client of its own for the keys: https only
+    /// (loopback excepted), no redirects, 10 s timeouts. Keep one for the
+    /// server's life, so the keys are fetched once.
+    pub fn new(check: TokenCheck) -> Result<Self, ConfigError> {
+        let jwks_url = checked_url("JWKS URL", &check.jwks_url)?;
+        let http = http_client(&jwks_url, Duration::from_secs(10))?;
+        Self::with_http(check, http)
+    }
+
+    /// Verifies one token a player sent: its signature by a key of the
+    /// pool, its issuer and app client, its `token_use`, and that it has not
+    /// expired by this computer's clock (with the check's leeway). A refusal
+    /// is [`AuthError::InvalidToken`]; unreachable keys are a retryable
+    /// [`AuthError::Transport`].
+    pub async fn verify_token(
+        &self,
+        token: &str,
+        token_use: TokenUse,
+    ) -> Result<Claims, AuthError> {
+        let mut all = self.claims(token, token_use.as_str()).await?;
+        let now = SystemTime::now();
+        let expired =
+            seconds(&all, "exp").is_none_or(|exp| from_unix(exp) + self.check.leeway <= now);
+        if expired {
+            return Err(AuthError::InvalidToken(format!(
+                "the {} token has expired",
+                token_use.as_str()
+            )));
+        }
+        let sub = match all.remove("sub") {
+            Some(Value::String(sub)) if !sub.is_empty() => sub,
+            _ => {
+                return Err(AuthError::InvalidToken(format!(
+                    "the {} token names no player (`sub`)",
+                    token_use.as_str()
+                )));
+            }
+        };
+        all.insert("sub".into(), sub.clone().into());
+        Ok(Claims { sub, all })
+    }
+
+    pub(crate) fn with_http(check: TokenCheck, http: reqwest::Client) -> Result<Self, ConfigError> {
         Ok(Self {
             jwks_url: checked_url("JWKS URL", &check.jwks_url)?,
             check,

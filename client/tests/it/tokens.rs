@@ -10,7 +10,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use cognito_login_client::{
     ApiGatewayConfig, ApiGatewayTransport, AuthError, AuthOutcome, AuthRequest, SignInFlow,
-    TokenCheck, Transport, UserPoolConfig, UserPoolTransport,
+    TokenCheck, TokenUse, TokenVerifier, Transport, UserPoolConfig, UserPoolTransport,
 };
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use rsa::pkcs1::{EncodeRsaPrivateKey, EncodeRsaPublicKey};
@@ -122,6 +122,100 @@ fn with(claims: Value, change: impl FnOnce(&mut serde_json::Map<String, Value>))
     let mut claims = claims;
     change(claims.as_object_mut().unwrap());
     claims
+}
+
+/// The verifier a game server uses on the tokens players send it.
+#[tokio::test]
+async fn a_game_server_accepts_the_pools_tokens_and_refuses_the_rest() {
+    let key = Key::new("key-1");
+    let stranger = Key::new("key-2");
+    let pool = Arc::new(Pool::default());
+    pool.keys.lock().unwrap().push(key.jwk());
+    let url = serve(Arc::clone(&pool)).await;
+    let verifier = TokenVerifier::new(
+        TokenCheck::new(ISSUER, CLIENT).with_jwks_url(format!("{url}/jwks.json")),
+    )
+    .unwrap();
+
+    let claims = verifier
+        .verify_token(&key.sign(&access_claims()), TokenUse::Access)
+        .await
+        .expect("the pool's access token passes");
+    assert_eq!(
+        (claims.sub.as_str(), claims.username()),
+        ("4f1c", Some("ada"))
+    );
+    let claims = verifier
+        .verify_token(&key.sign(&id_claims()), TokenUse::Id)
+        .await
+        .expect("the pool's ID token passes");
+    assert_eq!(claims.all["email"], "ada@example.com");
+    assert_eq!(claims.username(), Some("ada"));
+
+    let long_ago = now() - 7200;
+    let refused = [
+        (
+            "another key",
+            stranger.sign(&access_claims()),
+            TokenUse::Access,
+        ),
+        (
+            "expired",
+            key.sign(&with(access_claims(), |c| {
+                c.insert("exp".into(), (long_ago + 3600).into());
+                c.insert("iat".into(), long_ago.into());
+            })),
+            TokenUse::Access,
+        ),
+        (
+            "another app client",
+            key.sign(&with(access_claims(), |c| {
+                c.insert("client_id".into(), "client-2".into());
+            })),
+            TokenUse::Access,
+        ),
+        (
+            "another audience",
+            key.sign(&with(id_claims(), |c| {
+                c.insert("aud".into(), "client-2".into());
+            })),
+            TokenUse::Id,
+        ),
+        (
+            "another pool",
+            key.sign(&with(access_claims(), |c| {
+                c.insert(
+                    "iss".into(),
+                    "https://cognito-idp.eu-west-1.amazonaws.com/other".into(),
+                );
+            })),
+            TokenUse::Access,
+        ),
+        (
+            "an ID token as access",
+            key.sign(&id_claims()),
+            TokenUse::Access,
+        ),
+        (
+            "an access token as ID",
+            key.sign(&access_claims()),
+            TokenUse::Id,
+        ),
+        (
+            "no sub",
+            key.sign(&with(access_claims(), |c| {
+                c.remove("sub");
+            })),
+            TokenUse::Access,
+        ),
+        ("not a JWT", "Bearer nonsense".to_owned(), TokenUse::Access),
+    ];
+    for (case, token, token_use) in refused {
+        match verifier.verify_token(&token, token_use).await {
+            Err(AuthError::InvalidToken(_)) => {}
+            other => panic!("{case}: expected a refusal, got {other:?}"),
+        }
+    }
 }
 
 #[tokio::test]
