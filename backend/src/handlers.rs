@@ -30,7 +30,7 @@ pub struct ApiResponse {
 }
 
 impl ApiResponse {
-    fn ok(body: Value) -> Self {
+    pub(crate) fn ok(body: Value) -> Self {
         Self { status: 200, body }
     }
 

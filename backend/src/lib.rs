@@ -11,6 +11,7 @@ pub mod handlers;
 pub mod lambda;
 #[cfg(feature = "local")]
 pub mod local;
+pub mod profile;
 
 pub use handlers::{ApiResponse, Handlers};
 #[cfg(feature = "local")]
@@ -18,3 +19,4 @@ pub use local::{
     BackgroundStack, CodePurpose, DevMail, DevMailbox, LocalConfig, LocalEndpoints, LocalError,
     LocalStack,
 };
+pub use profile::{LocalProfiles, Profile, ProfileError};

@@ -12,13 +12,14 @@ use aws_sdk_cognitoidentityprovider as cognito;
 use axum::Router;
 use axum::body::Body;
 use axum::extract::{Request, State};
-use axum::http::{StatusCode, header};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use cognito::config::{BehaviorVersion, Credentials, Region};
 use cognito::types::{ExplicitAuthFlowsType, VerifiedAttributeType};
 use cognito_login_client::{
-    ApiGatewayConfig, AuthAction, Routes, SignInFlow, TokenCheck, UserPoolConfig,
+    ApiGatewayConfig, AuthAction, Routes, SignInFlow, TokenCheck, TokenUse, TokenVerifier,
+    UserPoolConfig,
 };
 use cognitox::config::StorageConfig;
 use cognitox::storage::Storage;
@@ -27,6 +28,7 @@ use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 
 use crate::handlers::{ApiResponse, Handlers, MAX_REQUEST_BYTES};
+use crate::profile::{LocalProfiles, MAX_PROFILE_REQUEST_BYTES, PROFILE_ROUTE};
 
 /// The name of the user pool the local stack creates (or finds again).
 pub const POOL_NAME: &str = "bevy-cognito-login-local";
@@ -177,25 +179,35 @@ impl LocalStack {
 
         let mailbox = storage.as_ref().map(|tap| tap.mailbox.clone());
         let storage = storage.map(|tap| tap.storage);
-        let state = Arc::new(ServerState {
-            handlers: Handlers::new(sdk, client_id.clone())
-                .with_refresh_token_rotation(config.refresh_token_rotation),
-        });
         let listener = TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], config.port))).await?;
-        let url = format!("http://{}", listener.local_addr()?);
+        let endpoints = LocalEndpoints {
+            url: format!("http://{}", listener.local_addr()?),
+            embedded: storage.is_some(),
+            cognito_endpoint,
+            user_pool_id,
+            client_id,
+        };
+        let state = Arc::new(ServerState {
+            handlers: Handlers::new(sdk, endpoints.client_id.clone())
+                .with_refresh_token_rotation(config.refresh_token_rotation),
+            // Beside the emulator's data file, or in memory with it.
+            profiles: LocalProfiles::new(config.data_file.as_ref().map(|file| {
+                file.parent()
+                    .unwrap_or(std::path::Path::new("."))
+                    .join("profiles")
+            })),
+            verifier: TokenVerifier::new(endpoints.token_check())
+                .map_err(|error| LocalError::Setup(error.to_string()))?,
+        });
         let router = router(state);
         tasks.push(tokio::spawn(async move {
             let _ = axum::serve(listener, router).await;
         }));
-        tracing::info!(%url, %cognito_endpoint, %user_pool_id, %client_id, "local login backend ready");
+        tracing::info!(url = %endpoints.url, cognito_endpoint = %endpoints.cognito_endpoint,
+            user_pool_id = %endpoints.user_pool_id, client_id = %endpoints.client_id,
+            "local login backend ready");
         Ok(Self {
-            endpoints: LocalEndpoints {
-                url,
-                embedded: storage.is_some(),
-                cognito_endpoint,
-                user_pool_id,
-                client_id,
-            },
+            endpoints,
             mailbox,
             storage,
             data_file: config.data_file.clone(),
@@ -465,6 +477,10 @@ async fn set_up_pool(
 
 struct ServerState {
     handlers: Handlers,
+    profiles: LocalProfiles,
+    /// Checks the bearer tokens of the profile routes, as API Gateway's
+    /// JWT authorizer does on AWS.
+    verifier: TokenVerifier,
 }
 
 /// The contract's routes, and API Gateway's JSON 404 for anything else.
@@ -480,6 +496,31 @@ fn router(state: Arc<ServerState>) -> Router {
             }),
         );
     }
+    let (get_state, put_state) = (Arc::clone(&state), state);
+    router = router.route(
+        PROFILE_ROUTE,
+        axum::routing::get(move |request: Request| async move {
+            match player(&get_state, request.headers()).await {
+                Ok(sub) => json_response(get_state.profiles.handle_get(&sub).await),
+                Err(refusal) => json_response(refusal),
+            }
+        })
+        .put(move |request: Request| async move {
+            let (parts, body) = request.into_parts();
+            let sub = match player(&put_state, &parts.headers).await {
+                Ok(sub) => sub,
+                Err(refusal) => return json_response(refusal),
+            };
+            let Ok(body) = axum::body::to_bytes(body, MAX_PROFILE_REQUEST_BYTES).await else {
+                return json_response(ApiResponse::error(
+                    413,
+                    "InvalidParameterException",
+                    "the request body is too large",
+                ));
+            };
+            json_response(put_state.profiles.handle_put(&sub, &body).await)
+        }),
+    );
     router.fallback(|| async {
         json_response(ApiResponse::error(
             404,
@@ -487,6 +528,36 @@ fn router(state: Arc<ServerState>) -> Router {
             "Not Found",
         ))
     })
+}
+
+/// The player a profile request is for: the `sub` of the access token in
+/// its `Authorization: Bearer` header, verified against the pool's keys.
+/// Anything else is API Gateway's own 401.
+async fn player(state: &ServerState, headers: &HeaderMap) -> Result<String, ApiResponse> {
+    let unauthorized = || ApiResponse {
+        status: 401,
+        body: serde_json::json!({"message": "Unauthorized"}),
+    };
+    let token = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.strip_prefix("Bearer "))
+        .ok_or_else(unauthorized)?;
+    match state.verifier.verify_token(token, TokenUse::Access).await {
+        Ok(claims) => Ok(claims.sub),
+        Err(error) if error.is_retryable() => {
+            tracing::warn!(%error, "the pool's keys could not be fetched");
+            Err(ApiResponse::error(
+                503,
+                "InternalErrorException",
+                "the token could not be checked",
+            ))
+        }
+        Err(error) => {
+            tracing::debug!(%error, "a profile request's token was refused");
+            Err(unauthorized())
+        }
+    }
 }
 
 async fn serve(state: &ServerState, action: AuthAction, request: Request) -> Response {

@@ -7,6 +7,7 @@ mod flows;
 mod lambda;
 mod local_server;
 mod mfa;
+mod profile;
 mod support;
 mod template;
 mod user_pool;

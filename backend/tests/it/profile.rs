@@ -1,0 +1,212 @@
+//! `GET` and `PUT /profile` over the local stack: real tokens from the
+//! embedded emulator, sent as `Authorization: Bearer`, over real HTTP.
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use cognito_login_backend::local::sdk_client;
+use cognito_login_backend::{LocalConfig, LocalStack};
+use cognito_login_client::{AuthOutcome, AuthRequest, Tokens, UserPoolConfig};
+use serde_json::{Value, json};
+
+use crate::support::{self, Emulator, PASSWORD, Stack, Via, username};
+
+/// A signed-up, confirmed, signed-in player's tokens.
+async fn player(stack: &Stack, name: &str) -> Tokens {
+    stack.sign_up(name).await;
+    stack.confirm(name).await;
+    stack.sign_in(name, PASSWORD).await.expect("signed in")
+}
+
+struct Api {
+    http: reqwest::Client,
+    url: String,
+}
+
+impl Api {
+    fn new(stack: &Stack) -> Self {
+        Self {
+            http: reqwest::Client::new(),
+            url: format!("{}/profile", stack.local.url()),
+        }
+    }
+
+    async fn get(&self, bearer: Option<&str>) -> (u16, Value) {
+        let mut request = self.http.get(&self.url);
+        if let Some(bearer) = bearer {
+            request = request.bearer_auth(bearer);
+        }
+        answer(request.send().await.unwrap()).await
+    }
+
+    async fn put(&self, bearer: &str, body: Value) -> (u16, Value) {
+        let request = self
+            .http
+            .put(&self.url)
+            .bearer_auth(bearer)
+            .header("content-type", "application/json")
+            .body(body.to_string());
+        answer(request.send().await.unwrap()).await
+    }
+}
+
+async fn answer(response: reqwest::Response) -> (u16, Value) {
+    let status = response.status().as_u16();
+    let body = response.bytes().await.unwrap();
+    (status, serde_json::from_slice(&body).unwrap_or(Value::Null))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_player_reads_and_writes_only_their_own_profile() {
+    let stack = Stack::start(Emulator::Cognitox).await;
+    let api = Api::new(&stack);
+    let ada = player(&stack, &username("profile-ada")).await;
+    let bob = player(&stack, &username("profile-bob")).await;
+    let (ada, bob) = (ada.access_token.expose(), bob.access_token.expose());
+
+    assert_eq!(
+        api.get(Some(ada)).await,
+        (200, json!({"version": 0, "data": null}))
+    );
+    let write = api
+        .put(ada, json!({"version": 0, "data": {"best": 12}}))
+        .await;
+    assert_eq!(write, (200, json!({"version": 1})));
+    assert_eq!(
+        api.get(Some(ada)).await,
+        (200, json!({"version": 1, "data": {"best": 12}}))
+    );
+
+    // A write made from a stale read is refused, and changes nothing.
+    let (status, body) = api
+        .put(ada, json!({"version": 0, "data": {"best": 3}}))
+        .await;
+    assert_eq!(
+        (status, &body["__type"]),
+        (409, &json!("ConflictException"))
+    );
+    assert_eq!(api.get(Some(ada)).await.1["data"]["best"], 12);
+
+    // Bob has a profile of his own; writing it leaves Ada's alone.
+    assert_eq!(
+        api.get(Some(bob)).await,
+        (200, json!({"version": 0, "data": null}))
+    );
+    assert_eq!(
+        api.put(bob, json!({"version": 0, "data": {"best": 99}}))
+            .await,
+        (200, json!({"version": 1}))
+    );
+    assert_eq!(api.get(Some(ada)).await.1["data"]["best"], 12);
+
+    // Ada's token with Bob's `sub` put in: the signature no longer holds.
+    let forged = {
+        let parts: Vec<&str> = ada.split('.').collect();
+        let mut claims: Value =
+            serde_json::from_slice(&URL_SAFE_NO_PAD.decode(parts[1]).unwrap()).unwrap();
+        let bob_claims = cognito_login_client::unverified_claims(bob).unwrap();
+        claims["sub"] = bob_claims["sub"].clone();
+        let payload = URL_SAFE_NO_PAD.encode(claims.to_string());
+        format!("{}.{payload}.{}", parts[0], parts[2])
+    };
+    assert_eq!(api.get(Some(&forged)).await.0, 401);
+    assert_eq!(api.get(None).await.0, 401);
+    assert_eq!(api.get(Some("not-a-token")).await.0, 401);
+
+    let too_big = json!({"version": 1, "data": "x".repeat(64 * 1024)});
+    assert_eq!(api.put(ada, too_big).await.0, 413);
+    let (status, _) = api.put(ada, json!({"data": {}})).await;
+    assert_eq!(status, 400, "a write names the version it read");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn only_access_tokens_of_this_app_client_are_taken() {
+    let stack = Stack::start(Emulator::Cognitox).await;
+    let api = Api::new(&stack);
+    let name = username("profile-tokens");
+    let tokens = player(&stack, &name).await;
+    assert_eq!(
+        api.get(Some(tokens.id_token.expose())).await.0,
+        401,
+        "an ID token"
+    );
+
+    // The same player, signed in through another app client of the pool.
+    let other_client = sdk_client(stack.local.endpoints().cognito_endpoint.as_str())
+        .create_user_pool_client()
+        .user_pool_id(stack.local.user_pool_id())
+        .client_name("another-game")
+        .explicit_auth_flows(
+            aws_sdk_cognitoidentityprovider::types::ExplicitAuthFlowsType::AllowUserPasswordAuth,
+        )
+        .send()
+        .await
+        .unwrap()
+        .user_pool_client()
+        .and_then(|client| client.client_id())
+        .unwrap()
+        .to_owned();
+    let endpoints = stack.local.endpoints();
+    let mut check = endpoints.token_check();
+    check.client_id = other_client.clone();
+    let config = UserPoolConfig::new("local", endpoints.user_pool_id.as_str(), &other_client)
+        .with_endpoint(&endpoints.cognito_endpoint)
+        .with_sign_in_flow(cognito_login_client::SignInFlow::UserPassword)
+        .with_token_check(check);
+    let other = support::worker(&config.into());
+    let outcome = support::ask(
+        &other,
+        AuthRequest::SignIn {
+            username: name.clone(),
+            password: PASSWORD.into(),
+        },
+    )
+    .await;
+    let Ok(AuthOutcome::Tokens(other_tokens)) = outcome else {
+        panic!("signed in through the other client: {outcome:?}")
+    };
+    assert_eq!(
+        api.get(Some(other_tokens.access_token.expose())).await.0,
+        401,
+        "another app client's token"
+    );
+    assert_eq!(api.get(Some(tokens.access_token.expose())).await.0, 200);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn profiles_are_kept_beside_the_data_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = LocalConfig {
+        data_file: Some(dir.path().join("users.json")),
+        ..LocalConfig::default()
+    };
+    let stack = Stack::over(
+        Emulator::Cognitox,
+        Via::ApiGateway,
+        LocalStack::start(config.clone()).await.unwrap(),
+    );
+    let tokens = player(&stack, &username("profile-kept")).await;
+    let api = Api::new(&stack);
+    let bearer = tokens.access_token.expose();
+    assert_eq!(
+        api.put(bearer, json!({"version": 0, "data": [1, 2]}))
+            .await
+            .0,
+        200
+    );
+    stack.local.shutdown().await;
+    let kept = std::fs::read_dir(dir.path().join("profiles"))
+        .unwrap()
+        .count();
+    assert_eq!(kept, 1, "one file per player");
+
+    let stack = Stack::over(
+        Emulator::Cognitox,
+        Via::ApiGateway,
+        LocalStack::start(config).await.unwrap(),
+    );
+    let api = Api::new(&stack);
+    assert_eq!(
+        api.get(Some(bearer)).await,
+        (200, json!({"version": 1, "data": [1, 2]}))
+    );
+}
