@@ -31,6 +31,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+mod api;
 mod api_gateway;
 mod config;
 mod error;
@@ -46,6 +47,9 @@ mod user_pool;
 mod verify;
 mod worker;
 
+pub use api::{
+    ApiCall, ApiCallId, ApiError, ApiMethod, ApiQueue, ApiReply, GameApiClient, GameApiConfig,
+};
 pub use api_gateway::{ApiGatewayConfig, ApiGatewayTransport, Routes};
 pub use config::{BackendConfig, CustomTransport};
 pub use error::{AuthError, ConfigError, RawBody, ServerErrorKind, TransportErrorKind};

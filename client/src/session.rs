@@ -217,6 +217,29 @@ impl SessionMachine {
         }
     }
 
+    /// Whether a refresh of the current session is on its way.
+    pub fn refreshing(&self) -> bool {
+        self.sent
+            .iter()
+            .any(|sent| sent.generation == self.generation && sent.what == Asked::Refresh)
+    }
+
+    /// Whether the signed-in session's access token expires within the
+    /// refresh margin at `wall`: a call made with it now might meet an
+    /// expired token.
+    pub fn refresh_due(&self, wall: SystemTime) -> bool {
+        match &self.phase {
+            Phase::SignedIn { tokens, lifetime } => {
+                let margin = self.policy.refresh_margin.min(*lifetime / 2);
+                tokens.refresh_token.is_some()
+                    && tokens
+                        .expires_at
+                        .is_some_and(|expires| wall + margin >= expires)
+            }
+            _ => false,
+        }
+    }
+
     /// Whether new sign-ins are written to the store.
     pub fn set_remember(&mut self, remember: bool) {
         self.policy.remember = remember;
@@ -358,7 +381,7 @@ impl SessionMachine {
                 self.next_generation();
                 self.not_restored();
             }
-            Phase::SignedIn { tokens, lifetime } => {
+            Phase::SignedIn { tokens, .. } => {
                 let waiting = self
                     .sent
                     .iter()
@@ -367,11 +390,7 @@ impl SessionMachine {
                     || self
                         .last_refresh
                         .is_some_and(|at| now < at + self.policy.min_refresh_interval);
-                let margin = self.policy.refresh_margin.min(*lifetime / 2);
-                let due = tokens
-                    .expires_at
-                    .is_some_and(|expires| wall + margin >= expires);
-                if !waiting && due && tokens.refresh_token.is_some() {
+                if !waiting && self.refresh_due(wall) {
                     let request = refresh_request(tokens);
                     self.last_refresh = Some(now);
                     self.send(io, request, Asked::Refresh);

@@ -203,6 +203,11 @@ impl AuthWorker {
         drop(self.runtime.spawn_blocking(job));
     }
 
+    /// The worker's runtime, for the game API's calls.
+    pub(crate) fn runtime(&self) -> &tokio::runtime::Handle {
+        &self.runtime
+    }
+
     /// The next finished request, if any. Never blocks.
     pub fn try_recv(&self) -> Option<Reply> {
         self.replies.try_recv().ok()
