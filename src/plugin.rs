@@ -2,6 +2,7 @@
 //! the systems that connect them to the background worker.
 
 mod commands;
+mod game_api;
 mod lifecycle;
 #[cfg(feature = "menu")]
 mod menu_window;
@@ -13,9 +14,10 @@ mod state;
 use std::time::Duration;
 
 use bevy::prelude::*;
-use cognito_login_client::BackendConfig;
+use cognito_login_client::{BackendConfig, GameApiConfig};
 
 pub use commands::{AuthCommandError, AuthCommands};
+pub use game_api::{ApiReplied, GameApi};
 pub use lifecycle::{SessionNotForgotten, SessionSettings, TokensRefreshed};
 #[cfg(feature = "menu")]
 pub use menu_window::LoginMenu;
@@ -54,6 +56,9 @@ pub struct CognitoLoginPlugin {
     /// menu, `None` without it (a game with its own sign-in screen calls
     /// `connect` when that screen opens, or sets this).
     pub keep_warm: Option<Duration>,
+    /// The game's own HTTP API, called as the signed-in player with
+    /// [`GameApi`]; `None` (the default) leaves [`GameApi`] unset.
+    pub game_api: Option<GameApiConfig>,
 }
 
 /// [`CognitoLoginPlugin::keep_warm`] with the menu: well under the minute
@@ -70,6 +75,16 @@ impl CognitoLoginPlugin {
             menu: Some(MenuSettings::default()),
             session: Some(SessionSettings::default()),
             keep_warm: cfg!(feature = "menu").then_some(KEEP_WARM),
+            game_api: None,
+        }
+    }
+
+    /// The same plugin with the game's API at `config`'s base URL, for
+    /// [`GameApi`].
+    pub fn with_game_api(self, config: GameApiConfig) -> Self {
+        Self {
+            game_api: Some(config),
+            ..self
         }
     }
 
@@ -148,6 +163,17 @@ impl Plugin for CognitoLoginPlugin {
 
         if self.session.is_some() {
             app.add_systems(Startup, lifecycle::start_restore);
+        }
+        if let Some(config) = &self.game_api {
+            game_api::build(app, config);
+            app.add_systems(
+                PreUpdate,
+                game_api::pump
+                    .in_set(AuthSystems::Receive)
+                    .after(lifecycle::apply_events)
+                    .run_if(resource_exists::<commands::AuthClient>)
+                    .run_if(resource_exists::<game_api::GameApiState>),
+            );
         }
         if let Some(every) = self.keep_warm {
             app.add_systems(

@@ -6,13 +6,13 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
 
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use cognito_login_client::{
     ApiCall, ApiCallId, ApiError, ApiMethod, ApiQueue, ApiReply, AuthError, AuthOutcome,
     AuthRequest, AuthWorker, BoxFuture, GameApiClient, GameApiConfig, SessionMachine,
     SessionPolicy, Tokens, Transport, WorkerIo,
 };
-use base64::Engine as _;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::{Value, json};
 
 use crate::support::{self, header};
