@@ -3,7 +3,9 @@
 //! By default it starts the login backend in-process over an embedded Cognito
 //! emulator, keeps its accounts in `local-data/users.json`, and shows a "dev
 //! mailbox" with the codes the emulator "sent". Sign up, confirm with the
-//! code, and play: collect the coins with the arrow keys.
+//! code, and play: collect the coins with the arrow keys. The best score is
+//! kept in the player's profile on the backend (`GET`/`PUT /profile`,
+//! through `GameApi`) and shown at the next sign-in.
 //!
 //! Run: `cargo run --example game`. `cargo run --example game -- --user-pool`
 //! skips the login routes and calls the emulator's user-pool API directly.
@@ -19,9 +21,9 @@
 use std::time::Duration;
 
 use bevy::prelude::*;
-use bevy_cognito_login::client::BackendConfig;
+use bevy_cognito_login::client::{ApiCallId, BackendConfig, GameApiConfig};
 use bevy_cognito_login::prelude::*;
-use bevy_cognito_login::{LoginMenu, SessionSettings};
+use bevy_cognito_login::{ApiReplied, GameApi, LoginMenu, SessionSettings};
 use bevy_egui::{EguiContexts, EguiPrimaryContextPass, egui};
 use cognito_login_backend::{BackgroundStack, CodePurpose, DevMailbox, LocalConfig, LocalStack};
 
@@ -87,6 +89,13 @@ fn main() -> AppExit {
         }
     };
     let mailbox = local.as_ref().and_then(BackgroundStack::mailbox).cloned();
+    // The game's own API (the player's best score): the local backend's
+    // `/profile`, or the deployed one's.
+    let game_api = match &local {
+        Some(local) => Some(local.endpoints().url.clone()),
+        None => std::env::var("BEVY_COGNITO_LOGIN_URL").ok(),
+    }
+    .map(GameApiConfig::new);
 
     let mut app = App::new();
     app.add_plugins(DefaultPlugins.set(WindowPlugin {
@@ -113,15 +122,19 @@ fn main() -> AppExit {
             }),
             ..default()
         }),
+        game_api,
         ..CognitoLoginPlugin::new(backend)
     })
     .init_resource::<Game>()
+    .init_resource::<Best>()
     .add_systems(Startup, |mut commands: Commands| {
         commands.spawn(Camera2d);
     })
-    .add_systems(OnEnter(AuthState::SignedIn), |mut game: ResMut<Game>| {
-        *game = Game::default()
-    })
+    .add_systems(OnEnter(AuthState::SignedIn), start_game)
+    .add_systems(
+        Update,
+        (keep_best, read_best).run_if(in_state(AuthState::SignedIn)),
+    )
     .add_systems(EguiPrimaryContextPass, hud.before(AuthSystems::Menu))
     .add_systems(
         EguiPrimaryContextPass,
@@ -162,12 +175,91 @@ impl Default for Game {
     }
 }
 
-/// The top bar: the auth state, who is signed in, "Sign out" and "Account"
-/// (the menu's account screens).
+/// The player's best score, kept in their profile on the game's API.
+#[derive(Resource, Default)]
+struct Best {
+    /// The best score, once the profile was read.
+    score: Option<u32>,
+    /// The profile's version, for the next write.
+    version: u64,
+    /// The read or write under way.
+    waiting: Option<ApiCallId>,
+}
+
+/// The profile's document.
+#[derive(serde::Deserialize)]
+struct Profile {
+    version: u64,
+    data: Option<ProfileData>,
+}
+
+#[derive(serde::Deserialize, serde::Serialize)]
+struct ProfileData {
+    best: u32,
+}
+
+/// A new game for the player who just signed in, and their best score read.
+fn start_game(mut game: ResMut<Game>, mut best: ResMut<Best>, mut api: GameApi) {
+    *game = Game::default();
+    *best = Best::default();
+    match api.get("/profile") {
+        Ok(id) => best.waiting = Some(id),
+        Err(error) => warn!("the best score cannot be read: {error}"),
+    }
+}
+
+/// Writes a new best score, one write at a time.
+fn keep_best(game: Res<Game>, mut best: ResMut<Best>, mut api: GameApi) {
+    let Some(score) = best.score else { return };
+    if game.score <= score || best.waiting.is_some() {
+        return;
+    }
+    let write = serde_json::json!({
+        "version": best.version,
+        "data": ProfileData { best: game.score },
+    });
+    match api.put("/profile", &write) {
+        Ok(id) => {
+            best.score = Some(game.score);
+            best.waiting = Some(id);
+        }
+        Err(error) => warn!("the best score cannot be saved: {error}"),
+    }
+}
+
+/// The profile's answers: the best score read, or a write's new version
+/// (a write that met a newer profile reads it again).
+fn read_best(mut replies: MessageReader<ApiReplied>, mut best: ResMut<Best>, mut api: GameApi) {
+    for reply in replies.read() {
+        if best.waiting != Some(reply.id) {
+            continue;
+        }
+        best.waiting = None;
+        match reply.json::<Profile>() {
+            Ok(Profile { version, data }) => {
+                best.version = version;
+                let read = best.score.is_none();
+                let stored = data.map_or(0, |data| data.best);
+                best.score = Some(stored.max(best.score.unwrap_or(0)));
+                if read {
+                    info!(best = stored, "read the best score");
+                }
+            }
+            Err(error) => {
+                warn!("the profile: {}", error.player_message());
+                best.waiting = api.get("/profile").ok();
+            }
+        }
+    }
+}
+
+/// The top bar: the auth state, who is signed in, the best score, "Sign
+/// out" and "Account" (the menu's account screens).
 fn hud(
     mut contexts: EguiContexts,
     state: Res<State<AuthState>>,
     session: Option<Res<AuthSession>>,
+    best: Res<Best>,
     mut auth: AuthCommands,
     mut menu: ResMut<LoginMenu>,
 ) -> Result {
@@ -183,6 +275,10 @@ fn hud(
                     ui.label(format!("Signed in as {}", session.username));
                     if let Some(email) = &session.email {
                         ui.weak(email);
+                    }
+                    if let Some(score) = best.score {
+                        ui.separator();
+                        ui.label(format!("Best: {score}"));
                     }
                     if ui.button("Sign out").clicked()
                         && let Err(error) = auth.sign_out()

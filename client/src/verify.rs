@@ -132,7 +132,7 @@ struct Keys {
 /// tokens players send it with [`verify_token`](Self::verify_token):
 ///
 /// ```no_run
-/// # async fn handle(bearer: &str) -> Result<(), cognito_login_client::AuthError> {
+/// # async fn handle(bearer: &str) -> Result<(), Box<dyn std::error::Error>> {
 /// use cognito_login_client::{TokenCheck, TokenUse, TokenVerifier};
 /// let verifier = TokenVerifier::new(TokenCheck::for_pool("eu-west-1_AbC123", "app-client-id"))?;
 /// let claims = verifier.verify_token(bearer, TokenUse::Access).await?;
