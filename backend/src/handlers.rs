@@ -16,6 +16,9 @@ use cognito_login_client::{AUTHENTICATOR_NAME, AuthAction, ChallengeName, MfaMet
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value, json};
 use std::collections::HashMap;
+use std::sync::Arc;
+
+use crate::profile::{self, ProfileStore};
 
 /// The largest request body the handlers read.
 pub const MAX_REQUEST_BYTES: usize = 16 * 1024;
@@ -49,6 +52,7 @@ pub struct Handlers {
     cognito: cognito::Client,
     client_id: String,
     refresh_token_rotation: bool,
+    profiles: Option<Arc<dyn ProfileStore>>,
 }
 
 impl Handlers {
@@ -58,6 +62,32 @@ impl Handlers {
             cognito,
             client_id: client_id.into(),
             refresh_token_rotation: false,
+            profiles: None,
+        }
+    }
+
+    /// The same handlers serving `GET` and `PUT /profile` from `store`.
+    pub fn with_profiles(self, store: Arc<dyn ProfileStore>) -> Self {
+        Self {
+            profiles: Some(store),
+            ..self
+        }
+    }
+
+    /// `GET /profile` for the player `sub`, whose token was checked (by
+    /// API Gateway's JWT authorizer, or the local server).
+    pub async fn get_profile(&self, sub: &str) -> ApiResponse {
+        match &self.profiles {
+            Some(store) => profile::handle_get(store.as_ref(), sub).await,
+            None => not_found(),
+        }
+    }
+
+    /// `PUT /profile` for the player `sub`, whose token was checked.
+    pub async fn put_profile(&self, sub: &str, body: &[u8]) -> ApiResponse {
+        match &self.profiles {
+            Some(store) => profile::handle_put(store.as_ref(), sub, body).await,
+            None => not_found(),
         }
     }
 
@@ -529,6 +559,11 @@ impl Handlers {
 type Handled = Result<ApiResponse, ApiResponse>;
 
 /// Reads a route's JSON body, or answers 400 `InvalidParameterException`.
+/// API Gateway's answer for a route it does not have.
+pub(crate) fn not_found() -> ApiResponse {
+    ApiResponse::error(404, "ResourceNotFoundException", "Not Found")
+}
+
 fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiResponse> {
     serde_json::from_slice(body).map_err(|error| {
         // serde's message names the field and the position, never the value.
@@ -575,7 +610,7 @@ where
     }
 }
 
-fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
+pub(crate) fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
     let mut text = error.to_string();
     let mut source = error.source();
     while let Some(cause) = source {

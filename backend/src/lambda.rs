@@ -7,7 +7,8 @@ use cognito_login_client::AuthAction;
 use lambda_http::request::RequestContext;
 use lambda_http::{Body, Request, RequestExt, Response};
 
-use crate::handlers::{ApiResponse, Handlers};
+use crate::handlers::{ApiResponse, Handlers, not_found};
+use crate::profile::{DynamoProfiles, MAX_PROFILE_REQUEST_BYTES, PROFILE_ROUTE};
 
 /// The action of a request: from its route key (`POST /signin`) when API
 /// Gateway matched a route, else from its path.
@@ -48,11 +49,47 @@ pub fn log_filter(directives: Option<&str>) -> tracing_subscriber::EnvFilter {
     })
 }
 
+/// The player a profile request is for: the `sub` claim API Gateway's JWT
+/// authorizer checked and passed on. A route deployed without the
+/// authorizer has none, and serves nobody.
+pub fn authorized_sub(request: &Request) -> Option<String> {
+    match request.request_context_ref() {
+        Some(RequestContext::ApiGatewayV2(context)) => context
+            .authorizer
+            .as_ref()?
+            .jwt
+            .as_ref()?
+            .claims
+            .get("sub")
+            .filter(|sub| !sub.is_empty())
+            .cloned(),
+        _ => None,
+    }
+}
+
 /// Serves one API Gateway event.
 pub async fn handle(handlers: &Handlers, request: Request) -> Response<Body> {
+    use lambda_http::http::Method;
+    let profile = request.raw_http_path() == PROFILE_ROUTE;
     let response = match action_of(&request) {
         Some(action) => handlers.handle(action, request.body().as_ref()).await,
-        None => ApiResponse::error(404, "ResourceNotFoundException", "Not Found"),
+        None if profile => match (request.method(), authorized_sub(&request)) {
+            (_, None) => ApiResponse {
+                status: 401,
+                body: serde_json::json!({"message": "Unauthorized"}),
+            },
+            (&Method::GET, Some(sub)) => handlers.get_profile(&sub).await,
+            (&Method::PUT, Some(_)) if request.body().len() > MAX_PROFILE_REQUEST_BYTES => {
+                ApiResponse::error(
+                    413,
+                    "InvalidParameterException",
+                    "the request body is too large",
+                )
+            }
+            (&Method::PUT, Some(sub)) => handlers.put_profile(&sub, request.body().as_ref()).await,
+            _ => not_found(),
+        },
+        None => not_found(),
     };
     Response::builder()
         .status(response.status)
@@ -62,35 +99,52 @@ pub async fn handle(handlers: &Handlers, request: Request) -> Response<Body> {
 }
 
 /// Handlers configured from the Lambda environment: `AWS_REGION`, the
-/// function's credentials and `COGNITO_CLIENT_ID` (set by the template).
+/// function's credentials, `COGNITO_CLIENT_ID` and `PROFILE_TABLE` (set by
+/// the template; without it there is no `/profile`).
 pub fn handlers_from_env() -> Result<Handlers, String> {
     let var = |name: &str| {
         std::env::var(name).map_err(|_| format!("the environment variable {name} is not set"))
     };
-    let region = var("AWS_REGION")?;
+    let region = Region::new(var("AWS_REGION")?);
     let client_id = var("COGNITO_CLIENT_ID")?;
-    let mut config = cognito::Config::builder()
-        .behavior_version(BehaviorVersion::latest())
-        .region(Region::new(region));
     // The public user-pool operations the handlers call need no signature;
-    // the function's own credentials are passed on when present.
-    if let (Ok(key), Ok(secret)) = (var("AWS_ACCESS_KEY_ID"), var("AWS_SECRET_ACCESS_KEY")) {
-        let token = std::env::var("AWS_SESSION_TOKEN").ok();
-        config = config.credentials_provider(Credentials::new(
+    // the function's own credentials are passed on when present (DynamoDB
+    // needs them).
+    let credentials = match (var("AWS_ACCESS_KEY_ID"), var("AWS_SECRET_ACCESS_KEY")) {
+        (Ok(key), Ok(secret)) => Some(Credentials::new(
             key,
             secret,
-            token,
+            std::env::var("AWS_SESSION_TOKEN").ok(),
             None,
             "lambda-environment",
-        ));
+        )),
+        _ => None,
+    };
+    let mut config = cognito::Config::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(region.clone());
+    if let Some(credentials) = credentials.clone() {
+        config = config.credentials_provider(credentials);
     }
     if let Ok(endpoint) = std::env::var("COGNITO_ENDPOINT") {
         config = config.endpoint_url(endpoint);
     }
     // Set by the template from its RefreshTokenRotation parameter.
     let rotation = std::env::var("COGNITO_REFRESH_TOKEN_ROTATION").is_ok_and(|v| v == "ENABLED");
-    Ok(
-        Handlers::new(cognito::Client::from_conf(config.build()), client_id)
-            .with_refresh_token_rotation(rotation),
-    )
+    let handlers = Handlers::new(cognito::Client::from_conf(config.build()), client_id)
+        .with_refresh_token_rotation(rotation);
+    let Ok(table) = var("PROFILE_TABLE") else {
+        return Ok(handlers);
+    };
+    let mut dynamo = aws_sdk_dynamodb::Config::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(region);
+    if let Some(credentials) = credentials {
+        dynamo = dynamo.credentials_provider(credentials);
+    }
+    if let Ok(endpoint) = std::env::var("DYNAMODB_ENDPOINT") {
+        dynamo = dynamo.endpoint_url(endpoint);
+    }
+    let profiles = DynamoProfiles::new(aws_sdk_dynamodb::Client::from_conf(dynamo.build()), table);
+    Ok(handlers.with_profiles(std::sync::Arc::new(profiles)))
 }

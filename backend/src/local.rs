@@ -189,13 +189,15 @@ impl LocalStack {
         };
         let state = Arc::new(ServerState {
             handlers: Handlers::new(sdk, endpoints.client_id.clone())
-                .with_refresh_token_rotation(config.refresh_token_rotation),
-            // Beside the emulator's data file, or in memory with it.
-            profiles: LocalProfiles::new(config.data_file.as_ref().map(|file| {
-                file.parent()
-                    .unwrap_or(std::path::Path::new("."))
-                    .join("profiles")
-            })),
+                .with_refresh_token_rotation(config.refresh_token_rotation)
+                // Beside the emulator's data file, or in memory with it.
+                .with_profiles(Arc::new(LocalProfiles::new(config.data_file.as_ref().map(
+                    |file| {
+                        file.parent()
+                            .unwrap_or(std::path::Path::new("."))
+                            .join("profiles")
+                    },
+                )))),
             verifier: TokenVerifier::new(endpoints.token_check())
                 .map_err(|error| LocalError::Setup(error.to_string()))?,
         });
@@ -477,7 +479,6 @@ async fn set_up_pool(
 
 struct ServerState {
     handlers: Handlers,
-    profiles: LocalProfiles,
     /// Checks the bearer tokens of the profile routes, as API Gateway's
     /// JWT authorizer does on AWS.
     verifier: TokenVerifier,
@@ -501,7 +502,7 @@ fn router(state: Arc<ServerState>) -> Router {
         PROFILE_ROUTE,
         axum::routing::get(move |request: Request| async move {
             match player(&get_state, request.headers()).await {
-                Ok(sub) => json_response(get_state.profiles.handle_get(&sub).await),
+                Ok(sub) => json_response(get_state.handlers.get_profile(&sub).await),
                 Err(refusal) => json_response(refusal),
             }
         })
@@ -518,7 +519,7 @@ fn router(state: Arc<ServerState>) -> Router {
                     "the request body is too large",
                 ));
             };
-            json_response(put_state.profiles.handle_put(&sub, &body).await)
+            json_response(put_state.handlers.put_profile(&sub, &body).await)
         }),
     );
     router.fallback(|| async {

@@ -9,10 +9,26 @@
 use std::collections::HashMap;
 use std::path::PathBuf;
 
+use cognito_login_client::BoxFuture;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use crate::handlers::ApiResponse;
+
+/// Where profiles are kept: [`LocalProfiles`] (files or memory), or a
+/// DynamoDB table on AWS (`DynamoProfiles`, feature `lambda`).
+pub trait ProfileStore: Send + Sync + std::fmt::Debug + 'static {
+    /// The player's profile (version 0 and `null` when there is none).
+    fn get<'a>(&'a self, sub: &'a str) -> BoxFuture<'a, Result<Profile, ProfileError>>;
+    /// Writes the player's profile if it is still at `version`; returns the
+    /// new version.
+    fn put<'a>(
+        &'a self,
+        sub: &'a str,
+        version: u64,
+        data: Value,
+    ) -> BoxFuture<'a, Result<u64, ProfileError>>;
+}
 
 /// The profile's route, for `GET` and `PUT`.
 pub const PROFILE_ROUTE: &str = "/profile";
@@ -79,8 +95,7 @@ impl LocalProfiles {
         )
     }
 
-    /// The player's profile (version 0 and `null` when there is none).
-    pub async fn get(&self, sub: &str) -> Result<Profile, ProfileError> {
+    async fn get(&self, sub: &str) -> Result<Profile, ProfileError> {
         let memory = self.memory.lock().await;
         self.read(&memory, sub)
     }
@@ -104,9 +119,7 @@ impl LocalProfiles {
         }
     }
 
-    /// Writes the player's profile if it is still at `version`; returns the
-    /// new version.
-    pub async fn put(&self, sub: &str, version: u64, data: Value) -> Result<u64, ProfileError> {
+    async fn put(&self, sub: &str, version: u64, data: Value) -> Result<u64, ProfileError> {
         // One writer at a time: the version check and the write are one step.
         let mut memory = self.memory.lock().await;
         let current = self.read(&memory, sub)?;
@@ -137,42 +150,57 @@ impl LocalProfiles {
         }
         Ok(version + 1)
     }
+}
 
-    /// `GET /profile` for the player `sub`.
-    pub async fn handle_get(&self, sub: &str) -> ApiResponse {
-        match self.get(sub).await {
-            Ok(profile) => ApiResponse::ok(json!(profile)),
-            Err(error) => store_failure(&error),
-        }
+impl ProfileStore for LocalProfiles {
+    fn get<'a>(&'a self, sub: &'a str) -> BoxFuture<'a, Result<Profile, ProfileError>> {
+        Box::pin(LocalProfiles::get(self, sub))
     }
 
-    /// `PUT /profile` for the player `sub`.
-    pub async fn handle_put(&self, sub: &str, body: &[u8]) -> ApiResponse {
-        let write: ProfileWrite = match serde_json::from_slice(body) {
-            Ok(write) => write,
-            Err(error) => {
-                return ApiResponse::error(
-                    400,
-                    "InvalidParameterException",
-                    format!("the body must be {{\"version\", \"data\"}}: {error}"),
-                );
-            }
-        };
-        let size = serde_json::to_vec(&write.data).map_or(usize::MAX, |bytes| bytes.len());
-        if size > MAX_PROFILE_BYTES {
+    fn put<'a>(
+        &'a self,
+        sub: &'a str,
+        version: u64,
+        data: Value,
+    ) -> BoxFuture<'a, Result<u64, ProfileError>> {
+        Box::pin(LocalProfiles::put(self, sub, version, data))
+    }
+}
+
+/// `GET /profile` for the player `sub`.
+pub(crate) async fn handle_get(store: &dyn ProfileStore, sub: &str) -> ApiResponse {
+    match store.get(sub).await {
+        Ok(profile) => ApiResponse::ok(json!(profile)),
+        Err(error) => store_failure(&error),
+    }
+}
+
+/// `PUT /profile` for the player `sub`.
+pub(crate) async fn handle_put(store: &dyn ProfileStore, sub: &str, body: &[u8]) -> ApiResponse {
+    let write: ProfileWrite = match serde_json::from_slice(body) {
+        Ok(write) => write,
+        Err(error) => {
             return ApiResponse::error(
-                413,
+                400,
                 "InvalidParameterException",
-                format!("a profile holds at most {MAX_PROFILE_BYTES} bytes of JSON"),
+                format!("the body must be {{\"version\", \"data\"}}: {error}"),
             );
         }
-        match self.put(sub, write.version, write.data).await {
-            Ok(version) => ApiResponse::ok(json!({ "version": version })),
-            Err(error @ ProfileError::Conflict(_)) => {
-                ApiResponse::error(409, "ConflictException", error.to_string())
-            }
-            Err(error) => store_failure(&error),
+    };
+    let size = serde_json::to_vec(&write.data).map_or(usize::MAX, |bytes| bytes.len());
+    if size > MAX_PROFILE_BYTES {
+        return ApiResponse::error(
+            413,
+            "InvalidParameterException",
+            format!("a profile holds at most {MAX_PROFILE_BYTES} bytes of JSON"),
+        );
+    }
+    match store.put(sub, write.version, write.data).await {
+        Ok(version) => ApiResponse::ok(json!({ "version": version })),
+        Err(error @ ProfileError::Conflict(_)) => {
+            ApiResponse::error(409, "ConflictException", error.to_string())
         }
+        Err(error) => store_failure(&error),
     }
 }
 
@@ -183,4 +211,104 @@ fn store_failure(error: &ProfileError) -> ApiResponse {
         "InternalErrorException",
         "the profile could not be kept",
     )
+}
+
+/// Profiles in a DynamoDB table keyed by `sub` (a string): each item holds
+/// `version` (a number) and `data` (the document as JSON text). A write is
+/// conditional on the version it read, so a stale one is refused by the
+/// table itself, whichever function instance made it.
+#[cfg(feature = "lambda")]
+#[derive(Debug, Clone)]
+pub struct DynamoProfiles {
+    client: aws_sdk_dynamodb::Client,
+    table: String,
+}
+
+#[cfg(feature = "lambda")]
+impl DynamoProfiles {
+    /// Profiles in `table`, reached through `client`.
+    pub fn new(client: aws_sdk_dynamodb::Client, table: impl Into<String>) -> Self {
+        Self {
+            client,
+            table: table.into(),
+        }
+    }
+
+    async fn get(&self, sub: &str) -> Result<Profile, ProfileError> {
+        use aws_sdk_dynamodb::types::AttributeValue;
+        let output = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key("sub", AttributeValue::S(sub.to_owned()))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|error| ProfileError::Store(crate::handlers::error_chain(&error)))?;
+        let Some(item) = output.item else {
+            return Ok(Profile {
+                version: 0,
+                data: Value::Null,
+            });
+        };
+        let unreadable = || ProfileError::Store(format!("the profile of {sub} is unreadable"));
+        let version = match item.get("version") {
+            Some(AttributeValue::N(number)) => number.parse().map_err(|_| unreadable())?,
+            _ => return Err(unreadable()),
+        };
+        let data = match item.get("data") {
+            Some(AttributeValue::S(text)) => {
+                serde_json::from_str(text).map_err(|_| unreadable())?
+            }
+            _ => return Err(unreadable()),
+        };
+        Ok(Profile { version, data })
+    }
+
+    async fn put(&self, sub: &str, version: u64, data: Value) -> Result<u64, ProfileError> {
+        use aws_sdk_dynamodb::types::AttributeValue;
+        let next = version + 1;
+        let mut call = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .item("sub", AttributeValue::S(sub.to_owned()))
+            .item("version", AttributeValue::N(next.to_string()))
+            .item("data", AttributeValue::S(data.to_string()));
+        call = if version == 0 {
+            call.condition_expression("attribute_not_exists(#sub)")
+                .expression_attribute_names("#sub", "sub")
+        } else {
+            call.condition_expression("#version = :read")
+                .expression_attribute_names("#version", "version")
+                .expression_attribute_values(":read", AttributeValue::N(version.to_string()))
+        };
+        match call.send().await {
+            Ok(_) => Ok(next),
+            Err(error)
+                if error
+                    .as_service_error()
+                    .is_some_and(|error| error.is_conditional_check_failed_exception()) =>
+            {
+                Err(ProfileError::Conflict(version))
+            }
+            Err(error) => Err(ProfileError::Store(crate::handlers::error_chain(&error))),
+        }
+    }
+}
+
+#[cfg(feature = "lambda")]
+impl ProfileStore for DynamoProfiles {
+    fn get<'a>(&'a self, sub: &'a str) -> BoxFuture<'a, Result<Profile, ProfileError>> {
+        Box::pin(DynamoProfiles::get(self, sub))
+    }
+
+    fn put<'a>(
+        &'a self,
+        sub: &'a str,
+        version: u64,
+        data: Value,
+    ) -> BoxFuture<'a, Result<u64, ProfileError>> {
+        Box::pin(DynamoProfiles::put(self, sub, version, data))
+    }
 }

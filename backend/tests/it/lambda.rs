@@ -204,3 +204,136 @@ fn the_runtime_never_logs_raw_events_even_at_trace() {
         "RUST_LOG=trace still applies: {logged}"
     );
 }
+
+/// An HTTP API event for `{method} /profile`, with the claims a JWT
+/// authorizer passes on for `sub` (none when the route has no authorizer).
+fn profile_event(method: &str, sub: Option<&str>, body: &str) -> lambda_http::Request {
+    let route_key = format!("{method} /profile");
+    let mut raw = json!({
+        "version": "2.0",
+        "routeKey": route_key,
+        "rawPath": "/profile",
+        "rawQueryString": "",
+        "headers": {"content-type": "application/json", "authorization": "Bearer eyJ..."},
+        "requestContext": {
+            "accountId": "123456789012",
+            "apiId": "abc123",
+            "domainName": "abc123.execute-api.eu-west-1.amazonaws.com",
+            "domainPrefix": "abc123",
+            "http": {"method": method, "path": "/profile", "protocol": "HTTP/1.1", "sourceIp": "203.0.113.7", "userAgent": "game"},
+            "requestId": "JKJaXmPLvHcESHB=",
+            "routeKey": route_key,
+            "stage": "$default",
+            "time": "22/Nov/2026:00:00:00 +0000",
+            "timeEpoch": 1_795_305_600_000_u64
+        },
+        "body": body,
+        "isBase64Encoded": false
+    });
+    if let Some(sub) = sub {
+        raw["requestContext"]["authorizer"] =
+            json!({"jwt": {"claims": {"sub": sub, "token_use": "access"}, "scopes": null}});
+    }
+    let typed: ApiGatewayV2httpRequest =
+        serde_json::from_value(raw).expect("a valid HTTP API event");
+    lambda_http::request::from_str(&serde_json::to_string(&typed).unwrap()).unwrap()
+}
+
+/// A client for moto's DynamoDB, and a profile table on it shaped as the
+/// template makes it.
+async fn profile_table(moto: &support::Moto) -> (aws_sdk_dynamodb::Client, String) {
+    use aws_sdk_dynamodb::types::{
+        AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
+    };
+    let config = aws_sdk_dynamodb::Config::builder()
+        .behavior_version(aws_sdk_dynamodb::config::BehaviorVersion::latest())
+        .region(aws_sdk_dynamodb::config::Region::new("us-east-1"))
+        .endpoint_url(&moto.endpoint)
+        .credentials_provider(aws_sdk_dynamodb::config::Credentials::new(
+            "test", "test", None, None, "test",
+        ))
+        .build();
+    let client = aws_sdk_dynamodb::Client::from_conf(config);
+    client
+        .create_table()
+        .table_name("profiles")
+        .billing_mode(BillingMode::PayPerRequest)
+        .attribute_definitions(
+            AttributeDefinition::builder()
+                .attribute_name("sub")
+                .attribute_type(ScalarAttributeType::S)
+                .build()
+                .unwrap(),
+        )
+        .key_schema(
+            KeySchemaElement::builder()
+                .attribute_name("sub")
+                .key_type(KeyType::Hash)
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .expect("moto creates the table");
+    (client, "profiles".into())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn profile_routes_serve_the_authorized_player_from_dynamodb() {
+    let moto = support::Moto::start();
+    let (dynamo, table) = profile_table(&moto).await;
+    let handlers = Handlers::new(sdk_client("http://127.0.0.1:9"), "client-1").with_profiles(
+        std::sync::Arc::new(cognito_login_backend::profile::DynamoProfiles::new(
+            dynamo, table,
+        )),
+    );
+    let call = |method: &str, sub: Option<&str>, body: Value| {
+        let body = if body.is_null() {
+            String::new()
+        } else {
+            body.to_string()
+        };
+        lambda::handle(&handlers, profile_event(method, sub, &body))
+    };
+
+    let (status, _) = json_of(&call("GET", None, Value::Null).await);
+    assert_eq!(status, 401, "no authorizer, no player");
+    assert_eq!(
+        json_of(&call("GET", Some("ada-sub"), Value::Null).await),
+        (200, json!({"version": 0, "data": null}))
+    );
+    let write = json!({"version": 0, "data": {"best": 12, "name": "Ada"}});
+    assert_eq!(
+        json_of(&call("PUT", Some("ada-sub"), write.clone()).await),
+        (200, json!({"version": 1}))
+    );
+    let (status, body) = json_of(&call("PUT", Some("ada-sub"), write).await);
+    assert_eq!(
+        (status, &body["__type"]),
+        (409, &json!("ConflictException"))
+    );
+    assert_eq!(
+        json_of(&call("PUT", Some("ada-sub"), json!({"version": 1, "data": [1]})).await),
+        (200, json!({"version": 2}))
+    );
+
+    assert_eq!(
+        json_of(&call("GET", Some("bob-sub"), Value::Null).await),
+        (200, json!({"version": 0, "data": null})),
+        "one player never reads another's"
+    );
+    assert_eq!(
+        json_of(&call("PUT", Some("bob-sub"), json!({"version": 0, "data": "bob"})).await).0,
+        200
+    );
+    assert_eq!(
+        json_of(&call("GET", Some("ada-sub"), Value::Null).await),
+        (200, json!({"version": 2, "data": [1]}))
+    );
+    let huge = json!({"version": 2, "data": "x".repeat(70 * 1024)});
+    assert_eq!(json_of(&call("PUT", Some("ada-sub"), huge).await).0, 413);
+    assert_eq!(
+        json_of(&call("DELETE", Some("ada-sub"), Value::Null).await).0,
+        404
+    );
+}

@@ -26,7 +26,7 @@ fn the_template_routes_are_the_client_default_routes() {
         .as_mapping()
         .expect("events")
         .values()
-        .filter(|event| event["Type"] == "HttpApi")
+        .filter(|event| event["Type"] == "HttpApi" && event["Properties"]["Path"] != "/profile")
         .map(|event| {
             let properties = &event["Properties"];
             (
@@ -72,7 +72,18 @@ fn the_role_allows_exactly_the_cognito_calls_of_the_handlers() {
         .as_sequence()
         .unwrap()
         .clone();
-    assert_eq!(statements.len(), 1, "one statement");
+    assert_eq!(statements.len(), 2, "Cognito's statement, DynamoDB's");
+    let profiles = &statements[1];
+    assert_eq!(profiles["Effect"], "Allow");
+    assert_eq!(profiles["Resource"]["Fn::GetAtt"][0], "ProfileTable");
+    assert_eq!(
+        profiles["Action"].as_sequence().unwrap(),
+        &[
+            Value::from("dynamodb:GetItem"),
+            Value::from("dynamodb:PutItem")
+        ],
+        "read and write one item: nothing else"
+    );
     let statement = &statements[0];
     assert_eq!(statement["Effect"], "Allow");
     assert_eq!(
@@ -98,6 +109,57 @@ fn the_role_allows_exactly_the_cognito_calls_of_the_handlers() {
         "{called:?}"
     );
     assert_eq!(allowed, called);
+}
+
+#[test]
+fn the_profile_routes_take_only_this_pools_tokens_for_this_app_client() {
+    let template = template();
+    let authorizer =
+        &template["Resources"]["LoginApi"]["Properties"]["Auth"]["Authorizers"]["PlayerToken"];
+    assert_eq!(
+        authorizer["IdentitySource"],
+        "$request.header.Authorization"
+    );
+    let jwt = &authorizer["JwtConfiguration"];
+    assert_eq!(
+        jwt["issuer"]["Fn::Sub"],
+        "https://cognito-idp.${AWS::Region}.amazonaws.com/${UserPool}"
+    );
+    assert_eq!(jwt["audience"][0]["Ref"], "GameClient");
+
+    let events = &function(&template)["Events"];
+    for (event, method) in [("GetProfile", "GET"), ("PutProfile", "PUT")] {
+        let properties = &events[event]["Properties"];
+        assert_eq!(
+            (
+                properties["Method"].as_str(),
+                properties["Path"].as_str(),
+                properties["Auth"]["Authorizer"].as_str()
+            ),
+            (Some(method), Some("/profile"), Some("PlayerToken")),
+            "{event}"
+        );
+    }
+    // Only the profile routes need a token: the login routes are public.
+    let authorized = events
+        .as_mapping()
+        .unwrap()
+        .values()
+        .filter(|event| !event["Properties"]["Auth"].is_null())
+        .count();
+    assert_eq!(authorized, 2);
+
+    let table = &template["Resources"]["ProfileTable"]["Properties"];
+    assert_eq!(table["BillingMode"], "PAY_PER_REQUEST");
+    assert_eq!(
+        table["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"],
+        true
+    );
+    assert_eq!(table["KeySchema"][0]["AttributeName"], "sub");
+    assert_eq!(
+        function(&template)["Environment"]["Variables"]["PROFILE_TABLE"]["Ref"],
+        "ProfileTable"
+    );
 }
 
 #[test]
