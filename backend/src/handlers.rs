@@ -268,30 +268,35 @@ impl Handlers {
     }
 
     async fn challenge(&self, request: body::Challenge) -> Handled {
-        if request.challenge_name == ChallengeName::MfaSetup {
-            return self.answer_mfa_setup(request).await;
-        }
-        let Some(answer_key) = request.challenge_name.answer_key() else {
-            return Err(ApiResponse::error(
-                400,
-                "InvalidParameterException",
-                format!(
-                    "the challenge {} is not supported",
-                    request.challenge_name.as_str()
-                ),
-            ));
+        // `MFA_SETUP` is answered with no key: its code verifies the new
+        // authenticator first, and the session that returns answers it.
+        let (session, answer) = match request.challenge_name.answer_key() {
+            _ if request.challenge_name == ChallengeName::MfaSetup => {
+                (self.verify_new_authenticator(&request).await?, None)
+            }
+            Some(key) => (request.session.expose().to_owned(), Some(key)),
+            None => {
+                return Err(ApiResponse::error(
+                    400,
+                    "InvalidParameterException",
+                    format!(
+                        "the challenge {} is not supported",
+                        request.challenge_name.as_str()
+                    ),
+                ));
+            }
         };
-        let output = self
+        let mut call = self
             .cognito
             .respond_to_auth_challenge()
             .client_id(&self.client_id)
             .challenge_name(ChallengeNameType::from(request.challenge_name.as_str()))
-            .session(request.session.expose())
-            .challenge_responses("USERNAME", request.username)
-            .challenge_responses(answer_key, request.answer.expose())
-            .send()
-            .await
-            .map_err(cognito_error)?;
+            .session(session)
+            .challenge_responses("USERNAME", request.username);
+        if let Some(key) = answer {
+            call = call.challenge_responses(key, request.answer.expose());
+        }
+        let output = call.send().await.map_err(cognito_error)?;
         self.auth_step(
             output.authentication_result(),
             output.challenge_name(),
@@ -301,10 +306,13 @@ impl Handlers {
         .await
     }
 
-    /// `MFA_SETUP`'s answer is the new authenticator's first code: verified
-    /// (`VerifySoftwareToken`), then the challenge is answered with the
-    /// session that returns.
-    async fn answer_mfa_setup(&self, request: body::Challenge) -> Handled {
+    /// Verifies the authenticator a `MFA_SETUP` sign-in added with its
+    /// first code (`VerifySoftwareToken`); returns the session that answers
+    /// the challenge.
+    async fn verify_new_authenticator(
+        &self,
+        request: &body::Challenge,
+    ) -> Result<String, ApiResponse> {
         let verified = self
             .cognito
             .verify_software_token()
@@ -321,23 +329,10 @@ impl Handlers {
                 "the authenticator code was not accepted",
             ));
         }
-        let output = self
-            .cognito
-            .respond_to_auth_challenge()
-            .client_id(&self.client_id)
-            .challenge_name(ChallengeNameType::MfaSetup)
-            .session(verified.session().unwrap_or(request.session.expose()))
-            .challenge_responses("USERNAME", request.username)
-            .send()
-            .await
-            .map_err(cognito_error)?;
-        self.auth_step(
-            output.authentication_result(),
-            output.challenge_name(),
-            output.session(),
-            output.challenge_parameters(),
-        )
-        .await
+        Ok(verified
+            .session()
+            .unwrap_or(request.session.expose())
+            .to_owned())
     }
 
     async fn refresh(&self, request: body::Refresh) -> Handled {

@@ -483,6 +483,16 @@ fn one_time_code(
     next: &mut Option<Screen>,
 ) -> Option<AuthRequest> {
     challenge_hint(ui, form);
+    code_answer(ui, form, fields, next)
+}
+
+/// The code field that answers the open challenge, and the way back.
+fn code_answer(
+    ui: &mut Ui,
+    form: &mut LoginForm,
+    fields: &mut Fields,
+    next: &mut Option<Screen>,
+) -> Option<AuthRequest> {
     fields.text(ui, "Code", &mut form.code, false);
     let submit = fields.submit(ui, "Continue");
     back_to_sign_in(ui, next);
@@ -503,14 +513,7 @@ fn authenticator_setup(
     let secret = form.challenge.as_ref()?.authenticator.clone()?;
     let account = form.username.trim().to_owned();
     super::account::authenticator_key(ui, &secret, &form.settings.game_name, &account);
-    fields.text(ui, "Code", &mut form.code, false);
-    let submit = fields.submit(ui, "Continue");
-    back_to_sign_in(ui, next);
-    if !submit {
-        return None;
-    }
-    let code = checked(form, required(&form.code, "code"))?;
-    form.challenge_answer(Password::new(code))
+    code_answer(ui, form, fields, next)
 }
 
 #[cfg(test)]

@@ -118,6 +118,43 @@ async fn each_player_reads_and_writes_only_their_own_profile() {
     assert_eq!(status, 400, "a write names the version it read");
 }
 
+/// An access token the embedded emulator signs for `client_id`, living
+/// `minutes` (negative: expired that long ago).
+fn emulator_token(pool: &str, client_id: &str, minutes: i64) -> String {
+    let user: cognitox::types::User = serde_json::from_value(json!({
+        "id": "0b6a1c1e-2f4d-4b8a-9c1d-6e5f4a3b2c1d", "user_pool_id": pool,
+        "username": "clockwork", "email": null, "phone_number": null, "password_hash": "",
+        "enabled": true, "user_status": "CONFIRMED", "attributes": [],
+        "creation_date": "2026-11-01T00:00:00Z", "last_modified_date": "2026-11-01T00:00:00Z"
+    }))
+    .expect("a cognitox user");
+    cognitox::jwt::generate_access_token(
+        &user,
+        client_id,
+        &user.user_pool_id,
+        &[],
+        &[],
+        chrono::Duration::minutes(minutes),
+    )
+    .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_expired_token_is_refused() {
+    let stack = Stack::start(Emulator::Cognitox).await;
+    let api = Api::new(&stack);
+    let (pool, client) = (stack.local.user_pool_id(), stack.local.client_id());
+    let fresh = emulator_token(pool, client, 10);
+    assert_eq!(
+        api.get(Some(&fresh)).await.0,
+        200,
+        "signed alike, unexpired"
+    );
+    // Past the verifier's minute of leeway.
+    let expired = emulator_token(pool, client, -5);
+    assert_eq!(api.get(Some(&expired)).await.0, 401);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn only_access_tokens_of_this_app_client_are_taken() {
     let stack = Stack::start(Emulator::Cognitox).await;
