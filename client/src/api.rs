@@ -8,7 +8,6 @@
 //! and every refresh is the session's own (never a second one beside it).
 
 use std::collections::VecDeque;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant, SystemTime};
 
 use crossbeam_channel::{Receiver, Sender};
@@ -189,30 +188,43 @@ impl GameApiClient {
         self.config.token
     }
 
-    fn send(&self, id: ApiCallId, call: &ApiCall, bearer: &str) {
-        let answers = self.answers.0.clone();
-        let url = self.base.join(call.path.trim_start_matches('/'));
-        let mut request = url.map(|url| self.http.request(call.method.as_reqwest(), url));
-        if let Ok(builder) = request {
-            let mut value = HeaderValue::from_str(&format!("Bearer {bearer}"))
-                .unwrap_or_else(|_| HeaderValue::from_static(""));
-            value.set_sensitive(true);
-            let mut builder = builder.header(AUTHORIZATION, value);
-            if let Some(body) = &call.body {
-                builder = builder
-                    .header(CONTENT_TYPE, HeaderValue::from_static("application/json"))
-                    .body(serde_json::to_vec(body).expect("JSON values always serialize"));
-            }
-            request = Ok(builder);
+    /// `path` below the base URL. A path that would leave it (another
+    /// host, `..` above the base) is refused: the player's token goes to the
+    /// game's API and nowhere else.
+    fn url(&self, path: &str) -> Result<Url, AuthError> {
+        let refuse = |why: &str| AuthError::Config(format!("the API path {path:?} {why}"));
+        let url = self
+            .base
+            .join(path.trim_start_matches('/'))
+            .map_err(|error| refuse(&format!("is not a path: {error}")))?;
+        if url.origin() != self.base.origin() || !url.path().starts_with(self.base.path()) {
+            return Err(refuse("leaves the API's base URL"));
         }
+        Ok(url)
+    }
+
+    fn send(&self, id: ApiCallId, call: &ApiCall, bearer: &str) {
+        let request = self.url(&call.path).map(|url| {
+            let mut authorization = HeaderValue::from_str(&format!("Bearer {bearer}"))
+                .unwrap_or_else(|_| HeaderValue::from_static(""));
+            authorization.set_sensitive(true);
+            let request = self
+                .http
+                .request(call.method.as_reqwest(), url)
+                .header(AUTHORIZATION, authorization);
+            match &call.body {
+                Some(body) => request
+                    .header(CONTENT_TYPE, HeaderValue::from_static("application/json"))
+                    .body(serde_json::to_vec(body).expect("JSON values always serialize")),
+                None => request,
+            }
+        });
+        let answers = self.answers.0.clone();
         let max_body_bytes = self.config.max_body_bytes;
-        let path = call.path.clone();
         drop(self.runtime.spawn(async move {
             let result = match request {
-                Err(error) => Err(SendError::Failed(AuthError::Config(format!(
-                    "the API path {path:?}: {error}"
-                )))),
                 Ok(request) => send(request, max_body_bytes).await,
+                Err(error) => Err(SendError::Failed(error)),
             };
             let _ = answers.send(Sent { id, result });
         }));
@@ -274,7 +286,7 @@ struct Waiting {
 /// [`next_reply`](Self::next_reply).
 #[derive(Debug, Default)]
 pub struct ApiQueue {
-    next_id: AtomicU64,
+    next_id: u64,
     /// Sent and not answered yet.
     sent: Vec<Waiting>,
     /// Waiting for a refresh to finish.
@@ -297,7 +309,8 @@ impl ApiQueue {
         if machine.tokens().is_none() {
             return Err(ApiError::SignedOut);
         }
-        let id = ApiCallId(self.next_id.fetch_add(1, Ordering::Relaxed));
+        let id = ApiCallId(self.next_id);
+        self.next_id += 1;
         let waiting = Waiting {
             id,
             call,

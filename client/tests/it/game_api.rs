@@ -273,6 +273,30 @@ async fn the_apis_own_errors_keep_their_status_and_words() {
     assert_eq!(game.replies(1).await[0].result, Ok(Value::Null));
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_path_never_takes_the_token_off_the_apis_base_url() {
+    let mut game = Game::signed_in(3600, accepts("access-1")).await;
+    for path in [
+        "https://evil.example/steal",
+        "../admin",
+        "http://127.0.0.1:9/other-port",
+    ] {
+        game.call(path).unwrap();
+        let reply = game.replies(1).await.remove(0);
+        match reply.result {
+            Err(ApiError::Failed(AuthError::Config(reason))) => {
+                assert!(reason.contains("leaves the API"), "{path}: {reason}")
+            }
+            other => panic!("{path}: {other:?}"),
+        }
+    }
+    assert!(game.seen().is_empty(), "no request went anywhere");
+    // Below the base, a path goes through (`//host/x` is a path there too).
+    game.call("//evil.example/profile").unwrap();
+    assert!(game.replies(1).await[0].result.is_ok());
+    assert_eq!(game.seen(), ["access-1"]);
+}
+
 #[test]
 fn a_plain_http_api_off_loopback_is_refused() {
     let worker = AuthWorker::spawn(Refresher {
