@@ -291,6 +291,8 @@ pub struct ApiQueue {
     sent: Vec<Waiting>,
     /// Waiting for a refresh to finish.
     parked: Vec<Waiting>,
+    /// Queued by [`request`](Self::request), not yet sent.
+    requested: Vec<(ApiCallId, ApiCall)>,
     replies: VecDeque<ApiReply>,
 }
 
@@ -309,21 +311,48 @@ impl ApiQueue {
         if machine.tokens().is_none() {
             return Err(ApiError::SignedOut);
         }
-        let id = ApiCallId(self.next_id);
+        let id = self.next_id();
+        self.dispatch(client, machine, io, id, call, now, wall);
+        Ok(id)
+    }
+
+    /// Queues `call` for the next [`update`](Self::update), which sends it
+    /// as [`call`](Self::call) would (or answers it `SignedOut`). For callers
+    /// that cannot reach the session machine when the call is made.
+    pub fn request(&mut self, call: ApiCall) -> ApiCallId {
+        let id = self.next_id();
+        self.requested.push((id, call));
+        id
+    }
+
+    fn next_id(&mut self) -> ApiCallId {
         self.next_id += 1;
+        ApiCallId(self.next_id)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn dispatch(
+        &mut self,
+        client: &GameApiClient,
+        machine: &mut SessionMachine,
+        io: &mut impl SessionIo,
+        id: ApiCallId,
+        call: ApiCall,
+        now: Instant,
+        wall: SystemTime,
+    ) {
         let waiting = Waiting {
             id,
             call,
             generation: machine.generation(),
             retried: false,
         };
-        if machine.refreshing() || machine.refresh_due(wall) {
+        if machine.tokens().is_some() && (machine.refreshing() || machine.refresh_due(wall)) {
             machine.refresh_now(io, now);
             self.parked.push(waiting);
         } else {
             self.send(client, machine, waiting);
         }
-        Ok(id)
     }
 
     /// Takes the calls' answers and sends the calls whose refresh is over.
@@ -333,7 +362,11 @@ impl ApiQueue {
         machine: &mut SessionMachine,
         io: &mut impl SessionIo,
         now: Instant,
+        wall: SystemTime,
     ) {
+        for (id, call) in std::mem::take(&mut self.requested) {
+            self.dispatch(client, machine, io, id, call, now, wall);
+        }
         while let Ok(sent) = client.answers.1.try_recv() {
             let Some(index) = self.sent.iter().position(|w| w.id == sent.id) else {
                 continue;
@@ -386,7 +419,7 @@ impl ApiQueue {
 
     /// Whether any call is sent or waiting.
     pub fn is_idle(&self) -> bool {
-        self.sent.is_empty() && self.parked.is_empty()
+        self.sent.is_empty() && self.parked.is_empty() && self.requested.is_empty()
     }
 
     fn send(&mut self, client: &GameApiClient, machine: &SessionMachine, waiting: Waiting) {

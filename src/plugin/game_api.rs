@@ -11,6 +11,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
+use super::AuthSession;
 use super::commands::AuthClient;
 use super::lifecycle::Lifecycle;
 
@@ -72,7 +73,7 @@ pub(crate) fn pump(
     let GameApiState { client: api, queue } = &mut *state;
     let Ok(api) = api else { return };
     let (machine, mut io) = lifecycle.split(&client);
-    queue.update(api, machine, &mut io, Instant::now());
+    queue.update(api, machine, &mut io, Instant::now(), SystemTime::now());
     while let Some(reply) = queue.next_reply() {
         replied.write(ApiReplied {
             id: reply.id,
@@ -108,10 +109,13 @@ pub(crate) fn pump(
 ///     }
 /// }
 /// ```
+///
+/// It takes no part of the session mutably, so a system may take it beside
+/// [`AuthCommands`](super::AuthCommands); calls go out at the start of the
+/// next frame.
 #[derive(SystemParam)]
 pub struct GameApi<'w> {
-    client: Option<Res<'w, AuthClient>>,
-    lifecycle: Option<ResMut<'w, Lifecycle>>,
+    session: Option<Res<'w, AuthSession>>,
     state: Option<ResMut<'w, GameApiState>>,
 }
 
@@ -143,32 +147,22 @@ impl GameApi<'_> {
         path: &str,
         body: Option<Value>,
     ) -> Result<ApiCallId, ApiError> {
-        let unavailable = |reason: &str| ApiError::Failed(AuthError::Config(reason.into()));
-        let (Some(client), Some(lifecycle), Some(state)) =
-            (&self.client, &mut self.lifecycle, &mut self.state)
-        else {
-            return Err(unavailable(
-                "the game API is not set up: give CognitoLoginPlugin a game_api",
-            ));
+        let Some(state) = &mut self.state else {
+            return Err(ApiError::Failed(AuthError::Config(
+                "the game API is not set up: give CognitoLoginPlugin a game_api".into(),
+            )));
         };
-        let GameApiState { client: api, queue } = &mut **state;
-        let api = api
-            .as_ref()
-            .map_err(|error| ApiError::Failed(error.clone()))?;
-        let (machine, mut io) = lifecycle.split(client);
-        let call = ApiCall {
+        if let Err(error) = &state.client {
+            return Err(ApiError::Failed(error.clone()));
+        }
+        if self.session.is_none() {
+            return Err(ApiError::SignedOut);
+        }
+        Ok(state.queue.request(ApiCall {
             method,
             path: path.to_owned(),
             body,
-        };
-        queue.call(
-            api,
-            machine,
-            &mut io,
-            call,
-            Instant::now(),
-            SystemTime::now(),
-        )
+        }))
     }
 }
 

@@ -148,3 +148,25 @@ fn without_a_game_api_the_calls_say_so() {
     let error = api(&mut app, |api| api.get("/profile")).unwrap_err();
     assert!(error.to_string().contains("game_api"), "{error}");
 }
+
+/// A game's system may take `AuthCommands` and `GameApi` together.
+#[test]
+fn one_system_can_take_both_auth_commands_and_the_game_api() {
+    let backend = LocalStack::spawn(LocalConfig::default()).unwrap();
+    let endpoints = backend.endpoints();
+    let mut app = App::new();
+    app.add_plugins((MinimalPlugins, StatesPlugin)).add_plugins(
+        CognitoLoginPlugin::new(endpoints.api_gateway_config())
+            .without_menu()
+            .without_session()
+            .with_game_api(GameApiConfig::new(&endpoints.url)),
+    );
+    app.update();
+    let result = app
+        .world_mut()
+        .run_system_once(|auth: AuthCommands, mut api: GameApi| {
+            (auth.running(), api.get("/profile"))
+        })
+        .expect("the two parameters do not conflict");
+    assert_eq!(result, (None, Err(ApiError::SignedOut)));
+}

@@ -144,8 +144,13 @@ impl Game {
             while let Some(reply) = self.worker.try_recv() {
                 assert!(self.machine.reply(&mut io, reply, Instant::now()).is_none());
             }
-            self.queue
-                .update(&self.client, &mut self.machine, &mut io, Instant::now());
+            self.queue.update(
+                &self.client,
+                &mut self.machine,
+                &mut io,
+                Instant::now(),
+                SystemTime::now(),
+            );
             while let Some(reply) = self.queue.next_reply() {
                 replies.push(reply);
             }
