@@ -98,6 +98,13 @@ build() {
 }
 echo "building cold, one game after the other (minutes on 2 cores)…"
 without_s=$(build without)
+# The plugin added to the warm game: the game's own crates compiled again
+# are the ones the plugin changed under it.
+(cd "$work/with" && CARGO_TARGET_DIR="$work/without/target" cargo build 2>&1) |
+  sed -n 's/^ *Compiling \([^ ]*\) .*/\1/p' | sort -u >"$work/warm.compiled"
+cut -d' ' -f1 "$work/without.features" | sort -u >"$work/without.crates"
+rebuilt=$(comm -12 "$work/warm.compiled" "$work/without.crates" | grep -vx without | paste -sd' ' -)
+echo "the game's crates compiled again when the plugin is added to it: ${rebuilt:-none}"
 with_s=$(build with)
 python3 - "$without_s" "$with_s" <<'EOF'
 import sys

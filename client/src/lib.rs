@@ -39,6 +39,8 @@ mod outcome;
 mod request;
 pub mod response;
 mod secret;
+#[cfg(all(feature = "keychain", target_os = "linux"))]
+mod secret_service;
 mod session;
 pub mod srp;
 mod store;

@@ -110,8 +110,8 @@ impl KeychainStore {
     pub fn os_store() -> Result<Arc<CredentialStore>, StoreError> {
         #[cfg(all(feature = "keychain", target_os = "linux"))]
         {
-            match dbus_secret_service_keyring_store::Store::new() {
-                Ok(store) => Ok(store),
+            match crate::secret_service::SecretServiceStore::new() {
+                Ok(store) => Ok(store as Arc<CredentialStore>),
                 Err(secret_service) => linux_keyutils_keyring_store::Store::new()
                     .map(|store| store as Arc<CredentialStore>)
                     .map_err(|keyutils| {

@@ -150,17 +150,86 @@ fn planted_sessions_are_refused(store: &KeychainStore) {
     store.clear().unwrap();
 }
 
+/// Sessions saved by the store of earlier versions
+/// (`dbus-secret-service-keyring-store`) are found by this crate's store,
+/// and the other way round, so an update keeps players signed in.
+fn earlier_versions_agree(os: &Arc<CredentialStore>, namespace: &str) {
+    let earlier: Arc<CredentialStore> =
+        dbus_secret_service_keyring_store::Store::new().expect("the earlier store connects");
+    let ours = KeychainStore::new(os.clone(), SERVICE, namespace);
+    let theirs = KeychainStore::new(earlier, SERVICE, namespace);
+    theirs.save(&tokens()).unwrap();
+    assert_eq!(ours.load(), Ok(Some(tokens())));
+    let replaced = Tokens {
+        refresh_token: Some("replaced-refresh-token".into()),
+        ..tokens()
+    };
+    ours.save(&replaced).unwrap();
+    assert_eq!(theirs.load(), Ok(Some(replaced)));
+    ours.clear().unwrap();
+    assert_eq!(theirs.load(), Ok(None));
+}
+
+/// `dbus-monitor` on the test's private bus: everything a process of the
+/// player's could watch.
+struct BusMonitor {
+    child: std::process::Child,
+    log: tempfile::NamedTempFile,
+}
+
+impl BusMonitor {
+    fn start() -> Self {
+        let log = tempfile::NamedTempFile::new().unwrap();
+        let child = Command::new("dbus-monitor")
+            .arg("--session")
+            .stdout(log.reopen().unwrap())
+            .spawn()
+            .expect("dbus-monitor runs");
+        let started = Instant::now();
+        while std::fs::read_to_string(log.path()).unwrap().is_empty() {
+            assert!(
+                started.elapsed().as_secs() < 10,
+                "dbus-monitor never started"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        Self { child, log }
+    }
+
+    /// The monitor saw the store's calls, and no token in them: secrets
+    /// cross the bus encrypted.
+    fn assert_no_secret_seen(mut self) {
+        std::thread::sleep(std::time::Duration::from_millis(200));
+        self.child.kill().unwrap();
+        self.child.wait().unwrap();
+        let seen = std::fs::read_to_string(self.log.path()).unwrap();
+        for call in ["CreateItem", "GetSecret", "SearchItems", "Delete"] {
+            assert!(seen.contains(call), "the monitor saw no {call}");
+        }
+        // Attributes travel in the clear, and the monitor prints them: a
+        // secret sent the same way would be found below.
+        assert!(seen.contains(SERVICE), "the monitor printed no attribute");
+        for secret in ["opaque-refresh-token", "eyJ.access.sig", "iiiiiiii"] {
+            assert!(
+                !seen.contains(secret),
+                "{secret} crossed the bus in the clear"
+            );
+        }
+    }
+}
+
 const ISSUER: &str = "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_Test";
 
 fn inner(case: &str) {
     let namespace = format!("test-{}", std::process::id());
     match case {
         "secret-service" => {
-            let store: Arc<CredentialStore> = dbus_secret_service_keyring_store::Store::new()
-                .expect("the Secret Service answers");
-            round_trip(&store, &namespace);
-            let os = KeychainStore::os_store().unwrap();
+            let os = KeychainStore::os_store().expect("the Secret Service answers");
             assert!(os.vendor().contains("Secret Service"), "{}", os.vendor());
+            let monitor = BusMonitor::start();
+            round_trip(&os, &namespace);
+            monitor.assert_no_secret_seen();
+            earlier_versions_agree(&os, &namespace);
         }
         "keyutils" => {
             let store: Arc<CredentialStore> =
@@ -218,7 +287,12 @@ fn main() -> ExitCode {
         inner(&case);
         return ExitCode::SUCCESS;
     }
-    require(&["dbus-run-session", "gnome-keyring-daemon", "keyctl"]);
+    require(&[
+        "dbus-run-session",
+        "dbus-monitor",
+        "gnome-keyring-daemon",
+        "keyctl",
+    ]);
     let cases = [
         (
             "secret-service",
