@@ -127,6 +127,7 @@ pub fn unsigned_tokens(sub: &str, lifetime: u64, left: i64) -> Tokens {
         id_token: unsigned_jwt(&claims).into(),
         refresh_token: Some(format!("refresh-token-of-{sub}").into()),
         expires_at: Some(expires_at),
+        new_device: None,
     }
 }
 

@@ -134,6 +134,7 @@ fn failing_flows(config: BackendConfig, user: &str) -> Vec<String> {
         AuthRequest::SignIn {
             username: username(),
             password: WRONG.into(),
+            device: None,
         },
         AuthRequest::SignUp {
             username: username(),
@@ -170,6 +171,7 @@ fn srp_attempt(config: UserPoolConfig) {
     worker.send(AuthRequest::SignIn {
         username: "quiet".into(),
         password: PASSWORD.into(),
+        device: None,
     });
     let reply = worker
         .replies()

@@ -9,8 +9,8 @@ use cognito::config::http::HttpResponse;
 use cognito::error::{ProvideErrorMetadata, SdkError};
 use cognito::types::{
     AttributeType, AuthFlowType, AuthenticationResultType, ChallengeNameType,
-    CodeDeliveryDetailsType, EmailMfaSettingsType, SoftwareTokenMfaSettingsType,
-    VerifySoftwareTokenResponseType,
+    CodeDeliveryDetailsType, DeviceRememberedStatusType, DeviceSecretVerifierConfigType,
+    EmailMfaSettingsType, SoftwareTokenMfaSettingsType, VerifySoftwareTokenResponseType,
 };
 use cognito_login_client::{AUTHENTICATOR_NAME, AuthAction, ChallengeName, MfaMethod, body};
 use serde::de::DeserializeOwned;
@@ -148,6 +148,9 @@ impl Handlers {
             AuthAction::AddAuthenticator => self.add_authenticator(parse(body)?).await,
             AuthAction::VerifyAuthenticator => self.verify_authenticator(parse(body)?).await,
             AuthAction::SetMfa => self.set_mfa(parse(body)?).await,
+            AuthAction::RememberDevice => self.remember_device(parse(body)?).await,
+            AuthAction::ListDevices => self.list_devices(parse(body)?).await,
+            AuthAction::ForgetDevice => self.forget_device(parse(body)?).await,
         }
     }
 
@@ -201,19 +204,35 @@ impl Handlers {
         Ok(delivery_response(output.code_delivery_details()))
     }
 
+    /// `USER_PASSWORD_AUTH`, with the remembered device's key when the game
+    /// sent one: the pool may then answer `DEVICE_SRP_AUTH`, which the game
+    /// answers through `/challenge`. A key the pool no longer knows is left
+    /// out and the sign-in tried once more without it.
     async fn sign_in(&self, request: body::SignIn) -> Handled {
-        let parameters = [
+        let mut parameters = vec![
             ("USERNAME", request.username.as_str()),
             ("PASSWORD", request.password.expose()),
         ];
+        if let Some(device) = &request.device_key {
+            parameters.push(("DEVICE_KEY", device));
+            match self
+                .initiate_auth(AuthFlowType::UserPasswordAuth, parameters.clone())
+                .await
+            {
+                Err(error) if error.body["__type"] == "ResourceNotFoundException" => {
+                    parameters.pop();
+                }
+                answer => return answer,
+            }
+        }
         self.initiate_auth(AuthFlowType::UserPasswordAuth, parameters)
             .await
     }
 
-    async fn initiate_auth<const N: usize>(
+    async fn initiate_auth(
         &self,
         flow: AuthFlowType,
-        parameters: [(&str, &str); N],
+        parameters: impl IntoIterator<Item = (&str, &str)>,
     ) -> Handled {
         let mut call = self
             .cognito
@@ -275,6 +294,10 @@ impl Handlers {
                 (self.verify_new_authenticator(&request).await?, None)
             }
             Some(key) => (request.session.expose().to_owned(), Some(key)),
+            // A remembered device's proof: the game sends the responses.
+            None if is_device_step(&request.challenge_name) => {
+                (request.session.expose().to_owned(), None)
+            }
             None => {
                 return Err(ApiResponse::error(
                     400,
@@ -295,6 +318,21 @@ impl Handlers {
             .challenge_responses("USERNAME", request.username);
         if let Some(key) = answer {
             call = call.challenge_responses(key, request.answer.expose());
+        }
+        if is_device_step(&request.challenge_name) {
+            for (key, value) in &request.responses {
+                if !DEVICE_RESPONSES.contains(&key.as_str()) {
+                    return Err(ApiResponse::error(
+                        400,
+                        "InvalidParameterException",
+                        format!(
+                            "{key} is not a response of {}",
+                            request.challenge_name.as_str()
+                        ),
+                    ));
+                }
+                call = call.challenge_responses(key, value);
+            }
         }
         let output = call.send().await.map_err(cognito_error)?;
         self.auth_step(
@@ -539,6 +577,78 @@ impl Handlers {
         Ok(ApiResponse::ok(json!({})))
     }
 
+    /// `ConfirmDevice` with the game's verifier, then `UpdateDeviceStatus`
+    /// where the pool remembers a device only when the player asks.
+    async fn remember_device(&self, request: body::RememberDevice) -> Handled {
+        let verifier = DeviceSecretVerifierConfigType::builder()
+            .password_verifier(request.password_verifier)
+            .salt(request.salt)
+            .build();
+        let output = self
+            .cognito
+            .confirm_device()
+            .access_token(request.access_token.expose())
+            .device_key(&request.device_key)
+            .device_name(request.device_name)
+            .device_secret_verifier_config(verifier)
+            .send()
+            .await
+            .map_err(cognito_error)?;
+        if output.user_confirmation_necessary() {
+            self.cognito
+                .update_device_status()
+                .access_token(request.access_token.expose())
+                .device_key(&request.device_key)
+                .device_remembered_status(DeviceRememberedStatusType::Remembered)
+                .send()
+                .await
+                .map_err(cognito_error)?;
+        }
+        Ok(ApiResponse::ok(json!({})))
+    }
+
+    async fn list_devices(&self, request: body::Session) -> Handled {
+        let output = self
+            .cognito
+            .list_devices()
+            .access_token(request.access_token.expose())
+            .limit(60)
+            .send()
+            .await
+            .map_err(cognito_error)?;
+        let seconds =
+            |date: Option<&cognito::primitives::DateTime>| date.map(|date| date.as_secs_f64());
+        let devices: Vec<Value> = output
+            .devices()
+            .iter()
+            .map(|device| {
+                let attributes: Vec<Value> = device
+                    .device_attributes()
+                    .iter()
+                    .map(|attribute| json!({"Name": attribute.name(), "Value": attribute.value()}))
+                    .collect();
+                json!({
+                    "DeviceKey": device.device_key(),
+                    "DeviceAttributes": attributes,
+                    "DeviceCreateDate": seconds(device.device_create_date()),
+                    "DeviceLastAuthenticatedDate": seconds(device.device_last_authenticated_date()),
+                })
+            })
+            .collect();
+        Ok(ApiResponse::ok(json!({ "Devices": devices })))
+    }
+
+    async fn forget_device(&self, request: body::ForgetDevice) -> Handled {
+        self.cognito
+            .forget_device()
+            .access_token(request.access_token.expose())
+            .device_key(request.device_key)
+            .send()
+            .await
+            .map_err(cognito_error)?;
+        Ok(ApiResponse::ok(json!({})))
+    }
+
     async fn delete_account(&self, request: body::Session) -> Handled {
         self.cognito
             .delete_user()
@@ -548,6 +658,23 @@ impl Handlers {
             .map_err(cognito_error)?;
         Ok(ApiResponse::ok(json!({})))
     }
+}
+
+/// The responses a game may send for a remembered device's proof; the
+/// handler adds `USERNAME` itself.
+const DEVICE_RESPONSES: [&str; 5] = [
+    "DEVICE_KEY",
+    "SRP_A",
+    "PASSWORD_CLAIM_SIGNATURE",
+    "PASSWORD_CLAIM_SECRET_BLOCK",
+    "TIMESTAMP",
+];
+
+fn is_device_step(challenge: &ChallengeName) -> bool {
+    matches!(
+        challenge.as_str(),
+        "DEVICE_SRP_AUTH" | "DEVICE_PASSWORD_VERIFIER"
+    )
 }
 
 /// A handler's answer; `Err` holds an error answer so `?` can return it.
@@ -665,6 +792,12 @@ fn auth_response(
         // The SDK reads a missing ExpiresIn as 0: leave it out then.
         if result.expires_in() > 0 {
             tokens.insert("ExpiresIn".into(), result.expires_in().into());
+        }
+        if let Some(device) = result.new_device_metadata() {
+            tokens.insert(
+                "NewDeviceMetadata".into(),
+                json!({"DeviceKey": device.device_key(), "DeviceGroupKey": device.device_group_key()}),
+            );
         }
         body.insert("AuthenticationResult".into(), Value::Object(tokens));
     }

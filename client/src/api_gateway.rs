@@ -7,10 +7,12 @@ use std::time::{Duration, SystemTime};
 use reqwest::Url;
 use reqwest::header::{CONTENT_TYPE, HeaderValue};
 
+use crate::device::{Step, answer_device};
 use crate::error::{AuthError, ConfigError};
 use crate::outcome::{AuthOutcome, Tokens};
-use crate::request::{AuthAction, AuthRequest};
+use crate::request::{AuthAction, AuthRequest, ChallengeName, body};
 use crate::response;
+use crate::secret::Password;
 use crate::transport::{
     BoxFuture, Transport, checked_url, connect, finish, http_client, read_answer, transport_error,
 };
@@ -101,6 +103,12 @@ pub struct Routes {
     pub verify_authenticator: String,
     /// Turn an MFA method on or off (`/account/mfa`).
     pub set_mfa: String,
+    /// Remember this device (`/account/devices/remember`).
+    pub remember_device: String,
+    /// List the remembered devices (`/account/devices`).
+    pub list_devices: String,
+    /// Forget a device (`/account/devices/forget`).
+    pub forget_device: String,
 }
 
 impl Routes {
@@ -126,6 +134,9 @@ impl Routes {
             AuthAction::AddAuthenticator => &self.add_authenticator,
             AuthAction::VerifyAuthenticator => &self.verify_authenticator,
             AuthAction::SetMfa => &self.set_mfa,
+            AuthAction::RememberDevice => &self.remember_device,
+            AuthAction::ListDevices => &self.list_devices,
+            AuthAction::ForgetDevice => &self.forget_device,
         }
     }
 }
@@ -153,6 +164,9 @@ impl Default for Routes {
             add_authenticator: route(AuthAction::AddAuthenticator),
             verify_authenticator: route(AuthAction::VerifyAuthenticator),
             set_mfa: route(AuthAction::SetMfa),
+            remember_device: route(AuthAction::RememberDevice),
+            list_devices: route(AuthAction::ListDevices),
+            forget_device: route(AuthAction::ForgetDevice),
         }
     }
 }
@@ -214,8 +228,44 @@ impl ApiGatewayTransport {
             // Nothing to revoke: the access token expires on its own.
             return Ok(AuthOutcome::SignedOut);
         }
-        let action = request.action();
-        let body = serde_json::to_vec(&request.to_body()).expect("request bodies always serialize");
+        let step = self
+            .post(&request, request.action(), request.to_body())
+            .await?;
+        let (outcome, server_time) = match &request {
+            AuthRequest::SignIn {
+                username,
+                device: Some(device),
+                ..
+            } => {
+                // The device's proof goes through `/challenge`; its
+                // password stays here.
+                answer_device(step, Some(device), username, |name, session, responses| {
+                    let body = body::Challenge {
+                        username: username.clone(),
+                        session,
+                        challenge_name: ChallengeName::Other(name.into()),
+                        answer: Password::default(),
+                        responses,
+                    };
+                    let body = serde_json::to_value(body).expect("request bodies always serialize");
+                    Box::pin(self.post(&request, AuthAction::RespondToChallenge, body))
+                })
+                .await?
+            }
+            _ => step,
+        };
+        finish(outcome, self.verifier.as_deref(), server_time).await
+    }
+
+    /// Posts `body` to the route of `action` and reads the answer as the
+    /// answer to `request`.
+    async fn post(
+        &self,
+        request: &AuthRequest,
+        action: AuthAction,
+        body: serde_json::Value,
+    ) -> Result<Step, AuthError> {
+        let body = serde_json::to_vec(&body).expect("request bodies always serialize");
         let response = self
             .http
             .post(self.url(action).clone())
@@ -231,8 +281,8 @@ impl ApiGatewayTransport {
             bytes = answer.body.len(),
             "login backend answered"
         );
-        let outcome = response::parse(&request, answer.answer(), SystemTime::now())?;
-        finish(outcome, self.verifier.as_deref(), answer.date).await
+        let outcome = response::parse(request, answer.answer(), SystemTime::now())?;
+        Ok((outcome, answer.date))
     }
 }
 

@@ -19,6 +19,7 @@
 //! let id = worker.send(AuthRequest::SignIn {
 //!     username: "ada".into(),
 //!     password: "Correct-Horse-1".into(),
+//!     device: None,
 //! });
 //! // Once per frame, never blocking:
 //! while let Some(reply) = worker.try_recv() {
@@ -34,6 +35,7 @@
 mod api;
 mod api_gateway;
 mod config;
+mod device;
 mod error;
 mod outcome;
 mod request;
@@ -54,12 +56,13 @@ pub use api::{
 };
 pub use api_gateway::{ApiGatewayConfig, ApiGatewayTransport, Routes};
 pub use config::{BackendConfig, CustomTransport};
+pub use device::{Device, NewDevice, RememberedDevice};
 pub use error::{AuthError, ConfigError, RawBody, ServerErrorKind, TransportErrorKind};
 pub use outcome::{Account, AuthOutcome, Challenge, CodeDelivery, Tokens, unverified_claims};
 pub use request::{AuthAction, AuthRequest, ChallengeName, MfaMethod, body};
 pub use secret::{
-    AccessToken, AuthenticatorSecret, ChallengeSession, ClientSecret, Code, IdToken, Password,
-    RefreshToken,
+    AccessToken, AuthenticatorSecret, ChallengeSession, ClientSecret, Code, DevicePassword,
+    IdToken, Password, RefreshToken,
 };
 pub use session::{
     Generation, Identity, MakeStore, SessionEvent, SessionIo, SessionMachine, SessionPhase,

@@ -6,6 +6,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
+use crate::device::{Device, NewDevice};
 use crate::request::ChallengeName;
 use crate::secret::{AccessToken, AuthenticatorSecret, ChallengeSession, IdToken, RefreshToken};
 
@@ -50,6 +51,12 @@ pub enum AuthOutcome {
     MfaSet,
     /// The email address is verified.
     EmailVerified,
+    /// This device is remembered: sign-ins from it skip the MFA code.
+    DeviceRemembered,
+    /// The account's remembered devices.
+    Devices(Vec<Device>),
+    /// The device is forgotten: sign-ins from it ask for the MFA code again.
+    DeviceForgotten,
 }
 
 /// The signed-in account, as [`AuthRequest::GetAccount`](crate::AuthRequest::GetAccount)
@@ -140,6 +147,11 @@ pub struct Tokens {
     pub refresh_token: Option<RefreshToken>,
     /// When the access token expires: from `ExpiresIn`, else from its `exp`.
     pub expires_at: Option<SystemTime>,
+    /// The device the pool offers to remember after this sign-in
+    /// (`NewDeviceMetadata`): see [`AuthRequest::RememberDevice`](crate::AuthRequest::RememberDevice).
+    /// `None` for refreshes, restored sessions and pools that track no
+    /// devices. Never stored.
+    pub new_device: Option<NewDevice>,
 }
 
 impl Tokens {
@@ -163,6 +175,7 @@ impl Tokens {
             id_token,
             refresh_token,
             expires_at,
+            new_device: None,
         }
     }
 }

@@ -3,7 +3,9 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::device::RememberedDevice;
 use crate::secret::{AccessToken, ChallengeSession, Code, Password, RefreshToken};
+use crate::srp::DeviceVerifier;
 
 /// One action of the login backend.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -35,6 +37,10 @@ pub enum AuthRequest {
         username: String,
         /// Its password.
         password: Password,
+        /// The device this computer remembers for the account, if any: a
+        /// sign-in from it proves the device (`DEVICE_SRP_AUTH`) and skips
+        /// the MFA code.
+        device: Option<RememberedDevice>,
     },
     /// Answer a challenge that a sign-in returned.
     RespondToChallenge {
@@ -152,6 +158,35 @@ pub enum AuthRequest {
         /// On or off.
         enabled: bool,
     },
+    /// Remember this device for the signed-in account (`ConfirmDevice`
+    /// with the verifier of the device's password, then `UpdateDeviceStatus`
+    /// where the pool remembers devices only when the player asks). Make the
+    /// password and verifier with [`RememberedDevice::new`] from the
+    /// sign-in's [`Tokens::new_device`](crate::Tokens::new_device), and keep
+    /// the device once this succeeds.
+    RememberDevice {
+        /// The access token of the session.
+        access_token: AccessToken,
+        /// The device's key (`DeviceKey`).
+        device_key: String,
+        /// The verifier of its password.
+        verifier: DeviceVerifier,
+        /// A name the player will recognise in the list of devices.
+        name: String,
+    },
+    /// The account's remembered devices (`ListDevices`).
+    ListDevices {
+        /// The access token of the session.
+        access_token: AccessToken,
+    },
+    /// Forget a remembered device (`ForgetDevice`): sign-ins from it ask for
+    /// the MFA code again.
+    ForgetDevice {
+        /// The access token of the session.
+        access_token: AccessToken,
+        /// The device's key.
+        device_key: String,
+    },
 }
 
 /// A second factor an account can ask for at sign-in.
@@ -196,6 +231,9 @@ impl AuthRequest {
             Self::AddAuthenticator { .. } => AuthAction::AddAuthenticator,
             Self::VerifyAuthenticator { .. } => AuthAction::VerifyAuthenticator,
             Self::SetMfa { .. } => AuthAction::SetMfa,
+            Self::RememberDevice { .. } => AuthAction::RememberDevice,
+            Self::ListDevices { .. } => AuthAction::ListDevices,
+            Self::ForgetDevice { .. } => AuthAction::ForgetDevice,
         }
     }
 }
@@ -241,11 +279,17 @@ pub enum AuthAction {
     VerifyAuthenticator,
     /// [`AuthRequest::SetMfa`].
     SetMfa,
+    /// [`AuthRequest::RememberDevice`].
+    RememberDevice,
+    /// [`AuthRequest::ListDevices`].
+    ListDevices,
+    /// [`AuthRequest::ForgetDevice`].
+    ForgetDevice,
 }
 
 impl AuthAction {
     /// Every action, in the order of the API Gateway contract.
-    pub const ALL: [AuthAction; 19] = [
+    pub const ALL: [AuthAction; 22] = [
         Self::SignUp,
         Self::ConfirmSignUp,
         Self::ResendCode,
@@ -265,6 +309,9 @@ impl AuthAction {
         Self::AddAuthenticator,
         Self::VerifyAuthenticator,
         Self::SetMfa,
+        Self::RememberDevice,
+        Self::ListDevices,
+        Self::ForgetDevice,
     ];
 
     /// The default API Gateway route of this action.
@@ -289,6 +336,9 @@ impl AuthAction {
             Self::AddAuthenticator => "/account/mfa/authenticator",
             Self::VerifyAuthenticator => "/account/mfa/authenticator/verify",
             Self::SetMfa => "/account/mfa",
+            Self::RememberDevice => "/account/devices/remember",
+            Self::ListDevices => "/account/devices",
+            Self::ForgetDevice => "/account/devices/forget",
         }
     }
 
@@ -314,6 +364,9 @@ impl AuthAction {
             Self::AddAuthenticator => "add an authenticator app",
             Self::VerifyAuthenticator => "check the authenticator code",
             Self::SetMfa => "change the sign-in codes setting",
+            Self::RememberDevice => "remember this device",
+            Self::ListDevices => "list the remembered devices",
+            Self::ForgetDevice => "forget the device",
         }
     }
 }

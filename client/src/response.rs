@@ -7,6 +7,7 @@ use std::time::SystemTime;
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
+use crate::device::{Device, NewDevice, epoch_seconds};
 use crate::error::{AuthError, RawBody, ServerErrorKind};
 use crate::outcome::{Account, AuthOutcome, Challenge, CodeDelivery, Tokens};
 use crate::request::AuthRequest;
@@ -162,6 +163,28 @@ pub fn parse(
             }
         }
         AuthRequest::DeleteAccount { .. } => Ok(AuthOutcome::AccountDeleted),
+        AuthRequest::RememberDevice { .. } => Ok(AuthOutcome::DeviceRemembered),
+        AuthRequest::ForgetDevice { .. } => Ok(AuthOutcome::DeviceForgotten),
+        AuthRequest::ListDevices { .. } => {
+            let body: DevicesBody = serde_json::from_value(value).map_err(decode_error)?;
+            Ok(AuthOutcome::Devices(
+                body.devices
+                    .into_iter()
+                    .map(|device| Device {
+                        name: device
+                            .device_attributes
+                            .into_iter()
+                            .find(|attribute| attribute.name == "device_name")
+                            .and_then(|attribute| attribute.value),
+                        key: device.device_key,
+                        created: device.device_create_date.and_then(epoch_seconds),
+                        last_signed_in: device
+                            .device_last_authenticated_date
+                            .and_then(epoch_seconds),
+                    })
+                    .collect(),
+            ))
+        }
         AuthRequest::GetAccount { .. } => {
             let body: AccountBody = serde_json::from_value(value).map_err(decode_error)?;
             Ok(AuthOutcome::Account(Account {
@@ -200,13 +223,18 @@ pub fn parse(
                             }
                             _ => None,
                         });
-                return Ok(AuthOutcome::Tokens(Tokens::new(
+                let mut tokens = Tokens::new(
                     AccessToken::new(result.access_token),
                     IdToken::new(result.id_token),
                     refresh_token,
                     result.expires_in,
                     now,
-                )));
+                );
+                tokens.new_device = result.new_device_metadata.map(|device| NewDevice {
+                    key: device.device_key,
+                    group_key: device.device_group_key,
+                });
+                return Ok(AuthOutcome::Tokens(tokens));
             }
             match (body.challenge_name, body.session) {
                 (Some(name), session) => Ok(AuthOutcome::Challenge(Challenge {
@@ -333,6 +361,32 @@ struct AuthResult {
     id_token: String,
     refresh_token: Option<String>,
     expires_in: Option<u64>,
+    new_device_metadata: Option<NewDeviceBody>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct NewDeviceBody {
+    device_key: String,
+    device_group_key: String,
+}
+
+/// `ListDevices`' answer.
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct DevicesBody {
+    #[serde(default)]
+    devices: Vec<DeviceBody>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct DeviceBody {
+    device_key: String,
+    #[serde(default)]
+    device_attributes: Vec<AttributeBody>,
+    device_create_date: Option<f64>,
+    device_last_authenticated_date: Option<f64>,
 }
 
 #[cfg(test)]
@@ -343,6 +397,7 @@ mod tests {
         AuthRequest::SignIn {
             username: "ada".into(),
             password: "pw".into(),
+            device: None,
         }
     }
 

@@ -78,6 +78,11 @@ secret!(
     ClientSecret
 );
 secret!(
+    /// A remembered device's own password (`DEVICE_SRP_AUTH`): it never
+    /// leaves the computer; the pool keeps only its verifier.
+    DevicePassword
+);
+secret!(
     /// An authenticator app's shared secret (base32), as Cognito made it
     /// for the account (`AssociateSoftwareToken`).
     AuthenticatorSecret

@@ -611,6 +611,9 @@ fn outcome_name(outcome: &AuthOutcome) -> &'static str {
         AuthOutcome::AuthenticatorVerified => "an authenticator check",
         AuthOutcome::MfaSet => "an MFA setting",
         AuthOutcome::EmailVerified => "an email verification",
+        AuthOutcome::DeviceRemembered => "a remembered device",
+        AuthOutcome::Devices(_) => "a list of devices",
+        AuthOutcome::DeviceForgotten => "a forgotten device",
     }
 }
 

@@ -1,5 +1,6 @@
 //! Cognito's variant of SRP-6a: the client half of `USER_SRP_AUTH` and its
-//! `PASSWORD_VERIFIER` answer, plus the app-client `SECRET_HASH`.
+//! `PASSWORD_VERIFIER` answer, the remembered device's verifier and its
+//! `DEVICE_PASSWORD_VERIFIER` answer, plus the app-client `SECRET_HASH`.
 //!
 //! Where Cognito differs from textbook SRP: numbers are hashed in their
 //! minimal big-endian form with a leading zero byte when the high bit is set
@@ -89,6 +90,31 @@ impl SrpClient {
         challenge: &VerifierChallenge<'_>,
         timestamp: &str,
     ) -> Result<String, SrpError> {
+        let pool_name = pool_id.split_once('_').map_or(pool_id, |(_, name)| name);
+        self.signature(pool_name, password, challenge, timestamp)
+    }
+
+    /// `PASSWORD_CLAIM_SIGNATURE` for a remembered device's
+    /// `DEVICE_PASSWORD_VERIFIER` challenge: the same proof with the device
+    /// group key in the pool name's place, the device key in the user's
+    /// (`challenge.user_id`) and the device password.
+    pub fn device_signature(
+        &self,
+        group_key: &str,
+        device_password: &str,
+        challenge: &VerifierChallenge<'_>,
+        timestamp: &str,
+    ) -> Result<String, SrpError> {
+        self.signature(group_key, device_password, challenge, timestamp)
+    }
+
+    fn signature(
+        &self,
+        realm: &str,
+        password: &str,
+        challenge: &VerifierChallenge<'_>,
+        timestamp: &str,
+    ) -> Result<String, SrpError> {
         let VerifierChallenge {
             user_id,
             salt,
@@ -96,7 +122,6 @@ impl SrpClient {
             secret_block,
         } = *challenge;
         let group = &*GROUP;
-        let pool_name = pool_id.split_once('_').map_or(pool_id, |(_, name)| name);
         let salt = parse_hex(salt).ok_or(SrpError("SALT is not hex"))?;
         let big_b = parse_hex(srp_b).ok_or(SrpError("SRP_B is not hex"))?;
         let secret_block = STANDARD
@@ -109,19 +134,7 @@ impl SrpClient {
         if u == BigUint::ZERO {
             return Err(SrpError("the scrambling value is zero"));
         }
-
-        let identity = Sha256::new()
-            .chain_update(pool_name)
-            .chain_update(user_id)
-            .chain_update(":")
-            .chain_update(password)
-            .finalize();
-        let x = BigUint::from_bytes_be(
-            &Sha256::new()
-                .chain_update(padded(&salt))
-                .chain_update(identity)
-                .finalize(),
-        );
+        let x = private_key(&salt, realm, user_id, password);
         // S = (B - k·g^x)^(a + u·x) mod N, kept non-negative.
         let kgx = (&group.k * group.g.modpow(&x, &group.n)) % &group.n;
         let base = (&big_b % &group.n + &group.n - kgx) % &group.n;
@@ -133,7 +146,7 @@ impl SrpClient {
         let signature = hmac(
             &key[..16],
             &[
-                pool_name.as_bytes(),
+                realm.as_bytes(),
                 user_id.as_bytes(),
                 &secret_block,
                 timestamp.as_bytes(),
@@ -143,10 +156,57 @@ impl SrpClient {
     }
 }
 
+/// `x = H(PAD(salt) | H(realm | user | ":" | password))`: the pool name and
+/// user id for a player, the group key and device key for a device.
+fn private_key(salt: &BigUint, realm: &str, user: &str, password: &str) -> BigUint {
+    let identity = Sha256::new()
+        .chain_update(realm)
+        .chain_update(user)
+        .chain_update(":")
+        .chain_update(password)
+        .finalize();
+    BigUint::from_bytes_be(
+        &Sha256::new()
+            .chain_update(padded(salt))
+            .chain_update(identity)
+            .finalize(),
+    )
+}
+
+/// What `ConfirmDevice` takes to remember a device (its
+/// `DeviceSecretVerifierConfig`): the verifier `g^x` of the device password
+/// and the salt, both base64 of their big-endian bytes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeviceVerifier {
+    /// `PasswordVerifier`.
+    pub password_verifier: String,
+    /// `Salt`.
+    pub salt: String,
+}
+
+/// The verifier of `device_password` for the device `device_key` of the
+/// group `group_key`, with `salt` (16 random bytes).
+pub fn device_verifier(
+    group_key: &str,
+    device_key: &str,
+    device_password: &str,
+    salt: &[u8],
+) -> DeviceVerifier {
+    let group = &*GROUP;
+    let salt = BigUint::from_bytes_be(salt);
+    let x = private_key(&salt, group_key, device_key, device_password);
+    let verifier = group.g.modpow(&x, &group.n);
+    DeviceVerifier {
+        password_verifier: STANDARD.encode(padded(&verifier)),
+        salt: STANDARD.encode(padded(&salt)),
+    }
+}
+
 /// The parameters of a `PASSWORD_VERIFIER` challenge, as Cognito sends them.
 #[derive(Debug, Clone, Copy)]
 pub struct VerifierChallenge<'a> {
-    /// `USER_ID_FOR_SRP`: the internal username.
+    /// `USER_ID_FOR_SRP`: the internal username; for a device's
+    /// `DEVICE_PASSWORD_VERIFIER`, the device key.
     pub user_id: &'a str,
     /// `SALT`, hex.
     pub salt: &'a str,

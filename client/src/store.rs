@@ -223,6 +223,7 @@ impl SessionStore for KeychainStore {
             id_token: IdToken::new(stored.id),
             refresh_token: stored.refresh.map(RefreshToken::new),
             expires_at: None,
+            new_device: None,
         }))
     }
 
@@ -304,6 +305,7 @@ mod tests {
             id_token: format!("id.{tag}.{}", "i".repeat(900)).into(),
             refresh_token: Some(format!("refresh-{tag}-{}", "r".repeat(1700)).into()),
             expires_at: None,
+            new_device: None,
         }
     }
 

@@ -8,11 +8,12 @@ use reqwest::Url;
 use reqwest::header::{CONTENT_TYPE, HeaderValue};
 use serde_json::{Value, json};
 
+use crate::device::{RememberedDevice, answer_device};
 use crate::error::{AuthError, ConfigError, RawBody, ServerErrorKind};
 use crate::outcome::{AuthOutcome, Tokens};
 use crate::request::{AuthRequest, ChallengeName, MfaMethod};
 use crate::response;
-use crate::secret::{AuthenticatorSecret, ChallengeSession, ClientSecret, Password};
+use crate::secret::{AccessToken, AuthenticatorSecret, ChallengeSession, ClientSecret, Password};
 use crate::srp::{self, SrpClient, VerifierChallenge};
 use crate::transport::{
     BoxFuture, ReadAnswer, Transport, checked_url, connect, finish, http_client, read_answer,
@@ -285,18 +286,24 @@ impl UserPoolTransport {
                     username,
                 ),
             ),
-            AuthRequest::SignIn { username, password } => (
-                "InitiateAuth",
-                json!({
-                    "AuthFlow": "USER_PASSWORD_AUTH",
-                    "ClientId": client_id,
-                    "AuthParameters": with_hash(
-                        json!({"USERNAME": username, "PASSWORD": password.expose()}),
-                        "SECRET_HASH",
-                        username,
-                    ),
-                }),
-            ),
+            AuthRequest::SignIn {
+                username,
+                password,
+                device,
+            } => {
+                let mut parameters = json!({"USERNAME": username, "PASSWORD": password.expose()});
+                if let Some(device) = device {
+                    parameters["DEVICE_KEY"] = device.key.clone().into();
+                }
+                (
+                    "InitiateAuth",
+                    json!({
+                        "AuthFlow": "USER_PASSWORD_AUTH",
+                        "ClientId": client_id,
+                        "AuthParameters": with_hash(parameters, "SECRET_HASH", username),
+                    }),
+                )
+            }
             AuthRequest::Refresh { refresh_token, .. } if self.config.refresh_token_rotation => {
                 let mut body = json!({"ClientId": client_id,
                     "RefreshToken": refresh_token.expose()});
@@ -418,6 +425,29 @@ impl UserPoolTransport {
                         settings: {"Enabled": enabled, "PreferredMfa": enabled}}),
                 )
             }
+            AuthRequest::RememberDevice {
+                access_token,
+                device_key,
+                verifier,
+                name,
+            } => (
+                "ConfirmDevice",
+                json!({"AccessToken": access_token.expose(), "DeviceKey": device_key,
+                    "DeviceName": name, "DeviceSecretVerifierConfig": {
+                        "PasswordVerifier": verifier.password_verifier, "Salt": verifier.salt}}),
+            ),
+            // Cognito's largest page; nobody remembers sixty computers.
+            AuthRequest::ListDevices { access_token } => (
+                "ListDevices",
+                json!({"AccessToken": access_token.expose(), "Limit": 60}),
+            ),
+            AuthRequest::ForgetDevice {
+                access_token,
+                device_key,
+            } => (
+                "ForgetDevice",
+                json!({"AccessToken": access_token.expose(), "DeviceKey": device_key}),
+            ),
         })
     }
 
@@ -536,9 +566,13 @@ impl UserPoolTransport {
         request: &AuthRequest,
         username: &str,
         password: &Password,
+        device: Option<&RememberedDevice>,
     ) -> Result<(AuthOutcome, Option<SystemTime>), AuthError> {
         let srp = self.take_srp().await?;
         let mut parameters = json!({"USERNAME": username, "SRP_A": srp.public_a()});
+        if let Some(device) = device {
+            parameters["DEVICE_KEY"] = device.key.clone().into();
+        }
         if let Some(hash) = self.secret_hash(username) {
             parameters["SECRET_HASH"] = hash.into();
         }
@@ -600,6 +634,9 @@ impl UserPoolTransport {
             "PASSWORD_CLAIM_SECRET_BLOCK": secret_block,
             "PASSWORD_CLAIM_SIGNATURE": signature,
         });
+        if let Some(device) = device {
+            responses["DEVICE_KEY"] = device.key.clone().into();
+        }
         if let Some(hash) = self.secret_hash(&user_id) {
             responses["SECRET_HASH"] = hash.into();
         }
@@ -608,7 +645,83 @@ impl UserPoolTransport {
         if !challenge.session.is_empty() {
             body["Session"] = challenge.session.expose().into();
         }
-        self.call(request, "RespondToAuthChallenge", &body).await
+        let mut step = self.call(request, "RespondToAuthChallenge", &body).await?;
+        // The next answer (a device's proof, an MFA code) names the player
+        // by the internal username too.
+        if let (AuthOutcome::Challenge(next), _) = &mut step {
+            next.parameters
+                .entry("USER_ID_FOR_SRP".into())
+                .or_insert(user_id);
+        }
+        Ok(step)
+    }
+
+    /// A sign-in, with the remembered device's own proof when the pool asks
+    /// for it. A device the pool no longer knows (forgotten from another
+    /// computer) is left out and the sign-in tried once more without it.
+    async fn sign_in(
+        &self,
+        request: &AuthRequest,
+        username: &str,
+        password: &Password,
+        device: Option<&RememberedDevice>,
+    ) -> Result<(AuthOutcome, Option<SystemTime>), AuthError> {
+        let step = match self.config.sign_in_flow {
+            SignInFlow::Srp => self.srp_sign_in(request, username, password, device).await,
+            SignInFlow::UserPassword => {
+                let (operation, body) = self.operation(request)?;
+                self.call(request, operation, &body).await
+            }
+        };
+        let step = match step {
+            Err(error) if device.is_some() && unknown_device(&error) => {
+                tracing::info!("the pool no longer knows this device; signing in without it");
+                let without = AuthRequest::SignIn {
+                    username: username.to_owned(),
+                    password: password.clone(),
+                    device: None,
+                };
+                return Box::pin(self.sign_in(&without, username, password, None)).await;
+            }
+            step => step?,
+        };
+        answer_device(step, device, username, |name, session, responses| {
+            let mut responses: serde_json::Map<String, Value> = responses
+                .into_iter()
+                .map(|(key, value)| (key, value.into()))
+                .collect();
+            let user = responses["USERNAME"]
+                .as_str()
+                .unwrap_or(username)
+                .to_owned();
+            if let Some(hash) = self.secret_hash(&user) {
+                responses.insert("SECRET_HASH".into(), hash.into());
+            }
+            let body = json!({"ChallengeName": name, "ClientId": self.config.client_id,
+                "Session": session.expose(), "ChallengeResponses": responses});
+            Box::pin(async move { self.call(request, "RespondToAuthChallenge", &body).await })
+        })
+        .await
+    }
+
+    /// `ConfirmDevice`, then `UpdateDeviceStatus` where the pool remembers
+    /// a device only when the player asks (`UserConfirmationNecessary`).
+    async fn remember_device(
+        &self,
+        request: &AuthRequest,
+        access_token: &AccessToken,
+        device_key: &str,
+    ) -> Result<(AuthOutcome, Option<SystemTime>), AuthError> {
+        let (operation, body) = self.operation(request)?;
+        let answer = self.post(operation, &body).await?;
+        let confirmed = response::checked_json(answer.answer())?;
+        if confirmed["UserConfirmationNecessary"] == true {
+            let body = json!({"AccessToken": access_token.expose(), "DeviceKey": device_key,
+                "DeviceRememberedStatus": "remembered"});
+            let answer = self.post("UpdateDeviceStatus", &body).await?;
+            response::checked_json(answer.answer())?;
+        }
+        Ok((AuthOutcome::DeviceRemembered, answer.date))
     }
 
     async fn perform(&self, request: AuthRequest) -> Result<AuthOutcome, AuthError> {
@@ -620,10 +733,21 @@ impl UserPoolTransport {
             return Ok(AuthOutcome::SignedOut);
         }
         let (outcome, server_time) = match &request {
-            AuthRequest::SignIn { username, password }
-                if self.config.sign_in_flow == SignInFlow::Srp =>
-            {
-                self.srp_sign_in(&request, username, password).await
+            AuthRequest::SignIn {
+                username,
+                password,
+                device,
+            } => {
+                self.sign_in(&request, username, password, device.as_ref())
+                    .await
+            }
+            AuthRequest::RememberDevice {
+                access_token,
+                device_key,
+                ..
+            } => {
+                self.remember_device(&request, access_token, device_key)
+                    .await
             }
             AuthRequest::RespondToChallenge {
                 username,
@@ -660,6 +784,12 @@ impl Transport for UserPoolTransport {
     fn connect(&self) -> BoxFuture<'_, ()> {
         Box::pin(connect(&self.http, &self.endpoint, Some(&self.verifier)))
     }
+}
+
+/// Cognito's answer to a `DEVICE_KEY` it does not know.
+pub(crate) fn unknown_device(error: &AuthError) -> bool {
+    matches!(error, AuthError::Server { kind: ServerErrorKind::Unknown(kind), message, .. }
+        if kind.starts_with("ResourceNotFound") && message.contains("evice"))
 }
 
 fn unsupported(challenge: &ChallengeName) -> AuthError {

@@ -29,6 +29,7 @@ fn tokens() -> Tokens {
         id_token: format!("eyJ.{}.sig", "i".repeat(1500)).into(),
         refresh_token: Some("opaque-refresh-token".into()),
         expires_at: None,
+        new_device: None,
     }
 }
 
@@ -113,6 +114,7 @@ fn planted_sessions_are_refused(store: &KeychainStore) {
         id_token: format!("{header}.{}.c2ln", claims("id")).into(),
         refresh_token: None,
         expires_at: None,
+        new_device: None,
     };
     store.save(&planted).unwrap();
     let loaded = store.load().unwrap().expect("the planted session loads");

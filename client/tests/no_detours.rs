@@ -49,6 +49,7 @@ fn sign_in() -> AuthRequest {
     AuthRequest::SignIn {
         username: "ada".into(),
         password: "Secret-Pass-1".into(),
+        device: None,
     }
 }
 

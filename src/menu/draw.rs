@@ -319,6 +319,7 @@ fn sign_in(
     Some(AuthRequest::SignIn {
         username,
         password: Password::new(form.password.clone()),
+        device: None,
     })
 }
 

@@ -526,7 +526,10 @@ impl LoginForm {
             | AuthOutcome::PasswordChanged
             | AuthOutcome::Account(_)
             | AuthOutcome::AuthenticatorVerified
-            | AuthOutcome::MfaSet => None,
+            | AuthOutcome::MfaSet
+            | AuthOutcome::DeviceRemembered
+            | AuthOutcome::Devices(_)
+            | AuthOutcome::DeviceForgotten => None,
         }
     }
 
@@ -558,6 +561,7 @@ impl LoginForm {
         AuthRequest::SignIn {
             username: self.username.trim().to_owned(),
             password,
+            device: None,
         }
     }
 }

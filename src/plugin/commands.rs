@@ -111,6 +111,7 @@ impl AuthCommands<'_, '_> {
         self.send(AuthRequest::SignIn {
             username: username.into(),
             password: password.into(),
+            device: None,
         })
     }
 
@@ -302,6 +303,28 @@ impl AuthCommands<'_, '_> {
         })
     }
 
+    /// Reads the account's remembered devices; [`DevicesListed`](super::DevicesListed)
+    /// follows.
+    pub fn list_devices(&mut self) -> Result<RequestId, AuthCommandError> {
+        let access_token = self.access_token()?;
+        self.send(AuthRequest::ListDevices { access_token })
+    }
+
+    /// Forgets a remembered device (a key from
+    /// [`DevicesListed`](super::DevicesListed)): sign-ins from it ask for
+    /// the MFA code again. [`DeviceForgotten`](super::DeviceForgotten)
+    /// follows.
+    pub fn forget_device(
+        &mut self,
+        device_key: impl Into<String>,
+    ) -> Result<RequestId, AuthCommandError> {
+        let access_token = self.access_token()?;
+        self.send(AuthRequest::ForgetDevice {
+            access_token,
+            device_key: device_key.into(),
+        })
+    }
+
     fn access_token(&self) -> Result<AccessToken, AuthCommandError> {
         let session = self.session.as_ref().ok_or(AuthCommandError::NotSignedIn)?;
         Ok(session.access_token.clone())
@@ -400,7 +423,10 @@ fn username_of(request: &AuthRequest) -> Option<String> {
         | AuthRequest::SetMfa { .. }
         | AuthRequest::ChangeEmail { .. }
         | AuthRequest::ResendEmailCode { .. }
-        | AuthRequest::VerifyEmail { .. } => None,
+        | AuthRequest::VerifyEmail { .. }
+        | AuthRequest::RememberDevice { .. }
+        | AuthRequest::ListDevices { .. }
+        | AuthRequest::ForgetDevice { .. } => None,
     }
 }
 

@@ -2,7 +2,7 @@
 
 use bevy::prelude::*;
 use cognito_login_client::{
-    Account, AuthAction, AuthError, AuthenticatorSecret, Challenge, CodeDelivery,
+    Account, AuthAction, AuthError, AuthenticatorSecret, Challenge, CodeDelivery, Device,
 };
 
 /// A player signed in; [`AuthSession`](super::AuthSession) is now present.
@@ -97,6 +97,25 @@ pub struct MfaChanged {
     pub username: String,
     /// What was done.
     pub action: AuthAction,
+}
+
+/// The account's remembered devices
+/// ([`AuthCommands::list_devices`](super::AuthCommands::list_devices)).
+#[derive(Message, Debug, Clone, PartialEq, Eq)]
+pub struct DevicesListed {
+    /// The account.
+    pub username: String,
+    /// Its devices.
+    pub devices: Vec<Device>,
+}
+
+/// A device was forgotten
+/// ([`AuthCommands::forget_device`](super::AuthCommands::forget_device)):
+/// sign-ins from it ask for the MFA code again.
+#[derive(Message, Debug, Clone, PartialEq, Eq)]
+pub struct DeviceForgotten {
+    /// The account.
+    pub username: String,
 }
 
 /// The signed-in player's email address is verified

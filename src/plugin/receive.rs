@@ -12,8 +12,8 @@ use super::commands::{AuthClient, PendingRequest, Running};
 use super::lifecycle::Lifecycle;
 use super::{
     AccountConfirmed, AccountRead, AuthFailed, AuthSession, AuthState, AuthenticatorSecretIssued,
-    ChallengeRequired, CodeSent, EmailVerified, MfaChanged, PasswordChanged, SignOutReason,
-    SignedOut, SignedUp,
+    ChallengeRequired, CodeSent, DeviceForgotten, DevicesListed, EmailVerified, MfaChanged,
+    PasswordChanged, SignOutReason, SignedOut, SignedUp,
 };
 
 /// Every message the replies can produce, and the session they can end.
@@ -26,6 +26,8 @@ pub(crate) struct ReplyMessages<'w, 's> {
     account_read: MessageWriter<'w, AccountRead>,
     authenticator_secret: MessageWriter<'w, AuthenticatorSecretIssued>,
     mfa_changed: MessageWriter<'w, MfaChanged>,
+    devices_listed: MessageWriter<'w, DevicesListed>,
+    device_forgotten: MessageWriter<'w, DeviceForgotten>,
     email_verified: MessageWriter<'w, EmailVerified>,
     signed_up: MessageWriter<'w, SignedUp>,
     code_sent: MessageWriter<'w, CodeSent>,
@@ -115,7 +117,23 @@ pub(crate) fn receive_replies(
             );
         }
         match &reply.result {
-            Ok(AuthOutcome::Tokens(_) | AuthOutcome::SignedOut | AuthOutcome::AccountDeleted) => {}
+            Ok(
+                AuthOutcome::Tokens(_)
+                | AuthOutcome::SignedOut
+                | AuthOutcome::AccountDeleted
+                | AuthOutcome::DeviceRemembered,
+            ) => {}
+            Ok(AuthOutcome::Devices(devices)) => {
+                messages.devices_listed.write(DevicesListed {
+                    username,
+                    devices: devices.clone(),
+                });
+            }
+            Ok(AuthOutcome::DeviceForgotten) => {
+                messages
+                    .device_forgotten
+                    .write(DeviceForgotten { username });
+            }
             Ok(AuthOutcome::AuthenticatorSecret(secret)) => {
                 messages
                     .authenticator_secret

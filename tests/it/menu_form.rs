@@ -231,7 +231,10 @@ fn sign_up_then_confirm_then_signed_in_with_the_kept_password() {
         AuthAction::ConfirmSignUp,
         Ok(AuthOutcome::Confirmed),
     );
-    let Some(AuthRequest::SignIn { username, password }) = harness.state().sent.last() else {
+    let Some(AuthRequest::SignIn {
+        username, password, ..
+    }) = harness.state().sent.last()
+    else {
         panic!("a sign-in follows the confirmation")
     };
     assert_eq!((username.as_str(), password.expose()), ("ada", PASSWORD));
@@ -655,6 +658,7 @@ fn tokens() -> Tokens {
         id_token: "i".into(),
         refresh_token: None,
         expires_at: None,
+        new_device: None,
     }
 }
 

@@ -48,7 +48,8 @@ fn a_background_stack_serves_a_whole_flow_and_stops_on_drop() {
             &worker,
             AuthRequest::SignIn {
                 username: user.into(),
-                password: support::PASSWORD.into()
+                password: support::PASSWORD.into(),
+                device: None,
             }
         )
         .is_err()
@@ -73,7 +74,8 @@ fn a_background_stack_serves_a_whole_flow_and_stops_on_drop() {
             &worker,
             AuthRequest::SignIn {
                 username: user.into(),
-                password: "Wrong-Pass-9".into()
+                password: "Wrong-Pass-9".into(),
+                device: None,
             }
         )
         .is_err()
@@ -83,6 +85,7 @@ fn a_background_stack_serves_a_whole_flow_and_stops_on_drop() {
         AuthRequest::SignIn {
             username: user.into(),
             password: support::PASSWORD.into(),
+            device: None,
         },
     );
     assert!(

@@ -183,6 +183,7 @@ pub fn session(direct: bool) -> Vec<Step> {
         AuthRequest::SignIn {
             username: username.clone(),
             password: password.into(),
+            device: None,
         },
     ) {
         Ok(AuthOutcome::Tokens(tokens)) => tokens,

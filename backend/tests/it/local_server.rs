@@ -43,6 +43,20 @@ async fn bad_requests_get_cognito_shaped_errors() {
     let (status, _) = post(&format!("{url}/signin"), vec![b' '; 1 << 20]).await;
     assert_eq!(status, 413);
 
+    // A device's proof carries only the device's own responses: nothing
+    // that would answer another challenge for it.
+    let smuggled = r#"{"username":"ada","session":"s","challengeName":"DEVICE_SRP_AUTH",
+        "answer":"","responses":{"NEW_PASSWORD":"Taken-Over-1"}}"#;
+    let (status, body) = post(&format!("{url}/challenge"), smuggled).await;
+    assert_eq!(
+        (status, body["__type"].as_str()),
+        (400, Some("InvalidParameterException"))
+    );
+    assert!(
+        body["message"].as_str().unwrap().contains("NEW_PASSWORD"),
+        "{body}"
+    );
+
     // Nothing above broke the server.
     let user = username("after-bad-requests");
     stack.sign_up(&user).await;

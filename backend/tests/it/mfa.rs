@@ -177,6 +177,7 @@ async fn sign_in_with_code(worker: &AuthWorker, username: &str, password: &str, 
         AuthRequest::SignIn {
             username: username.into(),
             password: password.into(),
+            device: None,
         },
     )
     .await;
@@ -204,6 +205,7 @@ async fn set_up_then_asked_for(pool: &MfaPool, worker: &AuthWorker, username: &s
         AuthRequest::SignIn {
             username: username.into(),
             password: "Temporary-Pass-1".into(),
+            device: None,
         },
     )
     .await;

@@ -195,6 +195,7 @@ async fn only_access_tokens_of_this_app_client_are_taken() {
         AuthRequest::SignIn {
             username: name.clone(),
             password: PASSWORD.into(),
+            device: None,
         },
     )
     .await;

@@ -135,6 +135,7 @@ impl Stack {
             .ask(AuthRequest::SignIn {
                 username: username.into(),
                 password: password.into(),
+                device: None,
             })
             .await?;
         match outcome {

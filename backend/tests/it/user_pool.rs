@@ -29,6 +29,7 @@ async fn srp_sign_in_is_reported_unsupported(emulator: Emulator) {
         AuthRequest::SignIn {
             username: user,
             password: PASSWORD.into(),
+            device: None,
         },
     )
     .await;
@@ -66,6 +67,7 @@ async fn a_new_password_challenge_is_answered(emulator: Emulator, via: Via) {
         .ask(AuthRequest::SignIn {
             username: user.clone(),
             password: "Temporary-Pass-1".into(),
+            device: None,
         })
         .await;
     let Ok(AuthOutcome::Challenge(challenge)) = first else {
@@ -159,6 +161,7 @@ async fn a_client_secret_signs_every_call(emulator: Emulator) {
         AuthRequest::SignIn {
             username: user.clone(),
             password: PASSWORD.into(),
+            device: None,
         },
     )
     .await;

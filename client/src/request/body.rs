@@ -3,6 +3,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use std::collections::BTreeMap;
+
 use super::{AuthRequest, ChallengeName, MfaMethod};
 use crate::secret::{AccessToken, ChallengeSession, Code, Password, RefreshToken};
 
@@ -35,11 +37,18 @@ pub struct Username {
 
 /// `POST /signin`.
 #[derive(Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct SignIn {
     /// The account.
     pub username: String,
     /// Its password.
     pub password: Password,
+    /// The key of the device this computer remembers for the account: the
+    /// answer may then be the `DEVICE_SRP_AUTH` challenge, which the client
+    /// answers through `/challenge`. The device's password never leaves the
+    /// game.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub device_key: Option<String>,
 }
 
 /// `POST /challenge`.
@@ -54,6 +63,37 @@ pub struct Challenge {
     pub challenge_name: ChallengeName,
     /// The answer.
     pub answer: Password,
+    /// The answers of `DEVICE_SRP_AUTH` (`DEVICE_KEY`, `SRP_A`) and
+    /// `DEVICE_PASSWORD_VERIFIER` (`DEVICE_KEY`, `PASSWORD_CLAIM_SIGNATURE`,
+    /// `PASSWORD_CLAIM_SECRET_BLOCK`, `TIMESTAMP`), whose `answer` is empty.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub responses: BTreeMap<String, String>,
+}
+
+/// `POST /account/devices/remember`.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RememberDevice {
+    /// The access token of the session.
+    pub access_token: AccessToken,
+    /// The device's key.
+    pub device_key: String,
+    /// The verifier of the device's password, base64.
+    pub password_verifier: String,
+    /// Its salt, base64.
+    pub salt: String,
+    /// The name to list the device under.
+    pub device_name: String,
+}
+
+/// `POST /account/devices/forget`.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ForgetDevice {
+    /// The access token of the session.
+    pub access_token: AccessToken,
+    /// The device's key.
+    pub device_key: String,
 }
 
 /// `POST /refresh`.
@@ -171,9 +211,15 @@ impl AuthRequest {
             Self::ResendCode { username } | Self::ForgotPassword { username } => {
                 serde_json::to_value(Username { username })
             }
-            Self::SignIn { username, password } => {
-                serde_json::to_value(SignIn { username, password })
-            }
+            Self::SignIn {
+                username,
+                password,
+                device,
+            } => serde_json::to_value(SignIn {
+                username,
+                password,
+                device_key: device.map(|device| device.key),
+            }),
             Self::RespondToChallenge {
                 username,
                 challenge,
@@ -184,6 +230,7 @@ impl AuthRequest {
                 session,
                 challenge_name: challenge,
                 answer,
+                responses: BTreeMap::new(),
             }),
             Self::Refresh {
                 refresh_token,
@@ -208,9 +255,8 @@ impl AuthRequest {
             | Self::GetAccount { access_token }
             | Self::DeleteAccount { access_token }
             | Self::ResendEmailCode { access_token }
-            | Self::AddAuthenticator { access_token } => {
-                serde_json::to_value(Session { access_token })
-            }
+            | Self::AddAuthenticator { access_token }
+            | Self::ListDevices { access_token } => serde_json::to_value(Session { access_token }),
             Self::ChangeEmail {
                 access_token,
                 email,
@@ -238,6 +284,25 @@ impl AuthRequest {
                 access_token,
                 method,
                 enabled,
+            }),
+            Self::RememberDevice {
+                access_token,
+                device_key,
+                verifier,
+                name,
+            } => serde_json::to_value(RememberDevice {
+                access_token,
+                device_key,
+                password_verifier: verifier.password_verifier,
+                salt: verifier.salt,
+                device_name: name,
+            }),
+            Self::ForgetDevice {
+                access_token,
+                device_key,
+            } => serde_json::to_value(ForgetDevice {
+                access_token,
+                device_key,
             }),
             Self::ChangePassword {
                 access_token,

@@ -68,6 +68,7 @@ fn tokens(sub: &str, lifetime: u64, left: u64) -> Tokens {
         id_token: jwt.into(),
         refresh_token: Some(format!("refresh-{sub}").into()),
         expires_at: Some(now + Duration::from_secs(left)),
+        new_device: None,
     }
 }
 

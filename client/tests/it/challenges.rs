@@ -38,6 +38,7 @@ async fn challenges_are_typed_on_both_transports() {
     let sign_in = || AuthRequest::SignIn {
         username: "ada".into(),
         password: "Correct-Horse-1".into(),
+        device: None,
     };
     for (name, transport) in transports(&url) {
         for (cognito_name, typed) in [

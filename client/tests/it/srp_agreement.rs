@@ -1,7 +1,8 @@
 //! The SRP answer agrees byte for byte with an independent implementation,
 //! pycognito's `aws_srp` (PyPI; `scripts/test.sh` installs it), over many
 //! random cases with a fixed private value each: `SRP_A`, the password claim
-//! signature, the timestamp format and `SECRET_HASH`.
+//! signature, the timestamp format and `SECRET_HASH`; and for remembered
+//! devices, the verifier `ConfirmDevice` takes and the device's claim.
 
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Command, Stdio};
@@ -130,7 +131,21 @@ fn random_case(rng: &mut Rng, index: usize) -> Value {
         "unix": unix,
         "client_id": rng.text(&alnum, 26),
         "client_secret": rng.text(&alnum, 51),
+        // Device keys are `{region}_{uuid}`, group keys `-` and nine
+        // letters; a device salt with the high bit set in half the cases.
+        "group_key": format!("-{}", rng.text(&alnum, 9)),
+        "device_key": format!("eu-west-1_{}", minimal_hex(&[&[0x10], &rng.bytes(15)[..]].concat())),
+        "device_password_bytes": hex(&rng.bytes(40)),
+        "device_salt": hex(&{
+            let mut salt = rng.bytes(16);
+            if index.is_multiple_of(2) { salt[0] |= 0x80 } else { salt[0] &= 0x7f }
+            salt
+        }),
     })
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 fn hex_to_bytes(hex: &str) -> Vec<u8> {
@@ -223,6 +238,48 @@ fn srp_agrees_with_pycognito() {
             srp::secret_hash(text("client_secret"), text("user_id"), text("client_id")),
             theirs["secret_hash"],
             "SECRET_HASH, {context}"
+        );
+        // The same challenge answered as a remembered device, and the
+        // verifier of a new device's password.
+        let device_password = STANDARD.encode(hex_to_bytes(text("device_password_bytes")));
+        assert_eq!(
+            device_password, theirs["device_password"],
+            "device password, {context}"
+        );
+        let verifier = srp::device_verifier(
+            text("group_key"),
+            text("device_key"),
+            &device_password,
+            &hex_to_bytes(text("device_salt")),
+        );
+        assert_eq!(
+            verifier.password_verifier, theirs["device_verifier"],
+            "verifier, {context}"
+        );
+        assert_eq!(
+            verifier.salt, theirs["device_salt_b64"],
+            "device salt, {context}"
+        );
+        let device_challenge = VerifierChallenge {
+            user_id: text("device_key"),
+            ..challenge
+        };
+        let device_signature = client
+            .device_signature(
+                text("group_key"),
+                &device_password,
+                &device_challenge,
+                text("timestamp"),
+            )
+            .unwrap();
+        assert_eq!(
+            theirs["device_timestamp"],
+            text("timestamp"),
+            "device timestamp, {context}"
+        );
+        assert_eq!(
+            device_signature, theirs["device_signature"],
+            "device signature, {context}"
         );
         single_digit_days += usize::from(text("timestamp").split(' ').nth(2).unwrap().len() == 1);
         high_bit_salts += usize::from(hex_to_bytes(text("salt"))[0] & 0x80 != 0);

@@ -10,7 +10,12 @@
 //! (so no tokens need signing) and a wrong one with NotAuthorized. The app
 //! client has a secret, and the player signs in with an alias: the second
 //! step must hash the internal username.
+//!
+//! It also remembers devices (`ConfirmDevice` keeps the verifier the client
+//! made) and asks a remembered device for its own proof
+//! (`DEVICE_SRP_AUTH`, `DEVICE_PASSWORD_VERIFIER`) instead of the MFA code.
 
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -18,8 +23,8 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use cognito_login_client::srp::secret_hash;
 use cognito_login_client::{
-    AuthError, AuthOutcome, AuthRequest, ChallengeName, ServerErrorKind, Transport, UserPoolConfig,
-    UserPoolTransport,
+    AuthError, AuthOutcome, AuthRequest, ChallengeName, NewDevice, RememberedDevice,
+    ServerErrorKind, Transport, UserPoolConfig, UserPoolTransport,
 };
 use hmac::{Hmac, Mac};
 use num_bigint::BigUint;
@@ -35,6 +40,8 @@ const SECRET: &str = "srp-client-secret";
 const ALIAS: &str = "ada@example.com";
 const USER_ID: &str = "4f1c0a2e-sub";
 const PASSWORD: &str = "Correct-Horse-1";
+const DEVICE: &str = "eu-west-1_5e1c3a9b-device";
+const GROUP: &str = "-dEvIcEgRp";
 
 fn n() -> BigUint {
     BigUint::parse_bytes(
@@ -82,6 +89,10 @@ struct Server {
     accepted_timestamps: Mutex<Vec<String>>,
     /// Every `SRP_A` received.
     public_values: Mutex<Vec<String>>,
+    /// Remembered devices: their salt and verifier, as `ConfirmDevice` got them.
+    devices: Mutex<HashMap<String, (BigUint, BigUint)>>,
+    /// Devices the player asked to remember (`UpdateDeviceStatus`).
+    remembered: Mutex<Vec<String>>,
 }
 
 impl Server {
@@ -97,6 +108,8 @@ impl Server {
             pending: Mutex::new(None),
             accepted_timestamps: Mutex::default(),
             public_values: Mutex::default(),
+            devices: Mutex::default(),
+            remembered: Mutex::default(),
         }
     }
 
@@ -114,6 +127,11 @@ impl Server {
                 assert_eq!(parameters["USERNAME"], ALIAS);
                 if parameters["SECRET_HASH"] != secret_hash(SECRET, ALIAS, CLIENT) {
                     return Self::error("NotAuthorizedException", "bad secret hash (step 1)");
+                }
+                if let Some(device) = parameters["DEVICE_KEY"].as_str()
+                    && !self.devices.lock().unwrap().contains_key(device)
+                {
+                    return Self::error("ResourceNotFoundException", "Device does not exist.");
                 }
                 let srp_a = parameters["SRP_A"].as_str().unwrap();
                 self.public_values.lock().unwrap().push(srp_a.to_owned());
@@ -133,9 +151,32 @@ impl Server {
                     }}),
                 )
             }
+            "AWSCognitoIdentityProviderService.RespondToAuthChallenge"
+                if body["ChallengeName"] != "PASSWORD_VERIFIER" =>
+            {
+                self.device_step(body)
+            }
+            "AWSCognitoIdentityProviderService.ConfirmDevice" => {
+                assert_eq!(body["AccessToken"], "access-token");
+                let config = &body["DeviceSecretVerifierConfig"];
+                let number = |field: &str| {
+                    BigUint::from_bytes_be(
+                        &STANDARD.decode(config[field].as_str().unwrap()).unwrap(),
+                    )
+                };
+                let key = body["DeviceKey"].as_str().unwrap().to_owned();
+                let stored = (number("Salt"), number("PasswordVerifier"));
+                self.devices.lock().unwrap().insert(key, stored);
+                (200, json!({"UserConfirmationNecessary": true}))
+            }
+            "AWSCognitoIdentityProviderService.UpdateDeviceStatus" => {
+                assert_eq!(body["DeviceRememberedStatus"], "remembered");
+                let key = body["DeviceKey"].as_str().unwrap().to_owned();
+                self.remembered.lock().unwrap().push(key);
+                (200, json!({}))
+            }
             "AWSCognitoIdentityProviderService.RespondToAuthChallenge" => {
                 let responses = &body["ChallengeResponses"];
-                assert_eq!(body["ChallengeName"], "PASSWORD_VERIFIER");
                 assert_eq!(
                     responses["USERNAME"], USER_ID,
                     "the internal username answers"
@@ -173,6 +214,16 @@ impl Server {
                     .lock()
                     .unwrap()
                     .push(timestamp.to_owned());
+                // A remembered device proves itself instead of the MFA code.
+                if let Some(device) = responses["DEVICE_KEY"].as_str()
+                    && self.devices.lock().unwrap().contains_key(device)
+                {
+                    return (
+                        200,
+                        json!({"ChallengeName": "DEVICE_SRP_AUTH", "Session": "device-session",
+                            "ChallengeParameters": {}}),
+                    );
+                }
                 (
                     200,
                     json!({"ChallengeName": "SOFTWARE_TOKEN_MFA", "Session": "mfa-session",
@@ -180,6 +231,75 @@ impl Server {
                 )
             }
             other => panic!("unexpected operation {other}"),
+        }
+    }
+}
+
+impl Server {
+    /// `DEVICE_SRP_AUTH` and `DEVICE_PASSWORD_VERIFIER`: SRP again, with the
+    /// device's verifier, the group key in the pool name's place and the
+    /// device key in the user's.
+    fn device_step(&self, body: &Value) -> (u16, Value) {
+        let (n, g) = (n(), BigUint::from(2u8));
+        let k = h(&[&pad(&n), &pad(&g)]);
+        let responses = &body["ChallengeResponses"];
+        assert_eq!(
+            responses["USERNAME"], USER_ID,
+            "the internal username answers"
+        );
+        if responses["SECRET_HASH"] != secret_hash(SECRET, USER_ID, CLIENT) {
+            return Self::error("NotAuthorizedException", "bad secret hash (device)");
+        }
+        let key = responses["DEVICE_KEY"].as_str().unwrap();
+        let (salt, verifier) = self.devices.lock().unwrap()[key].clone();
+        match body["ChallengeName"].as_str().unwrap() {
+            "DEVICE_SRP_AUTH" => {
+                assert_eq!(body["Session"], "device-session");
+                let srp_a = responses["SRP_A"].as_str().unwrap();
+                self.public_values.lock().unwrap().push(srp_a.to_owned());
+                let a = BigUint::parse_bytes(srp_a.as_bytes(), 16).unwrap();
+                let b = BigUint::from_bytes_be(&rand_bytes(128));
+                let big_b = (&k * &verifier + g.modpow(&b, &n)) % &n;
+                let secret_block = rand_bytes(64);
+                *self.pending.lock().unwrap() = Some((a, b, big_b.clone(), secret_block.clone()));
+                (
+                    200,
+                    json!({"ChallengeName": "DEVICE_PASSWORD_VERIFIER",
+                        "Session": "device-session-2", "ChallengeParameters": {
+                        "SALT": salt.to_str_radix(16),
+                        "SRP_B": big_b.to_str_radix(16),
+                        "SECRET_BLOCK": STANDARD.encode(&secret_block),
+                        "USERNAME": USER_ID,
+                    }}),
+                )
+            }
+            "DEVICE_PASSWORD_VERIFIER" => {
+                assert_eq!(body["Session"], "device-session-2");
+                let (a, b, big_b, secret_block) = self.pending.lock().unwrap().take().unwrap();
+                let timestamp = responses["TIMESTAMP"].as_str().unwrap();
+                let u = h(&[&pad(&a), &pad(&big_b)]);
+                let s = (a * verifier.modpow(&u, &n)).modpow(&b, &n);
+                let prk = hmac(&pad(&u), &[&pad(&s)]);
+                let derived = hmac(&prk, &[b"Caldera Derived Key\x01"]);
+                let expected = hmac(
+                    &derived[..16],
+                    &[
+                        GROUP.as_bytes(),
+                        key.as_bytes(),
+                        &secret_block,
+                        timestamp.as_bytes(),
+                    ],
+                );
+                if responses["PASSWORD_CLAIM_SIGNATURE"] != STANDARD.encode(expected) {
+                    return Self::error("NotAuthorizedException", "Incorrect device proof.");
+                }
+                (
+                    200,
+                    json!({"ChallengeName": "NEW_PASSWORD_REQUIRED", "Session": "device-proven",
+                        "ChallengeParameters": {}}),
+                )
+            }
+            other => panic!("unexpected challenge {other}"),
         }
     }
 }
@@ -207,7 +327,83 @@ fn sign_in(password: &str) -> AuthRequest {
     AuthRequest::SignIn {
         username: ALIAS.into(),
         password: password.into(),
+        device: None,
     }
+}
+
+/// Remembering a device, then signing in from it: the device proves
+/// itself with SRP over the verifier the client made, and no MFA code is
+/// asked. A wrong device password is refused; a device the pool forgot is
+/// left out and the sign-in goes on without it.
+#[tokio::test]
+async fn a_remembered_device_proves_itself_instead_of_the_code() {
+    let server = Arc::new(Server::new());
+    let url = serve(Arc::clone(&server)).await;
+    let config = UserPoolConfig::new("eu-west-1", POOL, CLIENT)
+        .with_endpoint(url)
+        .with_client_secret(SECRET);
+    let transport = UserPoolTransport::new(config).unwrap();
+    let (device, verifier) = RememberedDevice::new(NewDevice {
+        key: DEVICE.into(),
+        group_key: GROUP.into(),
+    })
+    .unwrap();
+    let remembered = transport
+        .send(AuthRequest::RememberDevice {
+            access_token: "access-token".into(),
+            device_key: DEVICE.into(),
+            verifier,
+            name: "Living-room PC".into(),
+        })
+        .await;
+    assert_eq!(remembered, Ok(AuthOutcome::DeviceRemembered));
+    assert_eq!(*server.remembered.lock().unwrap(), [DEVICE]);
+
+    let with = |device: RememberedDevice| AuthRequest::SignIn {
+        username: ALIAS.into(),
+        password: PASSWORD.into(),
+        device: Some(device),
+    };
+    let proven = transport.send(with(device.clone())).await;
+    let Ok(AuthOutcome::Challenge(challenge)) = &proven else {
+        panic!("the device's proof was refused: {proven:?}")
+    };
+    assert_eq!(challenge.session.expose(), "device-proven");
+
+    let impostor = RememberedDevice {
+        password: "not-the-device-password".into(),
+        ..device.clone()
+    };
+    let refused = transport.send(with(impostor)).await;
+    assert!(
+        matches!(
+            &refused,
+            Err(AuthError::Server {
+                kind: ServerErrorKind::NotAuthorized,
+                ..
+            })
+        ),
+        "{refused:?}"
+    );
+
+    let forgotten = RememberedDevice {
+        key: "eu-west-1_forgotten".into(),
+        ..device
+    };
+    let without = transport.send(with(forgotten)).await;
+    let Ok(AuthOutcome::Challenge(challenge)) = &without else {
+        panic!("the sign-in went on without the device: {without:?}")
+    };
+    assert_eq!(challenge.name, ChallengeName::SoftwareTokenMfa);
+
+    // Each SRP exchange, the player's and the device's, had a client of its own.
+    let public_values = server.public_values.lock().unwrap().clone();
+    let distinct: std::collections::HashSet<_> = public_values.iter().collect();
+    assert_eq!(
+        distinct.len(),
+        public_values.len(),
+        "an SRP client is never used twice"
+    );
 }
 
 #[tokio::test]
@@ -263,5 +459,80 @@ async fn an_srp_sign_in_proves_the_password_to_the_servers_half() {
             })
             .collect();
         assert!(candidates.contains(timestamp), "{timestamp} is not now");
+    }
+}
+
+/// The same device proof through the login routes: `/signin` carries only
+/// the device's key, and the client answers both device challenges through
+/// `/challenge` with their responses; the device's password stays in the
+/// game. The stand-in routes hand each answer to the same server half, the
+/// way the backend's handlers hand it to Cognito.
+#[tokio::test]
+async fn a_remembered_device_proves_itself_through_the_routes() {
+    let server = Arc::new(Server::new());
+    let (device, verifier) = RememberedDevice::new(NewDevice {
+        key: DEVICE.into(),
+        group_key: GROUP.into(),
+    })
+    .unwrap();
+    server.answer(
+        "AWSCognitoIdentityProviderService.ConfirmDevice",
+        &json!({"AccessToken": "access-token", "DeviceKey": DEVICE,
+            "DeviceSecretVerifierConfig": {"PasswordVerifier": verifier.password_verifier,
+                "Salt": verifier.salt}}),
+    );
+    let seen = Arc::new(Mutex::new(Vec::<Value>::new()));
+    let routes = {
+        let (server, seen) = (Arc::clone(&server), Arc::clone(&seen));
+        support::serve(Arc::new(move |head, body| {
+            let body: Value = serde_json::from_slice(body).unwrap();
+            seen.lock().unwrap().push(body.clone());
+            let (status, answer) = if head.starts_with("POST /signin") {
+                assert_eq!(body["deviceKey"], DEVICE);
+                (
+                    200,
+                    json!({"ChallengeName": "DEVICE_SRP_AUTH", "Session": "device-session",
+                        "ChallengeParameters": {"USERNAME": USER_ID}}),
+                )
+            } else {
+                assert!(head.starts_with("POST /challenge"), "{head}");
+                assert_eq!(body["answer"], "");
+                let mut responses = body["responses"].clone();
+                responses["USERNAME"] = body["username"].clone();
+                responses["SECRET_HASH"] = secret_hash(SECRET, USER_ID, CLIENT).into();
+                server.answer(
+                    "AWSCognitoIdentityProviderService.RespondToAuthChallenge",
+                    &json!({"ChallengeName": body["challengeName"], "Session": body["session"],
+                        "ChallengeResponses": responses}),
+                )
+            };
+            (status, answer.to_string())
+        }))
+        .await
+    };
+    let transport = cognito_login_client::ApiGatewayTransport::new(
+        cognito_login_client::ApiGatewayConfig::unverified(routes),
+    )
+    .unwrap();
+    let proven = transport
+        .send(AuthRequest::SignIn {
+            username: USER_ID.into(),
+            password: PASSWORD.into(),
+            device: Some(device.clone()),
+        })
+        .await;
+    let Ok(AuthOutcome::Challenge(challenge)) = &proven else {
+        panic!("the device's proof was refused: {proven:?}")
+    };
+    assert_eq!(challenge.session.expose(), "device-proven");
+    let seen = seen.lock().unwrap();
+    assert_eq!(seen.len(), 3, "{seen:?}");
+    assert_eq!(seen[1]["challengeName"], "DEVICE_SRP_AUTH");
+    assert_eq!(seen[2]["challengeName"], "DEVICE_PASSWORD_VERIFIER");
+    for body in seen.iter() {
+        assert!(
+            !body.to_string().contains(device.password.expose()),
+            "the device's password left the game: {body}"
+        );
     }
 }

@@ -99,6 +99,7 @@ fn sign_in() -> AuthRequest {
     AuthRequest::SignIn {
         username: "ada".into(),
         password: "Correct-Horse-1".into(),
+        device: None,
     }
 }
 
@@ -463,6 +464,7 @@ async fn stored_sessions_are_checked_like_new_ones() {
         id_token: key.sign(&id).into(),
         refresh_token: None,
         expires_at: None,
+        new_device: None,
     };
     let expired_at = now() - 600;
     let expired = |claims: Value| {
@@ -495,6 +497,7 @@ async fn stored_sessions_are_checked_like_new_ones() {
             id_token: stranger.sign(&id_claims()).into(),
             refresh_token: None,
             expires_at: None,
+            new_device: None,
         };
         let refused = transport.check_stored(planted).await;
         assert!(

@@ -1,13 +1,19 @@
 """Answers SRP cases with pycognito's aws_srp, one JSON object per line.
 
 Reads cases from stdin: {"a", "pool_id", "user_id", "password", "salt",
-"srp_b", "secret_block", "timestamp", "unix", "client_id", "client_secret"}
-and writes {"srp_a", "signature", "timestamp", "secret_hash"} for each.
+"srp_b", "secret_block", "timestamp", "unix", "client_id", "client_secret",
+"group_key", "device_key", "device_password_bytes", "device_salt"} and
+writes {"srp_a", "signature", "timestamp", "secret_hash", "device_signature",
+"device_timestamp", "device_password", "device_verifier", "device_salt_b64"}
+for each: the player's sign-in, the same challenge answered as a remembered
+device, and the verifier `ConfirmDevice` takes for a new device.
 """
 
 import datetime
 import json
+import os
 import sys
+import types
 
 from pycognito import aws_srp
 
@@ -39,6 +45,38 @@ def main():
             {"USERNAME": case["user_id"]},
         )
         when = datetime.datetime.fromtimestamp(case["unix"], tz=datetime.timezone.utc)
+
+        # The device's answer reads the clock itself: give it the case's.
+        class Clock(datetime.datetime):
+            @classmethod
+            def utcnow(cls):
+                return when.replace(tzinfo=None)
+
+        aws_srp.datetime = types.SimpleNamespace(datetime=Clock, timezone=datetime.timezone)
+        srp.device_group_key = case["group_key"]
+        srp.device_key = case["device_key"]
+        srp.device_password = "unused"
+        random = {
+            40: bytes.fromhex(case["device_password_bytes"]),
+            16: bytes.fromhex(case["device_salt"]),
+        }
+        urandom, os.urandom = os.urandom, lambda n: random[n]
+        try:
+            device_password, config = aws_srp.generate_hash_device(
+                case["group_key"], case["device_key"]
+            )
+        finally:
+            os.urandom = urandom
+        srp.device_password = device_password
+        device = srp.process_device_challenge(
+            {
+                "USERNAME": case["user_id"],
+                "SALT": case["salt"],
+                "SRP_B": case["srp_b"],
+                "SECRET_BLOCK": case["secret_block"],
+            }
+        )
+        aws_srp.datetime = datetime
         print(
             json.dumps(
                 {
@@ -48,6 +86,11 @@ def main():
                     "secret_hash": aws_srp.AWSSRP.get_secret_hash(
                         case["user_id"], case["client_id"], case["client_secret"]
                     ),
+                    "device_signature": device["PASSWORD_CLAIM_SIGNATURE"],
+                    "device_timestamp": device["TIMESTAMP"],
+                    "device_password": device_password,
+                    "device_verifier": config["PasswordVerifier"],
+                    "device_salt_b64": config["Salt"],
                 }
             ),
             flush=True,
