@@ -173,6 +173,22 @@ fn every_request() -> Vec<AuthRequest> {
             method: cognito_login_client::MfaMethod::Authenticator,
             enabled: true,
         },
+        AuthRequest::RememberDevice {
+            access_token: "a".into(),
+            device_key: "eu-west-1_d".into(),
+            verifier: cognito_login_client::srp::DeviceVerifier {
+                password_verifier: "AA==".into(),
+                salt: "AA==".into(),
+            },
+            name: "PC".into(),
+        },
+        AuthRequest::ListDevices {
+            access_token: "a".into(),
+        },
+        AuthRequest::ForgetDevice {
+            access_token: "a".into(),
+            device_key: "eu-west-1_d".into(),
+        },
     ];
     assert_eq!(requests.len(), AuthAction::ALL.len());
     requests
