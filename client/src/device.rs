@@ -131,7 +131,7 @@ pub(crate) async fn answer_device<'a>(
     let signature = {
         let (device, timestamp, secret_block) =
             (device.clone(), timestamp.clone(), secret_block.clone());
-        tokio::task::spawn_blocking(move || {
+        prove(move || {
             let challenge = VerifierChallenge {
                 user_id: &device.key,
                 salt: &salt,
@@ -145,13 +145,7 @@ pub(crate) async fn answer_device<'a>(
                 &timestamp,
             )
         })
-        .await
-        .map_err(|_| AuthError::Cancelled)?
-        .map_err(|error| AuthError::Malformed {
-            status: 200,
-            reason: error.to_string(),
-            body: RawBody::default(),
-        })?
+        .await?
     };
     let username = challenge
         .parameters
@@ -171,6 +165,21 @@ pub(crate) async fn answer_device<'a>(
         responses,
     )
     .await
+}
+
+/// Runs an SRP proof on the blocking pool (a 3072-bit power takes
+/// milliseconds); a challenge it cannot answer is a malformed answer.
+pub(crate) async fn prove(
+    proof: impl FnOnce() -> Result<String, srp::SrpError> + Send + 'static,
+) -> Result<String, AuthError> {
+    tokio::task::spawn_blocking(proof)
+        .await
+        .map_err(|_| AuthError::Cancelled)?
+        .map_err(|error| AuthError::Malformed {
+            status: 200,
+            reason: error.to_string(),
+            body: RawBody::default(),
+        })
 }
 
 /// A parameter a challenge must have.

@@ -8,7 +8,7 @@ use reqwest::Url;
 use reqwest::header::{CONTENT_TYPE, HeaderValue};
 use serde_json::{Value, json};
 
-use crate::device::{RememberedDevice, answer_device};
+use crate::device::{RememberedDevice, answer_device, prove};
 use crate::error::{AuthError, ConfigError, RawBody, ServerErrorKind};
 use crate::outcome::{AuthOutcome, Tokens};
 use crate::request::{AuthRequest, ChallengeName, MfaMethod};
@@ -611,7 +611,7 @@ impl UserPoolTransport {
         let signature = {
             let (user_id, timestamp, secret_block) =
                 (user_id.clone(), timestamp.clone(), secret_block.clone());
-            tokio::task::spawn_blocking(move || {
+            prove(move || {
                 let challenge = VerifierChallenge {
                     user_id: &user_id,
                     salt: &salt,
@@ -620,13 +620,7 @@ impl UserPoolTransport {
                 };
                 srp.password_signature(&pool_id, password.expose(), &challenge, &timestamp)
             })
-            .await
-            .map_err(|_| AuthError::Cancelled)?
-            .map_err(|error| AuthError::Malformed {
-                status: 200,
-                reason: error.to_string(),
-                body: RawBody::default(),
-            })?
+            .await?
         };
         let mut responses = json!({
             "USERNAME": user_id,
