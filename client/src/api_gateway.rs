@@ -233,23 +233,27 @@ impl ApiGatewayTransport {
             .await?;
         let (outcome, server_time) = match &request {
             AuthRequest::SignIn {
-                username,
-                device: Some(device),
-                ..
+                username, device, ..
             } => {
                 // The device's proof goes through `/challenge`; its
                 // password stays here.
-                answer_device(step, Some(device), username, |name, session, responses| {
-                    let body = body::Challenge {
-                        username: username.clone(),
-                        session,
-                        challenge_name: ChallengeName::Other(name.into()),
-                        answer: Password::default(),
-                        responses,
-                    };
-                    let body = serde_json::to_value(body).expect("request bodies always serialize");
-                    Box::pin(self.post(&request, AuthAction::RespondToChallenge, body))
-                })
+                answer_device(
+                    step,
+                    device.as_ref(),
+                    username,
+                    |name, session, responses| {
+                        let body = body::Challenge {
+                            username: username.clone(),
+                            session,
+                            challenge_name: ChallengeName::Other(name.into()),
+                            answer: Password::default(),
+                            responses,
+                        };
+                        let body =
+                            serde_json::to_value(body).expect("request bodies always serialize");
+                        Box::pin(self.post(&request, AuthAction::RespondToChallenge, body))
+                    },
+                )
                 .await?
             }
             _ => step,

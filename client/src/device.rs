@@ -14,8 +14,8 @@ use serde::{Deserialize, Serialize};
 use crate::error::{AuthError, RawBody};
 use crate::outcome::{AuthOutcome, Challenge};
 use crate::secret::{ChallengeSession, DevicePassword};
-use crate::srp::{self, DeviceVerifier, SrpClient, VerifierChallenge};
-use crate::transport::BoxFuture;
+use crate::srp::{self, DeviceVerifier, VerifierChallenge};
+use crate::transport::{BoxFuture, new_srp, prove};
 
 /// A device Cognito offers to remember after a sign-in
 /// (`NewDeviceMetadata`).
@@ -105,12 +105,7 @@ pub(crate) async fn answer_device<'a>(
         .find_map(|name| challenge.parameters.get(*name))
         .map_or(username, String::as_str)
         .to_owned();
-    let srp = tokio::task::spawn_blocking(SrpClient::new)
-        .await
-        .map_err(|_| AuthError::Cancelled)?
-        .map_err(|error| {
-            AuthError::Unsupported(format!("no secure random numbers on this system: {error}"))
-        })?;
+    let srp = new_srp().await?;
     let responses = BTreeMap::from([
         ("USERNAME".to_owned(), username.clone()),
         ("DEVICE_KEY".to_owned(), device.key.clone()),
@@ -165,21 +160,6 @@ pub(crate) async fn answer_device<'a>(
         responses,
     )
     .await
-}
-
-/// Runs an SRP proof on the blocking pool (a 3072-bit power takes
-/// milliseconds); a challenge it cannot answer is a malformed answer.
-pub(crate) async fn prove(
-    proof: impl FnOnce() -> Result<String, srp::SrpError> + Send + 'static,
-) -> Result<String, AuthError> {
-    tokio::task::spawn_blocking(proof)
-        .await
-        .map_err(|_| AuthError::Cancelled)?
-        .map_err(|error| AuthError::Malformed {
-            status: 200,
-            reason: error.to_string(),
-            body: RawBody::default(),
-        })
 }
 
 /// A parameter a challenge must have.

@@ -11,6 +11,7 @@ use crate::outcome::AuthOutcome;
 use crate::outcome::Tokens;
 use crate::request::AuthRequest;
 use crate::response::Answer;
+use crate::srp::{SrpClient, SrpError};
 use crate::verify::{Issued, TokenVerifier, read_stored};
 
 /// A boxed, sendable future, the return type of [`Transport::send`].
@@ -300,4 +301,29 @@ pub(crate) async fn finish(
         ),
         other => Ok(other),
     }
+}
+
+/// A fresh SRP client, its modular power made on the blocking pool.
+pub(crate) async fn new_srp() -> Result<SrpClient, AuthError> {
+    tokio::task::spawn_blocking(SrpClient::new)
+        .await
+        .map_err(|_| AuthError::Cancelled)?
+        .map_err(|error| {
+            AuthError::Unsupported(format!("no secure random numbers on this system: {error}"))
+        })
+}
+
+/// Runs an SRP proof on the blocking pool (a 3072-bit power takes
+/// milliseconds); a challenge it cannot answer is a malformed answer.
+pub(crate) async fn prove(
+    proof: impl FnOnce() -> Result<String, SrpError> + Send + 'static,
+) -> Result<String, AuthError> {
+    tokio::task::spawn_blocking(proof)
+        .await
+        .map_err(|_| AuthError::Cancelled)?
+        .map_err(|error| AuthError::Malformed {
+            status: 200,
+            reason: error.to_string(),
+            body: RawBody::default(),
+        })
 }

@@ -8,7 +8,7 @@ use reqwest::Url;
 use reqwest::header::{CONTENT_TYPE, HeaderValue};
 use serde_json::{Value, json};
 
-use crate::device::{RememberedDevice, answer_device, prove};
+use crate::device::{RememberedDevice, answer_device, parameter};
 use crate::error::{AuthError, ConfigError, RawBody, ServerErrorKind};
 use crate::outcome::{AuthOutcome, Tokens};
 use crate::request::{AuthRequest, ChallengeName, MfaMethod};
@@ -16,8 +16,8 @@ use crate::response;
 use crate::secret::{AccessToken, AuthenticatorSecret, ChallengeSession, ClientSecret, Password};
 use crate::srp::{self, SrpClient, VerifierChallenge};
 use crate::transport::{
-    BoxFuture, ReadAnswer, Transport, checked_url, connect, finish, http_client, read_answer,
-    transport_error,
+    BoxFuture, ReadAnswer, Transport, checked_url, connect, finish, http_client, new_srp, prove,
+    read_answer, transport_error,
 };
 use crate::verify::{Issued, TokenCheck, TokenVerifier};
 
@@ -182,14 +182,7 @@ impl UserPoolTransport {
             .take();
         let srp = match ready {
             Some(srp) => srp,
-            None => tokio::task::spawn_blocking(SrpClient::new)
-                .await
-                .map_err(|_| AuthError::Cancelled)?
-                .map_err(|error| {
-                    AuthError::Unsupported(format!(
-                        "no secure random numbers on this system: {error}"
-                    ))
-                })?,
+            None => new_srp().await?,
         };
         self.make_next_srp();
         Ok(srp)
@@ -587,17 +580,7 @@ impl UserPoolTransport {
             other => return Ok(other),
         };
 
-        let parameter = |name: &str| {
-            challenge
-                .parameters
-                .get(name)
-                .cloned()
-                .ok_or_else(|| AuthError::Malformed {
-                    status: 200,
-                    reason: format!("the PASSWORD_VERIFIER challenge has no {name}"),
-                    body: RawBody::default(),
-                })
-        };
+        let parameter = |name| parameter(&challenge, name);
         let (user_id, salt, srp_b, secret_block) = (
             parameter("USER_ID_FOR_SRP")?,
             parameter("SALT")?,
@@ -780,10 +763,11 @@ impl Transport for UserPoolTransport {
     }
 }
 
-/// Cognito's answer to a `DEVICE_KEY` it does not know.
-pub(crate) fn unknown_device(error: &AuthError) -> bool {
+/// Cognito's answer to a `DEVICE_KEY` it does not know
+/// (`ResourceNotFoundException: Device does not exist.`).
+fn unknown_device(error: &AuthError) -> bool {
     matches!(error, AuthError::Server { kind: ServerErrorKind::Unknown(kind), message, .. }
-        if kind.starts_with("ResourceNotFound") && message.contains("evice"))
+        if kind.starts_with("ResourceNotFound") && message.to_ascii_lowercase().contains("device"))
 }
 
 fn unsupported(challenge: &ChallengeName) -> AuthError {
