@@ -23,8 +23,8 @@ pub use lifecycle::{SessionNotForgotten, SessionSettings, TokensRefreshed};
 pub use menu_window::LoginMenu;
 pub use messages::{
     AccountConfirmed, AccountRead, AuthFailed, AuthenticatorSecretIssued, ChallengeRequired,
-    CodeSent, DeviceForgotten, DevicesListed, EmailVerified, MfaChanged, PasswordChanged,
-    SignOutReason, SignedIn, SignedOut, SignedUp,
+    CodeSent, DeviceForgotten, DeviceRemembered, DevicesListed, DevicesNotKept, EmailVerified,
+    MfaChanged, PasswordChanged, SignOutReason, SignedIn, SignedOut, SignedUp,
 };
 pub use session::AuthSession;
 pub use state::{AuthState, AuthSystems};
@@ -129,6 +129,8 @@ impl Plugin for CognitoLoginPlugin {
             .add_message::<MfaChanged>()
             .add_message::<DevicesListed>()
             .add_message::<DeviceForgotten>()
+            .add_message::<DeviceRemembered>()
+            .add_message::<DevicesNotKept>()
             .add_message::<EmailVerified>()
             .add_message::<ChallengeRequired>()
             .add_message::<SessionNotForgotten>()

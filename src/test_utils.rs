@@ -12,8 +12,8 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use bevy::ecs::system::RunSystemOnce;
 use bevy::prelude::*;
 use cognito_login_client::{
-    AuthError, AuthOutcome, AuthRequest, BoxFuture, CustomTransport, SessionStore, StoreError,
-    Tokens, Transport,
+    AuthError, AuthOutcome, AuthRequest, BoxFuture, CustomTransport, RememberedDevices,
+    SessionStore, StoreError, Tokens, Transport,
 };
 
 use crate::{AuthCommands, AuthState};
@@ -23,6 +23,7 @@ use crate::{AuthCommands, AuthState};
 #[derive(Default)]
 pub struct MemoryStore {
     tokens: Mutex<Option<Tokens>>,
+    devices: Mutex<RememberedDevices>,
     failure: Mutex<Option<StoreError>>,
     stall: Mutex<Option<Duration>>,
     calls: AtomicUsize,
@@ -50,6 +51,11 @@ impl MemoryStore {
     /// something planted).
     pub fn set(&self, tokens: Option<Tokens>) {
         *self.tokens.lock().unwrap() = tokens;
+    }
+
+    /// The remembered devices the store holds.
+    pub fn devices(&self) -> RememberedDevices {
+        self.devices.lock().unwrap().clone()
     }
 
     /// Every later call fails with `error` (`None`: works again).
@@ -96,6 +102,17 @@ impl SessionStore for MemoryStore {
     fn clear(&self) -> Result<(), StoreError> {
         self.answer()?;
         self.set(None);
+        Ok(())
+    }
+
+    fn load_devices(&self) -> Result<RememberedDevices, StoreError> {
+        self.answer()?;
+        Ok(self.devices())
+    }
+
+    fn save_devices(&self, devices: &RememberedDevices) -> Result<(), StoreError> {
+        self.answer()?;
+        *self.devices.lock().unwrap() = devices.clone();
         Ok(())
     }
 }

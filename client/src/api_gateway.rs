@@ -228,9 +228,14 @@ impl ApiGatewayTransport {
             // Nothing to revoke: the access token expires on its own.
             return Ok(AuthOutcome::SignedOut);
         }
-        let step = self
-            .post(&request, request.action(), request.to_body())
-            .await?;
+        let mut body = request.to_body();
+        if let AuthRequest::RememberDevice { device, .. } = &request {
+            // The device's password stays here; its verifier is sent.
+            let verifier = device.verifier().await?;
+            body["passwordVerifier"] = verifier.password_verifier.into();
+            body["salt"] = verifier.salt.into();
+        }
+        let step = self.post(&request, request.action(), body).await?;
         let (outcome, server_time) = match &request {
             AuthRequest::SignIn {
                 username, device, ..

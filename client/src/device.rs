@@ -43,22 +43,156 @@ pub struct RememberedDevice {
 }
 
 impl RememberedDevice {
-    /// A fresh password for `device`, and the verifier `ConfirmDevice`
-    /// takes for it.
-    pub fn new(device: NewDevice) -> Result<(Self, DeviceVerifier), getrandom::Error> {
-        let mut random = [0u8; 56];
-        getrandom::getrandom(&mut random)?;
-        let (password, salt) = random.split_at(40);
-        let password = STANDARD.encode(password);
-        let verifier = srp::device_verifier(&device.group_key, &device.key, &password, salt);
-        Ok((
-            Self {
-                key: device.key,
-                group_key: device.group_key,
-                password: DevicePassword::new(password),
-            },
-            verifier,
-        ))
+    /// `device` with a fresh password: 40 random bytes, base64.
+    pub fn new(device: NewDevice) -> Result<Self, getrandom::Error> {
+        let mut password = [0u8; 40];
+        getrandom::getrandom(&mut password)?;
+        Ok(Self {
+            key: device.key,
+            group_key: device.group_key,
+            password: DevicePassword::new(STANDARD.encode(password)),
+        })
+    }
+
+    /// The verifier `ConfirmDevice` takes for the password, with a fresh
+    /// salt; made on the blocking pool (a 3072-bit power).
+    pub(crate) async fn verifier(&self) -> Result<DeviceVerifier, AuthError> {
+        let device = self.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut salt = [0u8; 16];
+            getrandom::getrandom(&mut salt)?;
+            Ok(srp::device_verifier(
+                &device.group_key,
+                &device.key,
+                device.password.expose(),
+                &salt,
+            ))
+        })
+        .await
+        .map_err(|_| AuthError::Cancelled)?
+        .map_err(|error: getrandom::Error| {
+            AuthError::Unsupported(format!("no secure random numbers on this system: {error}"))
+        })
+    }
+}
+
+/// The devices this computer remembers, one per account, kept in the
+/// keychain beside the session but apart from it: a sign-out keeps them
+/// (that is what remembering a device is for); deleting an account, or
+/// forgetting the device, removes its own.
+///
+/// Each is found by the names the player signs in with (the username and
+/// the email address), compared without case, as a pool with case-insensitive
+/// usernames does. The oldest go first beyond [`RememberedDevices::LIMIT`].
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RememberedDevices {
+    accounts: Vec<KeptDevice>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+struct KeptDevice {
+    /// `cognito:username`.
+    account: String,
+    /// The names the player signs in with, lower case.
+    names: Vec<String>,
+    device: RememberedDevice,
+}
+
+/// A change to the [`RememberedDevices`] in a store.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DeviceChange {
+    /// Keep `device` for `account` (its `cognito:username`), found again by
+    /// `names` (what the player signs in with), in place of the account's
+    /// earlier device.
+    Remember {
+        /// `cognito:username`.
+        account: String,
+        /// The names a sign-in may use for the account.
+        names: Vec<String>,
+        /// The device.
+        device: RememberedDevice,
+    },
+    /// Forget the device of an account (its `cognito:username`).
+    ForgetAccount(String),
+    /// Forget the device with this key, whoever's it is.
+    ForgetKey(String),
+}
+
+impl RememberedDevices {
+    /// The most devices kept: a few players share a computer. (A store
+    /// with small entries keeps fewer: a Windows credential holds 2560
+    /// bytes.)
+    pub const LIMIT: usize = 8;
+
+    /// The device to prove at a sign-in as `name`, if this computer
+    /// remembers one for that account.
+    pub fn for_sign_in(&self, name: &str) -> Option<&RememberedDevice> {
+        let name = name.trim().to_lowercase();
+        self.accounts
+            .iter()
+            .find(|kept| kept.names.contains(&name))
+            .map(|kept| &kept.device)
+    }
+
+    /// The device kept for `account` (`cognito:username`), if any.
+    pub fn of_account(&self, account: &str) -> Option<&RememberedDevice> {
+        self.accounts
+            .iter()
+            .find(|kept| kept.account == account)
+            .map(|kept| &kept.device)
+    }
+
+    /// Forgets the device remembered longest ago; whether there was one.
+    pub(crate) fn drop_oldest(&mut self) -> bool {
+        !self.accounts.is_empty() && {
+            self.accounts.remove(0);
+            true
+        }
+    }
+
+    /// Whether none is kept.
+    pub fn is_empty(&self) -> bool {
+        self.accounts.is_empty()
+    }
+
+    /// Applies `change`; whether anything changed.
+    pub fn apply(&mut self, change: &DeviceChange) -> bool {
+        let before = self.accounts.len();
+        match change {
+            DeviceChange::Remember {
+                account,
+                names,
+                device,
+            } => {
+                let mut names: Vec<String> = names
+                    .iter()
+                    .chain([account])
+                    .map(|name| name.trim().to_lowercase())
+                    .filter(|name| !name.is_empty())
+                    .collect();
+                names.sort();
+                names.dedup();
+                // A name now names this account only.
+                self.accounts.retain(|kept| {
+                    kept.account != *account && !kept.names.iter().any(|n| names.contains(n))
+                });
+                self.accounts.push(KeptDevice {
+                    account: account.clone(),
+                    names,
+                    device: device.clone(),
+                });
+                let excess = self.accounts.len().saturating_sub(Self::LIMIT);
+                self.accounts.drain(..excess);
+                return true;
+            }
+            DeviceChange::ForgetAccount(account) => {
+                self.accounts.retain(|kept| kept.account != *account);
+            }
+            DeviceChange::ForgetKey(key) => {
+                self.accounts.retain(|kept| kept.device.key != *key);
+            }
+        }
+        self.accounts.len() != before
     }
 }
 
@@ -185,18 +319,80 @@ pub(crate) fn epoch_seconds(seconds: f64) -> Option<SystemTime> {
 mod tests {
     use super::*;
 
-    #[test]
-    fn each_device_gets_its_own_password() {
+    #[tokio::test]
+    async fn each_device_gets_its_own_password_and_salt() {
         let offered = NewDevice {
             key: "eu-west-1_0f3c".into(),
             group_key: "-AbCdEfGhI".into(),
         };
-        let (first, verifier) = RememberedDevice::new(offered.clone()).unwrap();
-        let (second, other) = RememberedDevice::new(offered).unwrap();
+        let first = RememberedDevice::new(offered.clone()).unwrap();
+        let second = RememberedDevice::new(offered).unwrap();
         assert_ne!(first.password, second.password);
-        assert_ne!(verifier, other);
         assert_eq!(first.password.expose().len(), 56);
         assert!(!format!("{first:?}").contains(first.password.expose()));
+        let (one, two) = (
+            first.verifier().await.unwrap(),
+            first.verifier().await.unwrap(),
+        );
+        assert_ne!(one.salt, two.salt);
+        assert_ne!(one.password_verifier, two.password_verifier);
+    }
+
+    fn device(key: &str) -> RememberedDevice {
+        RememberedDevice::new(NewDevice {
+            key: key.into(),
+            group_key: "-g".into(),
+        })
+        .unwrap()
+    }
+
+    fn remember(account: &str, names: &[&str], key: &str) -> DeviceChange {
+        DeviceChange::Remember {
+            account: account.into(),
+            names: names.iter().map(|name| (*name).to_owned()).collect(),
+            device: device(key),
+        }
+    }
+
+    #[test]
+    fn devices_are_found_by_any_sign_in_name_and_forgotten_by_account_or_key() {
+        let mut kept = RememberedDevices::default();
+        assert!(kept.apply(&remember("4f1c-ada", &["Ada", "ada@example.com"], "d1")));
+        assert!(kept.apply(&remember("77aa-bob", &["bob"], "d2")));
+        for name in ["ada", " ADA ", "Ada@Example.com", "4f1c-ada"] {
+            assert_eq!(
+                kept.for_sign_in(name).map(|d| &*d.key),
+                Some("d1"),
+                "{name}"
+            );
+        }
+        assert_eq!(kept.for_sign_in("eve"), None);
+        // Remembering again replaces the account's device.
+        kept.apply(&remember("4f1c-ada", &["ada"], "d3"));
+        assert_eq!(kept.of_account("4f1c-ada").map(|d| &*d.key), Some("d3"));
+        assert_eq!(kept.for_sign_in("ada@example.com"), None);
+        assert!(kept.apply(&DeviceChange::ForgetKey("d2".into())));
+        assert_eq!(kept.for_sign_in("bob"), None);
+        assert!(!kept.apply(&DeviceChange::ForgetKey("d2".into())));
+        assert!(kept.apply(&DeviceChange::ForgetAccount("4f1c-ada".into())));
+        assert!(kept.is_empty());
+    }
+
+    #[test]
+    fn a_name_taken_by_another_account_moves_to_it_and_the_oldest_go_first() {
+        let mut kept = RememberedDevices::default();
+        kept.apply(&remember("old-sam", &["sam"], "d1"));
+        // The username was freed and taken by a new account.
+        kept.apply(&remember("new-sam", &["sam"], "d2"));
+        assert_eq!(kept.for_sign_in("sam").map(|d| &*d.key), Some("d2"));
+        assert_eq!(kept.of_account("old-sam"), None);
+        for n in 0..RememberedDevices::LIMIT {
+            kept.apply(&remember(&format!("p{n}"), &[], &format!("k{n}")));
+        }
+        assert_eq!(kept.accounts.len(), RememberedDevices::LIMIT);
+        assert_eq!(kept.of_account("new-sam"), None);
+        assert!(kept.drop_oldest());
+        assert_eq!(kept.of_account("p0"), None);
     }
 
     #[test]

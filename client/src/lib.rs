@@ -56,7 +56,7 @@ pub use api::{
 };
 pub use api_gateway::{ApiGatewayConfig, ApiGatewayTransport, Routes};
 pub use config::{BackendConfig, CustomTransport};
-pub use device::{Device, NewDevice, RememberedDevice};
+pub use device::{Device, DeviceChange, NewDevice, RememberedDevice, RememberedDevices};
 pub use error::{AuthError, ConfigError, RawBody, ServerErrorKind, TransportErrorKind};
 pub use outcome::{Account, AuthOutcome, Challenge, CodeDelivery, Tokens, unverified_claims};
 pub use request::{AuthAction, AuthRequest, ChallengeName, MfaMethod, body};
@@ -65,8 +65,8 @@ pub use secret::{
     IdToken, Password, RefreshToken,
 };
 pub use session::{
-    Generation, Identity, MakeStore, SessionEvent, SessionIo, SessionMachine, SessionPhase,
-    SessionPolicy, StoreJob, StoreJobKind, StoreReply, StoreThread, WorkerIo,
+    DevicesReply, Generation, Identity, MakeStore, SessionEvent, SessionIo, SessionMachine,
+    SessionPhase, SessionPolicy, StoreJob, StoreJobKind, StoreReply, StoreThread, WorkerIo,
 };
 pub use store::{KeychainStore, SessionStore, StoreError};
 pub use transport::{BoxFuture, Transport};

@@ -5,7 +5,6 @@ use serde::{Deserialize, Serialize};
 
 use crate::device::RememberedDevice;
 use crate::secret::{AccessToken, ChallengeSession, Code, Password, RefreshToken};
-use crate::srp::DeviceVerifier;
 
 /// One action of the login backend.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -158,19 +157,18 @@ pub enum AuthRequest {
         /// On or off.
         enabled: bool,
     },
-    /// Remember this device for the signed-in account (`ConfirmDevice`
-    /// with the verifier of the device's password, then `UpdateDeviceStatus`
-    /// where the pool remembers devices only when the player asks). Make the
-    /// password and verifier with [`RememberedDevice::new`] from the
-    /// sign-in's [`Tokens::new_device`](crate::Tokens::new_device), and keep
-    /// the device once this succeeds.
+    /// Remember this device for the signed-in account: `ConfirmDevice` with
+    /// the verifier of the device's password (made by the transport, off the
+    /// caller's thread), then `UpdateDeviceStatus` where the pool remembers
+    /// devices only when the player asks. Make the device with
+    /// [`RememberedDevice::new`] from the sign-in's
+    /// [`Tokens::new_device`](crate::Tokens::new_device), and keep it once
+    /// this succeeds.
     RememberDevice {
         /// The access token of the session.
         access_token: AccessToken,
-        /// The device's key (`DeviceKey`).
-        device_key: String,
-        /// The verifier of its password.
-        verifier: DeviceVerifier,
+        /// The device, with its password (which is never sent).
+        device: RememberedDevice,
         /// A name the player will recognise in the list of devices.
         name: String,
     },

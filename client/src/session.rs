@@ -15,7 +15,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use serde_json::{Map, Value};
 
-pub use store_thread::{MakeStore, StoreJob, StoreJobKind, StoreReply, StoreThread};
+pub use store_thread::{DevicesReply, MakeStore, StoreJob, StoreJobKind, StoreReply, StoreThread};
 
 use crate::error::{AuthError, RawBody};
 use crate::outcome::{AuthOutcome, Tokens, unverified_claims};

@@ -9,6 +9,7 @@ use std::sync::Arc;
 
 use keyring_core::{CredentialStore, Entry, Error};
 
+use crate::device::RememberedDevices;
 use crate::outcome::Tokens;
 use crate::secret::{AccessToken, IdToken, RefreshToken};
 
@@ -18,8 +19,26 @@ pub trait SessionStore: Send + Sync + 'static {
     fn load(&self) -> Result<Option<Tokens>, StoreError>;
     /// Replaces the stored session.
     fn save(&self, tokens: &Tokens) -> Result<(), StoreError>;
-    /// Forgets the stored session; forgetting nothing is fine.
+    /// Forgets the stored session; forgetting nothing is fine. The
+    /// remembered devices stay.
     fn clear(&self) -> Result<(), StoreError>;
+    /// The devices this computer remembers. A store that keeps none (the
+    /// default) has none.
+    fn load_devices(&self) -> Result<RememberedDevices, StoreError> {
+        Ok(RememberedDevices::default())
+    }
+    /// Replaces the remembered devices; an empty set leaves nothing behind.
+    /// A store that keeps none (the default) refuses: sign-ins will ask for
+    /// the MFA code as before.
+    fn save_devices(&self, devices: &RememberedDevices) -> Result<(), StoreError> {
+        if devices.is_empty() {
+            Ok(())
+        } else {
+            Err(StoreError::Failed(
+                "this session store keeps no remembered devices".into(),
+            ))
+        }
+    }
 }
 
 /// Why the session store failed.
@@ -52,6 +71,8 @@ impl From<Error> for StoreError {
 
 /// The entry that holds a session (or, where entries are small, its header).
 const SESSION: &str = "session";
+/// The entry that holds the remembered devices.
+const DEVICES: &str = "devices";
 /// Entries of the one-entry-per-token format of earlier versions, removed
 /// by [`SessionStore::clear`].
 const LEGACY: [&str; 4] = ["access-token", "id-token", "refresh-token", "expires-at"];
@@ -259,6 +280,33 @@ impl SessionStore for KeychainStore {
         }
         Ok(())
     }
+
+    fn load_devices(&self) -> Result<RememberedDevices, StoreError> {
+        match self.read(DEVICES)? {
+            None => Ok(RememberedDevices::default()),
+            Some(text) => serde_json::from_str(&text).map_err(|error| {
+                StoreError::Corrupt(format!("the remembered devices are unreadable: {error}"))
+            }),
+        }
+    }
+
+    fn save_devices(&self, devices: &RememberedDevices) -> Result<(), StoreError> {
+        if devices.is_empty() {
+            return self.delete(DEVICES).map(drop);
+        }
+        // One entry, so it is never split: the oldest go where it is small.
+        let mut devices = devices.clone();
+        let limit = self.entry_limit.unwrap_or(usize::MAX);
+        loop {
+            let document = serde_json::to_string(&devices).expect("devices always serialize");
+            if document.len() <= limit {
+                return self.write(DEVICES, &document);
+            }
+            if !devices.drop_oldest() {
+                return self.delete(DEVICES).map(drop);
+            }
+        }
+    }
 }
 
 /// `text` in pieces of at most `room` bytes, never inside a character.
@@ -460,6 +508,56 @@ mod tests {
         for name in LEGACY {
             assert_eq!(store.read(name).unwrap(), None);
         }
+    }
+
+    /// `count` devices with keys, names and passwords as long as real ones.
+    fn devices(count: usize) -> RememberedDevices {
+        let mut devices = RememberedDevices::default();
+        for n in 0..count {
+            let device = crate::RememberedDevice::new(crate::NewDevice {
+                key: format!("eu-west-1_{n:08}-1c2d-4e5f-8a9b-0c1d2e3f4a5b"),
+                group_key: "-AbCdEfGhI".into(),
+            })
+            .unwrap();
+            devices.apply(&crate::DeviceChange::Remember {
+                account: format!("{n:08}-5b6d-4e7f-8a9b-0c1d2e3f4a5b"),
+                names: vec![format!("player{n}"), format!("player{n}@example.com")],
+                device,
+            });
+        }
+        devices
+    }
+
+    #[test]
+    fn remembered_devices_outlive_a_sign_out_and_an_empty_set_leaves_no_entry() {
+        let store = store();
+        assert_eq!(store.load_devices(), Ok(RememberedDevices::default()));
+        let two = devices(2);
+        store.save(&tokens("a")).unwrap();
+        store.save_devices(&two).unwrap();
+        store.clear().unwrap();
+        assert_eq!(store.load(), Ok(None));
+        assert_eq!(store.load_devices(), Ok(two));
+        store.save_devices(&RememberedDevices::default()).unwrap();
+        assert_eq!(store.read(DEVICES), Ok(None));
+    }
+
+    #[test]
+    fn small_entries_keep_the_newest_devices_that_fit() {
+        let all = devices(RememberedDevices::LIMIT);
+        let whole = serde_json::to_string(&all).unwrap().len();
+        assert!(
+            whole <= 2560,
+            "a Windows credential holds them all: {whole} bytes"
+        );
+        let store = store().with_entry_limit(whole - 1);
+        store.save_devices(&all).unwrap();
+        assert!(store.read(DEVICES).unwrap().unwrap().len() < whole);
+        let kept = store.load_devices().unwrap();
+        assert!(kept.for_sign_in("player7").is_some(), "the newest is kept");
+        assert!(kept.for_sign_in("player0").is_none(), "the oldest went");
+        store.write(DEVICES, "{not json").unwrap();
+        assert!(matches!(store.load_devices(), Err(StoreError::Corrupt(_))));
     }
 
     #[test]

@@ -418,16 +418,16 @@ impl UserPoolTransport {
                         settings: {"Enabled": enabled, "PreferredMfa": enabled}}),
                 )
             }
+            // The verifier is added by `remember_device`, which makes the
+            // device's password.
             AuthRequest::RememberDevice {
                 access_token,
-                device_key,
-                verifier,
+                device,
                 name,
             } => (
                 "ConfirmDevice",
-                json!({"AccessToken": access_token.expose(), "DeviceKey": device_key,
-                    "DeviceName": name, "DeviceSecretVerifierConfig": {
-                        "PasswordVerifier": verifier.password_verifier, "Salt": verifier.salt}}),
+                json!({"AccessToken": access_token.expose(), "DeviceKey": device.key,
+                    "DeviceName": name}),
             ),
             // Cognito's largest page; nobody remembers sixty computers.
             AuthRequest::ListDevices { access_token } => (
@@ -687,13 +687,16 @@ impl UserPoolTransport {
         &self,
         request: &AuthRequest,
         access_token: &AccessToken,
-        device_key: &str,
+        device: &RememberedDevice,
     ) -> Result<(AuthOutcome, Option<SystemTime>), AuthError> {
-        let (operation, body) = self.operation(request)?;
+        let verifier = device.verifier().await?;
+        let (operation, mut body) = self.operation(request)?;
+        body["DeviceSecretVerifierConfig"] =
+            json!({"PasswordVerifier": verifier.password_verifier, "Salt": verifier.salt});
         let answer = self.post(operation, &body).await?;
         let confirmed = response::checked_json(answer.answer())?;
         if confirmed["UserConfirmationNecessary"] == true {
-            let body = json!({"AccessToken": access_token.expose(), "DeviceKey": device_key,
+            let body = json!({"AccessToken": access_token.expose(), "DeviceKey": device.key,
                 "DeviceRememberedStatus": "remembered"});
             let answer = self.post("UpdateDeviceStatus", &body).await?;
             response::checked_json(answer.answer())?;
@@ -720,12 +723,9 @@ impl UserPoolTransport {
             }
             AuthRequest::RememberDevice {
                 access_token,
-                device_key,
+                device,
                 ..
-            } => {
-                self.remember_device(&request, access_token, device_key)
-                    .await
-            }
+            } => self.remember_device(&request, access_token, device).await,
             AuthRequest::RespondToChallenge {
                 username,
                 challenge: ChallengeName::MfaSetup,

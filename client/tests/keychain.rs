@@ -2,7 +2,8 @@
 //! unlocked, on a private D-Bus session) and the kernel keyutils store (in a
 //! session keyring of its own), and the fallback from the first to the second:
 //! one entry per session (split where entries are small), a corrupt entry, a
-//! planted session that the restore's check refuses.
+//! planted session that the restore's check refuses, remembered devices
+//! that a sign-out keeps.
 //!
 //! A test binary without the default harness: it runs each case in a child
 //! process of itself inside the environment that case needs. Needs the
@@ -14,8 +15,8 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use cognito_login_client::{
-    ApiGatewayConfig, ApiGatewayTransport, AuthError, KeychainStore, SessionStore, StoreError,
-    TokenCheck, Tokens, Transport,
+    ApiGatewayConfig, ApiGatewayTransport, AuthError, DeviceChange, KeychainStore,
+    RememberedDevice, RememberedDevices, SessionStore, StoreError, TokenCheck, Tokens, Transport,
 };
 use keyring_core::CredentialStore;
 
@@ -96,6 +97,32 @@ fn round_trip(os: &Arc<CredentialStore>, namespace: &str) {
         assert_eq!(raw(os, namespace, name), None, "{name} is cleared");
     }
     planted_sessions_are_refused(&store);
+    devices_outlive_the_session(os, &store, namespace);
+}
+
+/// The device password, as the monitor must never see it.
+const DEVICE_PASSWORD: &str = "device-password-never-on-the-bus";
+
+/// A remembered device is an entry of its own: a sign-out's clear keeps
+/// it, an empty set of devices leaves no entry.
+fn devices_outlive_the_session(os: &Arc<CredentialStore>, store: &KeychainStore, namespace: &str) {
+    let device: RememberedDevice = serde_json::from_value(serde_json::json!({
+        "key": "eu-west-1_d", "group_key": "-g", "password": DEVICE_PASSWORD}))
+    .unwrap();
+    let mut devices = RememberedDevices::default();
+    devices.apply(&DeviceChange::Remember {
+        account: "4f1c-ada".into(),
+        names: vec!["ada".into()],
+        device: device.clone(),
+    });
+    store.save(&tokens()).unwrap();
+    store.save_devices(&devices).unwrap();
+    store.clear().unwrap();
+    assert_eq!(store.load(), Ok(None));
+    let loaded = store.load_devices().unwrap();
+    assert_eq!(loaded.for_sign_in("ADA"), Some(&device));
+    store.save_devices(&RememberedDevices::default()).unwrap();
+    assert_eq!(raw(os, namespace, "devices"), None);
 }
 
 /// A session planted in the keychain (tokens nobody signed) loads whole, and
@@ -211,7 +238,12 @@ impl BusMonitor {
         // Attributes travel in the clear, and the monitor prints them: a
         // secret sent the same way would be found below.
         assert!(seen.contains(SERVICE), "the monitor printed no attribute");
-        for secret in ["opaque-refresh-token", "eyJ.access.sig", "iiiiiiii"] {
+        for secret in [
+            "opaque-refresh-token",
+            "eyJ.access.sig",
+            "iiiiiiii",
+            DEVICE_PASSWORD,
+        ] {
             assert!(
                 !seen.contains(secret),
                 "{secret} crossed the bus in the clear"

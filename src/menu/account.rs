@@ -27,12 +27,16 @@ pub struct AccountView<'a> {
     /// the account was read. Offered for a verified address only; a pool
     /// that does not allow email codes refuses, and the menu says so.
     pub email_codes: Option<bool>,
+    /// The key of the device this computer remembers for the account, to
+    /// mark it in the list of devices.
+    pub this_device: Option<&'a str>,
 }
 
 /// Draws the open account screen of `form` for a signed-in player (the
 /// account overview unless [`Screen::ChangePassword`],
 /// [`Screen::ChangeEmail`], [`Screen::DeleteAccount`] or
-/// [`Screen::Authenticator`] is open) and
+/// [`Screen::Authenticator`], [`Screen::RememberDevice`] or
+/// [`Screen::Devices`] is open) and
 /// returns what the player asked for. Like [`draw`](super::draw), the form
 /// is then busy until [`LoginForm::finish`] reports the answer (except for
 /// [`AccountRequest::Close`] and [`AccountRequest::SignOut`]); after it, a
@@ -52,6 +56,8 @@ pub fn draw_account(
         Screen::DeleteAccount => delete_account(ui, form, fields, next, account.username),
         Screen::Authenticator => authenticator(ui, form, fields, next, account.username),
         Screen::ChangeEmail => change_email(ui, form, fields, next, now),
+        Screen::RememberDevice => remember_device(ui),
+        Screen::Devices => devices(ui, form, next, account.this_device),
         _ => overview(ui, next, account),
     });
     // These end at once, with no answer for the form to wait for.
@@ -117,6 +123,9 @@ fn overview(
         }
         _ => {}
     }
+    if ui.button("Remembered devices").clicked() {
+        *next = Some(Screen::Devices);
+    }
     if ui.button("Delete account…").clicked() {
         *next = Some(Screen::DeleteAccount);
     }
@@ -125,6 +134,89 @@ fn overview(
         request = Some(AccountRequest::Close);
     }
     request
+}
+
+/// The offer after a sign-in that asked for a code.
+fn remember_device(ui: &mut Ui) -> Option<AccountRequest> {
+    ui.label(
+        "Sign-ins from this computer can skip the code. \
+         Only choose this on a computer of your own, never a shared one.",
+    );
+    ui.add_space(4.0);
+    let mut request = None;
+    if ui.button("Remember this computer").clicked() {
+        request = Some(AccountRequest::RememberDevice);
+    }
+    if ui.button("Not now").clicked() {
+        request = Some(AccountRequest::Close);
+    }
+    request
+}
+
+/// The account's remembered devices, read when the screen opens.
+fn devices(
+    ui: &mut Ui,
+    form: &mut LoginForm,
+    next: &mut Option<Screen>,
+    this_device: Option<&str>,
+) -> Option<AccountRequest> {
+    let mut request = None;
+    if form.devices.is_none() && !form.devices_asked {
+        form.devices_asked = true;
+        request = Some(AccountRequest::ListDevices);
+    }
+    match &form.devices {
+        None => {}
+        Some(devices) if devices.is_empty() => {
+            ui.label("No computer is remembered: every sign-in asks for your code.");
+        }
+        Some(devices) => {
+            ui.label("Sign-ins from these skip the code. Forget any you no longer use.");
+            for device in devices {
+                ui.horizontal(|ui| {
+                    let mut name = device.name.clone().unwrap_or_else(|| "A device".to_owned());
+                    if Some(device.key.as_str()) == this_device {
+                        name.push_str(" (this computer)");
+                    }
+                    let used = device.last_signed_in.or(device.created).map(date);
+                    ui.label(match used {
+                        Some(date) => format!("{name}, last used {date}"),
+                        None => name,
+                    });
+                    if ui.button("Forget").clicked() {
+                        request = Some(AccountRequest::ForgetDevice {
+                            key: device.key.clone(),
+                        });
+                    }
+                });
+            }
+        }
+    }
+    back_to_account(ui, next);
+    request
+}
+
+/// A day as `YYYY-MM-DD` (UTC), from days since 1970 by the civil-calendar
+/// algorithm.
+fn date(time: std::time::SystemTime) -> String {
+    let seconds = time
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |since| since.as_secs());
+    let days = (seconds / 86_400) as i64 + 719_468;
+    let era = days / 146_097;
+    let day_of_era = days - era * 146_097;
+    let year_of_era =
+        (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
+    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
+    let month_index = (5 * day_of_year + 2) / 153;
+    let day = day_of_year - (153 * month_index + 2) / 5 + 1;
+    let month = if month_index < 10 {
+        month_index + 3
+    } else {
+        month_index - 9
+    };
+    let year = year_of_era + era * 400 + i64::from(month <= 2);
+    format!("{year:04}-{month:02}-{day:02}")
 }
 
 fn back_to_account(ui: &mut Ui, next: &mut Option<Screen>) {
@@ -284,4 +376,21 @@ fn change_email(
     }
     let email = checked(form, email_address(&form.email, "new email address"))?;
     Some(AccountRequest::ChangeEmail { email })
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::{Duration, UNIX_EPOCH};
+
+    #[test]
+    fn dates_are_civil_days() {
+        for (seconds, day) in [
+            (0, "1970-01-01"),
+            (951_782_400, "2000-02-29"),
+            (1_795_305_600, "2026-11-22"),
+            (4_107_542_399, "2100-02-28"),
+        ] {
+            assert_eq!(super::date(UNIX_EPOCH + Duration::from_secs(seconds)), day);
+        }
+    }
 }

@@ -32,7 +32,9 @@ pub fn draw(ui: &mut Ui, form: &mut LoginForm) -> Option<AuthRequest> {
         | Screen::ChangePassword
         | Screen::DeleteAccount
         | Screen::Authenticator
-        | Screen::ChangeEmail => None,
+        | Screen::ChangeEmail
+        | Screen::RememberDevice
+        | Screen::Devices => None,
     })
 }
 
@@ -107,6 +109,8 @@ fn screen_title(screen: Screen) -> &'static str {
         Screen::DeleteAccount => "Delete your account",
         Screen::Authenticator => "Add an authenticator app",
         Screen::ChangeEmail => "Change your email address",
+        Screen::RememberDevice => "Remember this computer?",
+        Screen::Devices => "Remembered devices",
     }
 }
 

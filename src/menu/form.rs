@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use cognito_login_client::{
     AuthAction, AuthError, AuthOutcome, AuthRequest, AuthenticatorSecret, Challenge, ChallengeName,
-    Code, Password, ServerErrorKind,
+    Code, Device, Password, ServerErrorKind,
 };
 
 use super::PasswordPolicy;
@@ -45,11 +45,16 @@ pub enum Screen {
     Authenticator,
     /// Signed in: a new email address, then the code sent to it.
     ChangeEmail,
+    /// Signed in, right after a sign-in that asked for a code: remember
+    /// this computer, so sign-ins from it skip the code?
+    RememberDevice,
+    /// Signed in: the account's remembered devices, each to forget.
+    Devices,
 }
 
 impl Screen {
     /// Every screen.
-    pub const ALL: [Screen; 13] = [
+    pub const ALL: [Screen; 15] = [
         Self::SignIn,
         Self::SignUp,
         Self::ConfirmCode,
@@ -63,6 +68,8 @@ impl Screen {
         Self::DeleteAccount,
         Self::Authenticator,
         Self::ChangeEmail,
+        Self::RememberDevice,
+        Self::Devices,
     ];
 
     /// Whether this screen is for a signed-in player ([`draw_account`](super::draw_account)).
@@ -74,6 +81,8 @@ impl Screen {
                 | Self::DeleteAccount
                 | Self::Authenticator
                 | Self::ChangeEmail
+                | Self::RememberDevice
+                | Self::Devices
         )
     }
 }
@@ -126,6 +135,15 @@ pub enum AccountRequest {
         /// On or off.
         enabled: bool,
     },
+    /// Remember this computer, so sign-ins from it skip the code.
+    RememberDevice,
+    /// Read the account's remembered devices (for [`Screen::Devices`]).
+    ListDevices,
+    /// Forget a remembered device.
+    ForgetDevice {
+        /// Its key.
+        key: String,
+    },
     /// Close the account screens.
     Close,
 }
@@ -146,6 +164,9 @@ impl std::fmt::Debug for AccountRequest {
             Self::SetAuthenticator { enabled: false } => "SetAuthenticator(off)",
             Self::SetEmailCodes { enabled: true } => "SetEmailCodes(on)",
             Self::SetEmailCodes { enabled: false } => "SetEmailCodes(off)",
+            Self::RememberDevice => "RememberDevice",
+            Self::ListDevices => "ListDevices",
+            Self::ForgetDevice { .. } => "ForgetDevice",
             Self::Close => "Close",
         })
     }
@@ -223,6 +244,12 @@ pub struct LoginForm {
     /// What the account screens ask for next, without the player (turning
     /// the authenticator on once its code was right).
     pub(super) account_follow_up: Option<AccountRequest>,
+    /// The account's remembered devices, once read on [`Screen::Devices`].
+    pub(super) devices: Option<Vec<Device>>,
+    /// [`Screen::Devices`] asked for them since it opened.
+    pub(super) devices_asked: bool,
+    /// The last sign-in answered a code: offer to remember the computer.
+    pub(super) device_offer: bool,
 }
 
 impl LoginForm {
@@ -323,6 +350,15 @@ impl LoginForm {
         }
         self.authenticator = None;
         self.email_code_sent = false;
+        self.devices = None;
+        self.devices_asked = false;
+    }
+
+    /// Whether the sign-in that just finished asked for a code, so that
+    /// remembering the computer would spare the next one
+    /// ([`Screen::RememberDevice`]); taking it clears it.
+    pub fn take_device_offer(&mut self) -> bool {
+        std::mem::take(&mut self.device_offer)
     }
 
     /// Opens the screen that answers `challenge`, or shows that it cannot be
@@ -482,6 +518,15 @@ impl LoginForm {
                 None
             }
             AuthOutcome::Tokens(_) => {
+                self.device_offer = self.challenge.as_ref().is_some_and(|challenge| {
+                    matches!(
+                        challenge.name,
+                        ChallengeName::SoftwareTokenMfa
+                            | ChallengeName::SmsMfa
+                            | ChallengeName::EmailOtp
+                            | ChallengeName::MfaSetup
+                    )
+                });
                 // The next person at the keyboard starts from an empty form.
                 self.show(Screen::SignIn);
                 self.username.clear();
@@ -520,6 +565,19 @@ impl LoginForm {
             }
             AuthOutcome::Challenge(challenge) => {
                 self.show_challenge(challenge.clone());
+                None
+            }
+            AuthOutcome::DeviceRemembered if self.screen == Screen::RememberDevice => {
+                self.account_follow_up = Some(AccountRequest::Close);
+                None
+            }
+            AuthOutcome::Devices(devices) if self.screen == Screen::Devices => {
+                self.devices = Some(devices.clone());
+                None
+            }
+            AuthOutcome::DeviceForgotten if self.screen == Screen::Devices => {
+                self.notice = Some("Device forgotten.".to_owned());
+                self.account_follow_up = Some(AccountRequest::ListDevices);
                 None
             }
             AuthOutcome::SignedOut

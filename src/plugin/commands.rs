@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 use bevy::prelude::*;
 use cognito_login_client::{
     AccessToken, AuthAction, AuthRequest, AuthWorker, ChallengeName, ChallengeSession, Code,
-    MfaMethod, Password, RequestId,
+    DeviceChange, MfaMethod, Password, RememberedDevice, RequestId,
 };
 
 use super::lifecycle::Lifecycle;
@@ -46,6 +46,10 @@ pub enum AuthCommandError {
     /// The background worker could not start.
     #[error("the login client is not running")]
     Unavailable,
+    /// The sign-in offered no device to remember
+    /// ([`AuthSession::new_device`] is `None`), or it is remembered already.
+    #[error("there is no device to remember")]
+    NoDeviceOffered,
 }
 
 /// Starts sign-up, sign-in, sign-out and the rest from game systems.
@@ -227,7 +231,10 @@ impl AuthCommands<'_, '_> {
     /// first.
     pub fn delete_account(&mut self) -> Result<RequestId, AuthCommandError> {
         let access_token = self.access_token()?;
-        self.send(AuthRequest::DeleteAccount { access_token })
+        let account = self.username()?;
+        let id = self.send(AuthRequest::DeleteAccount { access_token })?;
+        self.on_success(id, DeviceChange::ForgetAccount(account));
+        Ok(id)
     }
 
     /// Changes the signed-in player's email address: a code goes to the new
@@ -303,6 +310,48 @@ impl AuthCommands<'_, '_> {
         })
     }
 
+    /// Remembers this computer for the signed-in account, under a `name`
+    /// the player will recognise in the list of devices: the sign-in's
+    /// [`AuthSession::new_device`] is confirmed with the verifier of a fresh
+    /// device password, and once the server answers, the device is kept in
+    /// the keychain (apart from the session: a sign-out keeps it) and
+    /// [`DeviceRemembered`](super::DeviceRemembered) follows. Later sign-ins
+    /// with the account's username or email prove the device instead of
+    /// asking for the MFA code. Offer it on a computer of the player's own,
+    /// never on a shared one.
+    pub fn remember_device(
+        &mut self,
+        name: impl Into<String>,
+    ) -> Result<RequestId, AuthCommandError> {
+        let access_token = self.access_token()?;
+        let session = self.session.as_ref().ok_or(AuthCommandError::NotSignedIn)?;
+        let offered = session
+            .new_device
+            .clone()
+            .ok_or(AuthCommandError::NoDeviceOffered)?;
+        let device = RememberedDevice::new(offered).map_err(|_| AuthCommandError::Unavailable)?;
+        let names = [session.email.clone()]
+            .into_iter()
+            .chain([self.lifecycle.as_ref().and_then(|l| l.signed_in_as.clone())])
+            .flatten()
+            .collect();
+        let account = session.username.clone();
+        let id = self.send(AuthRequest::RememberDevice {
+            access_token,
+            device: device.clone(),
+            name: name.into(),
+        })?;
+        self.on_success(
+            id,
+            DeviceChange::Remember {
+                account,
+                names,
+                device,
+            },
+        );
+        Ok(id)
+    }
+
     /// Reads the account's remembered devices; [`DevicesListed`](super::DevicesListed)
     /// follows.
     pub fn list_devices(&mut self) -> Result<RequestId, AuthCommandError> {
@@ -319,10 +368,38 @@ impl AuthCommands<'_, '_> {
         device_key: impl Into<String>,
     ) -> Result<RequestId, AuthCommandError> {
         let access_token = self.access_token()?;
-        self.send(AuthRequest::ForgetDevice {
+        let device_key = device_key.into();
+        let id = self.send(AuthRequest::ForgetDevice {
             access_token,
-            device_key: device_key.into(),
-        })
+            device_key: device_key.clone(),
+        })?;
+        // When it is this computer, the keychain forgets it too.
+        self.on_success(id, DeviceChange::ForgetKey(device_key));
+        Ok(id)
+    }
+
+    /// The device this computer remembers for the signed-in account, if
+    /// any: its key, to mark it in a list of devices.
+    pub fn this_device(&self) -> Option<&str> {
+        let session = self.session.as_ref()?;
+        let device = self
+            .lifecycle
+            .as_ref()?
+            .devices
+            .of_account(&session.username)?;
+        Some(&device.key)
+    }
+
+    /// Changes the remembered devices once request `id` succeeds.
+    fn on_success(&mut self, id: RequestId, change: DeviceChange) {
+        if let Some(lifecycle) = &mut self.lifecycle {
+            lifecycle.device_change = Some((id, change));
+        }
+    }
+
+    fn username(&self) -> Result<String, AuthCommandError> {
+        let session = self.session.as_ref().ok_or(AuthCommandError::NotSignedIn)?;
+        Ok(session.username.clone())
     }
 
     fn access_token(&self) -> Result<AccessToken, AuthCommandError> {
@@ -356,9 +433,22 @@ impl AuthCommands<'_, '_> {
 
     /// Starts any request; a [`AuthRequest::SignOut`] goes through
     /// [`sign_out`](Self::sign_out).
-    pub fn send(&mut self, request: AuthRequest) -> Result<RequestId, AuthCommandError> {
+    /// A sign-in without a device proves the one this computer remembers
+    /// for the account, if any.
+    pub fn send(&mut self, mut request: AuthRequest) -> Result<RequestId, AuthCommandError> {
         if let AuthRequest::SignOut { .. } = request {
             return self.sign_out();
+        }
+        if let (
+            AuthRequest::SignIn {
+                username,
+                device: device @ None,
+                ..
+            },
+            Some(lifecycle),
+        ) = (&mut request, &self.lifecycle)
+        {
+            *device = lifecycle.devices.for_sign_in(username).cloned();
         }
         if let Some(running) = &self.pending.running {
             return Err(AuthCommandError::Busy(running.action));

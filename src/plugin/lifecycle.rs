@@ -7,12 +7,12 @@ use std::time::{Duration, Instant, SystemTime};
 
 use bevy::prelude::*;
 use cognito_login_client::{
-    KeychainStore, MakeStore, SessionEvent, SessionMachine, SessionPolicy, SessionStore,
-    StoreError, StoreThread, WorkerIo,
+    DeviceChange, KeychainStore, MakeStore, RememberedDevices, RequestId, SessionEvent,
+    SessionMachine, SessionPolicy, SessionStore, StoreError, StoreJob, StoreThread, WorkerIo,
 };
 
 use super::commands::AuthClient;
-use super::{AuthSession, AuthState, SignOutReason, SignedIn, SignedOut};
+use super::{AuthSession, AuthState, DevicesNotKept, SignOutReason, SignedIn, SignedOut};
 
 /// How sessions are kept between launches.
 #[derive(Clone)]
@@ -109,11 +109,18 @@ pub struct SessionNotForgotten {
     pub error: StoreError,
 }
 
-/// The session machine and, when sessions are kept, the keychain's thread.
+/// The session machine and, when sessions are kept, the keychain's thread
+/// and the devices it remembers.
 #[derive(Resource, Debug)]
 pub(crate) struct Lifecycle {
     pub(crate) machine: SessionMachine,
     pub(crate) store: Option<StoreThread>,
+    /// The remembered devices, as the keychain last answered.
+    pub(crate) devices: RememberedDevices,
+    /// What changes in `devices` once a request succeeds.
+    pub(crate) device_change: Option<(RequestId, DeviceChange)>,
+    /// The name the player signed in with, this session.
+    pub(crate) signed_in_as: Option<String>,
 }
 
 impl Lifecycle {
@@ -136,6 +143,9 @@ impl Lifecycle {
         Self {
             machine: SessionMachine::new(policy),
             store,
+            devices: RememberedDevices::default(),
+            device_change: None,
+            signed_in_as: None,
         }
     }
 
@@ -162,6 +172,9 @@ pub(crate) fn start_restore(
         Some(client) => {
             let (machine, mut io) = lifecycle.split(&client);
             machine.restore(&mut io, Instant::now());
+            if let Some(store) = io.store {
+                store.run(machine.generation(), StoreJob::LoadDevices);
+            }
         }
         None => next.set(AuthState::SignedOut),
     }
@@ -169,8 +182,25 @@ pub(crate) fn start_restore(
 
 /// Each frame: the keychain's answers, then the clock (a restore that waited
 /// too long, a refresh that came due).
-pub(crate) fn drive(client: Res<AuthClient>, mut lifecycle: ResMut<Lifecycle>) {
+pub(crate) fn drive(
+    client: Res<AuthClient>,
+    mut lifecycle: ResMut<Lifecycle>,
+    mut not_kept: MessageWriter<DevicesNotKept>,
+) {
     let lifecycle = &mut *lifecycle;
+    while let Some(reply) = lifecycle
+        .store
+        .as_ref()
+        .and_then(StoreThread::try_recv_devices)
+    {
+        match reply {
+            Ok(devices) => lifecycle.devices = devices,
+            Err(error) => {
+                warn!(%error, "the remembered devices were not kept");
+                not_kept.write(DevicesNotKept { error });
+            }
+        }
+    }
     let (machine, mut io) = lifecycle.split(&client);
     while let Some(reply) = io.store.and_then(StoreThread::try_recv) {
         machine.stored(&mut io, reply);
@@ -217,7 +247,12 @@ pub(crate) fn apply_events(
                 match (&mut session, AuthSession::from_tokens(tokens)) {
                     (Some(session), Ok(fresh)) => {
                         let account = session.account.take();
-                        **session = AuthSession { account, ..fresh };
+                        let new_device = session.new_device.take();
+                        **session = AuthSession {
+                            account,
+                            new_device,
+                            ..fresh
+                        };
                         messages.refreshed.write(TokensRefreshed {
                             username: session.username.clone(),
                         });

@@ -115,6 +115,11 @@ fn apply_replies(
         {
             menu.form.set_error(error.to_string());
         }
+        if menu.form.take_device_offer() {
+            // Drawn once the session is in, if the pool offered a device.
+            menu.account_open = true;
+            menu.form.show(Screen::RememberDevice);
+        }
         if let Some(follow_up) = menu.form.take_account_follow_up() {
             run_account_request(&mut menu, &mut auth, follow_up);
         } else if matches!(reply.result, Ok(AuthOutcome::MfaSet)) && menu.account_open {
@@ -167,6 +172,15 @@ fn draw_account(
     let Some(session) = session else {
         return Ok(());
     };
+    if menu.form.screen() == Screen::RememberDevice
+        && session.new_device.is_none()
+        && !menu.form.is_busy()
+    {
+        // The pool tracks no devices, or this one is remembered already.
+        menu.close_account();
+        return Ok(());
+    }
+    let this_device = auth.this_device().map(str::to_owned);
     let (email, email_verified) = match &session.account {
         Some(account) => (account.email(), account.email_verified()),
         None => (session.email.as_deref(), session.email_verified),
@@ -187,6 +201,7 @@ fn draw_account(
                 .iter()
                 .any(|method| method == MfaMethod::Email.as_str())
         }),
+        this_device: this_device.as_deref(),
     };
     // What the overview shows of MFA needs the account read once.
     if session.account.is_none() && !menu.account_read && auth.running().is_none() {
@@ -228,10 +243,27 @@ fn run_account_request(menu: &mut LoginMenu, auth: &mut AuthCommands, request: A
         AccountRequest::SetEmailCodes { enabled } => {
             auth.set_mfa(MfaMethod::Email, enabled).map(drop)
         }
+        AccountRequest::RememberDevice => {
+            let name = device_name(&menu.form.settings().game_name);
+            auth.remember_device(name).map(drop)
+        }
+        AccountRequest::ListDevices => auth.list_devices().map(drop),
+        AccountRequest::ForgetDevice { key } => auth.forget_device(key).map(drop),
     };
     if let Err(error) = started {
         menu.form.set_error(error.to_string());
     }
+}
+
+/// The name a remembered device is listed under: the game and the system.
+fn device_name(game: &str) -> String {
+    let system = match std::env::consts::OS {
+        "linux" => "Linux",
+        "windows" => "Windows",
+        "macos" => "macOS",
+        other => other,
+    };
+    format!("{game} on {system}")
 }
 
 /// The menu's window, in the middle of the screen, with what `draw` returns.

@@ -3,6 +3,7 @@
 use bevy::prelude::*;
 use cognito_login_client::{
     Account, AuthAction, AuthError, AuthenticatorSecret, Challenge, CodeDelivery, Device,
+    StoreError,
 };
 
 /// A player signed in; [`AuthSession`](super::AuthSession) is now present.
@@ -107,6 +108,25 @@ pub struct DevicesListed {
     pub username: String,
     /// Its devices.
     pub devices: Vec<Device>,
+}
+
+/// This computer is remembered for the signed-in account
+/// ([`AuthCommands::remember_device`](super::AuthCommands::remember_device)),
+/// and its device kept in the keychain: sign-ins from here skip the MFA
+/// code.
+#[derive(Message, Debug, Clone, PartialEq, Eq)]
+pub struct DeviceRemembered {
+    /// The account.
+    pub username: String,
+}
+
+/// The keychain failed to keep (or forget) this computer's remembered
+/// devices: the next sign-in may ask for the MFA code, or a deleted
+/// account's device may still be kept.
+#[derive(Message, Debug, Clone, PartialEq, Eq)]
+pub struct DevicesNotKept {
+    /// Why.
+    pub error: StoreError,
 }
 
 /// A device was forgotten

@@ -5,15 +5,15 @@ use std::time::{Instant, SystemTime};
 
 use bevy::ecs::system::SystemParam;
 use bevy::prelude::*;
-use cognito_login_client::{AuthAction, AuthOutcome, Identity, Reply};
+use cognito_login_client::{AuthAction, AuthOutcome, Identity, Reply, StoreJob, WorkerIo};
 
 use super::commands::leave_session;
 use super::commands::{AuthClient, PendingRequest, Running};
 use super::lifecycle::Lifecycle;
 use super::{
     AccountConfirmed, AccountRead, AuthFailed, AuthSession, AuthState, AuthenticatorSecretIssued,
-    ChallengeRequired, CodeSent, DeviceForgotten, DevicesListed, EmailVerified, MfaChanged,
-    PasswordChanged, SignOutReason, SignedOut, SignedUp,
+    ChallengeRequired, CodeSent, DeviceForgotten, DeviceRemembered, DevicesListed, EmailVerified,
+    MfaChanged, PasswordChanged, SignOutReason, SignedOut, SignedUp,
 };
 
 /// Every message the replies can produce, and the session they can end.
@@ -28,6 +28,7 @@ pub(crate) struct ReplyMessages<'w, 's> {
     mfa_changed: MessageWriter<'w, MfaChanged>,
     devices_listed: MessageWriter<'w, DevicesListed>,
     device_forgotten: MessageWriter<'w, DeviceForgotten>,
+    device_remembered: MessageWriter<'w, DeviceRemembered>,
     email_verified: MessageWriter<'w, EmailVerified>,
     signed_up: MessageWriter<'w, SignedUp>,
     code_sent: MessageWriter<'w, CodeSent>,
@@ -58,7 +59,17 @@ pub(crate) fn receive_replies(
     mut messages: ReplyMessages,
 ) {
     received.0.clear();
-    let (machine, mut io) = lifecycle.split(&client);
+    let Lifecycle {
+        machine,
+        store,
+        device_change,
+        signed_in_as,
+        ..
+    } = &mut *lifecycle;
+    let mut io = WorkerIo {
+        worker: &client.worker,
+        store: store.as_ref(),
+    };
     while let Some(reply) = client.worker.try_recv() {
         // The session's own requests (refreshes, restore checks), whatever
         // their generation: the machine applies or drops them.
@@ -81,7 +92,8 @@ pub(crate) fn receive_replies(
             });
             match Identity::of(tokens) {
                 Ok(_) if signing_in => {
-                    machine.signed_in(&mut io, tokens.clone(), SystemTime::now())
+                    machine.signed_in(&mut io, tokens.clone(), SystemTime::now());
+                    *signed_in_as = Some(username.clone());
                 }
                 Ok(_) => {
                     debug!("dropped tokens nobody was waiting for");
@@ -116,13 +128,22 @@ pub(crate) fn receive_replies(
                 reason,
             );
         }
+        if let Some((_, change)) = device_change.take_if(|(id, _)| *id == reply.id)
+            && reply.result.is_ok()
+            && let Some(store) = io.store
+        {
+            store.run(machine.generation(), StoreJob::ChangeDevices(change));
+        }
         match &reply.result {
-            Ok(
-                AuthOutcome::Tokens(_)
-                | AuthOutcome::SignedOut
-                | AuthOutcome::AccountDeleted
-                | AuthOutcome::DeviceRemembered,
-            ) => {}
+            Ok(AuthOutcome::Tokens(_) | AuthOutcome::SignedOut | AuthOutcome::AccountDeleted) => {}
+            Ok(AuthOutcome::DeviceRemembered) => {
+                if let Some(session) = session.as_mut() {
+                    session.new_device = None;
+                }
+                messages
+                    .device_remembered
+                    .write(DeviceRemembered { username });
+            }
             Ok(AuthOutcome::Devices(devices)) => {
                 messages.devices_listed.write(DevicesListed {
                     username,

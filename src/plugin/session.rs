@@ -4,7 +4,7 @@ use std::time::SystemTime;
 
 use bevy::prelude::*;
 use cognito_login_client::{
-    AccessToken, Account, AuthError, IdToken, Identity, RefreshToken, Tokens,
+    AccessToken, Account, AuthError, IdToken, Identity, NewDevice, RefreshToken, Tokens,
 };
 use serde_json::{Map, Value};
 
@@ -42,6 +42,12 @@ pub struct AuthSession {
     /// [`AuthCommands::read_account`](super::AuthCommands::read_account)
     /// answers ([`AccountRead`](super::AccountRead)); kept across refreshes.
     pub account: Option<Account>,
+    /// The device the pool offered to remember at this sign-in
+    /// (`NewDeviceMetadata`), until
+    /// [`AuthCommands::remember_device`](super::AuthCommands::remember_device)
+    /// takes it. `None` for restored sessions, pools that track no devices
+    /// and sign-ins that proved a remembered device.
+    pub new_device: Option<NewDevice>,
     pub(crate) refresh_token: Option<RefreshToken>,
 }
 
@@ -68,6 +74,7 @@ impl AuthSession {
             id_token: tokens.id_token,
             expires_at: tokens.expires_at,
             account: None,
+            new_device: tokens.new_device,
             refresh_token: tokens.refresh_token,
         })
     }

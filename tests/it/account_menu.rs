@@ -3,7 +3,7 @@
 //! answer leaves the form.
 
 use bevy_cognito_login::client::{
-    AuthAction, AuthError, AuthOutcome, AuthenticatorSecret, CodeDelivery, ServerErrorKind,
+    AuthAction, AuthError, AuthOutcome, AuthenticatorSecret, CodeDelivery, Device, ServerErrorKind,
 };
 use bevy_cognito_login::menu::{
     AccountRequest, AccountView, LoginForm, MenuSettings, Screen, draw_account,
@@ -38,6 +38,7 @@ fn harness() -> Harness<'static, Account> {
                 email_verified: true,
                 authenticator: account.authenticator,
                 email_codes: account.email_codes,
+                this_device: Some("eu-west-1_this"),
             };
             if let Some(request) = draw_account(ui, &mut account.form, view) {
                 account.asked.push(request);
@@ -451,4 +452,118 @@ fn a_new_email_address_gets_a_code_and_is_verified_with_it() {
         harness.state().form.notice(),
         Some("Email address verified.")
     );
+}
+
+fn device(key: &str, name: Option<&str>, last_used: Option<u64>) -> Device {
+    let at = |seconds| std::time::UNIX_EPOCH + std::time::Duration::from_secs(seconds);
+    Device {
+        key: key.into(),
+        name: name.map(Into::into),
+        created: Some(at(1_700_000_000)),
+        last_signed_in: last_used.map(at),
+    }
+}
+
+#[test]
+fn remembered_devices_are_listed_with_this_computer_marked_and_forgotten() {
+    let mut harness = harness();
+    click(&mut harness, "Remembered devices");
+    assert_eq!(harness.state().form.screen(), Screen::Devices);
+    assert_eq!(harness.state().asked, [AccountRequest::ListDevices]);
+    finish(
+        &mut harness,
+        AuthAction::ListDevices,
+        Ok(AuthOutcome::Devices(vec![
+            device(
+                "eu-west-1_this",
+                Some("Coin Game on Linux"),
+                Some(1_795_305_600),
+            ),
+            device("eu-west-1_old", None, None),
+        ])),
+    );
+    harness.run_steps(3);
+    assert!(shows(
+        &harness,
+        "Coin Game on Linux (this computer), last used 2026-11-22"
+    ));
+    assert!(shows(&harness, "A device, last used 2023-11-14"));
+    assert_eq!(harness.state().asked.len(), 1, "read once");
+
+    let forget = harness.query_all_by_label("Forget").nth(1).expect("two");
+    forget.click();
+    harness.run_steps(3);
+    assert_eq!(
+        harness.state().asked[1],
+        AccountRequest::ForgetDevice {
+            key: "eu-west-1_old".into()
+        }
+    );
+    let follow_up = harness
+        .state_mut()
+        .form
+        .finish(AuthAction::ForgetDevice, &Ok(AuthOutcome::DeviceForgotten));
+    assert!(follow_up.is_none());
+    assert_eq!(
+        harness.state_mut().form.take_account_follow_up(),
+        Some(AccountRequest::ListDevices),
+        "the list is read again"
+    );
+    assert_eq!(harness.state().form.notice(), Some("Device forgotten."));
+    harness
+        .state_mut()
+        .form
+        .finish(AuthAction::ListDevices, &Ok(AuthOutcome::Devices(vec![])));
+    harness.run_steps(3);
+    assert!(shows(&harness, "No computer is remembered"));
+    click(&mut harness, "Back");
+    assert_eq!(harness.state().form.screen(), Screen::Account);
+}
+
+#[test]
+fn a_failed_list_of_devices_is_shown_and_not_asked_for_again_each_frame() {
+    let mut harness = harness();
+    click(&mut harness, "Remembered devices");
+    finish(
+        &mut harness,
+        AuthAction::ListDevices,
+        Err(AuthError::Server {
+            kind: ServerErrorKind::TooManyRequests,
+            message: String::new(),
+            status: 429,
+        }),
+    );
+    harness.run_steps(5);
+    assert_eq!(harness.state().asked, [AccountRequest::ListDevices]);
+    assert!(harness.state().form.error().is_some());
+    assert!(!harness.state().form.is_busy(), "never stuck loading");
+}
+
+#[test]
+fn the_offer_to_remember_this_computer_is_taken_or_declined() {
+    for (button, asked) in [
+        ("Remember this computer", AccountRequest::RememberDevice),
+        ("Not now", AccountRequest::Close),
+    ] {
+        let mut harness = harness();
+        harness.state_mut().form.show(Screen::RememberDevice);
+        harness.run_steps(3);
+        assert!(shows(&harness, "never a shared one"));
+        click(&mut harness, button);
+        assert_eq!(harness.state().asked, std::slice::from_ref(&asked));
+        if asked == AccountRequest::RememberDevice {
+            finish(
+                &mut harness,
+                AuthAction::RememberDevice,
+                Ok(AuthOutcome::DeviceRemembered),
+            );
+            assert_eq!(
+                harness.state_mut().form.take_account_follow_up(),
+                Some(AccountRequest::Close),
+                "the offer closes once the computer is remembered"
+            );
+        } else {
+            assert!(!harness.state().form.is_busy());
+        }
+    }
 }

@@ -490,7 +490,34 @@ fn one_time_codes_show_where_they_went_and_answer_their_challenge() {
         );
         assert_eq!(harness.state().form.screen(), Screen::OneTimeCode);
         assert!(harness.state().form.error().is_some());
+        assert!(!harness.state_mut().form.take_device_offer());
+
+        harness.run_steps(3);
+        type_into(&mut harness, "Code", "654321");
+        click(&mut harness, "Continue");
+        finish(
+            &mut harness,
+            AuthAction::RespondToChallenge,
+            Ok(AuthOutcome::Tokens(tokens())),
+        );
+        assert!(
+            harness.state_mut().form.take_device_offer(),
+            "{name:?}: a sign-in that took a code offers to remember the computer"
+        );
+        assert!(!harness.state_mut().form.take_device_offer(), "once");
     }
+}
+
+#[test]
+fn a_sign_in_without_a_code_offers_no_device() {
+    let mut harness = harness();
+    signed_in_as_ada(&mut harness);
+    finish(
+        &mut harness,
+        AuthAction::SignIn,
+        Ok(AuthOutcome::Tokens(tokens())),
+    );
+    assert!(!harness.state_mut().form.take_device_offer());
 }
 
 #[test]

@@ -305,7 +305,7 @@ async fn remembered_devices_are_listed_and_forgotten(emulator: Emulator, via: Vi
     stack.sign_up(&user).await;
     stack.confirm(&user).await;
     let tokens = stack.sign_in(&user, PASSWORD).await.expect("signed in");
-    let (device, verifier) = RememberedDevice::new(NewDevice {
+    let device = RememberedDevice::new(NewDevice {
         key: format!("eu-west-1_{user}"),
         group_key: "-devicegroup".into(),
     })
@@ -313,8 +313,7 @@ async fn remembered_devices_are_listed_and_forgotten(emulator: Emulator, via: Vi
     let remembered = stack
         .ask(AuthRequest::RememberDevice {
             access_token: tokens.access_token.clone(),
-            device_key: device.key.clone(),
-            verifier,
+            device: device.clone(),
             name: "Living-room PC".into(),
         })
         .await;

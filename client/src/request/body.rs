@@ -193,7 +193,9 @@ pub struct ChangePassword {
 }
 
 impl AuthRequest {
-    /// The JSON body of this request on the API Gateway contract.
+    /// The JSON body of this request on the API Gateway contract; that of
+    /// [`AuthRequest::RememberDevice`] still lacks the verifier of the
+    /// password the transport makes ([`RememberDevice`] is the whole body).
     pub fn to_body(&self) -> serde_json::Value {
         let value = match self.clone() {
             Self::SignUp {
@@ -285,18 +287,14 @@ impl AuthRequest {
                 method,
                 enabled,
             }),
+            // The verifier is added by the transport, which makes the
+            // device's password.
             Self::RememberDevice {
                 access_token,
-                device_key,
-                verifier,
+                device,
                 name,
-            } => serde_json::to_value(RememberDevice {
-                access_token,
-                device_key,
-                password_verifier: verifier.password_verifier,
-                salt: verifier.salt,
-                device_name: name,
-            }),
+            } => Ok(serde_json::json!({"accessToken": access_token.expose(),
+                "deviceKey": device.key, "deviceName": name})),
             Self::ForgetDevice {
                 access_token,
                 device_key,

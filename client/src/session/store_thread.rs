@@ -9,6 +9,7 @@ use std::time::Duration;
 use crossbeam_channel::{Receiver, Sender};
 
 use super::Generation;
+use crate::device::{DeviceChange, RememberedDevices};
 use crate::outcome::Tokens;
 use crate::store::{SessionStore, StoreError};
 
@@ -23,9 +24,21 @@ pub enum StoreJob {
     Load,
     /// Replace the stored session.
     Save(Tokens),
-    /// Forget the stored session.
+    /// Forget the stored session (the remembered devices stay).
     Clear,
+    /// Read the remembered devices; answered on
+    /// [`StoreThread::try_recv_devices`].
+    LoadDevices,
+    /// Change the remembered devices (read, changed, written back, so two
+    /// instances of the game lose little to each other); answered on
+    /// [`StoreThread::try_recv_devices`]. A forget is tried again, like a
+    /// clear.
+    ChangeDevices(DeviceChange),
 }
+
+/// The remembered devices after a [`StoreJob::LoadDevices`] or
+/// [`StoreJob::ChangeDevices`], or why the job failed.
+pub type DevicesReply = Result<RememberedDevices, StoreError>;
 
 /// The end of a [`StoreJob`].
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -64,6 +77,7 @@ const DRAIN_LIMIT: Duration = Duration::from_secs(1);
 pub struct StoreThread {
     jobs: Option<Sender<(Generation, StoreJob)>>,
     replies: Receiver<StoreReply>,
+    devices: Receiver<DevicesReply>,
     newest: Arc<AtomicU64>,
     finished: Receiver<()>,
 }
@@ -73,6 +87,7 @@ impl StoreThread {
     pub fn spawn(make: MakeStore) -> std::io::Result<Self> {
         let (jobs, job_rx) = crossbeam_channel::unbounded::<(Generation, StoreJob)>();
         let (reply_tx, replies) = crossbeam_channel::unbounded();
+        let (devices_tx, devices) = crossbeam_channel::unbounded();
         let (finished_tx, finished) = crossbeam_channel::bounded::<()>(0);
         let newest = Arc::new(AtomicU64::new(0));
         let seen = Arc::clone(&newest);
@@ -86,29 +101,34 @@ impl StoreThread {
                     if stale && matches!(job, StoreJob::Save(_)) {
                         continue;
                     }
-                    let kind = kind(&job);
-                    // A store that panics fails its job; the thread, and the
-                    // clears queued after it, go on.
-                    let result =
-                        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                            match (&store, job) {
-                                (Err(error), _) => Err(error.clone()),
-                                (Ok(store), StoreJob::Load) => store.load(),
-                                (Ok(store), StoreJob::Save(tokens)) => {
-                                    store.save(&tokens).map(|()| None)
-                                }
-                                (Ok(store), StoreJob::Clear) => clear(&**store),
+                    let (kind, result) = match job {
+                        StoreJob::Load => (StoreJobKind::Load, guarded(&store, |s| s.load())),
+                        StoreJob::Save(tokens) => (
+                            StoreJobKind::Save,
+                            guarded(&store, |s| s.save(&tokens).map(|()| None)),
+                        ),
+                        StoreJob::Clear => (StoreJobKind::Clear, guarded(&store, clear)),
+                        StoreJob::LoadDevices => {
+                            let loaded = guarded(&store, |s| s.load_devices());
+                            if devices_tx.send(loaded).is_err() {
+                                return;
                             }
-                        }))
-                        .unwrap_or_else(|_| {
-                            Err(StoreError::Failed("the session store panicked".into()))
-                        });
-                    let reply = StoreReply {
+                            continue;
+                        }
+                        StoreJob::ChangeDevices(change) => {
+                            let changed = guarded(&store, |s| change_devices(s, &change));
+                            if devices_tx.send(changed).is_err() {
+                                return;
+                            }
+                            continue;
+                        }
+                    };
+                    let sent = reply_tx.send(StoreReply {
                         generation,
                         job: kind,
                         result,
-                    };
-                    if reply_tx.send(reply).is_err() {
+                    });
+                    if sent.is_err() {
                         return;
                     }
                 }
@@ -116,6 +136,7 @@ impl StoreThread {
         Ok(Self {
             jobs: Some(jobs),
             replies,
+            devices,
             newest,
             finished,
         })
@@ -129,9 +150,14 @@ impl StoreThread {
         }
     }
 
-    /// The next finished job, if any. Never blocks.
+    /// The next finished session job, if any. Never blocks.
     pub fn try_recv(&self) -> Option<StoreReply> {
         self.replies.try_recv().ok()
+    }
+
+    /// The next finished device job, if any. Never blocks.
+    pub fn try_recv_devices(&self) -> Option<DevicesReply> {
+        self.devices.try_recv().ok()
     }
 }
 
@@ -150,25 +176,58 @@ impl std::fmt::Debug for StoreThread {
     }
 }
 
-fn kind(job: &StoreJob) -> StoreJobKind {
-    match job {
-        StoreJob::Load => StoreJobKind::Load,
-        StoreJob::Save(_) => StoreJobKind::Save,
-        StoreJob::Clear => StoreJobKind::Clear,
-    }
+/// Runs `job` on the store, or fails as the store did when it was made. A
+/// store that panics fails its job; the thread, and the clears queued after
+/// it, go on.
+fn guarded<T>(
+    store: &Result<Arc<dyn SessionStore>, StoreError>,
+    job: impl FnOnce(&dyn SessionStore) -> Result<T, StoreError>,
+) -> Result<T, StoreError> {
+    let store = store.as_ref().map_err(Clone::clone)?;
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| job(&**store)))
+        .unwrap_or_else(|_| Err(StoreError::Failed("the session store panicked".into())))
+}
+
+/// Reads the devices, changes them and writes them back when they changed.
+/// Unreadable devices are replaced; a forget is tried again like a clear.
+fn change_devices(
+    store: &dyn SessionStore,
+    change: &DeviceChange,
+) -> Result<RememberedDevices, StoreError> {
+    let attempts = match change {
+        DeviceChange::Remember { .. } => 1,
+        DeviceChange::ForgetAccount(_) | DeviceChange::ForgetKey(_) => CLEAR_ATTEMPTS,
+    };
+    retried(attempts, || {
+        let mut devices = match store.load_devices() {
+            Err(StoreError::Corrupt(_)) => RememberedDevices::default(),
+            loaded => loaded?,
+        };
+        if devices.apply(change) {
+            store.save_devices(&devices)?;
+        }
+        Ok(devices)
+    })
 }
 
 /// Clears, trying again after a short pause when the keychain fails.
 fn clear(store: &dyn SessionStore) -> Result<Option<Tokens>, StoreError> {
+    retried(CLEAR_ATTEMPTS, || store.clear().map(|()| None))
+}
+
+/// `job`, tried up to `attempts` times with a short pause between.
+fn retried<T>(
+    attempts: u32,
+    mut job: impl FnMut() -> Result<T, StoreError>,
+) -> Result<T, StoreError> {
     let mut attempt = 1;
     loop {
-        match store.clear() {
-            Ok(()) => return Ok(None),
-            Err(error) if attempt >= CLEAR_ATTEMPTS => return Err(error),
-            Err(_) => {
+        match job() {
+            Err(_) if attempt < attempts => {
                 std::thread::sleep(Duration::from_millis(100 * u64::from(attempt)));
                 attempt += 1;
             }
+            result => return result,
         }
     }
 }
@@ -207,5 +266,121 @@ mod tests {
             (replies[1].job, replies[1].result.clone()),
             (StoreJobKind::Clear, Ok(None))
         );
+    }
+}
+
+#[cfg(test)]
+mod device_tests {
+    use std::sync::Mutex;
+
+    use super::*;
+    use crate::{NewDevice, RememberedDevice};
+
+    /// Keeps devices in memory; its first `failures` device saves fail.
+    #[derive(Default)]
+    struct Memory {
+        devices: Mutex<RememberedDevices>,
+        failures: Mutex<u32>,
+    }
+
+    impl SessionStore for Memory {
+        fn load(&self) -> Result<Option<Tokens>, StoreError> {
+            Ok(None)
+        }
+        fn save(&self, _: &Tokens) -> Result<(), StoreError> {
+            Ok(())
+        }
+        fn clear(&self) -> Result<(), StoreError> {
+            Ok(())
+        }
+        fn load_devices(&self) -> Result<RememberedDevices, StoreError> {
+            Ok(self.devices.lock().unwrap().clone())
+        }
+        fn save_devices(&self, devices: &RememberedDevices) -> Result<(), StoreError> {
+            let mut failures = self.failures.lock().unwrap();
+            if *failures > 0 {
+                *failures -= 1;
+                return Err(StoreError::Unavailable("busy".into()));
+            }
+            *self.devices.lock().unwrap() = devices.clone();
+            Ok(())
+        }
+    }
+
+    fn spawn(store: &Arc<Memory>) -> StoreThread {
+        let store = Arc::clone(store);
+        StoreThread::spawn(Box::new(move || Ok(store as Arc<dyn SessionStore>))).unwrap()
+    }
+
+    fn next(thread: &StoreThread) -> DevicesReply {
+        thread.devices.recv_timeout(Duration::from_secs(5)).unwrap()
+    }
+
+    #[test]
+    fn devices_are_kept_through_a_clear_and_a_forget_is_tried_again() {
+        let store = Arc::new(Memory::default());
+        let thread = spawn(&store);
+        let device = RememberedDevice::new(NewDevice {
+            key: "eu-west-1_d".into(),
+            group_key: "-g".into(),
+        })
+        .unwrap();
+        thread.run(
+            Generation(1),
+            StoreJob::ChangeDevices(DeviceChange::Remember {
+                account: "4f1c".into(),
+                names: vec!["ada".into()],
+                device: device.clone(),
+            }),
+        );
+        assert_eq!(next(&thread).unwrap().for_sign_in("ada"), Some(&device));
+        thread.run(Generation(2), StoreJob::Clear);
+        thread.run(Generation(2), StoreJob::LoadDevices);
+        assert_eq!(next(&thread).unwrap().for_sign_in("ada"), Some(&device));
+
+        *store.failures.lock().unwrap() = 2;
+        thread.run(
+            Generation(2),
+            StoreJob::ChangeDevices(DeviceChange::ForgetAccount("4f1c".into())),
+        );
+        assert!(next(&thread).unwrap().is_empty());
+        assert!(store.devices.lock().unwrap().is_empty());
+    }
+
+    #[test]
+    fn a_store_that_keeps_no_devices_refuses_to_remember_one_and_forgets_quietly() {
+        struct Plain;
+        impl SessionStore for Plain {
+            fn load(&self) -> Result<Option<Tokens>, StoreError> {
+                Ok(None)
+            }
+            fn save(&self, _: &Tokens) -> Result<(), StoreError> {
+                Ok(())
+            }
+            fn clear(&self) -> Result<(), StoreError> {
+                Ok(())
+            }
+        }
+        let thread =
+            StoreThread::spawn(Box::new(|| Ok(Arc::new(Plain) as Arc<dyn SessionStore>))).unwrap();
+        let device = RememberedDevice::new(NewDevice {
+            key: "k".into(),
+            group_key: "g".into(),
+        })
+        .unwrap();
+        thread.run(
+            Generation(1),
+            StoreJob::ChangeDevices(DeviceChange::Remember {
+                account: "a".into(),
+                names: vec![],
+                device,
+            }),
+        );
+        assert!(matches!(next(&thread), Err(StoreError::Failed(_))));
+        thread.run(
+            Generation(1),
+            StoreJob::ChangeDevices(DeviceChange::ForgetAccount("a".into())),
+        );
+        assert_eq!(next(&thread), Ok(RememberedDevices::default()));
     }
 }

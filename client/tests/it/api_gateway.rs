@@ -175,11 +175,11 @@ fn every_request() -> Vec<AuthRequest> {
         },
         AuthRequest::RememberDevice {
             access_token: "a".into(),
-            device_key: "eu-west-1_d".into(),
-            verifier: cognito_login_client::srp::DeviceVerifier {
-                password_verifier: "AA==".into(),
-                salt: "AA==".into(),
-            },
+            device: cognito_login_client::RememberedDevice::new(cognito_login_client::NewDevice {
+                key: "eu-west-1_d".into(),
+                group_key: "-g".into(),
+            })
+            .unwrap(),
             name: "PC".into(),
         },
         AuthRequest::ListDevices {

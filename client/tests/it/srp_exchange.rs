@@ -21,7 +21,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
-use cognito_login_client::srp::secret_hash;
+use cognito_login_client::srp::{self, secret_hash};
 use cognito_login_client::{
     AuthError, AuthOutcome, AuthRequest, ChallengeName, NewDevice, RememberedDevice,
     ServerErrorKind, Transport, UserPoolConfig, UserPoolTransport,
@@ -343,7 +343,7 @@ async fn a_remembered_device_proves_itself_instead_of_the_code() {
         .with_endpoint(url)
         .with_client_secret(SECRET);
     let transport = UserPoolTransport::new(config).unwrap();
-    let (device, verifier) = RememberedDevice::new(NewDevice {
+    let device = RememberedDevice::new(NewDevice {
         key: DEVICE.into(),
         group_key: GROUP.into(),
     })
@@ -351,8 +351,7 @@ async fn a_remembered_device_proves_itself_instead_of_the_code() {
     let remembered = transport
         .send(AuthRequest::RememberDevice {
             access_token: "access-token".into(),
-            device_key: DEVICE.into(),
-            verifier,
+            device: device.clone(),
             name: "Living-room PC".into(),
         })
         .await;
@@ -470,11 +469,12 @@ async fn an_srp_sign_in_proves_the_password_to_the_servers_half() {
 #[tokio::test]
 async fn a_remembered_device_proves_itself_through_the_routes() {
     let server = Arc::new(Server::new());
-    let (device, verifier) = RememberedDevice::new(NewDevice {
+    let device = RememberedDevice::new(NewDevice {
         key: DEVICE.into(),
         group_key: GROUP.into(),
     })
     .unwrap();
+    let verifier = srp::device_verifier(GROUP, DEVICE, device.password.expose(), &[7; 16]);
     server.answer(
         "AWSCognitoIdentityProviderService.ConfirmDevice",
         &json!({"AccessToken": "access-token", "DeviceKey": DEVICE,
