@@ -16,6 +16,7 @@ use crate::secret::Password;
 use crate::transport::{
     BoxFuture, Transport, checked_url, connect, finish, http_client, read_answer, transport_error,
 };
+use crate::user_pool::device_refused;
 use crate::verify::{Issued, TokenCheck, TokenVerifier, read_stored};
 
 /// Where the routes of a login backend live and how long to wait for them.
@@ -238,11 +239,13 @@ impl ApiGatewayTransport {
         let step = self.post(&request, request.action(), body).await?;
         let (outcome, server_time) = match &request {
             AuthRequest::SignIn {
-                username, device, ..
+                username,
+                password,
+                device,
             } => {
                 // The device's proof goes through `/challenge`; its
                 // password stays here.
-                answer_device(
+                let answered = answer_device(
                     step,
                     device.as_ref(),
                     username,
@@ -259,7 +262,21 @@ impl ApiGatewayTransport {
                         Box::pin(self.post(&request, AuthAction::RespondToChallenge, body))
                     },
                 )
-                .await?
+                .await;
+                match answered {
+                    // A proof the pool refuses: once more without the device
+                    // (the backend leaves out a device the pool does not know).
+                    Err(error) if device.is_some() && device_refused(&error) => {
+                        tracing::info!("the pool does not take this device; signing in without it");
+                        let without = AuthRequest::SignIn {
+                            username: username.clone(),
+                            password: password.clone(),
+                            device: None,
+                        };
+                        return Box::pin(self.perform(without)).await;
+                    }
+                    answered => answered?,
+                }
             }
             _ => step,
         };

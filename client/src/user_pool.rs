@@ -635,7 +635,9 @@ impl UserPoolTransport {
 
     /// A sign-in, with the remembered device's own proof when the pool asks
     /// for it. A device the pool no longer knows (forgotten from another
-    /// computer) is left out and the sign-in tried once more without it.
+    /// computer), or whose proof it refuses, is left out and the sign-in
+    /// tried once more without it: the player then answers the MFA code as
+    /// on any other computer.
     async fn sign_in(
         &self,
         request: &AuthRequest,
@@ -652,17 +654,11 @@ impl UserPoolTransport {
         };
         let step = match step {
             Err(error) if device.is_some() && unknown_device(&error) => {
-                tracing::info!("the pool no longer knows this device; signing in without it");
-                let without = AuthRequest::SignIn {
-                    username: username.to_owned(),
-                    password: password.clone(),
-                    device: None,
-                };
-                return Box::pin(self.sign_in(&without, username, password, None)).await;
+                return self.without_device(username, password).await;
             }
             step => step?,
         };
-        answer_device(step, device, username, |name, session, responses| {
+        let answered = answer_device(step, device, username, |name, session, responses| {
             let mut responses: serde_json::Map<String, Value> = responses
                 .into_iter()
                 .map(|(key, value)| (key, value.into()))
@@ -678,7 +674,28 @@ impl UserPoolTransport {
                 "Session": session.expose(), "ChallengeResponses": responses});
             Box::pin(async move { self.call(request, "RespondToAuthChallenge", &body).await })
         })
-        .await
+        .await;
+        match answered {
+            Err(error) if device.is_some() && device_refused(&error) => {
+                self.without_device(username, password).await
+            }
+            answered => answered,
+        }
+    }
+
+    /// The sign-in again, without the device.
+    async fn without_device(
+        &self,
+        username: &str,
+        password: &Password,
+    ) -> Result<(AuthOutcome, Option<SystemTime>), AuthError> {
+        tracing::info!("the pool does not take this device; signing in without it");
+        let without = AuthRequest::SignIn {
+            username: username.to_owned(),
+            password: password.clone(),
+            device: None,
+        };
+        Box::pin(self.sign_in(&without, username, password, None)).await
     }
 
     /// `ConfirmDevice`, then `UpdateDeviceStatus` where the pool remembers
@@ -768,6 +785,14 @@ impl Transport for UserPoolTransport {
 fn unknown_device(error: &AuthError) -> bool {
     matches!(error, AuthError::Server { kind: ServerErrorKind::Unknown(kind), message, .. }
         if kind.starts_with("ResourceNotFound") && message.to_ascii_lowercase().contains("device"))
+}
+
+/// The pool's answer to a device's proof it does not take: the device is
+/// unknown, or its password is not the one the pool holds the verifier of
+/// (another instance of the game remembered it anew, a keychain entry
+/// written over).
+pub(crate) fn device_refused(error: &AuthError) -> bool {
+    unknown_device(error) || error.server_kind() == Some(&ServerErrorKind::NotAuthorized)
 }
 
 fn unsupported(challenge: &ChallengeName) -> AuthError {

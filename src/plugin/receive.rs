@@ -5,7 +5,9 @@ use std::time::{Instant, SystemTime};
 
 use bevy::ecs::system::SystemParam;
 use bevy::prelude::*;
-use cognito_login_client::{AuthAction, AuthOutcome, Identity, Reply, StoreJob, WorkerIo};
+use cognito_login_client::{
+    AuthAction, AuthOutcome, DeviceChange, Identity, Reply, StoreJob, WorkerIo,
+};
 
 use super::commands::leave_session;
 use super::commands::{AuthClient, PendingRequest, Running};
@@ -62,9 +64,9 @@ pub(crate) fn receive_replies(
     let Lifecycle {
         machine,
         store,
+        devices,
         device_change,
         signed_in_as,
-        ..
     } = &mut *lifecycle;
     let mut io = WorkerIo {
         worker: &client.worker,
@@ -94,6 +96,15 @@ pub(crate) fn receive_replies(
                 Ok(_) if signing_in => {
                     machine.signed_in(&mut io, tokens.clone(), SystemTime::now());
                     *signed_in_as = Some(username.clone());
+                    // The pool took this sign-in for a new device: the one
+                    // kept for the account is gone from it.
+                    if let (Some(offered), Some(kept), Some(store)) =
+                        (&tokens.new_device, devices.for_sign_in(&username), io.store)
+                        && offered.key != kept.key
+                    {
+                        let stale = DeviceChange::ForgetKey(kept.key.clone());
+                        store.run(machine.generation(), StoreJob::ChangeDevices(stale));
+                    }
                 }
                 Ok(_) => {
                     debug!("dropped tokens nobody was waiting for");

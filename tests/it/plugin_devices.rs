@@ -45,6 +45,11 @@ fn tokens(account: &str, email: &str, device: Option<&str>) -> Tokens {
 /// A backend where "ada" (or her email) and "bob" sign in, each offered a
 /// device; `remember` answers `RememberDevice`.
 fn backend(remember: Result<AuthOutcome, AuthError>) -> CannedTransport {
+    offering("dev-ada", remember)
+}
+
+/// The same, offering ada the device `ada_device`.
+fn offering(ada_device: &'static str, remember: Result<AuthOutcome, AuthError>) -> CannedTransport {
     CannedTransport::new(move |request| {
         let answer = match request {
             AuthRequest::SignIn { username, .. } if username.to_lowercase().contains("bob") => Ok(
@@ -53,7 +58,7 @@ fn backend(remember: Result<AuthOutcome, AuthError>) -> CannedTransport {
             AuthRequest::SignIn { .. } => Ok(AuthOutcome::Tokens(tokens(
                 ADA,
                 "ada@example.com",
-                Some("dev-ada"),
+                Some(ada_device),
             ))),
             AuthRequest::RememberDevice { .. } => remember.clone(),
             AuthRequest::SignOut { .. } => Ok(AuthOutcome::SignedOut),
@@ -244,4 +249,28 @@ fn deleting_the_account_forgets_its_device_and_keeps_the_others() {
         app.world().resource::<Seen>().signed_out.last(),
         Some(&SignOutReason::AccountDeleted)
     );
+}
+
+#[test]
+fn a_device_the_pool_took_for_new_is_forgotten_here() {
+    let store = MemoryStore::new();
+    let first = backend(Ok(AuthOutcome::DeviceRemembered));
+    let mut app = app(&first, &store);
+    sign_in(&mut app, "ada");
+    app.auth(|auth| auth.remember_device("PC").unwrap());
+    app.update_until("kept", |_| !store.devices().is_empty());
+    app.auth(|auth| auth.sign_out().unwrap());
+    settle(&mut app);
+    drop(app);
+
+    // Forgotten from another computer: the pool offers a new device.
+    let next = offering("dev-ada-2", Ok(AuthOutcome::DeviceRemembered));
+    let mut app = self::app(&next, &store);
+    app.update_for(Duration::from_millis(100));
+    sign_in(&mut app, "ada");
+    assert_eq!(
+        proved(&next).map(|device| device.key),
+        Some("dev-ada".into())
+    );
+    app.update_until("the stale device forgotten", |_| store.devices().is_empty());
 }

@@ -93,6 +93,8 @@ struct Server {
     devices: Mutex<HashMap<String, (BigUint, BigUint)>>,
     /// Devices the player asked to remember (`UpdateDeviceStatus`).
     remembered: Mutex<Vec<String>>,
+    /// Device proofs refused.
+    refused: std::sync::atomic::AtomicUsize,
 }
 
 impl Server {
@@ -110,7 +112,12 @@ impl Server {
             public_values: Mutex::default(),
             devices: Mutex::default(),
             remembered: Mutex::default(),
+            refused: Default::default(),
         }
+    }
+
+    fn device_proofs_refused(&self) -> usize {
+        self.refused.load(std::sync::atomic::Ordering::SeqCst)
     }
 
     fn error(kind: &str, message: &str) -> (u16, Value) {
@@ -291,6 +298,8 @@ impl Server {
                     ],
                 );
                 if responses["PASSWORD_CLAIM_SIGNATURE"] != STANDARD.encode(expected) {
+                    self.refused
+                        .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
                     return Self::error("NotAuthorizedException", "Incorrect device proof.");
                 }
                 (
@@ -373,16 +382,17 @@ async fn a_remembered_device_proves_itself_instead_of_the_code() {
         password: "not-the-device-password".into(),
         ..device.clone()
     };
+    // A proof the pool refuses (the keychain's password is not the one it
+    // holds the verifier of): the sign-in goes on without the device, to
+    // the code, rather than locking the player out of this computer.
     let refused = transport.send(with(impostor)).await;
+    let Ok(AuthOutcome::Challenge(challenge)) = &refused else {
+        panic!("the sign-in went on without the device: {refused:?}")
+    };
+    assert_eq!(challenge.name, ChallengeName::SoftwareTokenMfa);
     assert!(
-        matches!(
-            &refused,
-            Err(AuthError::Server {
-                kind: ServerErrorKind::NotAuthorized,
-                ..
-            })
-        ),
-        "{refused:?}"
+        server.device_proofs_refused() >= 1,
+        "the impostor's proof reached the server and was refused"
     );
 
     let forgotten = RememberedDevice {
@@ -488,12 +498,20 @@ async fn a_remembered_device_proves_itself_through_the_routes() {
             let body: Value = serde_json::from_slice(body).unwrap();
             seen.lock().unwrap().push(body.clone());
             let (status, answer) = if head.starts_with("POST /signin") {
-                assert_eq!(body["deviceKey"], DEVICE);
-                (
-                    200,
-                    json!({"ChallengeName": "DEVICE_SRP_AUTH", "Session": "device-session",
-                        "ChallengeParameters": {"USERNAME": USER_ID}}),
-                )
+                if body["deviceKey"] == DEVICE {
+                    (
+                        200,
+                        json!({"ChallengeName": "DEVICE_SRP_AUTH", "Session": "device-session",
+                            "ChallengeParameters": {"USERNAME": USER_ID}}),
+                    )
+                } else {
+                    assert_eq!(body.get("deviceKey"), None);
+                    (
+                        200,
+                        json!({"ChallengeName": "SOFTWARE_TOKEN_MFA", "Session": "mfa-session",
+                            "ChallengeParameters": {}}),
+                    )
+                }
             } else {
                 assert!(head.starts_with("POST /challenge"), "{head}");
                 assert_eq!(body["answer"], "");
@@ -525,14 +543,35 @@ async fn a_remembered_device_proves_itself_through_the_routes() {
         panic!("the device's proof was refused: {proven:?}")
     };
     assert_eq!(challenge.session.expose(), "device-proven");
-    let seen = seen.lock().unwrap();
-    assert_eq!(seen.len(), 3, "{seen:?}");
-    assert_eq!(seen[1]["challengeName"], "DEVICE_SRP_AUTH");
-    assert_eq!(seen[2]["challengeName"], "DEVICE_PASSWORD_VERIFIER");
-    for body in seen.iter() {
-        assert!(
-            !body.to_string().contains(device.password.expose()),
-            "the device's password left the game: {body}"
-        );
+    {
+        let seen = seen.lock().unwrap();
+        assert_eq!(seen.len(), 3, "{seen:?}");
+        assert_eq!(seen[1]["challengeName"], "DEVICE_SRP_AUTH");
+        assert_eq!(seen[2]["challengeName"], "DEVICE_PASSWORD_VERIFIER");
+        for body in seen.iter() {
+            assert!(
+                !body.to_string().contains(device.password.expose()),
+                "the device's password left the game: {body}"
+            );
+        }
     }
+
+    // A refused proof: the sign-in is tried once more without the device.
+    let impostor = RememberedDevice {
+        password: "not-the-device-password".into(),
+        ..device
+    };
+    let refused = transport
+        .send(AuthRequest::SignIn {
+            username: USER_ID.into(),
+            password: PASSWORD.into(),
+            device: Some(impostor),
+        })
+        .await;
+    let Ok(AuthOutcome::Challenge(challenge)) = &refused else {
+        panic!("the sign-in went on without the device: {refused:?}")
+    };
+    assert_eq!(challenge.name, ChallengeName::SoftwareTokenMfa);
+    assert_eq!(server.device_proofs_refused(), 1);
+    assert_eq!(seen.lock().unwrap().len(), 7, "signin, two proofs, signin");
 }
