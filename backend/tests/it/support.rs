@@ -207,16 +207,16 @@ impl CognitoLocal {
             r#"{"UserPoolDefaults":{"UsernameAttributes":[]}}"#,
         )
         .unwrap();
-        let port = free_port();
-        let mut child = Command::new(&bin)
-            .current_dir(dir.path())
-            .env("HOST", "127.0.0.1")
-            .env("PORT", port.to_string())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap_or_else(|error| panic!("cannot start {}: {error}", bin.display()));
-        wait_for_answers(&mut child, port, "cognito-local");
+        let (child, port) = start_on_free_port("cognito-local", |port| {
+            Command::new(&bin)
+                .current_dir(dir.path())
+                .env("HOST", "127.0.0.1")
+                .env("PORT", port.to_string())
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .unwrap_or_else(|error| panic!("cannot start {}: {error}", bin.display()))
+        });
         Self {
             child,
             dir,
@@ -236,29 +236,65 @@ impl CognitoLocal {
     }
 }
 
-/// A port nothing listens on now.
+/// A port nothing listens on now, never one handed out before in this
+/// process: two emulators started by tests running side by side must not
+/// be told the same port (the second would fail to bind while the first
+/// answered for it).
 fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+    static HANDED_OUT: std::sync::Mutex<Vec<u16>> = std::sync::Mutex::new(Vec::new());
+    let mut handed_out = HANDED_OUT.lock().unwrap();
+    loop {
+        let port = TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        if !handed_out.contains(&port) {
+            handed_out.push(port);
+            return port;
+        }
+    }
+}
+
+/// Starts an emulator on a free port with `spawn`, and waits until it
+/// answers there; one that exits at start (something else took the port
+/// meanwhile) is started again on another port.
+fn start_on_free_port(name: &str, spawn: impl Fn(u16) -> Child) -> (Child, u16) {
+    for _ in 0..3 {
+        let port = free_port();
+        let mut child = spawn(port);
+        match wait_for_answers(&mut child, port, name) {
+            Ok(()) => return (child, port),
+            Err(status) => eprintln!("{name} exited at start on port {port} ({status}): again"),
+        }
+    }
+    panic!("{name} exited at start three times")
 }
 
 /// Waits until the emulator `child` answers on `port`. Listening is not
 /// enough: a stack's set-up (which does not retry) must never meet a server
 /// still starting.
-fn wait_for_answers(child: &mut Child, port: u16, name: &str) {
+fn wait_for_answers(
+    child: &mut Child,
+    port: u16,
+    name: &str,
+) -> Result<(), std::process::ExitStatus> {
     let deadline = Instant::now() + Duration::from_secs(60);
     while !answers(port) {
         if let Ok(Some(status)) = child.try_wait() {
-            panic!("{name} exited at start: {status}");
+            return Err(status);
         }
         assert!(
             Instant::now() < deadline,
             "{name} did not answer within 60 s"
         );
         std::thread::sleep(Duration::from_millis(100));
+    }
+    // Another process answering on the port would leave ours exited.
+    std::thread::sleep(Duration::from_millis(200));
+    match child.try_wait() {
+        Ok(Some(status)) => Err(status),
+        _ => Ok(()),
     }
 }
 
@@ -274,22 +310,19 @@ pub struct Moto {
 
 impl Moto {
     pub fn start() -> Self {
-        let port = free_port();
         let serve = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/moto/serve.py");
-        let mut child = Command::new("python3")
-            .arg(serve)
-            .args(["-H", "127.0.0.1", "-p"])
-            .arg(port.to_string())
-            .env("MOTO_COGNITO_IDP_USER_POOL_ENABLE_TOTP", "true")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap_or_else(|error| panic!("cannot start moto's server: {error}"));
-        wait_for_answers(
-            &mut child,
-            port,
-            "moto's server (scripts/setup.sh installs it)",
-        );
+        let name = "moto's server (scripts/setup.sh installs it)";
+        let (child, port) = start_on_free_port(name, |port| {
+            Command::new("python3")
+                .arg(&serve)
+                .args(["-H", "127.0.0.1", "-p"])
+                .arg(port.to_string())
+                .env("MOTO_COGNITO_IDP_USER_POOL_ENABLE_TOTP", "true")
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .unwrap_or_else(|error| panic!("cannot start moto's server: {error}"))
+        });
         Self {
             child,
             endpoint: format!("http://127.0.0.1:{port}"),
