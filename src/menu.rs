@@ -6,9 +6,11 @@
 mod account;
 mod draw;
 mod form;
+mod nav;
 mod policy;
 
 pub use account::{AccountView, draw_account};
 pub use draw::draw;
 pub use form::{AccountRequest, LoginForm, MenuSettings, Screen};
+pub use nav::{MenuInput, Navigated};
 pub use policy::{PasswordPolicy, PolicyCheck};

@@ -3,6 +3,8 @@
 
 mod commands;
 mod game_api;
+#[cfg(feature = "menu")]
+mod gamepad;
 mod lifecycle;
 #[cfg(feature = "menu")]
 mod menu_window;
@@ -18,6 +20,8 @@ use cognito_login_client::{BackendConfig, GameApiConfig};
 
 pub use commands::{AuthCommandError, AuthCommands};
 pub use game_api::{ApiReplied, GameApi};
+#[cfg(feature = "menu")]
+pub use gamepad::MenuNavigation;
 pub use lifecycle::{SessionNotForgotten, SessionSettings, TokensRefreshed};
 #[cfg(feature = "menu")]
 pub use menu_window::LoginMenu;
@@ -193,6 +197,7 @@ impl Plugin for CognitoLoginPlugin {
                 settings.clone(),
                 self.session.as_ref().map(|s| s.remember_by_default),
             );
+            gamepad::build(app);
         }
     }
 }

@@ -49,7 +49,7 @@ pub(super) fn framed<R>(
     forget_cleared_fields(ui, form);
     let mut fields = Fields {
         focus_first: std::mem::take(&mut form.focus_first),
-        submitted: false,
+        submitted: std::mem::take(&mut form.submit_requested) && !form.busy,
         edited: false,
         epoch: form.epoch,
         screen: form.screen,

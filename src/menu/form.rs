@@ -250,6 +250,9 @@ pub struct LoginForm {
     pub(super) devices_asked: bool,
     /// The last sign-in answered a code: offer to remember the computer.
     pub(super) device_offer: bool,
+    /// The screen is sent on its next frame, as if its main button was
+    /// pressed ([`MenuInput::Submit`](super::MenuInput::Submit)).
+    pub(super) submit_requested: bool,
 }
 
 impl LoginForm {

@@ -6,6 +6,7 @@ mod account_menu;
 mod example_smoke;
 mod game_api;
 mod menu_form;
+mod menu_gamepad;
 mod plugin_devices;
 mod plugin_flows;
 mod plugin_session;
