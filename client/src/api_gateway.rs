@@ -7,7 +7,7 @@ use std::time::{Duration, SystemTime};
 use reqwest::Url;
 use reqwest::header::{CONTENT_TYPE, HeaderValue};
 
-use crate::device::{Step, answer_device};
+use crate::device::{Step, answer_device, device_refused};
 use crate::error::{AuthError, ConfigError};
 use crate::outcome::{AuthOutcome, Tokens};
 use crate::request::{AuthAction, AuthRequest, ChallengeName, body};
@@ -16,7 +16,6 @@ use crate::secret::Password;
 use crate::transport::{
     BoxFuture, Transport, checked_url, connect, finish, http_client, read_answer, transport_error,
 };
-use crate::user_pool::device_refused;
 use crate::verify::{Issued, TokenCheck, TokenVerifier, read_stored};
 
 /// Where the routes of a login backend live and how long to wait for them.

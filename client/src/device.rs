@@ -11,7 +11,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use serde::{Deserialize, Serialize};
 
-use crate::error::{AuthError, RawBody};
+use crate::error::{AuthError, RawBody, ServerErrorKind};
 use crate::outcome::{AuthOutcome, Challenge};
 use crate::secret::{ChallengeSession, DevicePassword};
 use crate::srp::{self, DeviceVerifier, VerifierChallenge};
@@ -294,6 +294,21 @@ pub(crate) async fn answer_device<'a>(
         responses,
     )
     .await
+}
+
+/// Cognito's answer to a `DEVICE_KEY` it does not know
+/// (`ResourceNotFoundException: Device does not exist.`).
+pub(crate) fn unknown_device(error: &AuthError) -> bool {
+    matches!(error, AuthError::Server { kind: ServerErrorKind::Unknown(kind), message, .. }
+        if kind.starts_with("ResourceNotFound") && message.to_ascii_lowercase().contains("device"))
+}
+
+/// The pool's answer to a device's proof it does not take: the device is
+/// unknown, or its password is not the one the pool holds the verifier of
+/// (another instance of the game remembered it anew, a keychain entry
+/// written over).
+pub(crate) fn device_refused(error: &AuthError) -> bool {
+    unknown_device(error) || error.server_kind() == Some(&ServerErrorKind::NotAuthorized)
 }
 
 /// A parameter a challenge must have.

@@ -8,7 +8,7 @@ use reqwest::Url;
 use reqwest::header::{CONTENT_TYPE, HeaderValue};
 use serde_json::{Value, json};
 
-use crate::device::{RememberedDevice, answer_device, parameter};
+use crate::device::{RememberedDevice, answer_device, device_refused, parameter, unknown_device};
 use crate::error::{AuthError, ConfigError, RawBody, ServerErrorKind};
 use crate::outcome::{AuthOutcome, Tokens};
 use crate::request::{AuthRequest, ChallengeName, MfaMethod};
@@ -778,21 +778,6 @@ impl Transport for UserPoolTransport {
     fn connect(&self) -> BoxFuture<'_, ()> {
         Box::pin(connect(&self.http, &self.endpoint, Some(&self.verifier)))
     }
-}
-
-/// Cognito's answer to a `DEVICE_KEY` it does not know
-/// (`ResourceNotFoundException: Device does not exist.`).
-fn unknown_device(error: &AuthError) -> bool {
-    matches!(error, AuthError::Server { kind: ServerErrorKind::Unknown(kind), message, .. }
-        if kind.starts_with("ResourceNotFound") && message.to_ascii_lowercase().contains("device"))
-}
-
-/// The pool's answer to a device's proof it does not take: the device is
-/// unknown, or its password is not the one the pool holds the verifier of
-/// (another instance of the game remembered it anew, a keychain entry
-/// written over).
-pub(crate) fn device_refused(error: &AuthError) -> bool {
-    unknown_device(error) || error.server_kind() == Some(&ServerErrorKind::NotAuthorized)
 }
 
 fn unsupported(challenge: &ChallengeName) -> AuthError {

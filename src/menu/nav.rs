@@ -4,7 +4,7 @@
 
 use egui::{Event, Key, Modifiers};
 
-use super::{AccountRequest, LoginForm, Screen};
+use super::{LoginForm, Screen};
 
 /// One step of navigation, as a gamepad asks for it. The plugin maps a
 /// gamepad's D-pad and left stick to [`Next`](Self::Next) and
@@ -29,8 +29,7 @@ impl LoginForm {
     /// Carries out `input`: returns the egui events that move the focus or
     /// press the focused widget (for the context's next pass), or, for
     /// [`MenuInput::Back`] on the account overview or the offer to remember
-    /// the computer, the [`AccountRequest::Close`] that leaves the account
-    /// screens. `typing` says whether a text field has the focus
+    /// the computer, that the account screens close. `typing` says whether a text field has the focus
     /// (`egui::Context::text_edit_focused`). Nothing changes while a
     /// request runs, except the focus.
     pub fn navigate(&mut self, input: MenuInput, typing: bool) -> Navigated {
@@ -59,7 +58,7 @@ impl LoginForm {
                     self.show(screen);
                     Navigated::Nothing
                 }
-                Back::Close => Navigated::Account(AccountRequest::Close),
+                Back::Close => Navigated::CloseAccount,
                 Back::Stay => Navigated::Nothing,
             },
         }
@@ -73,8 +72,8 @@ pub enum Navigated {
     Nothing,
     /// Events for the egui context's next pass.
     Events(Vec<Event>),
-    /// An account request for the game (closing the account screens).
-    Account(AccountRequest),
+    /// The account screens close (as [`AccountRequest::Close`](super::AccountRequest::Close) does).
+    CloseAccount,
 }
 
 enum Back {

@@ -119,7 +119,7 @@ fn apply_navigation(
             .is_some_and(|(_, ctx)| ctx.get_mut().text_edit_focused());
         match menu.form.navigate(*input, typing) {
             Navigated::Nothing => {}
-            Navigated::Account(_) => menu.close_account(),
+            Navigated::CloseAccount => menu.close_account(),
             Navigated::Events(events) => {
                 if let Some((entity, _)) = &context {
                     for event in events {

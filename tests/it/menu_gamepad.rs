@@ -161,7 +161,7 @@ fn back_from_the_account_overview_closes_the_account_screens() {
     assert_eq!(form.screen(), Screen::Account);
     assert_eq!(
         form.navigate(MenuInput::Back, false),
-        Navigated::Account(bevy_cognito_login::menu::AccountRequest::Close)
+        Navigated::CloseAccount
     );
 }
 
