@@ -17,6 +17,10 @@
 //!
 //! "Remember me" keeps the session in the OS keychain: the next launch signs
 //! the player in again without the menu.
+//!
+//! The menu is themed in the game's gold, speaks the system's language
+//! (`-- --lang ja` picks another; the top bar switches it while playing),
+//! follows a gamepad (D-pad, A, B, Start) and is read by screen readers.
 
 use std::time::Duration;
 
@@ -57,6 +61,11 @@ fn backend(local: Option<&BackgroundStack>, direct: bool) -> Result<BackendConfi
 fn main() -> AppExit {
     // `--user-pool`: call the user pool directly instead of the login routes.
     let direct = std::env::args().any(|arg| arg == "--user-pool");
+    // `--lang <locale>`: the menu's language, instead of the system's.
+    let mut translations = Translations::shipped();
+    if let Some(locale) = std::env::args().skip_while(|arg| arg != "--lang").nth(1) {
+        translations.select(&locale);
+    }
     let deployed = std::env::var_os("BEVY_COGNITO_LOGIN_URL").is_some()
         || (direct && std::env::var_os("BEVY_COGNITO_LOGIN_POOL").is_some());
     let local = if deployed {
@@ -111,6 +120,12 @@ fn main() -> AppExit {
             title: "Coin Collector".into(),
             game_name: "Coin Collector".into(),
             logo: Some("logo.png".into()),
+            translations,
+            theme: MenuTheme {
+                accent: egui::Color32::from_rgb(232, 168, 48),
+                on_accent: egui::Color32::from_rgb(24, 20, 12),
+                ..default()
+            },
             ..default()
         }),
         session: Some(SessionSettings {
@@ -289,9 +304,33 @@ fn hud(
                         menu.open_account();
                     }
                 }
+                ui.separator();
+                language_picker(ui, &mut menu);
             });
         });
     Ok(())
+}
+
+/// The menu's language, switched at run time.
+fn language_picker(ui: &mut egui::Ui, menu: &mut LoginMenu) {
+    let texts = menu.form.texts().clone();
+    let mut chosen = None;
+    egui::ComboBox::from_id_salt("language")
+        .selected_text(texts.get("language.name"))
+        .show_ui(ui, |ui| {
+            for locale in texts.locales() {
+                let name = texts.get_in(locale, "language.name").unwrap_or(locale);
+                if ui
+                    .selectable_label(locale == texts.locale(), name)
+                    .clicked()
+                {
+                    chosen = Some(locale.to_owned());
+                }
+            }
+        });
+    if let Some(locale) = chosen {
+        menu.form.select_locale(&locale);
+    }
 }
 
 /// The dev mailbox: every code the local emulator sent, with a button that

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the build and the tests need on a fresh machine: the Debian
-# packages of the OS keychain (libdbus, for the Secret Service store), of the
+# packages of the OS keychain (libdbus, for the Secret Service store), of
+# gamepads in the example game (libudev), of the
 # real-window smoke test and of the real keychains (Secret Service,
 # keyutils), the cognito-local emulator (npm), cfn-lint, pycognito (PyPI;
 # the SRP reference implementation) and moto's server (PyPI; the emulator
@@ -8,7 +9,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(pkg-config libdbus-1-dev xvfb openbox mesa-vulkan-drivers libvulkan1 xdotool imagemagick gnome-keyring dbus-x11 libsecret-tools keyutils)
+packages=(pkg-config libdbus-1-dev libudev-dev xvfb openbox mesa-vulkan-drivers libvulkan1 xdotool imagemagick gnome-keyring dbus-x11 libsecret-tools keyutils)
 command -v npm >/dev/null 2>&1 || packages+=(nodejs npm)
 missing=()
 for package in "${packages[@]}"; do

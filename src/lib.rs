@@ -57,10 +57,11 @@ pub use plugin::*;
 /// The types most games use.
 pub mod prelude {
     pub use crate::client::{
-        ApiGatewayConfig, AuthAction, AuthError, SignInFlow, TokenCheck, UserPoolConfig,
+        ApiGatewayConfig, AuthAction, AuthError, SignInFlow, TokenCheck, Translations,
+        UserPoolConfig,
     };
     #[cfg(feature = "menu")]
-    pub use crate::menu::MenuSettings;
+    pub use crate::menu::{MenuSettings, MenuTheme};
     pub use crate::{
         AuthCommands, AuthFailed, AuthSession, AuthState, AuthSystems, CognitoLoginPlugin,
         SignedIn, SignedOut,

@@ -8,9 +8,13 @@ mod draw;
 mod form;
 mod nav;
 mod policy;
+mod theme;
 
 pub use account::{AccountView, draw_account};
 pub use draw::draw;
 pub use form::{AccountRequest, LoginForm, MenuSettings, Screen};
 pub use nav::{MenuInput, Navigated};
 pub use policy::{PasswordPolicy, PolicyCheck};
+pub use theme::{
+    MenuFont, MenuTheme, PanelLayout, clipped_text, install_fonts, menu_style, panel, panel_layout,
+};

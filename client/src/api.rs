@@ -15,6 +15,7 @@ use reqwest::Url;
 use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, HeaderValue};
 use serde_json::Value;
 
+use crate::Translations;
 use crate::error::{AuthError, ConfigError, RawBody};
 use crate::response::{Answer, checked_json};
 use crate::session::{Generation, SessionIo, SessionMachine};
@@ -118,16 +119,20 @@ pub enum ApiError {
 impl ApiError {
     /// A short sentence for the player.
     pub fn player_message(&self) -> String {
+        self.player_message_in(Translations::english())
+    }
+
+    /// [`player_message`](Self::player_message) in the selected locale of
+    /// `texts`.
+    pub fn player_message_in(&self, texts: &Translations) -> String {
         match self {
-            Self::SignedOut => "Sign in to continue.".to_owned(),
-            Self::Unauthorized => "The game's server did not accept your sign-in. \
-                                   Sign in again."
-                .to_owned(),
+            Self::SignedOut => texts.get("api.signed-out").to_owned(),
+            Self::Unauthorized => texts.get("api.unauthorized").to_owned(),
             Self::Failed(AuthError::Server { message, .. }) if !message.trim().is_empty() => {
-                format!("The game's server refused: {}", message.trim())
+                texts.format("api.refused-said", &[("message", message.trim())])
             }
-            Self::Failed(AuthError::Server { .. }) => "The game's server refused.".to_owned(),
-            Self::Failed(error) => error.player_message(),
+            Self::Failed(AuthError::Server { .. }) => texts.get("api.refused").to_owned(),
+            Self::Failed(error) => error.player_message_in(texts),
         }
     }
 }

@@ -3,6 +3,8 @@
 
 use std::fmt;
 
+use crate::Translations;
+
 /// Why a request failed.
 ///
 /// Three families are kept apart: the request never got an answer
@@ -60,22 +62,24 @@ pub enum AuthError {
 impl AuthError {
     /// A short sentence for the player.
     pub fn player_message(&self) -> String {
-        match self {
-            Self::Transport { kind, .. } => kind.player_message().to_owned(),
-            Self::Server { kind, message, .. } => kind.player_message(message),
-            Self::Malformed { status, .. } if *status >= 500 => {
-                "The server had a problem. Try again in a moment.".to_owned()
-            }
-            Self::Malformed { .. } => {
-                "The server sent an answer the game could not read.".to_owned()
-            }
-            Self::InvalidToken(_) => {
-                "The sign-in could not be verified, so it was refused. Try again.".to_owned()
-            }
-            Self::Unsupported(what) => format!("This is not supported yet: {what}."),
-            Self::Config(_) => "This game's login server is not set up correctly.".to_owned(),
-            Self::Cancelled => "The request was cancelled.".to_owned(),
-        }
+        self.player_message_in(Translations::english())
+    }
+
+    /// [`player_message`](Self::player_message) in the selected locale of
+    /// `texts`. The server's own words, where a sentence carries them,
+    /// stay as the server sent them, after a translated lead.
+    pub fn player_message_in(&self, texts: &Translations) -> String {
+        let key = match self {
+            Self::Transport { kind, .. } => return kind.player_message_in(texts).to_owned(),
+            Self::Server { kind, message, .. } => return kind.player_message_in(message, texts),
+            Self::Malformed { status, .. } if *status >= 500 => "error.server-fault",
+            Self::Malformed { .. } => "error.unreadable",
+            Self::InvalidToken(_) => "error.invalid-token",
+            Self::Unsupported(what) => return texts.format("error.unsupported", &[("what", what)]),
+            Self::Config(_) => "error.config",
+            Self::Cancelled => "error.cancelled",
+        };
+        texts.get(key).to_owned()
     }
 
     /// The Cognito error kind, when the server sent one.
@@ -140,14 +144,20 @@ pub enum TransportErrorKind {
 impl TransportErrorKind {
     /// A short sentence for the player.
     pub fn player_message(self) -> &'static str {
-        match self {
-            Self::Refused => "Can't reach the login server. Check your connection and try again.",
-            Self::Timeout => "The login server took too long to answer. Try again.",
-            Self::Tls => "A secure connection to the login server could not be made.",
-            Self::Dns => "The login server's address could not be found. Check your connection.",
-            Self::Interrupted => "The connection was cut off. Try again.",
-            Self::Other => "A network error stopped the request. Try again.",
-        }
+        self.player_message_in(Translations::english())
+    }
+
+    /// [`player_message`](Self::player_message) in the selected locale of
+    /// `texts`.
+    pub fn player_message_in(self, texts: &Translations) -> &str {
+        texts.get(match self {
+            Self::Refused => "error.refused",
+            Self::Timeout => "error.timeout",
+            Self::Tls => "error.tls",
+            Self::Dns => "error.dns",
+            Self::Interrupted => "error.interrupted",
+            Self::Other => "error.network",
+        })
     }
 }
 
@@ -239,43 +249,48 @@ impl ServerErrorKind {
 
     /// A short sentence for the player; `message` is the server's own.
     pub fn player_message(&self, message: &str) -> String {
-        let fixed = match self {
-            Self::NotAuthorized if !message.trim().is_empty() => return message.trim().to_owned(),
-            Self::NotAuthorized => "Wrong username or password.",
-            Self::UserNotConfirmed => {
-                "This account is not confirmed yet. Enter the code we sent you."
-            }
-            Self::UserNotFound => "There is no account with that username.",
-            Self::UsernameExists => "That username is taken. Choose another one.",
-            Self::InvalidPassword if !message.trim().is_empty() => {
-                return format!("That password is not allowed: {}", message.trim());
-            }
-            Self::InvalidPassword => "That password is not allowed.",
-            // The server's words say which: a field, or a setting the pool
-            // does not allow (email sign-in codes, say).
-            Self::InvalidParameter if !message.trim().is_empty() => {
-                return format!("That was not accepted: {}", message.trim());
-            }
-            Self::InvalidParameter => "A field is missing or not valid. Check the form.",
-            Self::CodeMismatch => "That code is wrong. Check it and try again.",
-            Self::ExpiredCode => "That code has expired. Ask for a new one.",
-            Self::LimitExceeded => "Too many attempts. Wait a while and try again.",
-            Self::TooManyRequests => "The login server is busy. Try again in a moment.",
-            Self::TooManyFailedAttempts => "Too many failed attempts. Wait a while and try again.",
-            Self::PasswordResetRequired => {
-                "You need to reset your password: use \"Forgot password?\"."
-            }
-            Self::AliasExists => "Another account already uses that email address.",
-            Self::CodeDeliveryFailure => "The code could not be sent. Check the email address.",
-            Self::RefreshTokenReuse => "Your session has ended. Sign in again.",
-            Self::InternalError => "The login server had a problem. Try again in a moment.",
-            Self::Unsupported => "This login server does not support that.",
-            Self::Unknown(_) if !message.trim().is_empty() => {
-                return format!("The login server refused: {}", message.trim());
-            }
-            Self::Unknown(_) => "The login server refused the request.",
+        self.player_message_in(message, Translations::english())
+    }
+
+    /// [`player_message`](Self::player_message) in the selected locale of
+    /// `texts`; the server's words follow a translated lead.
+    pub fn player_message_in(&self, message: &str, texts: &Translations) -> String {
+        let message = message.trim();
+        // Where the server's words say more than a fixed sentence can.
+        let said = match self {
+            Self::NotAuthorized => Some("error.not-authorized-said"),
+            Self::InvalidPassword => Some("error.invalid-password-said"),
+            // A field, or a setting the pool does not allow (email
+            // sign-in codes, say).
+            Self::InvalidParameter => Some("error.invalid-parameter-said"),
+            Self::Unknown(_) => Some("error.unknown-said"),
+            _ => None,
         };
-        fixed.to_owned()
+        if let Some(key) = said.filter(|_| !message.is_empty()) {
+            return texts.format(key, &[("message", message)]);
+        }
+        texts
+            .get(match self {
+                Self::NotAuthorized => "error.not-authorized",
+                Self::UserNotConfirmed => "error.user-not-confirmed",
+                Self::UserNotFound => "error.user-not-found",
+                Self::UsernameExists => "error.username-exists",
+                Self::InvalidPassword => "error.invalid-password",
+                Self::InvalidParameter => "error.invalid-parameter",
+                Self::CodeMismatch => "error.code-mismatch",
+                Self::ExpiredCode => "error.expired-code",
+                Self::LimitExceeded => "error.limit-exceeded",
+                Self::TooManyRequests => "error.too-many-requests",
+                Self::TooManyFailedAttempts => "error.too-many-failed-attempts",
+                Self::PasswordResetRequired => "error.password-reset-required",
+                Self::AliasExists => "error.alias-exists",
+                Self::CodeDeliveryFailure => "error.code-delivery-failure",
+                Self::RefreshTokenReuse => "error.refresh-token-reuse",
+                Self::InternalError => "error.internal-error",
+                Self::Unsupported => "error.server-unsupported",
+                Self::Unknown(_) => "error.unknown",
+            })
+            .to_owned()
     }
 }
 

@@ -46,6 +46,7 @@ mod secret_service;
 mod session;
 pub mod srp;
 mod store;
+mod text;
 mod transport;
 mod user_pool;
 mod verify;
@@ -69,6 +70,7 @@ pub use session::{
     SessionPhase, SessionPolicy, StoreJob, StoreJobKind, StoreReply, StoreThread, WorkerIo,
 };
 pub use store::{KeychainStore, SessionStore, StoreError};
+pub use text::{FALLBACK_LOCALE, TranslationError, Translations, placeholders};
 pub use transport::{BoxFuture, Transport};
 pub use user_pool::{AUTHENTICATOR_NAME, SignInFlow, UserPoolConfig, UserPoolTransport};
 pub use verify::{Claims, TokenCheck, TokenUse, TokenVerifier};

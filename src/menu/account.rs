@@ -56,9 +56,9 @@ pub fn draw_account(
         Screen::DeleteAccount => delete_account(ui, form, fields, next, account.username),
         Screen::Authenticator => authenticator(ui, form, fields, next, account.username),
         Screen::ChangeEmail => change_email(ui, form, fields, next, now),
-        Screen::RememberDevice => remember_device(ui),
-        Screen::Devices => devices(ui, form, next, account.this_device),
-        _ => overview(ui, next, account),
+        Screen::RememberDevice => remember_device(ui, fields),
+        Screen::Devices => devices(ui, form, fields, next, account.this_device),
+        _ => overview(ui, fields, next, account),
     });
     // These end at once, with no answer for the form to wait for.
     if matches!(
@@ -72,82 +72,84 @@ pub fn draw_account(
 
 fn overview(
     ui: &mut Ui,
+    fields: &Fields,
     next: &mut Option<Screen>,
     account: AccountView<'_>,
 ) -> Option<AccountRequest> {
-    ui.label(format!("Signed in as {}", account.username));
+    let texts = &fields.texts;
+    ui.label(texts.format(
+        "menu.account.signed-in-as",
+        &[("username", account.username)],
+    ));
     if let Some(email) = account.email {
-        let state = if account.email_verified {
-            "verified"
+        let key = if account.email_verified {
+            "menu.account.email-verified"
         } else {
-            "not verified"
+            "menu.account.email-unverified"
         };
-        ui.label(format!("Email: {email} ({state})"));
+        ui.label(texts.format(key, &[("email", email)]));
     }
     ui.add_space(4.0);
     let mut request = None;
-    if ui.button("Change password").clicked() {
+    let button = |ui: &mut Ui, key: &str| ui.button(fields.t(key)).clicked();
+    if button(ui, "menu.button.change-password") {
         *next = Some(Screen::ChangePassword);
     }
-    if ui.button("Change email").clicked() {
+    if button(ui, "menu.button.change-email") {
         *next = Some(Screen::ChangeEmail);
     }
-    if ui.button("Sign out").clicked() {
+    if button(ui, "menu.button.sign-out") {
         request = Some(AccountRequest::SignOut);
     }
-    if ui.button("Sign out everywhere").clicked() {
+    if button(ui, "menu.button.sign-out-everywhere") {
         request = Some(AccountRequest::SignOutEverywhere);
     }
     // Neither is offered until the account was read.
     if account.authenticator == Some(true) {
-        ui.label("Sign-in codes: from your authenticator app");
-        if ui.button("Turn off sign-in codes").clicked() {
+        ui.label(fields.t("menu.account.codes-authenticator"));
+        if button(ui, "menu.button.authenticator-off") {
             request = Some(AccountRequest::SetAuthenticator { enabled: false });
         }
-    } else if account.authenticator == Some(false)
-        && ui.button("Set up an authenticator app").clicked()
-    {
+    } else if account.authenticator == Some(false) && button(ui, "menu.button.authenticator-add") {
         request = Some(AccountRequest::AddAuthenticator);
     }
     match account.email_codes {
         Some(true) => {
-            ui.label("Sign-in codes: by email");
-            if ui.button("Stop email sign-in codes").clicked() {
+            ui.label(fields.t("menu.account.codes-email"));
+            if button(ui, "menu.button.email-codes-off") {
                 request = Some(AccountRequest::SetEmailCodes { enabled: false });
             }
         }
-        Some(false)
-            if account.email_verified && ui.button("Send sign-in codes by email").clicked() =>
-        {
+        Some(false) if account.email_verified && button(ui, "menu.button.email-codes-on") => {
             request = Some(AccountRequest::SetEmailCodes { enabled: true });
         }
         _ => {}
     }
-    if ui.button("Remembered devices").clicked() {
+    if button(ui, "menu.button.devices") {
         *next = Some(Screen::Devices);
     }
-    if ui.button("Delete account…").clicked() {
+    if button(ui, "menu.button.delete-account-open") {
         *next = Some(Screen::DeleteAccount);
     }
     ui.add_space(4.0);
-    if ui.button("Close").clicked() {
+    if button(ui, "menu.button.close") {
         request = Some(AccountRequest::Close);
     }
     request
 }
 
 /// The offer after a sign-in that asked for a code.
-fn remember_device(ui: &mut Ui) -> Option<AccountRequest> {
-    ui.label(
-        "Sign-ins from this computer can skip the code. \
-         Only choose this on a computer of your own, never a shared one.",
-    );
+fn remember_device(ui: &mut Ui, fields: &Fields) -> Option<AccountRequest> {
+    ui.label(fields.t("menu.device.offer"));
     ui.add_space(4.0);
     let mut request = None;
-    if ui.button("Remember this computer").clicked() {
+    if ui
+        .button(fields.t("menu.button.remember-computer"))
+        .clicked()
+    {
         request = Some(AccountRequest::RememberDevice);
     }
-    if ui.button("Not now").clicked() {
+    if ui.button(fields.t("menu.button.not-now")).clicked() {
         request = Some(AccountRequest::Close);
     }
     request
@@ -157,9 +159,11 @@ fn remember_device(ui: &mut Ui) -> Option<AccountRequest> {
 fn devices(
     ui: &mut Ui,
     form: &mut LoginForm,
+    fields: &Fields,
     next: &mut Option<Screen>,
     this_device: Option<&str>,
 ) -> Option<AccountRequest> {
+    let texts = &fields.texts;
     let mut request = None;
     if form.devices.is_none() && !form.devices_asked {
         form.devices_asked = true;
@@ -168,22 +172,28 @@ fn devices(
     match &form.devices {
         None => {}
         Some(devices) if devices.is_empty() => {
-            ui.label("No computer is remembered: every sign-in asks for your code.");
+            ui.label(texts.get("menu.devices.none"));
         }
         Some(devices) => {
-            ui.label("Sign-ins from these skip the code. Forget any you no longer use.");
+            ui.label(texts.get("menu.devices.intro"));
             for device in devices {
-                ui.horizontal(|ui| {
-                    let mut name = device.name.clone().unwrap_or_else(|| "A device".to_owned());
+                ui.horizontal_wrapped(|ui| {
+                    let mut name = match &device.name {
+                        Some(name) => name.clone(),
+                        None => texts.get("menu.devices.unnamed").to_owned(),
+                    };
                     if Some(device.key.as_str()) == this_device {
-                        name.push_str(" (this computer)");
+                        name = texts.format("menu.devices.this-computer", &[("name", &name)]);
                     }
                     let used = device.last_signed_in.or(device.created).map(date);
                     ui.label(match used {
-                        Some(date) => format!("{name}, last used {date}"),
+                        Some(date) => texts.format(
+                            "menu.devices.last-used",
+                            &[("name", &name), ("date", &date)],
+                        ),
                         None => name,
                     });
-                    if ui.button("Forget").clicked() {
+                    if ui.button(texts.get("menu.button.forget")).clicked() {
                         request = Some(AccountRequest::ForgetDevice {
                             key: device.key.clone(),
                         });
@@ -192,7 +202,7 @@ fn devices(
             }
         }
     }
-    back_to_account(ui, next);
+    back_to_account(ui, fields, next);
     request
 }
 
@@ -219,10 +229,8 @@ fn date(time: std::time::SystemTime) -> String {
     format!("{year:04}-{month:02}-{day:02}")
 }
 
-fn back_to_account(ui: &mut Ui, next: &mut Option<Screen>) {
-    if ui.link("Back").clicked() {
-        *next = Some(Screen::Account);
-    }
+fn back_to_account(ui: &mut Ui, fields: &Fields, next: &mut Option<Screen>) {
+    fields.link(ui, "menu.link.back", Screen::Account, next);
 }
 
 fn change_password(
@@ -231,20 +239,17 @@ fn change_password(
     fields: &mut Fields,
     next: &mut Option<Screen>,
 ) -> Option<AccountRequest> {
-    fields.password(
-        ui,
-        "Current password",
-        &mut form.current,
-        form.show_password,
-    );
-    new_password_fields(ui, form, fields, "New password");
-    let submit = fields.submit(ui, "Change password");
-    back_to_account(ui, next);
+    let shown = form.show_password;
+    fields.password(ui, "menu.field.current-password", &mut form.current, shown);
+    new_password_fields(ui, form, fields, "menu.field.new-password");
+    let submit = fields.submit(ui, "menu.button.change-password");
+    back_to_account(ui, fields, next);
     if !submit {
         return None;
     }
-    checked(form, required(&form.current, "current password"))?;
-    let new_password = checked(form, new_password(form))?;
+    let missing = "menu.check.enter-current-password";
+    checked(form, required(&form.current, fields, missing))?;
+    let new_password = checked(form, new_password(form, fields))?;
     Some(AccountRequest::ChangePassword {
         current: Password::new(form.current.clone()),
         new_password,
@@ -258,18 +263,18 @@ fn delete_account(
     next: &mut Option<Screen>,
     username: &str,
 ) -> Option<AccountRequest> {
-    ui.label(
-        "Deleting your account cannot be undone: your progress tied to it is lost. \
-         Type your username to confirm.",
-    );
-    fields.text(ui, "Username", &mut form.username, false);
-    let submit = fields.submit(ui, "Delete account");
-    back_to_account(ui, next);
+    ui.label(fields.t("menu.delete.warning"));
+    fields.text(ui, "menu.field.username", &mut form.username, false);
+    let submit = fields.submit(ui, "menu.button.delete-account");
+    back_to_account(ui, fields, next);
     if !submit {
         return None;
     }
     if form.username.trim() != username {
-        form.error = Some(format!("Type {username} to confirm."));
+        let typed = fields
+            .texts
+            .format("menu.check.type-username", &[("username", username)]);
+        form.error = Some(typed);
         return None;
     }
     Some(AccountRequest::DeleteAccount)
@@ -284,19 +289,19 @@ fn authenticator(
 ) -> Option<AccountRequest> {
     let Some(secret) = form.authenticator.clone() else {
         // The secret is not kept across a reopened screen: start again.
-        ui.label("Start again from your account.");
-        back_to_account(ui, next);
+        ui.label(fields.t("menu.authenticator.start-again"));
+        back_to_account(ui, fields, next);
         return None;
     };
-    ui.label("Scan this code with your authenticator app, or type the key below.");
-    authenticator_key(ui, &secret, &form.settings.game_name, username);
-    fields.text(ui, "Code", &mut form.code, false);
-    let submit = fields.submit(ui, "Turn on");
-    back_to_account(ui, next);
+    ui.label(fields.t("menu.authenticator.scan"));
+    authenticator_key(ui, fields, &secret, &form.settings.game_name, username);
+    fields.text(ui, "menu.field.code", &mut form.code, false);
+    let submit = fields.submit(ui, "menu.button.turn-on");
+    back_to_account(ui, fields, next);
     if !submit {
         return None;
     }
-    let code = checked(form, required(&form.code, "code"))?;
+    let code = checked(form, required(&form.code, fields, "menu.check.enter-code"))?;
     Some(AccountRequest::VerifyAuthenticator {
         code: Code::new(code),
     })
@@ -306,13 +311,14 @@ fn authenticator(
 /// as a key to type.
 pub(super) fn authenticator_key(
     ui: &mut Ui,
+    fields: &Fields,
     secret: &AuthenticatorSecret,
     game_name: &str,
     account: &str,
 ) {
-    qr_code(ui, &secret.uri(game_name, account));
+    qr_code(ui, fields, &secret.uri(game_name, account));
     ui.horizontal_wrapped(|ui| {
-        ui.label("Key:");
+        ui.label(fields.t("menu.authenticator.key"));
         // Selectable, to copy; drawn as a label, never kept in egui's memory.
         ui.add(egui::Label::new(egui::RichText::new(secret.expose()).monospace()).selectable(true));
     });
@@ -320,14 +326,14 @@ pub(super) fn authenticator_key(
 
 /// `text` as a QR code: dark modules painted as squares on a light field
 /// with the standard four-module quiet zone.
-fn qr_code(ui: &mut Ui, text: &str) {
+fn qr_code(ui: &mut Ui, fields: &Fields, text: &str) {
     let Ok(code) = qrcode::QrCode::new(text.as_bytes()) else {
-        ui.label("This key is too long for a QR code: type it into your app.");
+        ui.label(fields.t("menu.authenticator.too-long"));
         return;
     };
     let width = code.width();
     let modules = width + 8;
-    let module = 4.0;
+    let module = (4.0 * super::theme::current_scale(ui)).round().max(2.0);
     let side = modules as f32 * module;
     let (rect, _) = ui.allocate_exact_size(egui::vec2(side, side), egui::Sense::hover());
     let painter = ui.painter_at(rect);
@@ -353,28 +359,29 @@ fn change_email(
     now: f64,
 ) -> Option<AccountRequest> {
     if form.email_code_sent {
-        fields.text(ui, "Code", &mut form.code, false);
-        let submit = fields.submit(ui, "Verify");
-        let resend = resend_button(ui, form, now);
-        back_to_account(ui, next);
+        fields.text(ui, "menu.field.code", &mut form.code, false);
+        let submit = fields.submit(ui, "menu.button.verify");
+        let resend = resend_button(ui, form, fields, now);
+        back_to_account(ui, fields, next);
         if resend {
             return Some(AccountRequest::ResendEmailCode);
         }
         if !submit {
             return None;
         }
-        let code = checked(form, required(&form.code, "code"))?;
+        let code = checked(form, required(&form.code, fields, "menu.check.enter-code"))?;
         return Some(AccountRequest::VerifyEmail {
             code: Code::new(code),
         });
     }
-    fields.text(ui, "New email", &mut form.email, false);
-    let submit = fields.submit(ui, "Send code");
-    back_to_account(ui, next);
+    fields.text(ui, "menu.field.new-email", &mut form.email, false);
+    let submit = fields.submit(ui, "menu.button.send-code");
+    back_to_account(ui, fields, next);
     if !submit {
         return None;
     }
-    let email = checked(form, email_address(&form.email, "new email address"))?;
+    let missing = "menu.check.enter-new-email";
+    let email = checked(form, email_address(&form.email, fields, missing))?;
     Some(AccountRequest::ChangeEmail { email })
 }
 

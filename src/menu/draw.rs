@@ -2,9 +2,9 @@
 
 use std::time::Duration;
 
-use cognito_login_client::{AuthRequest, Code, Password};
+use cognito_login_client::{AuthRequest, Code, Password, Translations};
 use egui::text_edit::TextEditState;
-use egui::{Id, Key, Response, RichText, TextEdit, Ui};
+use egui::{Color32, Id, Key, Response, RichText, TextEdit, Ui};
 
 use super::{LoginForm, Screen};
 
@@ -53,15 +53,21 @@ pub(super) fn framed<R>(
         edited: false,
         epoch: form.epoch,
         screen: form.screen,
+        texts: form.settings.translations.clone(),
+        accent: form.settings.theme.accent,
+        on_accent: form.settings.theme.on_accent,
     };
 
+    let scale = super::theme::current_scale(ui);
     if let Some(logo) = form.logo {
-        ui.vertical_centered(|ui| ui.image(logo));
+        ui.vertical_centered(|ui| ui.image((logo.id, (logo.size * scale).round())));
     }
-    ui.vertical_centered(|ui| ui.heading(&form.settings.title));
-    ui.add_space(4.0);
-    ui.label(RichText::new(screen_title(form.screen)).strong());
-    ui.add_space(4.0);
+    if !form.settings.title.is_empty() {
+        ui.vertical_centered(|ui| ui.heading(&form.settings.title));
+        ui.add_space((4.0 * scale).round());
+    }
+    ui.label(RichText::new(fields.t(screen_title(form.screen))).strong());
+    ui.add_space((4.0 * scale).round());
 
     let mut request = None;
     let mut next_screen = None;
@@ -72,17 +78,27 @@ pub(super) fn framed<R>(
     if fields.edited {
         form.error = None;
     }
-    ui.add_space(6.0);
+    ui.add_space((6.0 * scale).round());
     if form.busy {
         ui.horizontal(|ui| {
             ui.spinner();
-            ui.label("Working…");
+            ui.label(fields.t("menu.working"));
         });
     }
-    if let Some(error) = &form.error {
-        ui.label(RichText::new(error).color(ui.visuals().error_fg_color));
-    } else if let Some(notice) = &form.notice {
-        ui.label(notice);
+    // Screen readers say an error or a notice as soon as it shows.
+    let announced = if let Some(error) = &form.error {
+        Some((
+            ui.label(RichText::new(error).color(ui.visuals().error_fg_color)),
+            egui::accesskit::Live::Assertive,
+        ))
+    } else {
+        form.notice
+            .as_ref()
+            .map(|notice| (ui.label(notice), egui::accesskit::Live::Polite))
+    };
+    if let Some((label, live)) = announced {
+        ui.ctx()
+            .accesskit_node_builder(label.id, |node| node.set_live(live));
     }
     if let Some(screen) = next_screen.filter(|_| request.is_none()) {
         form.show(screen);
@@ -94,45 +110,45 @@ pub(super) fn framed<R>(
     request
 }
 
+/// The key of each screen's title.
 fn screen_title(screen: Screen) -> &'static str {
     match screen {
-        Screen::SignIn => "Sign in to your account",
-        Screen::SignUp => "Create an account",
-        Screen::ConfirmCode => "Confirm your account",
-        Screen::ForgotPassword => "Forgot your password?",
-        Screen::ResetPassword => "Choose a new password",
-        Screen::NewPassword => "Set a new password",
-        Screen::OneTimeCode => "Enter your sign-in code",
-        Screen::AuthenticatorSetup => "Set up sign-in codes",
-        Screen::Account => "Your account",
-        Screen::ChangePassword => "Change your password",
-        Screen::DeleteAccount => "Delete your account",
-        Screen::Authenticator => "Add an authenticator app",
-        Screen::ChangeEmail => "Change your email address",
-        Screen::RememberDevice => "Remember this computer?",
-        Screen::Devices => "Remembered devices",
+        Screen::SignIn => "menu.screen.sign-in",
+        Screen::SignUp => "menu.screen.sign-up",
+        Screen::ConfirmCode => "menu.screen.confirm-code",
+        Screen::ForgotPassword => "menu.screen.forgot-password",
+        Screen::ResetPassword => "menu.screen.reset-password",
+        Screen::NewPassword => "menu.screen.new-password",
+        Screen::OneTimeCode => "menu.screen.one-time-code",
+        Screen::AuthenticatorSetup => "menu.screen.authenticator-setup",
+        Screen::Account => "menu.screen.account",
+        Screen::ChangePassword => "menu.screen.change-password",
+        Screen::DeleteAccount => "menu.screen.delete-account",
+        Screen::Authenticator => "menu.screen.authenticator",
+        Screen::ChangeEmail => "menu.screen.change-email",
+        Screen::RememberDevice => "menu.screen.remember-device",
+        Screen::Devices => "menu.screen.devices",
     }
 }
 
-/// The labels of every field the menu draws; with the screen and the form's
+/// The key of every field the menu draws; with the screen and the form's
 /// epoch they make each field's id.
-const FIELD_LABELS: [&str; 9] = [
-    "Username",
-    "Email",
-    "New email",
-    "Password",
-    "Current password",
-    "New password",
-    "Repeat password",
-    "Code",
-    "",
+const FIELD_KEYS: [&str; 8] = [
+    "menu.field.username",
+    "menu.field.email",
+    "menu.field.new-email",
+    "menu.field.password",
+    "menu.field.current-password",
+    "menu.field.new-password",
+    "menu.field.repeat-password",
+    "menu.field.code",
 ];
 
 /// The id of one field: its screen, its label and the form's epoch, which
 /// changes whenever the form is cleared, so no state (undo history
 /// included) is shared between screens or outlives what the player typed.
-fn field_id(epoch: u64, screen: Screen, label: &str) -> Id {
-    Id::new(("bevy_cognito_login::menu::field", epoch, screen, label))
+fn field_id(epoch: u64, screen: Screen, key: &str) -> Id {
+    Id::new(("bevy_cognito_login::menu::field", epoch, screen, key))
 }
 
 /// Once the form was cleared: drops egui's state of every field drawn
@@ -146,8 +162,8 @@ fn forget_cleared_fields(ui: &Ui, form: &mut LoginForm) {
     }
     ui.ctx().data_mut(|data| {
         for screen in Screen::ALL {
-            for label in FIELD_LABELS {
-                data.remove::<TextEditState>(field_id(drawn, screen, label));
+            for key in FIELD_KEYS {
+                data.remove::<TextEditState>(field_id(drawn, screen, key));
             }
         }
     });
@@ -161,20 +177,30 @@ pub(super) struct Fields {
     edited: bool,
     epoch: u64,
     screen: Screen,
+    /// The sentences, in the form's locale.
+    pub(super) texts: Translations,
+    accent: Color32,
+    on_accent: Color32,
 }
 
 impl Fields {
-    /// A labelled single-line field; Enter in it submits the screen.
+    /// The sentence for `key` in the form's locale.
+    pub(super) fn t<'a>(&'a self, key: &'a str) -> &'a str {
+        self.texts.get(key)
+    }
+
+    /// A single-line field labelled with `key`'s sentence; Enter in it
+    /// submits the screen.
     pub(super) fn text(
         &mut self,
         ui: &mut Ui,
-        label: &str,
+        key: &str,
         text: &mut String,
         masked: bool,
     ) -> Response {
-        debug_assert!(FIELD_LABELS.contains(&label), "{label} has no id to forget");
-        let id = field_id(self.epoch, self.screen, label);
-        let label = ui.label(label);
+        debug_assert!(FIELD_KEYS.contains(&key), "{key} has no id to forget");
+        let id = field_id(self.epoch, self.screen, key);
+        let label = ui.label(self.texts.get(key));
         let response = ui
             .add(
                 TextEdit::singleline(text)
@@ -195,18 +221,31 @@ impl Fields {
     pub(super) fn password(
         &mut self,
         ui: &mut Ui,
-        label: &str,
+        key: &str,
         text: &mut String,
         shown: bool,
     ) -> Response {
-        self.text(ui, label, text, !shown)
+        self.text(ui, key, text, !shown)
     }
 
-    /// The screen's main button.
-    pub(super) fn submit(&mut self, ui: &mut Ui, label: &str) -> bool {
-        ui.add_space(4.0);
-        let clicked = ui.button(label).clicked();
+    /// The screen's main button, as wide as the panel, in the accent colour.
+    pub(super) fn submit(&mut self, ui: &mut Ui, key: &str) -> bool {
+        ui.add_space(ui.spacing().item_spacing.y);
+        let label = RichText::new(self.texts.get(key))
+            .color(self.on_accent)
+            .strong();
+        let size = egui::vec2(ui.available_width(), ui.spacing().interact_size.y);
+        let clicked = ui
+            .add(egui::Button::new(label).fill(self.accent).min_size(size))
+            .clicked();
         std::mem::take(&mut self.submitted) || clicked
+    }
+
+    /// A link to another screen, labelled with `key`'s sentence.
+    pub(super) fn link(&self, ui: &mut Ui, key: &str, to: Screen, next: &mut Option<Screen>) {
+        if ui.link(self.t(key)).clicked() {
+            *next = Some(to);
+        }
     }
 }
 
@@ -214,22 +253,23 @@ pub(super) fn checked<T>(form: &mut LoginForm, result: Result<T, String>) -> Opt
     result.map_err(|message| form.error = Some(message)).ok()
 }
 
-pub(super) fn required(value: &str, what: &str) -> Result<String, String> {
+/// `value` trimmed, or `missing`'s sentence when it is empty.
+pub(super) fn required(value: &str, fields: &Fields, missing: &str) -> Result<String, String> {
     let value = value.trim();
     if value.is_empty() {
-        Err(format!("Enter your {what}."))
+        Err(fields.t(missing).to_owned())
     } else {
         Ok(value.to_owned())
     }
 }
 
 /// A required email address that looks like one.
-pub(super) fn email_address(value: &str, what: &str) -> Result<String, String> {
-    let email = required(value, what)?;
+pub(super) fn email_address(value: &str, fields: &Fields, missing: &str) -> Result<String, String> {
+    let email = required(value, fields, missing)?;
     if looks_like_email(&email) {
         Ok(email)
     } else {
-        Err("That email address does not look right.".to_owned())
+        Err(fields.t("menu.check.email-looks-wrong").to_owned())
     }
 }
 
@@ -246,21 +286,22 @@ fn looks_like_email(email: &str) -> bool {
 }
 
 /// The new-password pair of the sign-up and reset screens.
-pub(super) fn new_password(form: &LoginForm) -> Result<Password, String> {
+pub(super) fn new_password(form: &LoginForm, fields: &Fields) -> Result<Password, String> {
     if form.password.is_empty() {
-        return Err("Choose a password.".to_owned());
+        return Err(fields.t("menu.check.choose-password").to_owned());
     }
-    if let Some(unmet) = form.settings.password_policy.first_unmet(&form.password) {
+    let policy = &form.settings.password_policy;
+    if let Some(unmet) = policy.first_unmet_in(&form.password, &fields.texts) {
         return Err(unmet);
     }
     if form.password != form.repeat {
-        return Err("The passwords do not match.".to_owned());
+        return Err(fields.t("menu.check.passwords-differ").to_owned());
     }
     Ok(Password::new(form.password.clone()))
 }
 
-fn show_toggle(ui: &mut Ui, form: &mut LoginForm) {
-    ui.checkbox(&mut form.show_password, "Show password");
+fn show_toggle(ui: &mut Ui, form: &mut LoginForm, fields: &Fields) {
+    ui.checkbox(&mut form.show_password, fields.t("menu.show-password"));
 }
 
 /// A new password, its repetition, the show toggle and the live checklist.
@@ -268,16 +309,18 @@ pub(super) fn new_password_fields(
     ui: &mut Ui,
     form: &mut LoginForm,
     fields: &mut Fields,
-    label: &str,
+    key: &str,
 ) {
-    fields.password(ui, label, &mut form.password, form.show_password);
-    fields.password(ui, "Repeat password", &mut form.repeat, form.show_password);
-    show_toggle(ui, form);
-    policy_checklist(ui, form);
+    fields.password(ui, key, &mut form.password, form.show_password);
+    let repeat = "menu.field.repeat-password";
+    fields.password(ui, repeat, &mut form.repeat, form.show_password);
+    show_toggle(ui, form, fields);
+    policy_checklist(ui, form, fields);
 }
 
-fn policy_checklist(ui: &mut Ui, form: &LoginForm) {
-    for check in form.settings.password_policy.checks(&form.password) {
+fn policy_checklist(ui: &mut Ui, form: &LoginForm, fields: &Fields) {
+    let policy = &form.settings.password_policy;
+    for check in policy.checks_in(&form.password, &fields.texts) {
         let (mark, color) = if check.met {
             ("✔", egui::Color32::from_rgb(80, 180, 90))
         } else {
@@ -297,29 +340,32 @@ fn sign_in(
     fields: &mut Fields,
     next: &mut Option<Screen>,
 ) -> Option<AuthRequest> {
-    fields.text(ui, "Username", &mut form.username, false);
-    fields.password(ui, "Password", &mut form.password, form.show_password);
-    show_toggle(ui, form);
+    fields.text(ui, "menu.field.username", &mut form.username, false);
+    let shown = form.show_password;
+    fields.password(ui, "menu.field.password", &mut form.password, shown);
+    show_toggle(ui, form, fields);
     if let Some(remember) = &mut form.remember {
-        ui.checkbox(remember, "Remember me");
+        ui.checkbox(remember, fields.t("menu.remember-me"));
     }
-    let submit = fields.submit(ui, "Sign in");
+    let submit = fields.submit(ui, "menu.button.sign-in");
     ui.horizontal_wrapped(|ui| {
-        if ui.link("Forgot password?").clicked() {
-            *next = Some(Screen::ForgotPassword);
-        }
-        if ui.link("Create account").clicked() {
-            *next = Some(Screen::SignUp);
-        }
-        if ui.link("I have a code").clicked() {
-            *next = Some(Screen::ConfirmCode);
-        }
+        fields.link(
+            ui,
+            "menu.link.forgot-password",
+            Screen::ForgotPassword,
+            next,
+        );
+        fields.link(ui, "menu.link.create-account", Screen::SignUp, next);
+        fields.link(ui, "menu.link.have-code", Screen::ConfirmCode, next);
     });
     if !submit {
         return None;
     }
-    let username = checked(form, required(&form.username, "username"))?;
-    checked(form, required(&form.password, "password"))?;
+    let username = checked(form, required(&form.username, fields, USERNAME))?;
+    checked(
+        form,
+        required(&form.password, fields, "menu.check.enter-password"),
+    )?;
     Some(AuthRequest::SignIn {
         username,
         password: Password::new(form.password.clone()),
@@ -327,25 +373,28 @@ fn sign_in(
     })
 }
 
+/// What the player is asked for when a field is empty.
+const USERNAME: &str = "menu.check.enter-username";
+const CODE: &str = "menu.check.enter-code";
+
 fn sign_up(
     ui: &mut Ui,
     form: &mut LoginForm,
     fields: &mut Fields,
     next: &mut Option<Screen>,
 ) -> Option<AuthRequest> {
-    fields.text(ui, "Username", &mut form.username, false);
-    fields.text(ui, "Email", &mut form.email, false);
-    new_password_fields(ui, form, fields, "Password");
-    let submit = fields.submit(ui, "Create account");
-    if ui.link("Already have an account? Sign in").clicked() {
-        *next = Some(Screen::SignIn);
-    }
+    fields.text(ui, "menu.field.username", &mut form.username, false);
+    fields.text(ui, "menu.field.email", &mut form.email, false);
+    new_password_fields(ui, form, fields, "menu.field.password");
+    let submit = fields.submit(ui, "menu.button.create-account");
+    fields.link(ui, "menu.link.have-account", Screen::SignIn, next);
     if !submit {
         return None;
     }
-    let username = checked(form, required(&form.username, "username"))?;
-    let email = checked(form, email_address(&form.email, "email address"))?;
-    let password = checked(form, new_password(form))?;
+    let username = checked(form, required(&form.username, fields, USERNAME))?;
+    let email = email_address(&form.email, fields, "menu.check.enter-email");
+    let email = checked(form, email)?;
+    let password = checked(form, new_password(form, fields))?;
     form.sign_up_password = Some(password.clone());
     Some(AuthRequest::SignUp {
         username,
@@ -361,20 +410,20 @@ fn confirm(
     next: &mut Option<Screen>,
     now: f64,
 ) -> Option<AuthRequest> {
-    fields.text(ui, "Username", &mut form.username, false);
-    fields.text(ui, "Code", &mut form.code, false);
-    let submit = fields.submit(ui, "Confirm");
-    let resend = resend_button(ui, form, now);
-    back_to_sign_in(ui, next);
+    fields.text(ui, "menu.field.username", &mut form.username, false);
+    fields.text(ui, "menu.field.code", &mut form.code, false);
+    let submit = fields.submit(ui, "menu.button.confirm");
+    let resend = resend_button(ui, form, fields, now);
+    back_to_sign_in(ui, fields, next);
     if resend {
-        let username = checked(form, required(&form.username, "username"))?;
+        let username = checked(form, required(&form.username, fields, USERNAME))?;
         return Some(AuthRequest::ResendCode { username });
     }
     if !submit {
         return None;
     }
-    let username = checked(form, required(&form.username, "username"))?;
-    let code = checked(form, required(&form.code, "code"))?;
+    let username = checked(form, required(&form.username, fields, USERNAME))?;
+    let code = checked(form, required(&form.code, fields, CODE))?;
     Some(AuthRequest::ConfirmSignUp {
         username,
         code: Code::new(code),
@@ -387,18 +436,16 @@ fn forgot(
     fields: &mut Fields,
     next: &mut Option<Screen>,
 ) -> Option<AuthRequest> {
-    fields.text(ui, "Username", &mut form.username, false);
-    let submit = fields.submit(ui, "Send reset code");
+    fields.text(ui, "menu.field.username", &mut form.username, false);
+    let submit = fields.submit(ui, "menu.button.send-reset-code");
     ui.horizontal_wrapped(|ui| {
-        if ui.link("I have a code").clicked() {
-            *next = Some(Screen::ResetPassword);
-        }
-        back_to_sign_in(ui, next);
+        fields.link(ui, "menu.link.have-code", Screen::ResetPassword, next);
+        back_to_sign_in(ui, fields, next);
     });
     if !submit {
         return None;
     }
-    let username = checked(form, required(&form.username, "username"))?;
+    let username = checked(form, required(&form.username, fields, USERNAME))?;
     Some(AuthRequest::ForgotPassword { username })
 }
 
@@ -408,17 +455,17 @@ fn reset(
     fields: &mut Fields,
     next: &mut Option<Screen>,
 ) -> Option<AuthRequest> {
-    fields.text(ui, "Username", &mut form.username, false);
-    fields.text(ui, "Code", &mut form.code, false);
-    new_password_fields(ui, form, fields, "New password");
-    let submit = fields.submit(ui, "Reset password");
-    back_to_sign_in(ui, next);
+    fields.text(ui, "menu.field.username", &mut form.username, false);
+    fields.text(ui, "menu.field.code", &mut form.code, false);
+    new_password_fields(ui, form, fields, "menu.field.new-password");
+    let submit = fields.submit(ui, "menu.button.reset-password");
+    back_to_sign_in(ui, fields, next);
     if !submit {
         return None;
     }
-    let username = checked(form, required(&form.username, "username"))?;
-    let code = checked(form, required(&form.code, "code"))?;
-    let password = checked(form, new_password(form))?;
+    let username = checked(form, required(&form.username, fields, USERNAME))?;
+    let code = checked(form, required(&form.code, fields, CODE))?;
+    let password = checked(form, new_password(form, fields))?;
     Some(AuthRequest::ResetPassword {
         username,
         code: Code::new(code),
@@ -438,17 +485,18 @@ pub(super) fn now_and_cooldown(ui: &Ui, form: &mut LoginForm) -> f64 {
 
 /// "Resend code", disabled with a countdown until the cooldown since the
 /// last code has passed; `true` when clicked.
-pub(super) fn resend_button(ui: &mut Ui, form: &LoginForm, now: f64) -> bool {
+pub(super) fn resend_button(ui: &mut Ui, form: &LoginForm, fields: &Fields, now: f64) -> bool {
     let wait = (form.resend_ready_at - now).ceil();
     if wait > 0.0 {
         ui.ctx().request_repaint_after(Duration::from_millis(250));
-        ui.add_enabled(
-            false,
-            egui::Button::new(format!("Resend code ({wait:.0} s)")),
-        );
+        let seconds = format!("{wait:.0}");
+        let label = fields
+            .texts
+            .format("menu.button.resend-code-wait", &[("seconds", &seconds)]);
+        ui.add_enabled(false, egui::Button::new(label));
         false
     } else {
-        ui.button("Resend code").clicked()
+        ui.button(fields.t("menu.button.resend-code")).clicked()
     }
 }
 
@@ -458,10 +506,8 @@ fn challenge_hint(ui: &mut Ui, form: &LoginForm) {
     }
 }
 
-fn back_to_sign_in(ui: &mut Ui, next: &mut Option<Screen>) {
-    if ui.link("Back to sign in").clicked() {
-        *next = Some(Screen::SignIn);
-    }
+fn back_to_sign_in(ui: &mut Ui, fields: &Fields, next: &mut Option<Screen>) {
+    fields.link(ui, "menu.link.back-to-sign-in", Screen::SignIn, next);
 }
 
 fn new_password_screen(
@@ -471,13 +517,13 @@ fn new_password_screen(
     next: &mut Option<Screen>,
 ) -> Option<AuthRequest> {
     challenge_hint(ui, form);
-    new_password_fields(ui, form, fields, "New password");
-    let submit = fields.submit(ui, "Set password");
-    back_to_sign_in(ui, next);
+    new_password_fields(ui, form, fields, "menu.field.new-password");
+    let submit = fields.submit(ui, "menu.button.set-password");
+    back_to_sign_in(ui, fields, next);
     if !submit {
         return None;
     }
-    let password = checked(form, new_password(form))?;
+    let password = checked(form, new_password(form, fields))?;
     form.challenge_answer(password)
 }
 
@@ -498,13 +544,13 @@ fn code_answer(
     fields: &mut Fields,
     next: &mut Option<Screen>,
 ) -> Option<AuthRequest> {
-    fields.text(ui, "Code", &mut form.code, false);
-    let submit = fields.submit(ui, "Continue");
-    back_to_sign_in(ui, next);
+    fields.text(ui, "menu.field.code", &mut form.code, false);
+    let submit = fields.submit(ui, "menu.button.continue");
+    back_to_sign_in(ui, fields, next);
     if !submit {
         return None;
     }
-    let code = checked(form, required(&form.code, "code"))?;
+    let code = checked(form, required(&form.code, fields, CODE))?;
     form.challenge_answer(Password::new(code))
 }
 
@@ -517,7 +563,7 @@ fn authenticator_setup(
     challenge_hint(ui, form);
     let secret = form.challenge.as_ref()?.authenticator.clone()?;
     let account = form.username.trim().to_owned();
-    super::account::authenticator_key(ui, &secret, &form.settings.game_name, &account);
+    super::account::authenticator_key(ui, fields, &secret, &form.settings.game_name, &account);
     code_answer(ui, form, fields, next)
 }
 

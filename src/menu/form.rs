@@ -5,10 +5,10 @@ use std::time::Duration;
 
 use cognito_login_client::{
     AuthAction, AuthError, AuthOutcome, AuthRequest, AuthenticatorSecret, Challenge, ChallengeName,
-    Code, Device, Password, ServerErrorKind,
+    Code, Device, Password, ServerErrorKind, Translations,
 };
 
-use super::PasswordPolicy;
+use super::{MenuTheme, PasswordPolicy};
 
 /// A screen of the login menu.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
@@ -172,10 +172,11 @@ impl std::fmt::Debug for AccountRequest {
     }
 }
 
-/// How the menu looks and what it checks.
+/// How the menu looks, what it says and what it checks.
 #[derive(Debug, Clone, PartialEq)]
 pub struct MenuSettings {
-    /// The heading above every screen.
+    /// The heading above every screen (the game's name, say); empty for
+    /// none.
     pub title: String,
     /// An image shown above the title, as an asset path (`"logo.png"`).
     pub logo: Option<String>,
@@ -186,16 +187,25 @@ pub struct MenuSettings {
     /// The game's name, which authenticator apps show beside the player's
     /// codes.
     pub game_name: String,
+    /// Every sentence the menu shows, with the locale to show them in:
+    /// by default the shipped tables in the player's language (the first
+    /// of the system's preferred locales that has one, else English).
+    /// Switch at run time with [`LoginForm::select_locale`].
+    pub translations: Translations,
+    /// How the menu looks.
+    pub theme: MenuTheme,
 }
 
 impl Default for MenuSettings {
     fn default() -> Self {
         Self {
-            title: "Sign in".to_owned(),
+            title: String::new(),
             logo: None,
             password_policy: PasswordPolicy::default(),
             resend_cooldown: Duration::from_secs(30),
             game_name: "Bevy game".to_owned(),
+            translations: Translations::shipped(),
+            theme: MenuTheme::default(),
         }
     }
 }
@@ -295,6 +305,28 @@ impl LoginForm {
         &self.settings
     }
 
+    /// The theme, to change at run time.
+    pub fn theme_mut(&mut self) -> &mut MenuTheme {
+        &mut self.settings.theme
+    }
+
+    /// The sentences the menu shows, in the selected locale.
+    pub fn texts(&self) -> &Translations {
+        &self.settings.translations
+    }
+
+    /// Shows the menu in the shipped (or added) locale closest to `locale`
+    /// from the next frame on; returns the locale selected. The error or
+    /// notice already shown keeps its language.
+    pub fn select_locale(&mut self, locale: &str) -> &str {
+        self.settings.translations.select(locale)
+    }
+
+    /// The sentence for `key` in the selected locale, owned.
+    fn text(&self, key: &str) -> String {
+        self.settings.translations.get(key).to_owned()
+    }
+
     /// Shows a "Remember me" checkbox on the sign-in screen, checked or not;
     /// `None` hides it.
     pub fn offer_remember(&mut self, checked: Option<bool>) {
@@ -377,13 +409,10 @@ impl LoginForm {
             }
             ChallengeName::MfaSetup | ChallengeName::Other(_) => {
                 self.show(Screen::SignIn);
-                self.error = Some(
-                    AuthError::Unsupported(format!(
-                        "the sign-in challenge {}",
-                        challenge.name.as_str()
-                    ))
-                    .player_message(),
-                );
+                self.error = Some(self.settings.translations.format(
+                    "error.challenge-unsupported",
+                    &[("challenge", challenge.name.as_str())],
+                ));
                 return;
             }
         };
@@ -398,21 +427,16 @@ impl LoginForm {
             .parameters
             .get("CODE_DELIVERY_DESTINATION")
             .filter(|d| !d.is_empty());
+        let texts = &self.settings.translations;
+        let to = |key: &str, to: &str| texts.format(key, &[("destination", to)]);
         Some(match (&challenge.name, destination) {
-            (ChallengeName::NewPasswordRequired, _) => {
-                "Your account needs a new password before you can play.".to_owned()
-            }
-            (ChallengeName::SoftwareTokenMfa, _) => {
-                "Enter the code from your authenticator app.".to_owned()
-            }
-            (ChallengeName::MfaSetup, _) => "This game asks for a code from an authenticator \
-                 app at each sign-in. Scan this code with your app, or type the key, then \
-                 enter the code it shows."
-                .to_owned(),
-            (ChallengeName::SmsMfa, Some(to)) => format!("We sent a code by text message to {to}."),
-            (ChallengeName::SmsMfa, None) => "We sent you a code by text message.".to_owned(),
-            (_, Some(to)) => format!("We sent a code to {to}."),
-            (_, None) => "We sent you a code by email.".to_owned(),
+            (ChallengeName::NewPasswordRequired, _) => self.text("menu.hint.new-password"),
+            (ChallengeName::SoftwareTokenMfa, _) => self.text("menu.hint.authenticator"),
+            (ChallengeName::MfaSetup, _) => self.text("menu.hint.authenticator-setup"),
+            (ChallengeName::SmsMfa, Some(dest)) => to("menu.hint.sms-to", dest),
+            (ChallengeName::SmsMfa, None) => self.text("menu.hint.sms"),
+            (_, Some(dest)) => to("menu.notice.code-sent-to", dest),
+            (_, None) => self.text("menu.hint.email"),
         })
     }
 
@@ -486,14 +510,16 @@ impl LoginForm {
             {
                 self.email_code_sent = true;
                 self.code_sent(Some(&delivery.destination));
+                let stays = self.text("menu.notice.old-email-stays");
                 if let Some(notice) = &mut self.notice {
-                    notice.push_str(" Your old address stays in use until this one is verified.");
+                    notice.push(' ');
+                    notice.push_str(&stays);
                 }
                 None
             }
             AuthOutcome::EmailVerified => {
                 self.show(Screen::Account);
-                self.notice = Some("Email address verified.".to_owned());
+                self.notice = Some(self.text("menu.notice.email-verified"));
                 None
             }
             AuthOutcome::CodeSent(delivery) => {
@@ -509,7 +535,7 @@ impl LoginForm {
                 match password {
                     Some(password) => Some(self.sign_in_request(password)),
                     None => {
-                        self.notice = Some("Account confirmed. Sign in to play.".to_owned());
+                        self.notice = Some(self.text("menu.notice.confirmed"));
                         self.focus_first = false;
                         None
                     }
@@ -517,7 +543,7 @@ impl LoginForm {
             }
             AuthOutcome::PasswordReset => {
                 self.show(Screen::SignIn);
-                self.notice = Some("Password changed. Sign in with the new one.".to_owned());
+                self.notice = Some(self.text("menu.notice.password-reset"));
                 None
             }
             AuthOutcome::Tokens(_) => {
@@ -538,12 +564,12 @@ impl LoginForm {
             }
             AuthOutcome::PasswordChanged if action == AuthAction::ChangePassword => {
                 self.show(Screen::Account);
-                self.notice = Some("Password changed.".to_owned());
+                self.notice = Some(self.text("menu.notice.password-changed"));
                 None
             }
             AuthOutcome::SignedOut if action == AuthAction::SignOutEverywhere => {
                 self.show(Screen::SignIn);
-                self.notice = Some("Signed out on every device.".to_owned());
+                self.notice = Some(self.text("menu.notice.signed-out-everywhere"));
                 None
             }
             AuthOutcome::AuthenticatorSecret(secret) => {
@@ -557,13 +583,13 @@ impl LoginForm {
             }
             AuthOutcome::MfaSet if self.screen.is_account() => {
                 self.show(Screen::Account);
-                self.notice = Some("Your sign-in codes setting is saved.".to_owned());
+                self.notice = Some(self.text("menu.notice.mfa-saved"));
                 None
             }
             AuthOutcome::AccountDeleted => {
                 self.show(Screen::SignIn);
                 self.username.clear();
-                self.notice = Some("Your account is deleted.".to_owned());
+                self.notice = Some(self.text("menu.notice.account-deleted"));
                 None
             }
             AuthOutcome::Challenge(challenge) => {
@@ -579,7 +605,7 @@ impl LoginForm {
                 None
             }
             AuthOutcome::DeviceForgotten if self.screen == Screen::Devices => {
-                self.notice = Some("Device forgotten.".to_owned());
+                self.notice = Some(self.text("menu.notice.device-forgotten"));
                 self.account_follow_up = Some(AccountRequest::ListDevices);
                 None
             }
@@ -600,20 +626,22 @@ impl LoginForm {
             let password = Password::new(std::mem::take(&mut self.password));
             self.show(Screen::ConfirmCode);
             self.sign_up_password = Some(password);
-            self.notice =
-                Some("Confirm your account first: we are sending you a new code.".to_owned());
+            self.notice = Some(self.text("menu.notice.confirm-first"));
             return Some(AuthRequest::ResendCode {
                 username: self.username.trim().to_owned(),
             });
         }
-        self.error = Some(error.player_message());
+        self.error = Some(error.player_message_in(&self.settings.translations));
         None
     }
 
     fn code_sent(&mut self, destination: Option<&str>) {
         self.notice = Some(match destination.filter(|d| !d.is_empty()) {
-            Some(destination) => format!("We sent a code to {destination}."),
-            None => "We sent you a code.".to_owned(),
+            Some(destination) => self
+                .settings
+                .translations
+                .format("menu.notice.code-sent-to", &[("destination", destination)]),
+            None => self.text("menu.notice.code-sent"),
         });
         self.restart_cooldown = true;
     }

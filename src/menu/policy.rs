@@ -1,5 +1,7 @@
 //! The password policy the menu checks before sending a sign-up.
 
+use cognito_login_client::Translations;
+
 /// The characters Cognito counts as symbols.
 const SYMBOLS: &str = "^$*.[]{}()?\"!@#%&/\\,><':;|_~`=+- ";
 
@@ -42,49 +44,69 @@ pub struct PolicyCheck {
 }
 
 impl PasswordPolicy {
-    /// Each active rule, checked against `password`.
+    /// Each active rule, checked against `password`, in English.
     pub fn checks(&self, password: &str) -> Vec<PolicyCheck> {
+        self.checks_in(password, Translations::english())
+    }
+
+    /// Each active rule, checked against `password`, in the selected locale
+    /// of `texts`.
+    pub fn checks_in(&self, password: &str, texts: &Translations) -> Vec<PolicyCheck> {
+        self.rules(password)
+            .map(|(key, met)| PolicyCheck {
+                rule: texts.format(key, &[("count", &self.min_length.to_string())]),
+                met,
+            })
+            .collect()
+    }
+
+    /// The first rule `password` breaks, as a sentence for the player, in
+    /// English.
+    pub fn first_unmet(&self, password: &str) -> Option<String> {
+        self.first_unmet_in(password, Translations::english())
+    }
+
+    /// The first rule `password` breaks, as a sentence in the selected
+    /// locale of `texts`.
+    pub fn first_unmet_in(&self, password: &str, texts: &Translations) -> Option<String> {
+        let (key, _) = self.rules(password).find(|(_, met)| !met)?;
+        let count = self.min_length.to_string();
+        Some(texts.format(&format!("{key}-unmet"), &[("count", &count)]))
+    }
+
+    /// Each active rule's key and whether `password` meets it.
+    fn rules(&self, password: &str) -> impl Iterator<Item = (&'static str, bool)> {
         let has = |test: fn(char) -> bool| password.chars().any(test);
-        let rules = [
+        [
             (
                 self.min_length > 0,
-                format!("At least {} characters", self.min_length),
+                "menu.policy.length",
                 password.chars().count() >= self.min_length,
             ),
             (
                 self.require_uppercase,
-                "An upper-case letter".to_owned(),
-                has(|c| c.is_uppercase()),
+                "menu.policy.uppercase",
+                has(char::is_uppercase),
             ),
             (
                 self.require_lowercase,
-                "A lower-case letter".to_owned(),
-                has(|c| c.is_lowercase()),
+                "menu.policy.lowercase",
+                has(char::is_lowercase),
             ),
             (
                 self.require_digit,
-                "A digit".to_owned(),
+                "menu.policy.digit",
                 has(|c| c.is_ascii_digit()),
             ),
             (
                 self.require_symbol,
-                "A symbol such as ! or -".to_owned(),
+                "menu.policy.symbol",
                 has(|c| SYMBOLS.contains(c)),
             ),
-        ];
-        rules
-            .into_iter()
-            .filter(|(active, ..)| *active)
-            .map(|(_, rule, met)| PolicyCheck { rule, met })
-            .collect()
-    }
-
-    /// The first rule `password` breaks, as a sentence for the player.
-    pub fn first_unmet(&self, password: &str) -> Option<String> {
-        self.checks(password)
-            .into_iter()
-            .find(|check| !check.met)
-            .map(|check| format!("The password needs: {}.", check.rule.to_lowercase()))
+        ]
+        .into_iter()
+        .filter(|(active, ..)| *active)
+        .map(|(_, key, met)| (key, met))
     }
 }
 
@@ -98,7 +120,7 @@ mod tests {
         assert_eq!(policy.first_unmet("Secret-Pass-1"), None);
         assert_eq!(
             policy.first_unmet("Short-1"),
-            Some("The password needs: at least 8 characters.".into())
+            Some("The password needs at least 8 characters.".into())
         );
         assert!(
             policy
@@ -113,6 +135,12 @@ mod tests {
                 .contains("symbol")
         );
         assert_eq!(policy.checks("x").len(), 5);
+        let german = Translations::shipped_in("de");
+        assert_eq!(
+            policy.first_unmet_in("Short-1", &german),
+            Some("Das Passwort braucht mindestens 8 Zeichen.".into())
+        );
+        assert_eq!(policy.checks_in("x", &german)[1].rule, "Ein Großbuchstabe");
     }
 
     #[test]

@@ -5,7 +5,7 @@
 
 use bevy::prelude::*;
 use bevy_egui::{EguiContexts, EguiPlugin, EguiPrimaryContextPass, EguiTextureHandle, egui};
-use cognito_login_client::{AuthOutcome, MfaMethod};
+use cognito_login_client::{AuthOutcome, MfaMethod, Translations};
 
 use super::commands::AuthCommands;
 use super::receive::ReceivedReplies;
@@ -52,6 +52,10 @@ impl LoginMenu {
 #[derive(Resource)]
 struct MenuLogo(Handle<Image>);
 
+/// The names of the menu's two panels (see [`menu::panel`]).
+const SIGN_IN_PANEL: &str = "Sign in";
+const ACCOUNT_PANEL: &str = "Account";
+
 /// The tallest the logo is drawn, in points.
 const LOGO_HEIGHT: f32 = 96.0;
 
@@ -95,6 +99,55 @@ pub(super) fn build(app: &mut App, settings: MenuSettings, remember: Option<bool
         OnExit(AuthState::SignedIn),
         |mut menu: ResMut<LoginMenu>| menu.close_account(),
     );
+    #[cfg(debug_assertions)]
+    app.add_systems(
+        PostUpdate,
+        warn_text_that_does_not_fit
+            .after(bevy_egui::EguiPostUpdateSet::EndPass)
+            .before(bevy_egui::EguiPostUpdateSet::ProcessOutput),
+    );
+}
+
+/// In debug builds: warns once when the menu's text does not fit its
+/// panel (a long translation, a large font), so the game can widen
+/// [`MenuTheme::panel_width`](crate::menu::MenuTheme::panel_width).
+#[cfg(debug_assertions)]
+fn warn_text_that_does_not_fit(
+    mut contexts: Query<
+        (&mut bevy_egui::EguiContext, &bevy_egui::EguiFullOutput),
+        With<bevy_egui::PrimaryEguiContext>,
+    >,
+    menu: Res<LoginMenu>,
+    state: Res<State<AuthState>>,
+    mut warned: Local<Vec<(Screen, String)>>,
+) {
+    let name = match state.get() {
+        AuthState::SignedOut => SIGN_IN_PANEL,
+        AuthState::SignedIn if menu.account_open => ACCOUNT_PANEL,
+        _ => return,
+    };
+    let Ok((mut context, output)) = contexts.single_mut() else {
+        return;
+    };
+    let (Some(output), Some(layout)) = (&output.0, menu::panel_layout(context.get_mut(), name))
+    else {
+        return;
+    };
+    let cut = menu::clipped_text(layout.rect, &output.shapes).len();
+    if cut == 0 && !layout.scrolls {
+        return;
+    }
+    // The texts themselves may be what the player typed: never logged.
+    let screen = menu.form.screen();
+    let locale = menu.form.texts().locale().to_owned();
+    if !warned.contains(&(screen, locale.clone())) {
+        warn!(
+            "the login menu's {screen:?} screen does not fit its panel in {locale} \
+             ({cut} texts cut off{}): widen MenuTheme::panel_width",
+            if layout.scrolls { ", it scrolls" } else { "" }
+        );
+        warned.push((screen, locale));
+    }
 }
 
 /// Moves the form along with this frame's replies; sends its follow-up
@@ -148,7 +201,8 @@ fn draw_menu(
             [size.x * scale, size.y * scale],
         )));
     }
-    let request = centered(contexts.ctx_mut()?, "Sign in", |ui| {
+    let theme = menu.form.settings().theme.clone();
+    let request = menu::panel(contexts.ctx_mut()?, &theme, SIGN_IN_PANEL, |ui| {
         menu::draw(ui, &mut menu.form)
     });
     if let Some(request) = request {
@@ -207,7 +261,8 @@ fn draw_account(
     if session.account.is_none() && !menu.account_read && auth.running().is_none() {
         menu.account_read = auth.read_account().is_ok();
     }
-    let request = centered(contexts.ctx_mut()?, "Account", |ui| {
+    let theme = menu.form.settings().theme.clone();
+    let request = menu::panel(contexts.ctx_mut()?, &theme, ACCOUNT_PANEL, |ui| {
         menu::draw_account(ui, &mut menu.form, view)
     });
     if let Some(request) = request {
@@ -234,9 +289,10 @@ fn run_account_request(menu: &mut LoginMenu, auth: &mut AuthCommands, request: A
         AccountRequest::ResendEmailCode => auth.resend_email_code().map(drop),
         AccountRequest::VerifyEmail { code } => auth.verify_email(code).map(drop),
         AccountRequest::AddAuthenticator => auth.add_authenticator().map(drop),
-        AccountRequest::VerifyAuthenticator { code } => auth
-            .verify_authenticator(code, "Authenticator app")
-            .map(drop),
+        AccountRequest::VerifyAuthenticator { code } => {
+            let name = menu.form.texts().get("menu.authenticator.name").to_owned();
+            auth.verify_authenticator(code, name).map(drop)
+        }
         AccountRequest::SetAuthenticator { enabled } => {
             auth.set_mfa(MfaMethod::Authenticator, enabled).map(drop)
         }
@@ -244,7 +300,7 @@ fn run_account_request(menu: &mut LoginMenu, auth: &mut AuthCommands, request: A
             auth.set_mfa(MfaMethod::Email, enabled).map(drop)
         }
         AccountRequest::RememberDevice => {
-            let name = device_name(&menu.form.settings().game_name);
+            let name = device_name(menu.form.texts(), &menu.form.settings().game_name);
             auth.remember_device(name).map(drop)
         }
         AccountRequest::ListDevices => auth.list_devices().map(drop),
@@ -256,32 +312,12 @@ fn run_account_request(menu: &mut LoginMenu, auth: &mut AuthCommands, request: A
 }
 
 /// The name a remembered device is listed under: the game and the system.
-fn device_name(game: &str) -> String {
+fn device_name(texts: &Translations, game: &str) -> String {
     let system = match std::env::consts::OS {
         "linux" => "Linux",
         "windows" => "Windows",
         "macos" => "macOS",
         other => other,
     };
-    format!("{game} on {system}")
-}
-
-/// The menu's window, in the middle of the screen, with what `draw` returns.
-fn centered<R>(
-    ctx: &egui::Context,
-    name: &'static str,
-    draw: impl FnOnce(&mut egui::Ui) -> Option<R>,
-) -> Option<R> {
-    let mut drawn = None;
-    egui::Window::new(name)
-        .id(egui::Id::new(("bevy_cognito_login::menu", name)))
-        .title_bar(false)
-        .resizable(false)
-        .collapsible(false)
-        .anchor(egui::Align2::CENTER_CENTER, [0.0, 0.0])
-        .show(ctx, |ui| {
-            ui.set_width(300.0);
-            drawn = draw(ui);
-        });
-    drawn
+    texts.format("menu.device.name", &[("game", game), ("system", system)])
 }

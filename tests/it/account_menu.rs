@@ -24,7 +24,7 @@ fn harness() -> Harness<'static, Account> {
     let account = Account {
         form: LoginForm::new(MenuSettings {
             game_name: "Coin Game".into(),
-            ..MenuSettings::default()
+            ..crate::support::english()
         }),
         asked: Vec::new(),
         authenticator: None,

@@ -64,7 +64,7 @@ impl Desktop {
                 "1",
                 "-screen",
                 "0",
-                "1280x800x24",
+                "1920x1200x24",
                 "-nolisten",
                 "tcp",
             ])
@@ -394,12 +394,35 @@ fn a_player_signs_up_plays_and_is_signed_in_again_at_the_next_launch() {
         desktop.screenshot(&window, "account") > 50,
         "the account screen is drawn"
     );
-    // Sign out with the account screen's "Sign out", after its "Change
-    // password" and "Change email".
-    for _ in 0..3 {
+    // Sign out with the account screen's "Sign out", after the top bar's
+    // language picker and the screen's "Change password" and "Change
+    // email".
+    for _ in 0..4 {
         desktop.key("Tab");
     }
     desktop.key("Return");
     wait_for_log(&second_log, "signed out username=smoke");
     close(&desktop, game, &window, &second_log);
+
+    // In Japanese, at the window's size and larger: the shipped font draws
+    // it, and no text is cut off (the plugin warns in debug builds when
+    // the menu's text does not fit its panel).
+    let third_log = dir.path().join("third.log");
+    let (game, window) = launch(&desktop, dir.path(), &third_log, &["--lang", "ja"]);
+    wait_for("a drawn menu in Japanese", Duration::from_secs(120), || {
+        (desktop.screenshot(&window, "menu-ja") > 50).then_some(())
+    });
+    std::thread::sleep(Duration::from_secs(1));
+    desktop.screenshot(&window, "menu-ja");
+    desktop.xdotool(&["windowsize", "--sync", &window, "1600", "1000"]);
+    std::thread::sleep(Duration::from_secs(2));
+    assert!(desktop.screenshot(&window, "menu-ja-large") > 50);
+    close(&desktop, game, &window, &third_log);
+    for path in [&first_log, &second_log, &third_log] {
+        let log = log(path);
+        assert!(
+            !log.contains("does not fit"),
+            "the menu's text is cut off: {log}"
+        );
+    }
 }

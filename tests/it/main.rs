@@ -7,6 +7,7 @@ mod example_smoke;
 mod game_api;
 mod menu_form;
 mod menu_gamepad;
+mod menu_look;
 mod plugin_devices;
 mod plugin_flows;
 mod plugin_session;

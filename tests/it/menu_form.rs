@@ -26,7 +26,7 @@ fn harness() -> Harness<'static, Menu> {
     let settings = MenuSettings {
         title: "Test Game".into(),
         resend_cooldown: Duration::from_secs(30),
-        ..MenuSettings::default()
+        ..crate::support::english()
     };
     let menu = Menu {
         form: LoginForm::new(settings),
@@ -116,7 +116,7 @@ fn sign_up_checks_the_form_before_sending() {
     click(&mut harness, "Create account");
     assert_eq!(
         harness.state().form.error(),
-        Some("The password needs: at least 8 characters.")
+        Some("The password needs at least 8 characters.")
     );
 
     type_into(&mut harness, "Password", "-Pass-1X");

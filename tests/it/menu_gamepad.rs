@@ -15,7 +15,7 @@ use bevy::input::gamepad::{
 use bevy::prelude::*;
 use bevy::state::app::StatesPlugin;
 use bevy_cognito_login::client::{AuthAction, AuthOutcome, AuthRequest};
-use bevy_cognito_login::menu::{LoginForm, MenuInput, MenuSettings, Navigated, Screen, draw};
+use bevy_cognito_login::menu::{LoginForm, MenuInput, Navigated, Screen, draw};
 use bevy_cognito_login::prelude::*;
 use bevy_cognito_login::test_utils::{CannedTransport, TestApp};
 use bevy_cognito_login::{LoginMenu, MenuNavigation};
@@ -35,7 +35,7 @@ fn harness() -> Harness<'static, Menu> {
             }
         },
         Menu {
-            form: LoginForm::new(MenuSettings::default()),
+            form: LoginForm::new(crate::support::english()),
             sent: Vec::new(),
         },
     );
@@ -155,7 +155,7 @@ fn start_sends_the_screen_and_east_goes_back() {
 
 #[test]
 fn back_from_the_account_overview_closes_the_account_screens() {
-    let mut form = LoginForm::new(MenuSettings::default());
+    let mut form = LoginForm::new(crate::support::english());
     form.show(Screen::Devices);
     assert_eq!(form.navigate(MenuInput::Back, false), Navigated::Nothing);
     assert_eq!(form.screen(), Screen::Account);
@@ -186,7 +186,10 @@ fn app() -> (App, Entity) {
     // renders.
     .init_asset::<bevy::shader::Shader>()
     .init_asset::<Image>()
-    .add_plugins(CognitoLoginPlugin::new(transport.backend()))
+    .add_plugins(CognitoLoginPlugin {
+        menu: Some(crate::support::english()),
+        ..CognitoLoginPlugin::new(transport.backend())
+    })
     .init_resource::<Seen>()
     .add_systems(
         Update,

@@ -52,3 +52,13 @@ pub fn counting_backend(delay: Duration) -> (String, Arc<AtomicUsize>) {
     });
     (url, count)
 }
+
+/// The menu's default settings in English, whatever the machine's locale:
+/// the tests find fields and buttons by their English labels.
+#[allow(dead_code)]
+pub fn english() -> bevy_cognito_login::menu::MenuSettings {
+    bevy_cognito_login::menu::MenuSettings {
+        translations: cognito_login_client::Translations::shipped_in("en"),
+        ..Default::default()
+    }
+}

@@ -1,0 +1,340 @@
+//! Every sentence a player reads, by locale: the login menu's and
+//! [`AuthError::player_message`](crate::AuthError::player_message)'s.
+//!
+//! A [`Translations`] is one table per locale, each a list of
+//! `key = value` lines. English, German, Brazilian Portuguese and Japanese
+//! are shipped; a game replaces any sentence or adds a locale with
+//! [`Translations::add`], in the same format:
+//!
+//! ```
+//! use cognito_login_client::Translations;
+//!
+//! let mut texts = Translations::shipped();
+//! texts.add("en", "menu.button.sign-in = Play")?;
+//! texts.add("fr", "menu.button.sign-in = Jouer\nmenu.field.username = Pseudo")?;
+//! texts.select("fr-CA");
+//! assert_eq!(texts.get("menu.button.sign-in"), "Jouer");
+//! // What French lacks comes from English.
+//! assert_eq!(texts.get("menu.field.password"), "Password");
+//! # Ok::<(), cognito_login_client::TranslationError>(())
+//! ```
+//!
+//! In a value, `{name}` is filled in by [`Translations::format`] and `\n`
+//! is a line break. Lines starting with `#` are comments.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, LazyLock};
+
+/// The locale every other falls back to, and the one chosen when no
+/// locale the player prefers is known.
+pub const FALLBACK_LOCALE: &str = "en";
+
+/// The shipped tables, as `(locale, source)`.
+const SHIPPED: [(&str, &str); 4] = [
+    ("en", include_str!("../locales/en.txt")),
+    ("de", include_str!("../locales/de.txt")),
+    ("pt-BR", include_str!("../locales/pt-BR.txt")),
+    ("ja", include_str!("../locales/ja.txt")),
+];
+
+type Table = HashMap<String, String>;
+
+/// The sentences of the menu and of the error messages, by locale, with
+/// one locale selected. Cloning is cheap (the tables are shared until one
+/// is changed).
+#[derive(Clone, PartialEq, Eq)]
+pub struct Translations {
+    tables: Arc<BTreeMap<String, Table>>,
+    locale: String,
+}
+
+/// A line of a table that is not `key = value`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("line {line} of the {locale} table is not `key = value`")]
+pub struct TranslationError {
+    /// The locale being added.
+    pub locale: String,
+    /// The line, counted from 1.
+    pub line: usize,
+}
+
+impl Translations {
+    /// The shipped tables with the player's locale selected
+    /// ([`select_system`](Self::select_system)).
+    pub fn shipped() -> Self {
+        let mut texts = Self::shipped_in(FALLBACK_LOCALE);
+        texts.select_system();
+        texts
+    }
+
+    /// The shipped tables with `locale` selected (see [`select`](Self::select)).
+    pub fn shipped_in(locale: &str) -> Self {
+        let mut tables = BTreeMap::new();
+        for (name, source) in SHIPPED {
+            let table = parse(name, source).expect("a shipped table parses");
+            tables.insert(name.to_owned(), table);
+        }
+        let mut texts = Self {
+            tables: Arc::new(tables),
+            locale: FALLBACK_LOCALE.to_owned(),
+        };
+        texts.select(locale);
+        texts
+    }
+
+    /// The shipped English table, shared: what
+    /// [`AuthError::player_message`](crate::AuthError::player_message) reads.
+    pub fn english() -> &'static Self {
+        static ENGLISH: LazyLock<Translations> =
+            LazyLock::new(|| Translations::shipped_in(FALLBACK_LOCALE));
+        &ENGLISH
+    }
+
+    /// The selected locale.
+    pub fn locale(&self) -> &str {
+        &self.locale
+    }
+
+    /// Every locale with a table, in order of their names.
+    pub fn locales(&self) -> impl Iterator<Item = &str> {
+        self.tables.keys().map(String::as_str)
+    }
+
+    /// Selects the table closest to `wanted`, a BCP 47 or POSIX locale
+    /// (`de-AT`, `pt_BR.UTF-8`): the same locale, else one of the same
+    /// language, else English. Returns the locale selected.
+    pub fn select(&mut self, wanted: &str) -> &str {
+        if let Some(found) = self.closest(wanted) {
+            self.locale = found.to_owned();
+        }
+        &self.locale
+    }
+
+    /// Selects the first of the operating system's preferred locales that
+    /// has a table (see [`select`](Self::select)), else English.
+    pub fn select_system(&mut self) -> &str {
+        let found =
+            sys_locale::get_locales().find_map(|wanted| self.closest(&wanted).map(str::to_owned));
+        self.locale = found.unwrap_or_else(|| FALLBACK_LOCALE.to_owned());
+        &self.locale
+    }
+
+    fn closest(&self, wanted: &str) -> Option<&str> {
+        // `pt_BR.UTF-8@euro` -> `pt-br`.
+        let wanted = wanted
+            .split(['.', '@'])
+            .next()
+            .unwrap_or_default()
+            .replace('_', "-")
+            .to_ascii_lowercase();
+        let language = wanted.split('-').next().unwrap_or_default();
+        let same = |name: &&String| name.to_ascii_lowercase() == wanted;
+        let same_language = |name: &&String| {
+            name.split('-')
+                .next()
+                .is_some_and(|lang| lang.eq_ignore_ascii_case(language))
+        };
+        self.tables
+            .keys()
+            .find(same)
+            .or_else(|| self.tables.keys().find(same_language))
+            .map(String::as_str)
+    }
+
+    /// Adds `source`'s lines (`key = value`) to `locale`'s table, replacing
+    /// the keys it already had; a new locale gets a table of its own.
+    /// Nothing is added when a line is malformed.
+    pub fn add(&mut self, locale: &str, source: &str) -> Result<(), TranslationError> {
+        let lines = parse(locale, source)?;
+        Arc::make_mut(&mut self.tables)
+            .entry(locale.to_owned())
+            .or_default()
+            .extend(lines);
+        Ok(())
+    }
+
+    /// The sentence for `key` in the selected locale, else in English, else
+    /// the key itself (so a missing sentence shows, and a test finds it).
+    pub fn get<'a>(&'a self, key: &'a str) -> &'a str {
+        self.get_in(&self.locale, key)
+            .or_else(|| self.get_in(FALLBACK_LOCALE, key))
+            .unwrap_or(key)
+    }
+
+    /// The sentence for `key` in `locale`'s own table, if it has one.
+    pub fn get_in(&self, locale: &str, key: &str) -> Option<&str> {
+        self.tables.get(locale)?.get(key).map(String::as_str)
+    }
+
+    /// Every key of `locale`'s own table.
+    pub fn keys(&self, locale: &str) -> impl Iterator<Item = &str> {
+        self.tables
+            .get(locale)
+            .into_iter()
+            .flat_map(|table| table.keys().map(String::as_str))
+    }
+
+    /// [`get`](Self::get) with each `{name}` replaced by its value in
+    /// `values`.
+    pub fn format(&self, key: &str, values: &[(&str, &str)]) -> String {
+        let mut text = self.get(key).to_owned();
+        for (name, value) in values {
+            text = text.replace(&format!("{{{name}}}"), value);
+        }
+        text
+    }
+}
+
+impl Default for Translations {
+    /// [`Translations::shipped`].
+    fn default() -> Self {
+        Self::shipped()
+    }
+}
+
+impl std::fmt::Debug for Translations {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Translations")
+            .field("locale", &self.locale)
+            .field("locales", &self.tables.keys().collect::<Vec<_>>())
+            .finish()
+    }
+}
+
+/// The names of the `{placeholders}` in `text`, in order.
+pub fn placeholders(text: &str) -> Vec<&str> {
+    text.split('{')
+        .skip(1)
+        .filter_map(|rest| rest.split_once('}').map(|(name, _)| name))
+        .collect()
+}
+
+fn parse(locale: &str, source: &str) -> Result<Table, TranslationError> {
+    let mut table = Table::new();
+    for (index, line) in source.lines().enumerate() {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let malformed = || TranslationError {
+            locale: locale.to_owned(),
+            line: index + 1,
+        };
+        let (key, value) = line.split_once('=').ok_or_else(malformed)?;
+        let key = key.trim();
+        if key.is_empty() || key.contains(char::is_whitespace) {
+            return Err(malformed());
+        }
+        table.insert(key.to_owned(), value.trim().replace("\\n", "\n"));
+    }
+    Ok(table)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every shipped locale has every English key, with the same
+    /// placeholders, and nothing left to translate.
+    #[test]
+    fn shipped_locales_are_complete() {
+        let texts = Translations::shipped_in("en");
+        let english: Vec<&str> = texts.keys("en").collect();
+        assert!(english.len() > 100);
+        for locale in texts.locales() {
+            for key in &english {
+                let source = texts.get_in("en", key).unwrap();
+                let Some(text) = texts.get_in(locale, key) else {
+                    panic!("{locale} lacks {key}");
+                };
+                let mut wanted = placeholders(source);
+                let mut found = placeholders(text);
+                wanted.sort_unstable();
+                found.sort_unstable();
+                assert_eq!(found, wanted, "{locale} {key}");
+                assert!(!text.trim().is_empty(), "{locale} {key} is empty");
+                for mark in ["TODO", "FIXME", "XXX", "{}", "$"] {
+                    assert!(!text.contains(mark), "{locale} {key} has {mark}");
+                }
+                let values: Vec<(&str, &str)> = wanted.iter().map(|name| (*name, "v")).collect();
+                let mut filled = texts.clone();
+                filled.select(locale);
+                assert!(
+                    !filled.format(key, &values).contains('{'),
+                    "{locale} {key} keeps a placeholder"
+                );
+            }
+            let extra: Vec<&str> = texts
+                .keys(locale)
+                .filter(|key| texts.get_in("en", key).is_none())
+                .collect();
+            assert!(
+                extra.is_empty(),
+                "{locale} has keys English lacks: {extra:?}"
+            );
+        }
+        assert_eq!(
+            texts.locales().collect::<Vec<_>>(),
+            ["de", "en", "ja", "pt-BR"]
+        );
+    }
+
+    #[test]
+    fn closest_locale() {
+        let mut texts = Translations::shipped_in("en");
+        for (wanted, chosen) in [
+            ("de", "de"),
+            ("de-AT", "de"),
+            ("de_CH.UTF-8", "de"),
+            ("pt_BR.UTF-8", "pt-BR"),
+            ("pt-PT", "pt-BR"),
+            ("PT-br", "pt-BR"),
+            ("ja-JP", "ja"),
+            ("en-GB", "en"),
+            ("fr-FR", "en"),
+            ("C", "en"),
+            ("", "en"),
+        ] {
+            texts.select("en");
+            assert_eq!(texts.select(wanted), chosen, "{wanted}");
+        }
+    }
+
+    #[test]
+    fn added_lines_replace_and_fall_back() {
+        let mut texts = Translations::shipped_in("de");
+        let shipped = texts.clone();
+        texts
+            .add("de", "# the game's word\nmenu.button.sign-in = Los\n\n")
+            .unwrap();
+        assert_eq!(texts.get("menu.button.sign-in"), "Los");
+        // The shared tables are untouched.
+        assert_ne!(shipped.get("menu.button.sign-in"), "Los");
+        texts.add("xx", "menu.field.code = Kode").unwrap();
+        texts.select("xx");
+        assert_eq!(texts.get("menu.field.code"), "Kode");
+        assert_eq!(texts.get("menu.field.username"), "Username");
+        assert_eq!(texts.get("no.such.key"), "no.such.key");
+    }
+
+    #[test]
+    fn malformed_lines_add_nothing() {
+        let mut texts = Translations::shipped_in("en");
+        let error = texts
+            .add("en", "menu.button.sign-in = Go\nno equals sign")
+            .unwrap_err();
+        assert_eq!(error.line, 2);
+        assert_eq!(texts.get("menu.button.sign-in"), "Sign in");
+        assert!(texts.add("en", "two words = x").is_err());
+    }
+
+    #[test]
+    fn format_fills_placeholders() {
+        let texts = Translations::shipped_in("en");
+        assert_eq!(
+            texts.format("menu.notice.code-sent-to", &[("destination", "a***@e***")]),
+            "We sent a code to a***@e***."
+        );
+        assert_eq!(placeholders("{a} and {b}!"), ["a", "b"]);
+    }
+}
