@@ -177,10 +177,26 @@ impl Translations {
     /// [`get`](Self::get) with each `{name}` replaced by its value in
     /// `values`.
     pub fn format(&self, key: &str, values: &[(&str, &str)]) -> String {
-        let mut text = self.get(key).to_owned();
-        for (name, value) in values {
-            text = text.replace(&format!("{{{name}}}"), value);
+        // One pass: a value that holds `{name}` (a server's words, a
+        // device's name) is never filled in again.
+        let mut rest = self.get(key);
+        let mut text = String::with_capacity(rest.len());
+        while let Some(start) = rest.find('{') {
+            text.push_str(&rest[..start]);
+            rest = &rest[start + 1..];
+            let value = rest.split_once('}').and_then(|(name, after)| {
+                let (_, value) = values.iter().find(|(wanted, _)| *wanted == name)?;
+                Some((value, after))
+            });
+            match value {
+                Some((value, after)) => {
+                    text.push_str(value);
+                    rest = after;
+                }
+                None => text.push('{'),
+            }
         }
+        text.push_str(rest);
         text
     }
 }
@@ -336,5 +352,13 @@ mod tests {
             "We sent a code to a***@e***."
         );
         assert_eq!(placeholders("{a} and {b}!"), ["a", "b"]);
+        // A value is never filled in again.
+        assert_eq!(
+            texts.format(
+                "menu.devices.last-used",
+                &[("name", "{date} {x"), ("date", "2026-11-22")]
+            ),
+            "{date} {x, last used 2026-11-22"
+        );
     }
 }

@@ -139,7 +139,9 @@ pub fn install_fonts(ctx: &Context, theme: &MenuTheme) {
         FontData::from_static(CJK_FONT),
         families,
     ));
-    if let Some(font) = &theme.font {
+    let installed =
+        |name: &str| ctx.fonts(|fonts| fonts.definitions().font_data.contains_key(name));
+    if let Some(font) = theme.font.as_ref().filter(|font| !installed(&font.name)) {
         ctx.add_font(FontInsert::new(
             &font.name,
             FontData::from_owned(font.data.to_vec()),

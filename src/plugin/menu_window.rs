@@ -63,6 +63,10 @@ pub(super) fn build(app: &mut App, settings: MenuSettings, remember: Option<bool
     if !app.is_plugin_added::<EguiPlugin>() {
         app.add_plugins(EguiPlugin::default());
     }
+    // bevy_egui's AccessKit systems read these; Bevy's AccessibilityPlugin
+    // (in its default plugins) makes the same, and keeps these if first.
+    app.init_resource::<bevy_a11y::AccessibilityRequested>()
+        .init_resource::<bevy_a11y::ManageAccessibilityUpdates>();
     if let Some(path) = settings.logo.clone() {
         app.add_systems(
             Startup,
