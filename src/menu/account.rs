@@ -6,8 +6,8 @@ use cognito_login_client::{AuthenticatorSecret, Code, Password};
 use egui::Ui;
 
 use super::draw::{
-    Fields, checked, email_address, framed, new_password, new_password_fields, now_and_cooldown,
-    required, resend_button,
+    CODE, Fields, checked, email_address, framed, new_password, new_password_fields,
+    now_and_cooldown, required, resend_button,
 };
 use super::{AccountRequest, LoginForm, Screen};
 
@@ -301,7 +301,7 @@ fn authenticator(
     if !submit {
         return None;
     }
-    let code = checked(form, required(&form.code, fields, "menu.check.enter-code"))?;
+    let code = checked(form, required(&form.code, fields, CODE))?;
     Some(AccountRequest::VerifyAuthenticator {
         code: Code::new(code),
     })
@@ -369,7 +369,7 @@ fn change_email(
         if !submit {
             return None;
         }
-        let code = checked(form, required(&form.code, fields, "menu.check.enter-code"))?;
+        let code = checked(form, required(&form.code, fields, CODE))?;
         return Some(AccountRequest::VerifyEmail {
             code: Code::new(code),
         });

@@ -375,7 +375,7 @@ fn sign_in(
 
 /// What the player is asked for when a field is empty.
 const USERNAME: &str = "menu.check.enter-username";
-const CODE: &str = "menu.check.enter-code";
+pub(super) const CODE: &str = "menu.check.enter-code";
 
 fn sign_up(
     ui: &mut Ui,

@@ -53,7 +53,7 @@ impl PasswordPolicy {
     /// of `texts`.
     pub fn checks_in(&self, password: &str, texts: &Translations) -> Vec<PolicyCheck> {
         self.rules(password)
-            .map(|(key, met)| PolicyCheck {
+            .map(|(key, _, met)| PolicyCheck {
                 rule: texts.format(key, &[("count", &self.min_length.to_string())]),
                 met,
             })
@@ -69,44 +69,50 @@ impl PasswordPolicy {
     /// The first rule `password` breaks, as a sentence in the selected
     /// locale of `texts`.
     pub fn first_unmet_in(&self, password: &str, texts: &Translations) -> Option<String> {
-        let (key, _) = self.rules(password).find(|(_, met)| !met)?;
+        let (_, unmet, _) = self.rules(password).find(|(.., met)| !met)?;
         let count = self.min_length.to_string();
-        Some(texts.format(&format!("{key}-unmet"), &[("count", &count)]))
+        Some(texts.format(unmet, &[("count", &count)]))
     }
 
-    /// Each active rule's key and whether `password` meets it.
-    fn rules(&self, password: &str) -> impl Iterator<Item = (&'static str, bool)> {
+    /// Each active rule's key, the key of its sentence when it is not met,
+    /// and whether `password` meets it.
+    fn rules(&self, password: &str) -> impl Iterator<Item = (&'static str, &'static str, bool)> {
         let has = |test: fn(char) -> bool| password.chars().any(test);
         [
             (
                 self.min_length > 0,
                 "menu.policy.length",
+                "menu.policy.length-unmet",
                 password.chars().count() >= self.min_length,
             ),
             (
                 self.require_uppercase,
                 "menu.policy.uppercase",
+                "menu.policy.uppercase-unmet",
                 has(char::is_uppercase),
             ),
             (
                 self.require_lowercase,
                 "menu.policy.lowercase",
+                "menu.policy.lowercase-unmet",
                 has(char::is_lowercase),
             ),
             (
                 self.require_digit,
                 "menu.policy.digit",
+                "menu.policy.digit-unmet",
                 has(|c| c.is_ascii_digit()),
             ),
             (
                 self.require_symbol,
                 "menu.policy.symbol",
+                "menu.policy.symbol-unmet",
                 has(|c| SYMBOLS.contains(c)),
             ),
         ]
         .into_iter()
         .filter(|(active, ..)| *active)
-        .map(|(_, key, met)| (key, met))
+        .map(|(_, key, unmet, met)| (key, unmet, met))
     }
 }
 

@@ -127,20 +127,22 @@ impl MenuTheme {
 /// fonts, and the theme's font. Cheap once they are there; again after the
 /// game replaced the context's fonts.
 pub fn install_fonts(ctx: &Context, theme: &MenuTheme) {
-    let mut families = vec![
-        fallback(FontFamily::Proportional),
-        fallback(FontFamily::Monospace),
-    ];
-    if theme.font.is_some() {
-        families.push(fallback(FontFamily::Name(MENU_FAMILY.into())));
-    }
-    ctx.add_font(FontInsert::new(
-        CJK_FONT_NAME,
-        FontData::from_static(CJK_FONT),
-        families,
-    ));
     let installed =
         |name: &str| ctx.fonts(|fonts| fonts.definitions().font_data.contains_key(name));
+    if !installed(CJK_FONT_NAME) {
+        let mut families = vec![
+            fallback(FontFamily::Proportional),
+            fallback(FontFamily::Monospace),
+        ];
+        if theme.font.is_some() {
+            families.push(fallback(FontFamily::Name(MENU_FAMILY.into())));
+        }
+        ctx.add_font(FontInsert::new(
+            CJK_FONT_NAME,
+            FontData::from_static(CJK_FONT),
+            families,
+        ));
+    }
     if let Some(font) = theme.font.as_ref().filter(|font| !installed(&font.name)) {
         ctx.add_font(FontInsert::new(
             &font.name,
