@@ -315,7 +315,7 @@ fn hud(
 fn language_picker(ui: &mut egui::Ui, menu: &mut LoginMenu) {
     let texts = menu.form.texts().clone();
     let mut chosen = None;
-    egui::ComboBox::from_id_salt("language")
+    egui::ComboBox::from_label("Language")
         .selected_text(texts.get("language.name"))
         .show_ui(ui, |ui| {
             for locale in texts.locales() {

@@ -1,15 +1,15 @@
 #!/usr/bin/env bash
 # Installs what the build and the tests need on a fresh machine: the Debian
 # packages of the OS keychain (libdbus, for the Secret Service store), of
-# gamepads in the example game (libudev), of the
-# real-window smoke test and of the real keychains (Secret Service,
-# keyutils), the cognito-local emulator (npm), cfn-lint, pycognito (PyPI;
+# gamepads in the example game (libudev), of the real-window smoke test and
+# its screen reader (AT-SPI), and of the real keychains (Secret Service,
+# keyutils); the cognito-local emulator (npm), cfn-lint, pycognito (PyPI;
 # the SRP reference implementation) and moto's server (PyPI; the emulator
 # that asks for MFA at sign-in). Does nothing when all are there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(pkg-config libdbus-1-dev libudev-dev xvfb openbox mesa-vulkan-drivers libvulkan1 xdotool imagemagick gnome-keyring dbus-x11 libsecret-tools keyutils)
+packages=(pkg-config libdbus-1-dev libudev-dev xvfb openbox mesa-vulkan-drivers libvulkan1 xdotool imagemagick gnome-keyring dbus-x11 libsecret-tools keyutils at-spi2-core python3-gi gir1.2-atspi-2.0)
 command -v npm >/dev/null 2>&1 || packages+=(nodejs npm)
 missing=()
 for package in "${packages[@]}"; do

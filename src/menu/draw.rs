@@ -243,7 +243,15 @@ impl Fields {
 
     /// A link to another screen, labelled with `key`'s sentence.
     pub(super) fn link(&self, ui: &mut Ui, key: &str, to: Screen, next: &mut Option<Screen>) {
-        if ui.link(self.t(key)).clicked() {
+        // A selectable label's text selection names its node a label,
+        // which would hide the link from a screen reader's list of links.
+        let clicked = ui
+            .scope(|ui| {
+                ui.style_mut().interaction.selectable_labels = false;
+                ui.link(self.t(key)).clicked()
+            })
+            .inner;
+        if clicked {
             *next = Some(to);
         }
     }

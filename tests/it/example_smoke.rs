@@ -5,9 +5,13 @@
 //! them in from the keychain, and they sign out. Screenshots of the menu and of the
 //! signed-in scene land in `target/smoke/`.
 //!
+//! A screen reader on the same desktop (AT-SPI) reads the menu and hears its
+//! errors.
+//!
 //! Needs the Debian packages `xvfb openbox mesa-vulkan-drivers xdotool
-//! imagemagick dbus-x11 gnome-keyring` (`scripts/test.sh` installs them);
-//! fails, never skips, without them.
+//! imagemagick dbus-x11 gnome-keyring`, and for the screen reader
+//! `at-spi2-core python3-gi gir1.2-atspi-2.0` (`scripts/test.sh` installs
+//! them); fails, never skips, without them.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -47,6 +51,33 @@ struct Desktop {
     _keyring: Running,
 }
 
+/// A screen reader's side of AT-SPI (`screen_reader.py`, in Debian's
+/// python3 with python3-gi and gir1.2-atspi-2.0) on the desktop's bus.
+fn screen_reader(desktop: &Desktop, verb: &str) -> Command {
+    const PYTHON: &str = "/usr/bin/python3";
+    let found = Command::new(PYTHON)
+        .args(["-c", "import gi; gi.require_version('Atspi', '2.0')"])
+        .status();
+    assert!(
+        found.is_ok_and(|status| status.success()),
+        "{PYTHON} cannot load AT-SPI: install the Debian packages {A11Y_PACKAGES} (scripts/test.sh does)"
+    );
+    let mut command = Command::new(PYTHON);
+    command
+        .arg(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/it/screen_reader.py"
+        ))
+        .arg(verb)
+        .env("DBUS_SESSION_BUS_ADDRESS", &desktop.bus)
+        .env("HOME", &desktop.dir)
+        .env("XDG_RUNTIME_DIR", &desktop.dir)
+        .env_remove("DISPLAY");
+    command
+}
+
+const A11Y_PACKAGES: &str = "at-spi2-core python3-gi gir1.2-atspi-2.0";
+
 impl Desktop {
     fn start(dir: &Path) -> Self {
         for tool in TOOLS {
@@ -81,8 +112,13 @@ impl Desktop {
             .stderr(Stdio::null())
             .spawn()
             .expect("openbox starts");
+        // The services it starts (the accessibility bus among them) keep
+        // their sockets in this desktop's own directories.
         let mut bus = Command::new("dbus-daemon")
             .args(["--session", "--nofork", "--print-address=1"])
+            .env("HOME", dir)
+            .env("XDG_RUNTIME_DIR", dir)
+            .env_remove("DISPLAY")
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
@@ -425,4 +461,93 @@ fn a_player_signs_up_plays_and_is_signed_in_again_at_the_next_launch() {
             "the menu's text is cut off: {log}"
         );
     }
+}
+
+/// The menu in a real window, as a screen reader on the desktop's AT-SPI bus
+/// reads it: every field, button and link by name and role, and the error
+/// announced when it appears.
+#[test]
+fn a_screen_reader_reads_the_menu_and_hears_its_errors() {
+    use std::io::BufRead;
+
+    let dir = tempfile::tempdir().unwrap();
+    let desktop = Desktop::start(dir.path());
+    let enabled = screen_reader(&desktop, "enable").status().unwrap();
+    assert!(enabled.success(), "accessibility could not be turned on");
+    let mut listener = screen_reader(&desktop, "listen")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = std::io::BufReader::new(listener.stdout.take().unwrap());
+    let _listener = Running(listener);
+    let (heard, hear) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in stdout.lines().map_while(Result::ok) {
+            let _ = heard.send(line);
+        }
+    });
+    wait_for(
+        "the screen reader to listen",
+        Duration::from_secs(30),
+        || {
+            hear.try_iter()
+                .any(|line| line == "listening")
+                .then_some(())
+        },
+    );
+
+    let log_path = dir.path().join("game.log");
+    let (game, window) = launch(&desktop, dir.path(), &log_path, &["--lang", "en"]);
+    let tree = wait_for(
+        "the menu in the accessible tree",
+        Duration::from_secs(120),
+        || {
+            let out = screen_reader(&desktop, "tree").output().unwrap();
+            let tree = String::from_utf8_lossy(&out.stdout).into_owned();
+            tree.contains("push button\tSign in").then_some(tree)
+        },
+    );
+    for node in [
+        "entry\tUsername",
+        "password text\tPassword",
+        "check box\tShow password",
+        "check box\tRemember me",
+        "push button\tSign in",
+        "link\tForgot password?",
+        "link\tCreate account",
+        "link\tI have a code",
+        "combo box\tLanguage",
+    ] {
+        assert!(
+            tree.lines().any(|line| line.trim_start() == node),
+            "no {node:?} in the tree:\n{tree}"
+        );
+    }
+    for line in tree.lines() {
+        let (role, name) = line.trim_start().split_once('\t').unwrap_or_default();
+        let control = [
+            "entry",
+            "password text",
+            "check box",
+            "push button",
+            "link",
+            "combo box",
+        ];
+        assert!(
+            !control.contains(&role) || !name.trim().is_empty(),
+            "a nameless {role}:\n{tree}"
+        );
+    }
+
+    // "Sign in" with no username: the error is announced.
+    desktop.xdotool(&["windowactivate", "--sync", &window]);
+    std::thread::sleep(Duration::from_millis(500));
+    desktop.key("Return");
+    wait_for("the error's announcement", Duration::from_secs(30), || {
+        hear.try_iter()
+            .any(|line| line == "announcement\tEnter your username.")
+            .then_some(())
+    });
+    close(&desktop, game, &window, &log_path);
 }

@@ -309,8 +309,13 @@ fn screen_readers_get_names_roles_and_announcements() {
         harness.run();
         let inputs: Vec<_> = harness.query_all_by_role(Role::TextInput).collect();
         let buttons: Vec<_> = harness.query_all_by_role(Role::Button).collect();
+        let links: Vec<_> = harness.query_all_by_role(Role::Link).collect();
         assert!(!buttons.is_empty(), "{screen:?} has no button");
-        for node in inputs.iter().chain(&buttons) {
+        if screen == Screen::SignIn {
+            // "Forgot password?", "Create account", "I have a code".
+            assert_eq!(links.len(), 3, "the sign-in screen's links");
+        }
+        for node in inputs.iter().chain(&buttons).chain(&links) {
             let label = node.accesskit_node().label().unwrap_or_default();
             assert!(!label.trim().is_empty(), "{screen:?}: a nameless {node:?}");
         }
