@@ -16,10 +16,10 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use cognito::config::{BehaviorVersion, Credentials, Region};
-use cognito::types::{ExplicitAuthFlowsType, VerifiedAttributeType};
+use cognito::types::{ExplicitAuthFlowsType, OAuthFlowType, VerifiedAttributeType};
 use cognito_login_client::{
-    ApiGatewayConfig, AuthAction, Routes, SignInFlow, TokenCheck, TokenUse, TokenVerifier,
-    UserPoolConfig,
+    ApiGatewayConfig, AuthAction, DEFAULT_REDIRECT_PORT, ManagedLogin, Routes, SignInFlow,
+    TokenCheck, TokenUse, TokenVerifier, UserPoolConfig,
 };
 use cognitox::config::StorageConfig;
 use cognitox::storage::Storage;
@@ -49,6 +49,8 @@ pub struct LocalEndpoints {
     pub client_id: String,
     /// `true` when the emulator is the embedded cognitox.
     pub embedded: bool,
+    /// The loopback port the app client's callback URL names.
+    pub redirect_port: u16,
 }
 
 impl LocalEndpoints {
@@ -80,6 +82,14 @@ impl LocalEndpoints {
         ApiGatewayConfig::new(&self.url, self.token_check())
     }
 
+    /// Browser sign-in through the embedded emulator's managed login (its
+    /// `/oauth2/authorize`, login page and `/oauth2/token`, with PKCE),
+    /// redirecting to the port the app client lists.
+    pub fn managed_login(&self) -> ManagedLogin {
+        ManagedLogin::new(&self.cognito_endpoint, &self.client_id)
+            .with_redirect_port(self.redirect_port)
+    }
+
     /// The direct transport's configuration: the emulator's user-pool API
     /// with `USER_PASSWORD_AUTH`, since the emulators lack SRP.
     pub fn user_pool_config(&self) -> UserPoolConfig {
@@ -107,6 +117,10 @@ pub struct LocalConfig {
     /// Whether the routes refresh with `GetTokensFromRefreshToken`, as for
     /// an app client that rotates refresh tokens.
     pub refresh_token_rotation: bool,
+    /// The loopback port of browser sign-ins' redirect, which the app client
+    /// lists as its one callback URL; `None`:
+    /// [`DEFAULT_REDIRECT_PORT`].
+    pub redirect_port: Option<u16>,
 }
 
 /// Why the local stack could not start.
@@ -162,9 +176,12 @@ impl LocalStack {
                     mailbox: DevMailbox::default(),
                     storage: storage.clone(),
                 };
-                let router = cognitox::api::create_router(storage.clone()).layer(
-                    axum::middleware::from_fn_with_state(tap.clone(), collect_codes),
-                );
+                let router = cognitox::api::create_router(storage.clone())
+                    .layer(axum::middleware::from_fn_with_state(
+                        tap.clone(),
+                        collect_codes,
+                    ))
+                    .layer(axum::middleware::from_fn(managed_login));
                 tasks.push(tokio::spawn(async move {
                     let _ = axum::serve(listener, router).await;
                 }));
@@ -172,9 +189,14 @@ impl LocalStack {
             }
         };
         let sdk = sdk_client(&cognito_endpoint);
+        let redirect_port = config.redirect_port.unwrap_or(DEFAULT_REDIRECT_PORT);
         let (user_pool_id, client_id) = match (&config.user_pool_id, &config.client_id) {
             (Some(pool), Some(client)) => (pool.clone(), client.clone()),
-            (pool, _) => set_up_pool(&sdk, pool.clone()).await?,
+            // Only the embedded emulator serves a managed login.
+            (pool, _) => {
+                let redirect = storage.is_some().then_some(redirect_port);
+                set_up_pool(&sdk, pool.clone(), redirect).await?
+            }
         };
 
         let mailbox = storage.as_ref().map(|tap| tap.mailbox.clone());
@@ -183,6 +205,7 @@ impl LocalStack {
         let endpoints = LocalEndpoints {
             url: format!("http://{}", listener.local_addr()?),
             embedded: storage.is_some(),
+            redirect_port,
             cognito_endpoint,
             user_pool_id,
             client_id,
@@ -412,6 +435,7 @@ pub fn sdk_client(endpoint: &str) -> cognito::Client {
 async fn set_up_pool(
     sdk: &cognito::Client,
     pool: Option<String>,
+    redirect_port: Option<u16>,
 ) -> Result<(String, String), LocalError> {
     let setup = |error: &dyn std::fmt::Display| LocalError::Setup(error.to_string());
     let pool_id = match pool {
@@ -474,6 +498,32 @@ async fn set_up_pool(
             .ok_or_else(|| LocalError::Setup("CreateUserPoolClient returned no id".into()))?
             .to_owned(),
     };
+    // Over the embedded emulator every start sets the whole client again
+    // (an update resets what it leaves out): its sign-in flows, and the
+    // managed login's code flow with PKCE, redirecting to this start's
+    // loopback port.
+    let Some(redirect_port) = redirect_port else {
+        return Ok((pool_id, client_id));
+    };
+    let redirect = ManagedLogin::redirect_uri(redirect_port);
+    sdk.update_user_pool_client()
+        .user_pool_id(&pool_id)
+        .client_id(&client_id)
+        .client_name(CLIENT_NAME)
+        .explicit_auth_flows(ExplicitAuthFlowsType::AllowUserPasswordAuth)
+        .explicit_auth_flows(ExplicitAuthFlowsType::AllowUserSrpAuth)
+        .explicit_auth_flows(ExplicitAuthFlowsType::AllowRefreshTokenAuth)
+        .allowed_o_auth_flows_user_pool_client(true)
+        .allowed_o_auth_flows(OAuthFlowType::Code)
+        .allowed_o_auth_scopes("openid")
+        .allowed_o_auth_scopes("email")
+        .allowed_o_auth_scopes("profile")
+        .supported_identity_providers("COGNITO")
+        .callback_urls(&redirect)
+        .logout_urls(&redirect)
+        .send()
+        .await
+        .map_err(|e| setup(&e))?;
     Ok((pool_id, client_id))
 }
 
@@ -577,6 +627,35 @@ async fn serve(state: &ServerState, action: AuthAction, request: Request) -> Res
 struct CodeTap {
     mailbox: DevMailbox,
     storage: Storage,
+}
+
+/// The embedded emulator's managed login, as Cognito's: `/oauth2/authorize`
+/// sends the browser on to the login page (`/login`, whose form posts the
+/// password) once it has checked the client, the redirect URI and the flow.
+/// The emulator's own shortcut, a username and password in the authorize
+/// URL, is refused: a password never goes into a URL.
+async fn managed_login(request: Request, next: Next) -> Response {
+    if request.uri().path() != "/oauth2/authorize" {
+        return next.run(request).await;
+    }
+    let query = request.uri().query().unwrap_or_default().to_owned();
+    let has = |name: &str| {
+        query
+            .split('&')
+            .any(|pair| pair.split('=').next() == Some(name))
+    };
+    if has("password") || has("username") {
+        return (StatusCode::BAD_REQUEST, "no credentials in the URL").into_response();
+    }
+    let response = next.run(request).await;
+    if response.status() != StatusCode::OK {
+        return response;
+    }
+    (
+        StatusCode::FOUND,
+        [(header::LOCATION, format!("/login?{query}"))],
+    )
+        .into_response()
 }
 
 /// Wraps the embedded emulator: after a call that sends a code (from the

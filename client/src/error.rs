@@ -4,6 +4,7 @@
 use std::fmt;
 
 use crate::Translations;
+use crate::browser::BrowserErrorKind;
 
 /// Why a request failed.
 ///
@@ -54,9 +55,18 @@ pub enum AuthError {
     /// can be sent until the game is fixed.
     #[error("invalid login configuration: {0}")]
     Config(String),
-    /// The worker shut down before the request finished.
+    /// The worker shut down before the request finished, or the player
+    /// cancelled it.
     #[error("the request was cancelled")]
     Cancelled,
+    /// A browser sign-in ended without an answer to exchange.
+    #[error("{kind}: {detail}")]
+    Browser {
+        /// What went wrong.
+        kind: BrowserErrorKind,
+        /// The details, for logs.
+        detail: String,
+    },
 }
 
 impl AuthError {
@@ -78,6 +88,7 @@ impl AuthError {
             Self::Unsupported(what) => return texts.format("error.unsupported", &[("what", what)]),
             Self::Config(_) => "error.config",
             Self::Cancelled => "error.cancelled",
+            Self::Browser { kind, .. } => kind.key(),
         };
         texts.get(key).to_owned()
     }
@@ -100,9 +111,11 @@ impl AuthError {
                 ServerErrorKind::TooManyRequests | ServerErrorKind::InternalError
             ),
             Self::Malformed { status, .. } => *status >= 500,
-            Self::InvalidToken(_) | Self::Unsupported(_) | Self::Config(_) | Self::Cancelled => {
-                false
-            }
+            Self::InvalidToken(_)
+            | Self::Unsupported(_)
+            | Self::Config(_)
+            | Self::Cancelled
+            | Self::Browser { .. } => false,
         }
     }
 

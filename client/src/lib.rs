@@ -34,6 +34,7 @@
 
 mod api;
 mod api_gateway;
+mod browser;
 mod config;
 mod device;
 mod error;
@@ -56,6 +57,10 @@ pub use api::{
     ApiCall, ApiCallId, ApiError, ApiMethod, ApiQueue, ApiReply, GameApiClient, GameApiConfig,
 };
 pub use api_gateway::{ApiGatewayConfig, ApiGatewayTransport, Routes};
+pub use browser::{
+    BrowserErrorKind, BrowserRequest, BrowserSignIn, DEFAULT_BROWSER_TIMEOUT,
+    DEFAULT_REDIRECT_PORT, IdentityProvider, ManagedLogin, OpenBrowser, REDIRECT_PATH,
+};
 pub use config::{BackendConfig, CustomTransport};
 pub use device::{Device, DeviceChange, NewDevice, RememberedDevice, RememberedDevices};
 pub use error::{AuthError, ConfigError, RawBody, ServerErrorKind, TransportErrorKind};

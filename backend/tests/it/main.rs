@@ -1,6 +1,7 @@
 //! The backend's integration tests, in one binary.
 
 mod background;
+mod browser;
 mod connections;
 mod features;
 mod flows;

@@ -1,0 +1,396 @@
+//! Browser sign-in against the embedded emulator's managed login: its
+//! `/oauth2/authorize`, login page and `/oauth2/token` with PKCE, over real
+//! loopback HTTP. The test plays the browser: it fetches the login page,
+//! submits its form and follows the redirect to the client's listener.
+
+use crate::support;
+
+use std::time::Duration;
+
+use cognito_login_backend::{LocalConfig, LocalStack};
+use cognito_login_client::{
+    AuthError, AuthOutcome, AuthRequest, BrowserErrorKind, BrowserRequest, BrowserSignIn,
+    ServerErrorKind, Tokens, unverified_claims,
+};
+use support::{Emulator, PASSWORD, Stack, Via, username};
+use tokio::sync::mpsc::{UnboundedReceiver, unbounded_channel};
+
+/// A stack whose app client redirects to a port of this test's own, and a
+/// confirmed player.
+async fn stack_with_player(test: &str) -> (Stack, String) {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let local = LocalStack::start(LocalConfig {
+        redirect_port: Some(port),
+        ..LocalConfig::default()
+    })
+    .await
+    .expect("the local stack starts");
+    let stack = Stack::over(Emulator::Cognitox, Via::UserPool, local);
+    let user = username(test);
+    stack.sign_up(&user).await;
+    stack.confirm(&user).await;
+    (stack, user)
+}
+
+/// A browser sign-in whose "browser" hands the authorize URL to the test.
+fn sign_in(stack: &Stack) -> (BrowserSignIn, UnboundedReceiver<String>) {
+    let endpoints = stack.local.endpoints();
+    let (opened, urls) = unbounded_channel();
+    let browser = BrowserSignIn::new(endpoints.managed_login(), endpoints.token_check())
+        .expect("a valid configuration")
+        .with_browser(move |url| {
+            opened.send(url.to_owned()).unwrap();
+            Ok(())
+        });
+    (browser, urls)
+}
+
+/// The test's browser: no redirect is followed by itself.
+fn browser() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .no_proxy()
+        .build()
+        .unwrap()
+}
+
+fn location(answer: &reqwest::Response) -> String {
+    answer
+        .headers()
+        .get("location")
+        .unwrap_or_else(|| panic!("a redirect, got {}", answer.status()))
+        .to_str()
+        .unwrap()
+        .to_owned()
+}
+
+/// The hidden fields of the login page's form.
+fn hidden_fields(page: &str) -> Vec<(String, String)> {
+    let attribute = |tag: &str, name: &str| {
+        let start = tag.find(&format!("{name}=\""))? + name.len() + 2;
+        let end = tag[start..].find('"')? + start;
+        Some(tag[start..end].replace("&amp;", "&").replace("&#x2F;", "/"))
+    };
+    page.split("<input")
+        .skip(1)
+        .filter(|tag| tag.contains("type=\"hidden\""))
+        .filter_map(|tag| Some((attribute(tag, "name")?, attribute(tag, "value")?)))
+        .collect()
+}
+
+/// Plays the browser up to the redirect back to the game: the authorize URL
+/// sends it to the login page, whose form it submits as `user`. Returns
+/// the redirect's URL, not yet followed.
+async fn log_in(stack: &Stack, authorize: &str, user: &str) -> String {
+    let browser = browser();
+    let answer = browser.get(authorize).send().await.unwrap();
+    let login_page = location(&answer);
+    assert!(login_page.starts_with("/login?"), "{login_page}");
+    let page = browser
+        .get(format!("{}{login_page}", stack.local.cognito_endpoint()))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let mut form = hidden_fields(&page);
+    assert!(
+        form.iter().any(|(name, _)| name == "code_challenge"),
+        "{page}"
+    );
+    form.push(("username".into(), user.into()));
+    form.push(("password".into(), PASSWORD.into()));
+    let body: Vec<String> = form
+        .iter()
+        .map(|(name, value)| format!("{}={}", encode(name), encode(value)))
+        .collect();
+    let answer = browser
+        .post(format!("{}/login", stack.local.cognito_endpoint()))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(body.join("&"))
+        .send()
+        .await
+        .unwrap();
+    location(&answer)
+}
+
+/// `application/x-www-form-urlencoded`, as a browser sends a form.
+fn encode(text: &str) -> String {
+    text.bytes()
+        .map(|byte| match byte {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                char::from(byte).to_string()
+            }
+            _ => format!("%{byte:02X}"),
+        })
+        .collect()
+}
+
+/// Follows the redirect to the game's listener and returns its page.
+async fn return_to_game(redirect: &str) -> String {
+    browser()
+        .get(redirect)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
+}
+
+fn kind(result: &Result<Tokens, AuthError>) -> BrowserErrorKind {
+    match result {
+        Err(AuthError::Browser { kind, .. }) => *kind,
+        other => panic!("expected a browser error, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn a_player_signs_in_in_the_browser_and_the_session_is_an_ordinary_one() {
+    let (stack, user) = stack_with_player("browser").await;
+    let (browser_sign_in, mut urls) = sign_in(&stack);
+    let player = async {
+        let authorize = urls.recv().await.unwrap();
+        for expected in [
+            "response_type=code",
+            "code_challenge_method=S256",
+            "code_challenge=",
+            "state=",
+            "scope=openid+email+profile",
+            "identity_provider=COGNITO",
+            "login_hint=",
+        ] {
+            assert!(authorize.contains(expected), "{expected} in {authorize}");
+        }
+        let redirect = log_in(&stack, &authorize, &user).await;
+        assert!(redirect.starts_with(&format!(
+            "http://localhost:{}/callback?code=",
+            stack.local.endpoints().redirect_port
+        )));
+        return_to_game(&redirect).await
+    };
+    let request = BrowserRequest {
+        provider: Some("COGNITO".into()),
+        login_hint: Some(user.clone()),
+    };
+    let (tokens, page) = tokio::join!(browser_sign_in.sign_in(request), player);
+    let tokens = tokens.expect("signed in");
+    assert!(page.contains("return to the game"), "{page}");
+    let claims = unverified_claims(tokens.id_token.expose()).unwrap();
+    assert_eq!(claims["cognito:username"], user.as_str());
+    assert!(
+        tokens.expires_at.is_some(),
+        "the expiry is set from the verified token"
+    );
+
+    // An ordinary session: refreshed and revoked by the transport.
+    let refresh_token = tokens.refresh_token.clone().expect("a refresh token");
+    let refreshed = stack
+        .ask(AuthRequest::Refresh {
+            refresh_token: refresh_token.clone(),
+            username: None,
+        })
+        .await;
+    assert!(
+        matches!(refreshed, Ok(AuthOutcome::Tokens(_))),
+        "{refreshed:?}"
+    );
+    let signed_out = stack
+        .ask(AuthRequest::SignOut {
+            refresh_token: Some(refresh_token.clone()),
+        })
+        .await;
+    assert_eq!(signed_out, Ok(AuthOutcome::SignedOut));
+    let after = stack
+        .ask(AuthRequest::Refresh {
+            refresh_token,
+            username: None,
+        })
+        .await;
+    assert!(
+        matches!(
+            &after,
+            Err(AuthError::Server {
+                kind: ServerErrorKind::NotAuthorized,
+                ..
+            })
+        ),
+        "{after:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_redirect_with_another_state_is_refused() {
+    let (stack, user) = stack_with_player("browser-state").await;
+    let (browser_sign_in, mut urls) = sign_in(&stack);
+    let player = async {
+        let authorize = urls.recv().await.unwrap();
+        let redirect = log_in(&stack, &authorize, &user).await;
+        let (start, state) = redirect.split_once("&state=").unwrap();
+        assert!(!state.is_empty());
+        return_to_game(&format!("{start}&state=someone-elses")).await
+    };
+    let (result, _) = tokio::join!(browser_sign_in.sign_in(BrowserRequest::default()), player);
+    assert_eq!(kind(&result), BrowserErrorKind::Forged);
+}
+
+#[tokio::test]
+async fn an_error_redirect_ends_the_sign_in() {
+    let (stack, _) = stack_with_player("browser-denied").await;
+    let (browser_sign_in, mut urls) = sign_in(&stack);
+    let player = async {
+        let authorize = urls.recv().await.unwrap();
+        let state = authorize
+            .split("state=")
+            .nth(1)
+            .unwrap()
+            .split('&')
+            .next()
+            .unwrap();
+        let port = stack.local.endpoints().redirect_port;
+        return_to_game(&format!(
+            "http://localhost:{port}/callback?error=access_denied&state={state}"
+        ))
+        .await
+    };
+    let (result, page) = tokio::join!(browser_sign_in.sign_in(BrowserRequest::default()), player);
+    assert_eq!(kind(&result), BrowserErrorKind::Refused);
+    assert!(page.contains("did not finish"), "{page}");
+}
+
+#[tokio::test]
+async fn a_code_used_twice_and_a_code_for_another_verifier_are_refused() {
+    let (stack, user) = stack_with_player("browser-replay").await;
+    let (browser_sign_in, mut urls) = sign_in(&stack);
+
+    // The first sign-in uses its code; the next one is handed that code
+    // again, under its own state.
+    let player = async {
+        let authorize = urls.recv().await.unwrap();
+        let redirect = log_in(&stack, &authorize, &user).await;
+        return_to_game(&redirect).await;
+        redirect
+    };
+    let (first, used) = tokio::join!(browser_sign_in.sign_in(BrowserRequest::default()), player);
+    first.expect("the first sign-in");
+    let used_code = used
+        .split("code=")
+        .nth(1)
+        .unwrap()
+        .split('&')
+        .next()
+        .unwrap()
+        .to_owned();
+    let player = async {
+        let authorize = urls.recv().await.unwrap();
+        let state = authorize
+            .split("state=")
+            .nth(1)
+            .unwrap()
+            .split('&')
+            .next()
+            .unwrap();
+        let port = stack.local.endpoints().redirect_port;
+        return_to_game(&format!(
+            "http://localhost:{port}/callback?code={used_code}&state={state}"
+        ))
+        .await
+    };
+    let (replayed, _) = tokio::join!(browser_sign_in.sign_in(BrowserRequest::default()), player);
+    assert!(
+        matches!(
+            &replayed,
+            Err(AuthError::Server {
+                kind: ServerErrorKind::NotAuthorized,
+                ..
+            })
+        ),
+        "{replayed:?}"
+    );
+
+    // A code issued for another PKCE challenge (one an attacker made) does
+    // not exchange with this sign-in's verifier.
+    let player = async {
+        let authorize = urls.recv().await.unwrap();
+        let (start, rest) = authorize.split_once("code_challenge=").unwrap();
+        let rest = rest.split_once('&').map_or("", |(_, rest)| rest);
+        let forged =
+            format!("{start}code_challenge=E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM&{rest}");
+        let redirect = log_in(&stack, &forged, &user).await;
+        return_to_game(&redirect).await
+    };
+    let (other_verifier, _) =
+        tokio::join!(browser_sign_in.sign_in(BrowserRequest::default()), player);
+    match &other_verifier {
+        Err(AuthError::Server {
+            kind: ServerErrorKind::NotAuthorized,
+            message,
+            ..
+        }) => {
+            assert!(message.contains("verifier"), "{message}");
+        }
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn a_player_who_closes_the_browser_gets_the_menu_back() {
+    let (stack, _) = stack_with_player("browser-closed").await;
+    let endpoints = stack.local.endpoints();
+    let port = endpoints.redirect_port;
+    let browser_sign_in = BrowserSignIn::new(
+        endpoints
+            .managed_login()
+            .with_timeout(Duration::from_millis(300)),
+        endpoints.token_check(),
+    )
+    .unwrap()
+    .with_browser(|_| Ok(()));
+    let result = browser_sign_in.sign_in(BrowserRequest::default()).await;
+    assert_eq!(kind(&result), BrowserErrorKind::TimedOut);
+    // The port is free again for the next try.
+    std::net::TcpListener::bind(("127.0.0.1", port)).expect("the port is free");
+
+    // A cancelled wait ends at once, and frees the port too.
+    let cancel = async {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        browser_sign_in.cancel();
+    };
+    let slow = BrowserSignIn::new(endpoints.managed_login(), endpoints.token_check())
+        .unwrap()
+        .with_browser(|_| Ok(()));
+    let cancel_slow = async {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        slow.cancel();
+    };
+    let (result, ()) = tokio::join!(slow.sign_in(BrowserRequest::default()), cancel_slow);
+    assert_eq!(result, Err(AuthError::Cancelled));
+    cancel.await;
+    std::net::TcpListener::bind(("127.0.0.1", port)).expect("the port is free");
+
+    // No browser to open: said at once.
+    let no_browser = BrowserSignIn::new(endpoints.managed_login(), endpoints.token_check())
+        .unwrap()
+        .with_browser(|_| Err(std::io::Error::other("no browser")));
+    let result = no_browser.sign_in(BrowserRequest::default()).await;
+    assert_eq!(kind(&result), BrowserErrorKind::NotOpened);
+}
+
+#[tokio::test]
+async fn a_port_already_taken_is_said_plainly() {
+    let (stack, _) = stack_with_player("browser-port").await;
+    let taken =
+        std::net::TcpListener::bind(("127.0.0.1", stack.local.endpoints().redirect_port)).unwrap();
+    let (browser_sign_in, mut urls) = sign_in(&stack);
+    let result = browser_sign_in.sign_in(BrowserRequest::default()).await;
+    assert_eq!(kind(&result), BrowserErrorKind::PortInUse);
+    assert!(urls.try_recv().is_err(), "no browser was opened");
+    let message = result.unwrap_err().player_message();
+    assert!(message.contains("Another program"), "{message}");
+    drop(taken);
+}

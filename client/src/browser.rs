@@ -1,0 +1,605 @@
+//! Sign-in in the player's system browser through the pool's managed login:
+//! the OAuth 2.0 authorization-code flow with PKCE (RFC 7636), answered on a
+//! loopback redirect (RFC 8252). Social and enterprise providers (Google,
+//! Apple, SAML, OIDC) all arrive this way.
+
+use std::io;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime};
+
+use oauth2::basic::{
+    BasicErrorResponse, BasicErrorResponseType, BasicRevocationErrorResponse,
+    BasicTokenIntrospectionResponse, BasicTokenType,
+};
+use oauth2::{
+    AuthUrl, AuthorizationCode, ClientId, CsrfToken, EndpointNotSet, EndpointSet, ExtraTokenFields,
+    PkceCodeChallenge, RedirectUrl, RequestTokenError, Scope, StandardRevocableToken,
+    StandardTokenResponse, TokenResponse, TokenUrl,
+};
+use reqwest::Url;
+use serde::{Deserialize, Serialize};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::Notify;
+
+use crate::error::{AuthError, ConfigError, RawBody, ServerErrorKind};
+use crate::outcome::Tokens;
+use crate::secret::{AccessToken, IdToken, RefreshToken};
+use crate::transport::{checked_url, http_client, transport_error};
+use crate::verify::{Issued, TokenCheck, TokenVerifier};
+
+/// The path of the loopback redirect: `http://localhost:{port}/callback`.
+pub const REDIRECT_PATH: &str = "/callback";
+
+/// The loopback port browser sign-ins redirect to unless configured.
+pub const DEFAULT_REDIRECT_PORT: u16 = 53682;
+
+/// How long a player has to finish signing in in the browser by default.
+pub const DEFAULT_BROWSER_TIMEOUT: Duration = Duration::from_secs(300);
+
+/// How long the listener waits for one connection's request line.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// The longest request head the listener reads.
+const MAX_REQUEST_BYTES: usize = 8 * 1024;
+
+/// A provider the menu offers ("Continue with Google"): its name in the
+/// pool (`identity_provider`) and the label of its button.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IdentityProvider {
+    /// The provider's name in the user pool: `Google`, `SignInWithApple`,
+    /// `COGNITO` (the pool's own accounts), or a SAML or OIDC provider's name.
+    pub name: String,
+    /// The button's label.
+    pub label: String,
+}
+
+/// Where and how the pool's managed login is reached.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ManagedLogin {
+    /// The pool's domain: `https://{prefix}.auth.{region}.amazoncognito.com`
+    /// or a custom one (loopback may be `http`).
+    pub domain: String,
+    /// The app client, which must allow the code flow and list the redirect
+    /// URI ([`redirect_uri`](Self::redirect_uri)) among its callback URLs.
+    pub client_id: String,
+    /// The loopback port of the redirect. Cognito matches callback URLs
+    /// exactly, port included, so a deployed pool needs a fixed one; `0`
+    /// takes any free port, for an app client that lists no callback URLs.
+    pub redirect_port: u16,
+    /// The scopes asked for; `openid` is needed for the ID token.
+    pub scopes: Vec<String>,
+    /// The providers the menu offers, each a button.
+    pub providers: Vec<IdentityProvider>,
+    /// How long the player has to finish in the browser.
+    pub timeout: Duration,
+}
+
+impl ManagedLogin {
+    /// The managed login at `domain` for `client_id`, redirecting to
+    /// [`DEFAULT_REDIRECT_PORT`], asking for `openid email profile`, with no
+    /// provider buttons.
+    pub fn new(domain: impl Into<String>, client_id: impl Into<String>) -> Self {
+        Self {
+            domain: domain.into().trim_end_matches('/').to_owned(),
+            client_id: client_id.into(),
+            redirect_port: DEFAULT_REDIRECT_PORT,
+            scopes: ["openid", "email", "profile"].map(String::from).to_vec(),
+            providers: Vec::new(),
+            timeout: DEFAULT_BROWSER_TIMEOUT,
+        }
+    }
+
+    /// Redirects to `port` on loopback (`0`: any free port).
+    pub fn with_redirect_port(mut self, port: u16) -> Self {
+        self.redirect_port = port;
+        self
+    }
+
+    /// Asks for these scopes instead.
+    pub fn with_scopes(mut self, scopes: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        self.scopes = scopes.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// Offers a provider: `name` as the pool knows it, `label` on its button.
+    pub fn with_provider(mut self, name: impl Into<String>, label: impl Into<String>) -> Self {
+        self.providers.push(IdentityProvider {
+            name: name.into(),
+            label: label.into(),
+        });
+        self
+    }
+
+    /// Gives the player `timeout` to finish in the browser.
+    pub fn with_timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// The redirect URI for `port`, as the app client must list it.
+    /// Cognito takes plain `http` only for `localhost`; the listener is on
+    /// 127.0.0.1.
+    pub fn redirect_uri(port: u16) -> String {
+        format!("http://localhost:{port}{REDIRECT_PATH}")
+    }
+}
+
+/// What one browser sign-in asks for.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct BrowserRequest {
+    /// Go straight to this provider (`identity_provider`) instead of the
+    /// managed login's own page.
+    pub provider: Option<String>,
+    /// Fill in the username or email on the login page (`login_hint`).
+    pub login_hint: Option<String>,
+}
+
+/// Why a browser sign-in ended without an answer to exchange.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum BrowserErrorKind {
+    /// No browser could be opened.
+    NotOpened,
+    /// The redirect's port is in use by another program (or another copy
+    /// of the game).
+    PortInUse,
+    /// The player did not finish in time (or closed the browser).
+    TimedOut,
+    /// The login page or the provider said no (`error=access_denied`, …).
+    Refused,
+    /// The redirect did not answer this sign-in (wrong or missing `state`,
+    /// no code): it was not used.
+    Forged,
+}
+
+impl BrowserErrorKind {
+    /// The key of the player's sentence in [`Translations`](crate::Translations).
+    pub(crate) fn key(self) -> &'static str {
+        match self {
+            Self::NotOpened => "error.browser.not-opened",
+            Self::PortInUse => "error.browser.port-in-use",
+            Self::TimedOut => "error.browser.timed-out",
+            Self::Refused => "error.browser.refused",
+            Self::Forged => "error.browser.forged",
+        }
+    }
+}
+
+impl std::fmt::Display for BrowserErrorKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::NotOpened => "the browser could not be opened",
+            Self::PortInUse => "the redirect port is in use",
+            Self::TimedOut => "the browser sign-in timed out",
+            Self::Refused => "the sign-in was refused",
+            Self::Forged => "the redirect did not answer this sign-in",
+        })
+    }
+}
+
+/// Opens a URL for the player: the system browser by default.
+pub type OpenBrowser = Arc<dyn Fn(&str) -> io::Result<()> + Send + Sync>;
+
+/// Runs browser sign-ins for one app client: builds the authorize URL,
+/// opens it, waits for the loopback redirect, exchanges the code with its
+/// PKCE verifier and verifies the tokens as every other sign-in does.
+pub struct BrowserSignIn {
+    config: ManagedLogin,
+    domain: Url,
+    http: reqwest::Client,
+    verifier: TokenVerifier,
+    open: OpenBrowser,
+    cancel: Notify,
+}
+
+impl std::fmt::Debug for BrowserSignIn {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BrowserSignIn")
+            .field("config", &self.config)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Cognito's token answer carries the ID token beside the OAuth fields.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct IdTokenField {
+    id_token: String,
+}
+
+impl ExtraTokenFields for IdTokenField {}
+
+type CognitoTokenResponse = StandardTokenResponse<IdTokenField, BasicTokenType>;
+
+type OAuthClient = oauth2::Client<
+    BasicErrorResponse,
+    CognitoTokenResponse,
+    BasicTokenIntrospectionResponse,
+    StandardRevocableToken,
+    BasicRevocationErrorResponse,
+    EndpointSet,
+    EndpointNotSet,
+    EndpointNotSet,
+    EndpointNotSet,
+    EndpointSet,
+>;
+
+impl BrowserSignIn {
+    /// Browser sign-ins through `config`, their tokens checked by `check`
+    /// (the same check as the game's other sign-ins).
+    pub fn new(config: ManagedLogin, check: TokenCheck) -> Result<Self, ConfigError> {
+        let domain = checked_url("managed login domain", &config.domain)?;
+        let http = http_client(&domain, Duration::from_secs(15))?;
+        Ok(Self {
+            verifier: TokenVerifier::new(check)?,
+            domain,
+            http,
+            config,
+            open: Arc::new(|url: &str| webbrowser::open(url)),
+            cancel: Notify::new(),
+        })
+    }
+
+    /// Opens URLs with `open` instead of the system browser (a launcher's
+    /// own browser, a test playing the browser).
+    pub fn with_browser(
+        mut self,
+        open: impl Fn(&str) -> io::Result<()> + Send + Sync + 'static,
+    ) -> Self {
+        self.open = Arc::new(open);
+        self
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &ManagedLogin {
+        &self.config
+    }
+
+    /// Ends the sign-in under way, if any, with [`AuthError::Cancelled`] and
+    /// frees its port.
+    pub fn cancel(&self) {
+        self.cancel.notify_waiters();
+    }
+
+    /// Runs one sign-in: the tokens, verified, or why not. Never blocks a
+    /// thread; ends by the configured timeout at the latest.
+    pub async fn sign_in(&self, request: BrowserRequest) -> Result<Tokens, AuthError> {
+        let cancelled = self.cancel.notified();
+        tokio::pin!(cancelled);
+        cancelled.as_mut().enable();
+        let listener = TcpListener::bind(("127.0.0.1", self.config.redirect_port))
+            .await
+            .map_err(|error| {
+                let kind = if error.kind() == io::ErrorKind::AddrInUse {
+                    BrowserErrorKind::PortInUse
+                } else {
+                    BrowserErrorKind::NotOpened
+                };
+                AuthError::Browser {
+                    kind,
+                    detail: format!("port {}: {error}", self.config.redirect_port),
+                }
+            })?;
+        let port = listener.local_addr().map_err(not_opened)?.port();
+        let client = self.client(port)?;
+        let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
+        let mut authorize = client
+            .authorize_url(CsrfToken::new_random)
+            .add_scopes(self.config.scopes.iter().cloned().map(Scope::new))
+            .set_pkce_challenge(challenge);
+        if let Some(provider) = &request.provider {
+            authorize = authorize.add_extra_param("identity_provider", provider);
+        }
+        if let Some(hint) = &request.login_hint {
+            authorize = authorize.add_extra_param("login_hint", hint);
+        }
+        let (url, state) = authorize.url();
+        (self.open)(url.as_str()).map_err(not_opened)?;
+        tracing::info!(port, "waiting for the browser sign-in");
+
+        let redirect = tokio::select! {
+            redirect = wait_for_redirect(&listener) => redirect,
+            () = tokio::time::sleep(self.config.timeout) => {
+                return Err(AuthError::Browser {
+                    kind: BrowserErrorKind::TimedOut,
+                    detail: format!("no redirect within {:?}", self.config.timeout),
+                });
+            }
+            () = &mut cancelled => return Err(AuthError::Cancelled),
+        };
+        drop(listener);
+        let code = redirect.code_for(state.secret())?;
+
+        let server_time = Arc::new(Mutex::new(None));
+        let http = |request| self.send(request, Arc::clone(&server_time));
+        let exchange = client
+            .exchange_code(AuthorizationCode::new(code))
+            .set_pkce_verifier(verifier)
+            .request_async(&http);
+        let answer = tokio::select! {
+            answer = exchange => answer.map_err(token_error)?,
+            () = &mut cancelled => return Err(AuthError::Cancelled),
+        };
+        let tokens = Tokens::new(
+            AccessToken::new(answer.access_token().secret()),
+            IdToken::new(&answer.extra_fields().id_token),
+            answer
+                .refresh_token()
+                .map(|token| RefreshToken::new(token.secret())),
+            answer.expires_in().map(|left| left.as_secs()),
+            SystemTime::now(),
+        );
+        let server_time = *server_time.lock().unwrap_or_else(|e| e.into_inner());
+        self.verifier
+            .verify(tokens, Issued::Now { server_time })
+            .await
+    }
+
+    fn client(&self, port: u16) -> Result<OAuthClient, AuthError> {
+        let endpoint = |path: &str| {
+            let mut url = self.domain.clone();
+            url.set_path(path);
+            url
+        };
+        let redirect = RedirectUrl::new(ManagedLogin::redirect_uri(port))
+            .map_err(|error| AuthError::Config(error.to_string()))?;
+        Ok(
+            oauth2::Client::new(ClientId::new(self.config.client_id.clone()))
+                .set_auth_uri(AuthUrl::from_url(endpoint("/oauth2/authorize")))
+                .set_token_uri(TokenUrl::from_url(endpoint("/oauth2/token")))
+                .set_redirect_uri(redirect),
+        )
+    }
+
+    /// The token request over the client's own HTTP client (no redirects,
+    /// https only), keeping the server's `Date` for the expiry check.
+    async fn send(
+        &self,
+        request: oauth2::HttpRequest,
+        server_time: Arc<Mutex<Option<SystemTime>>>,
+    ) -> Result<oauth2::HttpResponse, reqwest::Error> {
+        let request = reqwest::Request::try_from(request)?;
+        let response = self.http.execute(request).await?;
+        let mut answer = http::Response::builder().status(response.status());
+        if let Some(date) = response
+            .headers()
+            .get("date")
+            .and_then(|date| date.to_str().ok())
+        {
+            *server_time.lock().unwrap_or_else(|e| e.into_inner()) =
+                httpdate::parse_http_date(date).ok();
+        }
+        for (name, value) in response.headers() {
+            answer = answer.header(name, value);
+        }
+        let body = response.bytes().await?.to_vec();
+        Ok(answer.body(body).unwrap_or_default())
+    }
+}
+
+fn not_opened(error: io::Error) -> AuthError {
+    AuthError::Browser {
+        kind: BrowserErrorKind::NotOpened,
+        detail: error.to_string(),
+    }
+}
+
+/// A token endpoint's refusal as the other sign-ins report theirs.
+fn token_error(error: RequestTokenError<reqwest::Error, BasicErrorResponse>) -> AuthError {
+    match error {
+        RequestTokenError::ServerResponse(answer) => {
+            let kind = match answer.error() {
+                BasicErrorResponseType::InvalidGrant
+                | BasicErrorResponseType::InvalidClient
+                | BasicErrorResponseType::UnauthorizedClient => ServerErrorKind::NotAuthorized,
+                other => ServerErrorKind::Unknown(other.as_ref().to_owned()),
+            };
+            AuthError::Server {
+                kind,
+                message: answer
+                    .error_description()
+                    .cloned()
+                    .unwrap_or_else(|| answer.error().as_ref().to_owned()),
+                status: 400,
+            }
+        }
+        RequestTokenError::Request(error) => transport_error(error, "token request"),
+        RequestTokenError::Parse(error, body) => AuthError::Malformed {
+            status: 200,
+            reason: format!("unreadable token answer: {}", error.inner()),
+            body: RawBody::new(&body),
+        },
+        RequestTokenError::Other(reason) => AuthError::Malformed {
+            status: 0,
+            reason,
+            body: RawBody::default(),
+        },
+    }
+}
+
+/// The query of the one redirect the listener took.
+struct Redirect {
+    code: Option<String>,
+    state: Option<String>,
+    error: Option<String>,
+    error_description: Option<String>,
+}
+
+impl Redirect {
+    fn parse(target: &str) -> Self {
+        let url = Url::parse(&format!("http://localhost{target}")).ok();
+        let pairs: Vec<(String, String)> = url
+            .map(|url| url.query_pairs().into_owned().collect())
+            .unwrap_or_default();
+        let get = |name: &str| {
+            pairs
+                .iter()
+                .find(|(key, _)| key == name)
+                .map(|(_, value)| value.clone())
+        };
+        Self {
+            code: get("code"),
+            state: get("state"),
+            error: get("error"),
+            error_description: get("error_description"),
+        }
+    }
+
+    /// The code, when this redirect answers the sign-in whose state is
+    /// `expected`.
+    fn code_for(self, expected: &str) -> Result<String, AuthError> {
+        let forged = |detail: &str| AuthError::Browser {
+            kind: BrowserErrorKind::Forged,
+            detail: detail.to_owned(),
+        };
+        // The state is checked first: an error redirect for another
+        // sign-in is as foreign as a code for it.
+        if self.state.as_deref() != Some(expected) {
+            return Err(forged("the redirect's state is not this sign-in's"));
+        }
+        if let Some(error) = self.error {
+            let detail = match self.error_description {
+                Some(description) => format!("{error}: {description}"),
+                None => error,
+            };
+            return Err(AuthError::Browser {
+                kind: BrowserErrorKind::Refused,
+                detail,
+            });
+        }
+        self.code
+            .filter(|code| !code.is_empty())
+            .ok_or_else(|| forged("the redirect carries no code"))
+    }
+}
+
+/// Serves the loopback port until a request for the redirect path arrives;
+/// other requests (a favicon, a browser's spare connection) get a 404 or
+/// nothing. Each connection is read on its own task, so a silent one
+/// holds up none of the others.
+async fn wait_for_redirect(listener: &TcpListener) -> Redirect {
+    let (found, mut redirects) = tokio::sync::mpsc::channel(1);
+    let mut connections = tokio::task::JoinSet::new();
+    loop {
+        tokio::select! {
+            accepted = listener.accept() => {
+                let Ok((stream, _)) = accepted else { continue };
+                let found = found.clone();
+                connections.spawn(async move {
+                    if let Some(redirect) = answer(stream).await {
+                        let _ = found.send(redirect).await;
+                    }
+                });
+            }
+            Some(redirect) = redirects.recv() => return redirect,
+        }
+    }
+}
+
+/// Reads one request; answers the redirect with a page that sends the
+/// player back to the game, anything else with a 404.
+async fn answer(mut stream: TcpStream) -> Option<Redirect> {
+    let mut head = Vec::with_capacity(1024);
+    let read = tokio::time::timeout(REQUEST_TIMEOUT, async {
+        let mut buffer = [0; 1024];
+        while !head.windows(4).any(|window| window == b"\r\n\r\n") {
+            let n = stream.read(&mut buffer).await.ok()?;
+            if n == 0 || head.len() + n > MAX_REQUEST_BYTES {
+                return None;
+            }
+            head.extend_from_slice(&buffer[..n]);
+        }
+        Some(())
+    })
+    .await;
+    read.ok().flatten()?;
+    let line = String::from_utf8_lossy(&head);
+    let mut parts = line.split_whitespace();
+    let (method, target) = (parts.next()?, parts.next()?);
+    let path = target.split('?').next().unwrap_or_default();
+    if method != "GET" || path != REDIRECT_PATH {
+        let _ = stream
+            .write_all(b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+            .await;
+        return None;
+    }
+    let redirect = Redirect::parse(target);
+    let (title, text) = if redirect.error.is_some() {
+        (
+            "Sign-in cancelled",
+            "The sign-in did not finish. You can close this tab and return to the game.",
+        )
+    } else {
+        (
+            "Signed in",
+            "You can close this tab and return to the game.",
+        )
+    };
+    let page = format!(
+        "<!doctype html><html><head><meta charset=\"utf-8\"><title>{title}</title></head>\
+         <body style=\"font-family:sans-serif;text-align:center;margin-top:20vh\">\
+         <h1>{title}</h1><p>{text}</p></body></html>"
+    );
+    let response = format!(
+        "HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8\r\nContent-Length: {}\r\n\
+         Cache-Control: no-store\r\nReferrer-Policy: no-referrer\r\nConnection: close\r\n\r\n{page}",
+        page.len()
+    );
+    let _ = stream.write_all(response.as_bytes()).await;
+    let _ = stream.shutdown().await;
+    Some(redirect)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_redirect_answers_only_its_own_sign_in() {
+        let code = |target: &str| Redirect::parse(target).code_for("s1");
+        assert_eq!(code("/callback?code=c1&state=s1").unwrap(), "c1");
+        for target in [
+            "/callback?code=c1&state=s2",
+            "/callback?code=c1",
+            "/callback?state=s1",
+        ] {
+            let error = code(target).unwrap_err();
+            assert!(
+                matches!(
+                    error,
+                    AuthError::Browser {
+                        kind: BrowserErrorKind::Forged,
+                        ..
+                    }
+                ),
+                "{target}: {error:?}"
+            );
+        }
+        let refused = code("/callback?error=access_denied&error_description=no&state=s1");
+        assert!(matches!(
+            refused,
+            Err(AuthError::Browser { kind: BrowserErrorKind::Refused, ref detail }) if detail == "access_denied: no"
+        ));
+        // Another sign-in's error is as foreign as its code.
+        let foreign = code("/callback?error=access_denied&state=s2");
+        assert!(matches!(
+            foreign,
+            Err(AuthError::Browser {
+                kind: BrowserErrorKind::Forged,
+                ..
+            })
+        ));
+    }
+
+    #[test]
+    fn the_redirect_uri_is_on_localhost() {
+        assert_eq!(
+            ManagedLogin::redirect_uri(53682),
+            "http://localhost:53682/callback"
+        );
+        let login = ManagedLogin::new("https://game.auth.eu-west-1.amazoncognito.com/", "client");
+        assert_eq!(
+            login.domain,
+            "https://game.auth.eu-west-1.amazoncognito.com"
+        );
+    }
+}
