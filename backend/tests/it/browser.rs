@@ -143,6 +143,23 @@ async fn return_to_game(redirect: &str) -> String {
         .unwrap()
 }
 
+/// The value of `name` in `url`'s query, as sent.
+fn param(url: &str, name: &str) -> String {
+    let start = url
+        .find(&format!("?{name}="))
+        .or_else(|| url.find(&format!("&{name}=")))
+        .unwrap_or_else(|| panic!("no {name} in {url}"))
+        + name.len()
+        + 2;
+    url[start..].split('&').next().unwrap().to_owned()
+}
+
+/// The game's redirect URL with `query`, as a browser would be sent to it.
+fn callback(stack: &Stack, query: &str) -> String {
+    let port = stack.local.endpoints().redirect_port;
+    format!("http://localhost:{port}/callback?{query}")
+}
+
 fn kind(result: &Result<Tokens, AuthError>) -> BrowserErrorKind {
     match result {
         Err(AuthError::Browser { kind, .. }) => *kind,
@@ -245,16 +262,10 @@ async fn an_error_redirect_ends_the_sign_in() {
     let (browser_sign_in, mut urls) = sign_in(&stack);
     let player = async {
         let authorize = urls.recv().await.unwrap();
-        let state = authorize
-            .split("state=")
-            .nth(1)
-            .unwrap()
-            .split('&')
-            .next()
-            .unwrap();
-        let port = stack.local.endpoints().redirect_port;
-        return_to_game(&format!(
-            "http://localhost:{port}/callback?error=access_denied&state={state}"
+        let state = param(&authorize, "state");
+        return_to_game(&callback(
+            &stack,
+            &format!("error=access_denied&state={state}"),
         ))
         .await
     };
@@ -278,26 +289,13 @@ async fn a_code_used_twice_and_a_code_for_another_verifier_are_refused() {
     };
     let (first, used) = tokio::join!(browser_sign_in.sign_in(BrowserRequest::default()), player);
     first.expect("the first sign-in");
-    let used_code = used
-        .split("code=")
-        .nth(1)
-        .unwrap()
-        .split('&')
-        .next()
-        .unwrap()
-        .to_owned();
+    let used_code = param(&used, "code");
     let player = async {
         let authorize = urls.recv().await.unwrap();
-        let state = authorize
-            .split("state=")
-            .nth(1)
-            .unwrap()
-            .split('&')
-            .next()
-            .unwrap();
-        let port = stack.local.endpoints().redirect_port;
-        return_to_game(&format!(
-            "http://localhost:{port}/callback?code={used_code}&state={state}"
+        let state = param(&authorize, "state");
+        return_to_game(&callback(
+            &stack,
+            &format!("code={used_code}&state={state}"),
         ))
         .await
     };
