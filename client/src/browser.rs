@@ -529,8 +529,9 @@ async fn answer(mut stream: TcpStream) -> Option<Redirect> {
             "The sign-in did not finish. You can close this tab and return to the game.",
         )
     } else {
+        // The game has yet to check this answer: the page promises no more.
         (
-            "Signed in",
+            "Return to the game",
             "You can close this tab and return to the game.",
         )
     };
