@@ -145,6 +145,7 @@ pub fn unsigned_tokens(sub: &str, lifetime: u64, left: i64) -> Tokens {
         refresh_token: Some(format!("refresh-token-of-{sub}").into()),
         expires_at: Some(expires_at),
         new_device: None,
+        from_browser: false,
     }
 }
 

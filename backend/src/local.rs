@@ -181,7 +181,10 @@ impl LocalStack {
                         tap.clone(),
                         collect_codes,
                     ))
-                    .layer(axum::middleware::from_fn(managed_login));
+                    .layer(axum::middleware::from_fn_with_state(
+                        storage.clone(),
+                        managed_login,
+                    ));
                 tasks.push(tokio::spawn(async move {
                     let _ = axum::serve(listener, router).await;
                 }));
@@ -518,9 +521,10 @@ async fn set_up_pool(
         .allowed_o_auth_scopes("openid")
         .allowed_o_auth_scopes("email")
         .allowed_o_auth_scopes("profile")
+        .allowed_o_auth_scopes("aws.cognito.signin.user.admin")
         .supported_identity_providers("COGNITO")
         .callback_urls(&redirect)
-        .logout_urls(&redirect)
+        .logout_urls(ManagedLogin::logout_uri(redirect_port))
         .send()
         .await
         .map_err(|e| setup(&e))?;
@@ -633,29 +637,53 @@ struct CodeTap {
 /// sends the browser on to the login page (`/login`, whose form posts the
 /// password) once it has checked the client, the redirect URI and the flow.
 /// The emulator's own shortcut, a username and password in the authorize
-/// URL, is refused: a password never goes into a URL.
-async fn managed_login(request: Request, next: Next) -> Response {
-    if request.uri().path() != "/oauth2/authorize" {
-        return next.run(request).await;
-    }
+/// URL, is refused: a password never goes into a URL. `/logout`, which the
+/// emulator lacks, sends the browser to its `logout_uri` when the app
+/// client lists it, as Cognito does (the emulator keeps no browser session
+/// to end).
+async fn managed_login(State(storage): State<Storage>, request: Request, next: Next) -> Response {
     let query = request.uri().query().unwrap_or_default().to_owned();
-    let has = |name: &str| {
-        query
-            .split('&')
-            .any(|pair| pair.split('=').next() == Some(name))
+    let pairs: Vec<(String, String)> = form_urlencoded::parse(query.as_bytes())
+        .into_owned()
+        .collect();
+    let param = |name: &str| {
+        pairs
+            .iter()
+            .find(|(key, _)| key == name)
+            .map(|(_, value)| value.as_str())
     };
-    if has("password") || has("username") {
-        return (StatusCode::BAD_REQUEST, "no credentials in the URL").into_response();
+    match request.uri().path() {
+        "/logout" => {
+            let client = match param("client_id").map(ClientId::new) {
+                Some(Ok(id)) => storage.get_user_pool_client(&id).await,
+                _ => None,
+            };
+            let Some(client) = client else {
+                return (StatusCode::BAD_REQUEST, "unknown client_id").into_response();
+            };
+            match param("logout_uri") {
+                Some(uri) if client.logout_urls.iter().any(|listed| listed == uri) => {
+                    (StatusCode::FOUND, [(header::LOCATION, uri.to_owned())]).into_response()
+                }
+                _ => (StatusCode::BAD_REQUEST, "logout_uri is not a sign-out URL").into_response(),
+            }
+        }
+        "/oauth2/authorize" => {
+            if param("password").is_some() || param("username").is_some() {
+                return (StatusCode::BAD_REQUEST, "no credentials in the URL").into_response();
+            }
+            let response = next.run(request).await;
+            if response.status() != StatusCode::OK {
+                return response;
+            }
+            (
+                StatusCode::FOUND,
+                [(header::LOCATION, format!("/login?{query}"))],
+            )
+                .into_response()
+        }
+        _ => next.run(request).await,
     }
-    let response = next.run(request).await;
-    if response.status() != StatusCode::OK {
-        return response;
-    }
-    (
-        StatusCode::FOUND,
-        [(header::LOCATION, format!("/login?{query}"))],
-    )
-        .into_response()
 }
 
 /// Wraps the embedded emulator: after a call that sends a code (from the

@@ -31,6 +31,10 @@ use crate::verify::{Issued, TokenCheck, TokenVerifier};
 /// The path of the loopback redirect: `http://localhost:{port}/callback`.
 pub const REDIRECT_PATH: &str = "/callback";
 
+/// The path the managed login's `/logout` sends the browser back to:
+/// `http://localhost:{port}/signed-out`.
+pub const SIGNED_OUT_PATH: &str = "/signed-out";
+
 /// The loopback port browser sign-ins redirect to unless configured.
 pub const DEFAULT_REDIRECT_PORT: u16 = 53682;
 
@@ -42,6 +46,10 @@ const REQUEST_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// The longest request head the listener reads.
 const MAX_REQUEST_BYTES: usize = 8 * 1024;
+
+/// How long a sign-out waits for the browser to come back from `/logout`
+/// to the page that says the player is signed out.
+const SIGNED_OUT_WAIT: Duration = Duration::from_secs(60);
 
 /// A provider the menu offers ("Continue with Google"): its name in the
 /// pool (`identity_provider`) and the label of its button.
@@ -67,7 +75,10 @@ pub struct ManagedLogin {
     /// exactly, port included, so a deployed pool needs a fixed one; `0`
     /// takes any free port, for an app client that lists no callback URLs.
     pub redirect_port: u16,
-    /// The scopes asked for; `openid` is needed for the ID token.
+    /// The scopes asked for: `openid` for the ID token, and
+    /// `aws.cognito.signin.user.admin` for the account screens (reading
+    /// and changing the account with the access token). The app client
+    /// must allow each one.
     pub scopes: Vec<String>,
     /// The providers the menu offers, each a button.
     pub providers: Vec<IdentityProvider>,
@@ -77,14 +88,18 @@ pub struct ManagedLogin {
 
 impl ManagedLogin {
     /// The managed login at `domain` for `client_id`, redirecting to
-    /// [`DEFAULT_REDIRECT_PORT`], asking for `openid email profile`, with no
-    /// provider buttons.
+    /// [`DEFAULT_REDIRECT_PORT`], asking for `openid email profile
+    /// aws.cognito.signin.user.admin`, with no provider buttons (the menu
+    /// then offers one "Continue in browser" button, to the managed
+    /// login's own page).
     pub fn new(domain: impl Into<String>, client_id: impl Into<String>) -> Self {
         Self {
             domain: domain.into().trim_end_matches('/').to_owned(),
             client_id: client_id.into(),
             redirect_port: DEFAULT_REDIRECT_PORT,
-            scopes: ["openid", "email", "profile"].map(String::from).to_vec(),
+            scopes: ["openid", "email", "profile", ACCOUNT_SCOPE]
+                .map(String::from)
+                .to_vec(),
             providers: Vec::new(),
             timeout: DEFAULT_BROWSER_TIMEOUT,
         }
@@ -102,7 +117,8 @@ impl ManagedLogin {
         self
     }
 
-    /// Offers a provider: `name` as the pool knows it, `label` on its button.
+    /// Offers a provider: `name` as the pool knows it, `label` as players
+    /// know it (the menu's button says "Continue with {label}").
     pub fn with_provider(mut self, name: impl Into<String>, label: impl Into<String>) -> Self {
         self.providers.push(IdentityProvider {
             name: name.into(),
@@ -123,7 +139,16 @@ impl ManagedLogin {
     pub fn redirect_uri(port: u16) -> String {
         format!("http://localhost:{port}{REDIRECT_PATH}")
     }
+
+    /// The sign-out URI for `port`, as the app client must list it among
+    /// its sign-out URLs.
+    pub fn logout_uri(port: u16) -> String {
+        format!("http://localhost:{port}{SIGNED_OUT_PATH}")
+    }
 }
+
+/// The scope that lets an access token read and change its own account.
+const ACCOUNT_SCOPE: &str = "aws.cognito.signin.user.admin";
 
 /// What one browser sign-in asks for.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -293,11 +318,11 @@ impl BrowserSignIn {
             authorize = authorize.add_extra_param("login_hint", hint);
         }
         let (url, state) = authorize.url();
-        (self.open)(url.as_str()).map_err(not_opened)?;
+        self.open_browser(url).await?;
         tracing::info!(port, "waiting for the browser sign-in");
 
         let redirect = tokio::select! {
-            redirect = wait_for_redirect(&listener) => redirect,
+            redirect = wait_for(&listener, REDIRECT_PATH) => redirect,
             () = tokio::time::sleep(self.config.timeout) => {
                 return Err(AuthError::Browser {
                     kind: BrowserErrorKind::TimedOut,
@@ -310,7 +335,7 @@ impl BrowserSignIn {
         let code = redirect.code_for(state.secret())?;
 
         let server_time = Arc::new(Mutex::new(None));
-        let http = |request| self.send(request, Arc::clone(&server_time));
+        let http = |request| send(self.http.clone(), request, Arc::clone(&server_time));
         let exchange = client
             .exchange_code(AuthorizationCode::new(code))
             .set_pkce_verifier(verifier)
@@ -329,9 +354,50 @@ impl BrowserSignIn {
             SystemTime::now(),
         );
         let server_time = *server_time.lock().unwrap_or_else(|e| e.into_inner());
-        self.verifier
+        let mut tokens = self
+            .verifier
             .verify(tokens, Issued::Now { server_time })
+            .await?;
+        tokens.from_browser = true;
+        Ok(tokens)
+    }
+
+    /// Ends the managed login's session in the browser (`/logout` with
+    /// `logout_uri`), so the next browser sign-in asks again: opens the
+    /// browser there, then answers its return to the loopback port with a
+    /// page saying the player is signed out, waiting a minute at most.
+    /// The tokens are revoked apart from this ([`AuthRequest::SignOut`]).
+    ///
+    /// [`AuthRequest::SignOut`]: crate::AuthRequest::SignOut
+    pub async fn sign_out(&self) -> Result<(), AuthError> {
+        // Another sign-in listening on the port answers the return as well.
+        let listener = TcpListener::bind(("127.0.0.1", self.config.redirect_port))
             .await
+            .ok();
+        let port = match &listener {
+            Some(listener) => listener.local_addr().map_err(not_opened)?.port(),
+            None => self.config.redirect_port,
+        };
+        let mut url = self.domain.clone();
+        url.set_path("/logout");
+        url.query_pairs_mut()
+            .append_pair("client_id", &self.config.client_id)
+            .append_pair("logout_uri", &ManagedLogin::logout_uri(port));
+        self.open_browser(url).await?;
+        if let Some(listener) = listener {
+            let _ =
+                tokio::time::timeout(SIGNED_OUT_WAIT, wait_for(&listener, SIGNED_OUT_PATH)).await;
+        }
+        Ok(())
+    }
+
+    /// Opens `url` off the runtime's thread: a browser's launcher may wait.
+    async fn open_browser(&self, url: Url) -> Result<(), AuthError> {
+        let open = Arc::clone(&self.open);
+        tokio::task::spawn_blocking(move || open(url.as_str()))
+            .await
+            .map_err(|error| not_opened(io::Error::other(error.to_string())))?
+            .map_err(not_opened)
     }
 
     fn client(&self, port: u16) -> Result<OAuthClient, AuthError> {
@@ -349,31 +415,31 @@ impl BrowserSignIn {
                 .set_redirect_uri(redirect),
         )
     }
+}
 
-    /// The token request over the client's own HTTP client (no redirects,
-    /// https only), keeping the server's `Date` for the expiry check.
-    async fn send(
-        &self,
-        request: oauth2::HttpRequest,
-        server_time: Arc<Mutex<Option<SystemTime>>>,
-    ) -> Result<oauth2::HttpResponse, reqwest::Error> {
-        let request = reqwest::Request::try_from(request)?;
-        let response = self.http.execute(request).await?;
-        let mut answer = http::Response::builder().status(response.status());
-        if let Some(date) = response
-            .headers()
-            .get("date")
-            .and_then(|date| date.to_str().ok())
-        {
-            *server_time.lock().unwrap_or_else(|e| e.into_inner()) =
-                httpdate::parse_http_date(date).ok();
-        }
-        for (name, value) in response.headers() {
-            answer = answer.header(name, value);
-        }
-        let body = response.bytes().await?.to_vec();
-        Ok(answer.body(body).unwrap_or_default())
+/// The token request over the client's own HTTP client (no redirects,
+/// https only), keeping the server's `Date` for the expiry check.
+async fn send(
+    http: reqwest::Client,
+    request: oauth2::HttpRequest,
+    server_time: Arc<Mutex<Option<SystemTime>>>,
+) -> Result<oauth2::HttpResponse, reqwest::Error> {
+    let request = reqwest::Request::try_from(request)?;
+    let response = http.execute(request).await?;
+    let mut answer = http::Response::builder().status(response.status());
+    if let Some(date) = response
+        .headers()
+        .get("date")
+        .and_then(|date| date.to_str().ok())
+    {
+        *server_time.lock().unwrap_or_else(|e| e.into_inner()) =
+            httpdate::parse_http_date(date).ok();
     }
+    for (name, value) in response.headers() {
+        answer = answer.header(name, value);
+    }
+    let body = response.bytes().await?.to_vec();
+    Ok(answer.body(body).unwrap_or_default())
 }
 
 fn not_opened(error: io::Error) -> AuthError {
@@ -472,11 +538,11 @@ impl Redirect {
     }
 }
 
-/// Serves the loopback port until a request for the redirect path arrives;
-/// other requests (a favicon, a browser's spare connection) get a 404 or
-/// nothing. Each connection is read on its own task, so a silent one
-/// holds up none of the others.
-async fn wait_for_redirect(listener: &TcpListener) -> Redirect {
+/// Serves the loopback port until a request for `path` arrives; the
+/// sign-out page is answered on the way, other requests (a favicon, a
+/// browser's spare connection) get a 404 or nothing. Each connection is
+/// read on its own task, so a silent one holds up none of the others.
+async fn wait_for(listener: &TcpListener, path: &'static str) -> Redirect {
     let (found, mut redirects) = tokio::sync::mpsc::channel(1);
     let mut connections = tokio::task::JoinSet::new();
     loop {
@@ -485,7 +551,9 @@ async fn wait_for_redirect(listener: &TcpListener) -> Redirect {
                 let Ok((stream, _)) = accepted else { continue };
                 let found = found.clone();
                 connections.spawn(async move {
-                    if let Some(redirect) = answer(stream).await {
+                    if let Some((served, redirect)) = answer(stream).await
+                        && served == path
+                    {
                         let _ = found.send(redirect).await;
                     }
                 });
@@ -496,8 +564,10 @@ async fn wait_for_redirect(listener: &TcpListener) -> Redirect {
 }
 
 /// Reads one request; answers the redirect with a page that sends the
-/// player back to the game, anything else with a 404.
-async fn answer(mut stream: TcpStream) -> Option<Redirect> {
+/// player back to the game, the return from `/logout` with one that says
+/// they are signed out, anything else with a 404. Returns which of the two
+/// it served, and the query.
+async fn answer(mut stream: TcpStream) -> Option<(&'static str, Redirect)> {
     let mut head = Vec::with_capacity(1024);
     let read = tokio::time::timeout(REQUEST_TIMEOUT, async {
         let mut buffer = [0; 1024];
@@ -516,14 +586,22 @@ async fn answer(mut stream: TcpStream) -> Option<Redirect> {
     let mut parts = line.split_whitespace();
     let (method, target) = (parts.next()?, parts.next()?);
     let path = target.split('?').next().unwrap_or_default();
-    if method != "GET" || path != REDIRECT_PATH {
+    let served = [REDIRECT_PATH, SIGNED_OUT_PATH]
+        .into_iter()
+        .find(|served| method == "GET" && path == *served);
+    let Some(served) = served else {
         let _ = stream
             .write_all(b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
             .await;
         return None;
-    }
+    };
     let redirect = Redirect::parse(target);
-    let (title, text) = if redirect.error.is_some() {
+    let (title, text) = if served == SIGNED_OUT_PATH {
+        (
+            "Signed out",
+            "You are signed out. You can close this tab and return to the game.",
+        )
+    } else if redirect.error.is_some() {
         (
             "Sign-in cancelled",
             "The sign-in did not finish. You can close this tab and return to the game.",
@@ -547,7 +625,7 @@ async fn answer(mut stream: TcpStream) -> Option<Redirect> {
     );
     let _ = stream.write_all(response.as_bytes()).await;
     let _ = stream.shutdown().await;
-    Some(redirect)
+    Some((served, redirect))
 }
 
 #[cfg(test)]

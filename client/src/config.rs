@@ -2,7 +2,9 @@
 //! Cognito user-pool API directly.
 
 use crate::api_gateway::{ApiGatewayConfig, ApiGatewayTransport};
+use crate::browser::{BrowserSignIn, ManagedLogin};
 use crate::error::{AuthError, ConfigError};
+use crate::verify::TokenCheck;
 use std::sync::Arc;
 
 use crate::outcome::{AuthOutcome, Tokens};
@@ -126,6 +128,29 @@ impl BackendConfig {
             ),
             Self::Custom(custom) => custom.namespace.clone(),
         }
+    }
+
+    /// How this backend's tokens are checked, where it says: browser
+    /// sign-ins check theirs the same way.
+    pub fn token_check(&self) -> Option<TokenCheck> {
+        match self {
+            Self::ApiGateway(config) => config.tokens.clone(),
+            Self::UserPool(config) => Some(config.tokens.clone()),
+            Self::Custom(_) => None,
+        }
+    }
+
+    /// Browser sign-ins through `login` whose tokens are checked as this
+    /// backend's are. A backend whose tokens go unchecked (or a custom
+    /// transport) has no check to give: build [`BrowserSignIn::new`] with
+    /// one.
+    pub fn browser_sign_in(&self, login: ManagedLogin) -> Result<BrowserSignIn, ConfigError> {
+        let check = self.token_check().ok_or_else(|| {
+            ConfigError(
+                "browser sign-in needs the pool's token check, and this backend has none".into(),
+            )
+        })?;
+        BrowserSignIn::new(login, check)
     }
 
     /// Whether tokens are verified before they are handed out.

@@ -60,6 +60,7 @@ pub use api_gateway::{ApiGatewayConfig, ApiGatewayTransport, Routes};
 pub use browser::{
     BrowserErrorKind, BrowserRequest, BrowserSignIn, DEFAULT_BROWSER_TIMEOUT,
     DEFAULT_REDIRECT_PORT, IdentityProvider, ManagedLogin, OpenBrowser, REDIRECT_PATH,
+    SIGNED_OUT_PATH,
 };
 pub use config::{BackendConfig, CustomTransport};
 pub use device::{Device, DeviceChange, NewDevice, RememberedDevice, RememberedDevices};

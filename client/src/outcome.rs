@@ -152,6 +152,10 @@ pub struct Tokens {
     /// `None` for refreshes, restored sessions and pools that track no
     /// devices. Never stored.
     pub new_device: Option<NewDevice>,
+    /// The session began with a browser sign-in, through the pool's managed
+    /// login: its sign-out ends the browser's session too. Kept with the
+    /// session in the store and across refreshes.
+    pub from_browser: bool,
 }
 
 impl Tokens {
@@ -176,6 +180,7 @@ impl Tokens {
             refresh_token,
             expires_at,
             new_device: None,
+            from_browser: false,
         }
     }
 }

@@ -485,8 +485,9 @@ impl SessionMachine {
         };
         let stored = stored.take();
         match checked {
-            Ok(tokens) if tokens.expires_at.is_some_and(|expires| wall < expires) => {
+            Ok(mut tokens) if tokens.expires_at.is_some_and(|expires| wall < expires) => {
                 tracing::info!("signed in from the store");
+                tokens.from_browser = stored.is_some_and(|stored| stored.from_browser);
                 self.enter(tokens, true, wall);
             }
             result => {
@@ -494,7 +495,14 @@ impl SessionMachine {
                     tracing::warn!(%error, "the stored session could not be verified; refreshing it");
                 }
                 match stored.filter(|tokens| tokens.refresh_token.is_some()) {
-                    Some(stored) => self.send(io, refresh_request(&stored), Asked::Refresh),
+                    Some(stored) => {
+                        self.send(io, refresh_request(&stored), Asked::Refresh);
+                        // Its answer carries on this session.
+                        self.phase = Phase::Restoring {
+                            loading_until: None,
+                            stored: Some(stored),
+                        };
+                    }
                     None => {
                         if matches!(result, Ok(_) | Err(AuthError::InvalidToken(_))) {
                             self.forget(io);
@@ -515,8 +523,12 @@ impl SessionMachine {
         wall: SystemTime,
     ) {
         match refreshed {
-            Ok(tokens) => {
+            Ok(mut tokens) => {
                 tracing::info!("signed in from the store after a refresh");
+                tokens.from_browser = matches!(
+                    &self.phase,
+                    Phase::Restoring { stored: Some(stored), .. } if stored.from_browser
+                );
                 self.save(io, &tokens);
                 self.enter(tokens, true, wall);
             }
@@ -542,7 +554,10 @@ impl SessionMachine {
         wall: SystemTime,
     ) {
         match refreshed {
-            Ok(tokens) => {
+            Ok(mut tokens) => {
+                if let Phase::SignedIn { tokens: old, .. } = &self.phase {
+                    tokens.from_browser = old.from_browser;
+                }
                 self.failures = 0;
                 self.retry_at = None;
                 self.save(io, &tokens);

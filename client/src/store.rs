@@ -79,13 +79,17 @@ const LEGACY: [&str; 4] = ["access-token", "id-token", "refresh-token", "expires
 /// Windows limits a credential to 2560 bytes.
 const PLATFORM_ENTRY_LIMIT: Option<usize> = if cfg!(windows) { Some(2560) } else { None };
 
-/// The stored form of a session: its three tokens, nothing else. The expiry
+/// The stored form of a session: its three tokens, and whether it began in
+/// the browser. The expiry
 /// is read from the verified access token when the session is restored.
 #[derive(serde::Serialize, serde::Deserialize)]
 struct Stored {
     access: String,
     id: String,
     refresh: Option<String>,
+    /// [`Tokens::from_browser`]; absent when false.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    browser: bool,
 }
 
 /// A [`SessionStore`] over a `keyring-core` credential store (the OS
@@ -245,6 +249,7 @@ impl SessionStore for KeychainStore {
             refresh_token: stored.refresh.map(RefreshToken::new),
             expires_at: None,
             new_device: None,
+            from_browser: stored.browser,
         }))
     }
 
@@ -253,6 +258,7 @@ impl SessionStore for KeychainStore {
             access: tokens.access_token.expose().to_owned(),
             id: tokens.id_token.expose().to_owned(),
             refresh: tokens.refresh_token.as_ref().map(|t| t.expose().to_owned()),
+            browser: tokens.from_browser,
         })
         .expect("strings always serialize");
         let limit = self.entry_limit.unwrap_or(usize::MAX);
@@ -354,6 +360,7 @@ mod tests {
             refresh_token: Some(format!("refresh-{tag}-{}", "r".repeat(1700)).into()),
             expires_at: None,
             new_device: None,
+            from_browser: false,
         }
     }
 
@@ -370,6 +377,17 @@ mod tests {
         store.clear().unwrap();
         assert_eq!(store.load(), Ok(None));
         store.clear().expect("clearing nothing is fine");
+
+        let browser = Tokens {
+            from_browser: true,
+            ..tokens("b")
+        };
+        store.save(&browser).unwrap();
+        assert_eq!(
+            store.load(),
+            Ok(Some(browser)),
+            "a browser session stays one"
+        );
     }
 
     #[test]

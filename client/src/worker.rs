@@ -9,6 +9,7 @@ use crossbeam_channel::{Receiver, Sender};
 use tokio::sync::mpsc::{UnboundedSender, unbounded_channel};
 use tokio::task::JoinSet;
 
+use crate::browser::{BrowserRequest, BrowserSignIn};
 use crate::error::AuthError;
 use crate::outcome::{AuthOutcome, Tokens};
 use crate::request::{AuthAction, AuthRequest};
@@ -29,6 +30,10 @@ enum Job {
     CheckStored(Tokens),
     /// [`Transport::connect`], unanswered.
     Connect,
+    /// [`BrowserSignIn::sign_in`], answered as a sign-in.
+    Browser(Arc<BrowserSignIn>, BrowserRequest),
+    /// [`BrowserSignIn::sign_out`], unanswered.
+    BrowserSignOut(Arc<BrowserSignIn>),
 }
 
 /// Tags a request so its [`Reply`] can be matched to it.
@@ -130,6 +135,23 @@ impl AuthWorker {
                                 });
                             }
                             Job::Connect => {}
+                            // The wait is the player's, in the browser: it
+                            // keeps no connection of the transport's open.
+                            Job::Browser(browser, request) => {
+                                let reply =
+                                    PendingReply::new(id, AuthAction::SignIn, reply_tx.clone());
+                                tokio::spawn(async move {
+                                    let tokens = browser.sign_in(request).await;
+                                    reply.finish(tokens.map(AuthOutcome::Tokens));
+                                });
+                            }
+                            Job::BrowserSignOut(browser) => {
+                                sign_outs.spawn(async move {
+                                    if let Err(error) = browser.sign_out().await {
+                                        tracing::warn!(%error, "the browser session was not ended");
+                                    }
+                                });
+                            }
                         }
                         while sign_outs.try_join_next().is_some() {}
                     }
@@ -167,6 +189,31 @@ impl AuthWorker {
     /// tokens verified and their expiry set.
     pub fn check_stored(&self, tokens: Tokens) -> RequestId {
         self.queue(AuthAction::Refresh, Job::CheckStored(tokens))
+    }
+
+    /// Runs a browser sign-in ([`BrowserSignIn::sign_in`]) and returns its
+    /// id at once. It is answered as a sign-in: [`AuthAction::SignIn`] with
+    /// `Ok(AuthOutcome::Tokens(..))`, verified; [`BrowserSignIn::cancel`]
+    /// ends it with [`AuthError::Cancelled`].
+    pub fn sign_in_with_browser(
+        &self,
+        browser: &Arc<BrowserSignIn>,
+        request: BrowserRequest,
+    ) -> RequestId {
+        self.queue(
+            AuthAction::SignIn,
+            Job::Browser(Arc::clone(browser), request),
+        )
+    }
+
+    /// Ends the managed login's session in the browser
+    /// ([`BrowserSignIn::sign_out`]) in the background, with a sign-out's
+    /// grace at shutdown. Never blocks and is never answered.
+    pub fn end_browser_session(&self, browser: &Arc<BrowserSignIn>) {
+        if let Some(requests) = &self.requests {
+            let id = RequestId(self.next_id.fetch_add(1, Ordering::Relaxed));
+            let _ = requests.send((id, Job::BrowserSignOut(Arc::clone(browser))));
+        }
     }
 
     fn queue(&self, action: AuthAction, job: Job) -> RequestId {

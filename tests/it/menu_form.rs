@@ -686,6 +686,7 @@ fn tokens() -> Tokens {
         refresh_token: None,
         expires_at: None,
         new_device: None,
+        from_browser: false,
     }
 }
 

@@ -39,6 +39,7 @@ fn tokens(account: &str, email: &str, device: Option<&str>) -> Tokens {
             key: key.into(),
             group_key: "-group".into(),
         }),
+        from_browser: false,
     }
 }
 

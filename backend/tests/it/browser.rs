@@ -10,7 +10,7 @@ use std::time::Duration;
 use cognito_login_backend::{LocalConfig, LocalStack};
 use cognito_login_client::{
     AuthError, AuthOutcome, AuthRequest, BrowserErrorKind, BrowserRequest, BrowserSignIn,
-    ServerErrorKind, Tokens, unverified_claims,
+    ManagedLogin, ServerErrorKind, Tokens, unverified_claims,
 };
 use support::{Emulator, PASSWORD, Stack, Via, username};
 use tokio::sync::mpsc::{UnboundedReceiver, unbounded_channel};
@@ -178,7 +178,7 @@ async fn a_player_signs_in_in_the_browser_and_the_session_is_an_ordinary_one() {
             "code_challenge_method=S256",
             "code_challenge=",
             "state=",
-            "scope=openid+email+profile",
+            "scope=openid+email+profile+aws.cognito.signin.user.admin",
             "identity_provider=COGNITO",
             "login_hint=",
         ] {
@@ -205,7 +205,22 @@ async fn a_player_signs_in_in_the_browser_and_the_session_is_an_ordinary_one() {
         "the expiry is set from the verified token"
     );
 
-    // An ordinary session: refreshed and revoked by the transport.
+    assert!(
+        tokens.from_browser,
+        "a browser session's sign-out ends the browser's"
+    );
+
+    // An ordinary session: its access token reads the account (the account
+    // screens' scope), and the transport refreshes and revokes it.
+    let account = stack
+        .ask(AuthRequest::GetAccount {
+            access_token: tokens.access_token.clone(),
+        })
+        .await;
+    assert!(
+        matches!(&account, Ok(AuthOutcome::Account(account)) if account.username == user),
+        "{account:?}"
+    );
     let refresh_token = tokens.refresh_token.clone().expect("a refresh token");
     let refreshed = stack
         .ask(AuthRequest::Refresh {
@@ -239,6 +254,66 @@ async fn a_player_signs_in_in_the_browser_and_the_session_is_an_ordinary_one() {
         ),
         "{after:?}"
     );
+
+    // The browser's session ends too: `/logout` sends it back to the game,
+    // which says the player is signed out.
+    let player = async {
+        let logout = urls.recv().await.unwrap();
+        let port = stack.local.endpoints().redirect_port;
+        assert!(
+            logout.starts_with(&format!("{}/logout?", stack.local.cognito_endpoint())),
+            "{logout}"
+        );
+        assert_eq!(
+            param(&logout, "client_id"),
+            stack.local.endpoints().client_id
+        );
+        assert_eq!(
+            param(&logout, "logout_uri"),
+            format!("http%3A%2F%2Flocalhost%3A{port}%2Fsigned-out")
+        );
+        let answer = browser().get(&logout).send().await.unwrap();
+        return_to_game(&location(&answer)).await
+    };
+    let (ended, page) = tokio::join!(browser_sign_in.sign_out(), player);
+    ended.expect("the browser session ended");
+    assert!(page.contains("You are signed out"), "{page}");
+}
+
+#[tokio::test]
+async fn only_a_listed_sign_out_url_ends_the_browser_session() {
+    let (stack, user) = stack_with_player("browser-logout").await;
+    let endpoints = stack.local.endpoints();
+    let logout = |client: &str, uri: &str| {
+        format!(
+            "{}/logout?client_id={client}&logout_uri={}",
+            stack.local.cognito_endpoint(),
+            encode(uri)
+        )
+    };
+    let listed = ManagedLogin::logout_uri(endpoints.redirect_port);
+    let answer = browser()
+        .get(logout(&endpoints.client_id, &listed))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(location(&answer), listed);
+    for (client, uri) in [
+        (
+            endpoints.client_id.as_str(),
+            "https://evil.example/signed-out",
+        ),
+        (endpoints.client_id.as_str(), ""),
+        ("1example23456789", listed.as_str()),
+    ] {
+        let answer = browser().get(logout(client, uri)).send().await.unwrap();
+        assert_eq!(answer.status(), 400, "{client} {uri}");
+    }
+
+    // A password sign-in's session is no browser session: its sign-out
+    // opens no browser.
+    let tokens = stack.sign_in(&user, PASSWORD).await.expect("signed in");
+    assert!(!tokens.from_browser);
 }
 
 #[tokio::test]

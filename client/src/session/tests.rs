@@ -69,6 +69,7 @@ fn tokens(sub: &str, lifetime: u64, left: u64) -> Tokens {
         refresh_token: Some(format!("refresh-{sub}").into()),
         expires_at: Some(now + Duration::from_secs(left)),
         new_device: None,
+        from_browser: false,
     }
 }
 
@@ -370,6 +371,66 @@ fn an_expired_stored_session_is_refreshed_once() {
         }]
     );
     assert_eq!(io.saves(), 1, "the refreshed session is stored");
+}
+
+#[test]
+fn a_browser_session_stays_one_through_restores_and_refreshes() {
+    let browser = |sub: &str, left: u64| Tokens {
+        from_browser: true,
+        ..tokens(sub, 3600, left)
+    };
+    // The transports answer with tokens of their own making: the flag is
+    // the machine's to carry.
+    let answered = |sub: &str, left: u64| AuthOutcome::Tokens(tokens(sub, 3600, left));
+    let signed_in_from = |machine: &mut SessionMachine| match events(machine).as_slice() {
+        [SessionEvent::SignedIn { tokens, .. }] => tokens.from_browser,
+        other => panic!("expected a sign-in, got {other:?}"),
+    };
+
+    let (mut machine, mut io, check) = restoring(browser("ada", 3600));
+    machine.reply(
+        &mut io,
+        reply(check, Ok(answered("ada", 3600))),
+        Instant::now(),
+    );
+    assert!(signed_in_from(&mut machine), "restored as checked");
+
+    let (mut machine, mut io, check) = restoring(browser("ada", 0));
+    machine.reply(
+        &mut io,
+        reply(check, Ok(answered("ada", 0))),
+        Instant::now(),
+    );
+    let refresh = io.last_sent();
+    machine.reply(
+        &mut io,
+        reply(refresh, Ok(answered("ada", 3600))),
+        Instant::now(),
+    );
+    assert!(signed_in_from(&mut machine), "restored by a refresh");
+    let saved = |io: &Io| match io.jobs.last() {
+        Some((_, StoreJob::Save(tokens))) => tokens.from_browser,
+        other => panic!("expected a save, got {other:?}"),
+    };
+    assert!(saved(&io), "kept as such in the store");
+
+    machine.refresh_now(&mut io, Instant::now());
+    let refresh = io.last_sent();
+    machine.reply(
+        &mut io,
+        reply(refresh, Ok(answered("ada", 3600))),
+        Instant::now(),
+    );
+    assert!(matches!(
+        events(&mut machine).as_slice(),
+        [SessionEvent::Refreshed(tokens)] if tokens.from_browser
+    ));
+    assert!(saved(&io), "and after a refresh");
+    assert!(
+        machine
+            .sign_out(&mut io)
+            .is_some_and(|tokens| tokens.from_browser)
+    );
 }
 
 #[test]

@@ -465,6 +465,7 @@ async fn stored_sessions_are_checked_like_new_ones() {
         refresh_token: None,
         expires_at: None,
         new_device: None,
+        from_browser: false,
     };
     let expired_at = now() - 600;
     let expired = |claims: Value| {
@@ -498,6 +499,7 @@ async fn stored_sessions_are_checked_like_new_ones() {
             refresh_token: None,
             expires_at: None,
             new_device: None,
+            from_browser: false,
         };
         let refused = transport.check_stored(planted).await;
         assert!(
