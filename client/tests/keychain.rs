@@ -31,6 +31,7 @@ fn tokens() -> Tokens {
         refresh_token: Some("opaque-refresh-token".into()),
         expires_at: None,
         new_device: None,
+        from_browser: false,
     }
 }
 
@@ -142,6 +143,7 @@ fn planted_sessions_are_refused(store: &KeychainStore) {
         refresh_token: None,
         expires_at: None,
         new_device: None,
+        from_browser: false,
     };
     store.save(&planted).unwrap();
     let loaded = store.load().unwrap().expect("the planted session loads");
