@@ -57,8 +57,8 @@ pub use plugin::*;
 /// The types most games use.
 pub mod prelude {
     pub use crate::client::{
-        ApiGatewayConfig, AuthAction, AuthError, SignInFlow, TokenCheck, Translations,
-        UserPoolConfig,
+        ApiGatewayConfig, AuthAction, AuthError, BrowserRequest, ManagedLogin, SignInFlow,
+        TokenCheck, Translations, UserPoolConfig,
     };
     #[cfg(feature = "menu")]
     pub use crate::menu::{MenuSettings, MenuTheme};

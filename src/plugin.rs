@@ -16,7 +16,9 @@ mod state;
 use std::time::Duration;
 
 use bevy::prelude::*;
-use cognito_login_client::{BackendConfig, GameApiConfig};
+use std::sync::Arc;
+
+use cognito_login_client::{BackendConfig, GameApiConfig, ManagedLogin};
 
 pub use commands::{AuthCommandError, AuthCommands};
 pub use game_api::{ApiReplied, GameApi};
@@ -63,6 +65,11 @@ pub struct CognitoLoginPlugin {
     /// The game's own HTTP API, called as the signed-in player with
     /// [`GameApi`]; `None` (the default) leaves [`GameApi`] unset.
     pub game_api: Option<GameApiConfig>,
+    /// Sign-in in the player's browser through the pool's managed login
+    /// ([`AuthCommands::sign_in_with_browser`]; the menu's "Continue with …"
+    /// buttons); `None` (the default) offers none. Its tokens are checked
+    /// as [`backend`](Self::backend)'s are.
+    pub browser: Option<ManagedLogin>,
 }
 
 /// [`CognitoLoginPlugin::keep_warm`] with the menu: well under the minute
@@ -80,6 +87,18 @@ impl CognitoLoginPlugin {
             session: Some(SessionSettings::default()),
             keep_warm: cfg!(feature = "menu").then_some(KEEP_WARM),
             game_api: None,
+            browser: None,
+        }
+    }
+
+    /// The same plugin with sign-in in the player's browser through the
+    /// pool's managed login at `login`'s domain: one menu button per
+    /// provider it lists ("Continue with Google"), or one "Continue in
+    /// browser" to the managed login's own page when it lists none.
+    pub fn with_browser_sign_in(self, login: ManagedLogin) -> Self {
+        Self {
+            browser: Some(login),
+            ..self
         }
     }
 
@@ -164,7 +183,14 @@ impl Plugin for CognitoLoginPlugin {
         // with the reason: the menu shows it.
         match self.backend.spawn_worker() {
             Ok(worker) => {
-                app.insert_resource(commands::AuthClient { worker });
+                let browser = self.browser.clone().map(|login| {
+                    let browser = self.backend.browser_sign_in(login).map(Arc::new);
+                    if let Err(error) = &browser {
+                        error!("browser sign-in cannot run: {error}");
+                    }
+                    browser
+                });
+                app.insert_resource(commands::AuthClient { worker, browser });
             }
             Err(error) => error!("the login worker thread could not start: {error}"),
         }
@@ -196,6 +222,7 @@ impl Plugin for CognitoLoginPlugin {
                 app,
                 settings.clone(),
                 self.session.as_ref().map(|s| s.remember_by_default),
+                self.browser.as_ref().map(|login| login.providers.clone()),
             );
             gamepad::build(app);
         }

@@ -90,6 +90,31 @@ impl LocalEndpoints {
             .with_redirect_port(self.redirect_port)
     }
 
+    /// Plays the player's browser on the embedded emulator's managed login,
+    /// for tests of a browser sign-in without a browser: follows
+    /// `authorize` (the URL the game opened) to the login page, submits its
+    /// form as `username` with `password`, and returns where the login page
+    /// sends the browser next (the game's redirect, not followed).
+    pub async fn play_managed_login(
+        &self,
+        authorize: &str,
+        username: &str,
+        password: &str,
+    ) -> Result<String, LocalError> {
+        let login_page = loopback_http("GET", authorize, "").await?.location()?;
+        let page = loopback_http("GET", &format!("{}{login_page}", self.cognito_endpoint), "")
+            .await?
+            .body;
+        let mut form = form_urlencoded::Serializer::new(String::new());
+        form.extend_pairs(hidden_fields(&page))
+            .append_pair("username", username)
+            .append_pair("password", password);
+        let login = format!("{}/login", self.cognito_endpoint);
+        loopback_http("POST", &login, &form.finish())
+            .await?
+            .location()
+    }
+
     /// The direct transport's configuration: the emulator's user-pool API
     /// with `USER_PASSWORD_AUTH`, since the emulators lack SRP.
     pub fn user_pool_config(&self) -> UserPoolConfig {
@@ -135,6 +160,10 @@ pub enum LocalError {
     /// Creating or finding the user pool or app client failed.
     #[error("cannot set up the user pool: {0}")]
     Setup(String),
+    /// The managed login did not answer as a browser expects
+    /// ([`LocalEndpoints::play_managed_login`]).
+    #[error("the managed login: {0}")]
+    ManagedLogin(String),
 }
 
 /// A running local login backend.
@@ -684,6 +713,76 @@ async fn managed_login(State(storage): State<Storage>, request: Request, next: N
         }
         _ => next.run(request).await,
     }
+}
+
+/// An answer of [`loopback_http`].
+struct Answer {
+    status: String,
+    location: Option<String>,
+    body: String,
+}
+
+impl Answer {
+    fn location(self) -> Result<String, LocalError> {
+        self.location.ok_or_else(|| {
+            LocalError::ManagedLogin(format!("{} instead of a redirect", self.status))
+        })
+    }
+}
+
+/// One HTTP/1.1 request to the emulator on loopback, as a browser sends it
+/// (a form body when there is one); no redirect is followed.
+async fn loopback_http(method: &str, url: &str, form: &str) -> Result<Answer, LocalError> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let failed = |what: String| LocalError::ManagedLogin(what);
+    let rest = url
+        .strip_prefix("http://")
+        .ok_or_else(|| failed(format!("not a loopback URL: {url}")))?;
+    let (host, target) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+    let mut stream = tokio::net::TcpStream::connect(host.replace("localhost", "127.0.0.1")).await?;
+    let request = format!(
+        "{method} {target} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\
+         Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n{form}",
+        form.len()
+    );
+    stream.write_all(request.as_bytes()).await?;
+    let mut answer = Vec::new();
+    stream.read_to_end(&mut answer).await?;
+    let answer = String::from_utf8_lossy(&answer);
+    let (head, body) = answer
+        .split_once("\r\n\r\n")
+        .ok_or_else(|| failed("an answer without a head".into()))?;
+    if head
+        .to_ascii_lowercase()
+        .contains("transfer-encoding: chunked")
+    {
+        return Err(failed("a chunked answer".into()));
+    }
+    let location = head.lines().find_map(|line| {
+        let (name, value) = line.split_once(':')?;
+        name.eq_ignore_ascii_case("location")
+            .then(|| value.trim().to_owned())
+    });
+    Ok(Answer {
+        status: head.lines().next().unwrap_or_default().to_owned(),
+        location,
+        body: body.to_owned(),
+    })
+}
+
+/// The hidden fields of a login page's form (the OAuth parameters it
+/// carries on), unescaped.
+fn hidden_fields(page: &str) -> Vec<(String, String)> {
+    let attribute = |tag: &str, name: &str| {
+        let start = tag.find(&format!("{name}=\""))? + name.len() + 2;
+        let end = tag[start..].find('"')? + start;
+        Some(tag[start..end].replace("&amp;", "&").replace("&#x2F;", "/"))
+    };
+    page.split("<input")
+        .skip(1)
+        .filter(|tag| tag.contains("type=\"hidden\""))
+        .filter_map(|tag| Some((attribute(tag, "name")?, attribute(tag, "value")?)))
+        .collect()
 }
 
 /// Wraps the embedded emulator: after a call that sends a code (from the

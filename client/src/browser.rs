@@ -84,6 +84,26 @@ pub struct ManagedLogin {
     pub providers: Vec<IdentityProvider>,
     /// How long the player has to finish in the browser.
     pub timeout: Duration,
+    /// Opens URLs instead of the system browser, when set.
+    opener: Option<Opener>,
+}
+
+/// [`OpenBrowser`], compared by identity.
+#[derive(Clone)]
+struct Opener(OpenBrowser);
+
+impl PartialEq for Opener {
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+impl Eq for Opener {}
+
+impl std::fmt::Debug for Opener {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Opener")
+    }
 }
 
 impl ManagedLogin {
@@ -102,6 +122,7 @@ impl ManagedLogin {
                 .to_vec(),
             providers: Vec::new(),
             timeout: DEFAULT_BROWSER_TIMEOUT,
+            opener: None,
         }
     }
 
@@ -124,6 +145,16 @@ impl ManagedLogin {
             name: name.into(),
             label: label.into(),
         });
+        self
+    }
+
+    /// Opens the sign-in's URLs with `open` instead of the system browser
+    /// (a launcher's own browser; a test playing the browser).
+    pub fn with_browser(
+        mut self,
+        open: impl Fn(&str) -> io::Result<()> + Send + Sync + 'static,
+    ) -> Self {
+        self.opener = Some(Opener(Arc::new(open)));
         self
     }
 
@@ -258,20 +289,13 @@ impl BrowserSignIn {
             verifier: TokenVerifier::new(check)?,
             domain,
             http,
+            open: match &config.opener {
+                Some(opener) => Arc::clone(&opener.0),
+                None => Arc::new(|url: &str| webbrowser::open(url)),
+            },
             config,
-            open: Arc::new(|url: &str| webbrowser::open(url)),
             cancel: Notify::new(),
         })
-    }
-
-    /// Opens URLs with `open` instead of the system browser (a launcher's
-    /// own browser, a test playing the browser).
-    pub fn with_browser(
-        mut self,
-        open: impl Fn(&str) -> io::Result<()> + Send + Sync + 'static,
-    ) -> Self {
-        self.open = Arc::new(open);
-        self
     }
 
     /// The configuration.

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use cognito_login_client::{AuthRequest, Code, Password, Translations};
+use cognito_login_client::{AuthRequest, BrowserRequest, Code, Password, Translations};
 use egui::text_edit::TextEditState;
 use egui::{Color32, Id, Key, Response, RichText, TextEdit, Ui};
 
@@ -28,6 +28,7 @@ pub fn draw(ui: &mut Ui, form: &mut LoginForm) -> Option<AuthRequest> {
         Screen::NewPassword => new_password_screen(ui, form, fields, next),
         Screen::OneTimeCode => one_time_code(ui, form, fields, next),
         Screen::AuthenticatorSetup => authenticator_setup(ui, form, fields, next),
+        Screen::Browser => browser_wait(ui, form, fields),
         Screen::Account
         | Screen::ChangePassword
         | Screen::DeleteAccount
@@ -128,6 +129,7 @@ fn screen_title(screen: Screen) -> &'static str {
         Screen::ChangeEmail => "menu.screen.change-email",
         Screen::RememberDevice => "menu.screen.remember-device",
         Screen::Devices => "menu.screen.devices",
+        Screen::Browser => "menu.screen.browser",
     }
 }
 
@@ -356,6 +358,7 @@ fn sign_in(
         ui.checkbox(remember, fields.t("menu.remember-me"));
     }
     let submit = fields.submit(ui, "menu.button.sign-in");
+    browser_buttons(ui, form, fields, next);
     ui.horizontal_wrapped(|ui| {
         fields.link(
             ui,
@@ -379,6 +382,63 @@ fn sign_in(
         password: Password::new(form.password.clone()),
         device: None,
     })
+}
+
+/// The browser sign-in's buttons, when offered: "Continue with {label}"
+/// per provider, or "Continue in browser". A username typed already goes
+/// along as the login page's hint.
+fn browser_buttons(ui: &mut Ui, form: &mut LoginForm, fields: &Fields, next: &mut Option<Screen>) {
+    let Some(providers) = &form.browser else {
+        return;
+    };
+    ui.separator();
+    let size = egui::vec2(ui.available_width(), ui.spacing().interact_size.y);
+    let mut button = |label: String| ui.add(egui::Button::new(label).min_size(size)).clicked();
+    let mut chosen = None;
+    if providers.is_empty() && button(fields.t("menu.button.continue-in-browser").to_owned()) {
+        chosen = Some(None);
+    }
+    for provider in providers {
+        let label = fields.texts.format(
+            "menu.button.continue-with",
+            &[("provider", &provider.label)],
+        );
+        if button(label) {
+            chosen = Some(Some(provider.name.clone()));
+        }
+    }
+    if let Some(provider) = chosen {
+        let hint = form.username.trim();
+        form.browser_request = Some(BrowserRequest {
+            provider,
+            login_hint: (!hint.is_empty()).then(|| hint.to_owned()),
+        });
+        *next = Some(Screen::Browser);
+    }
+}
+
+/// The wait for the browser, and its cancel button (focused, so Enter or
+/// a controller's confirm button cancels).
+fn browser_wait(ui: &mut Ui, form: &mut LoginForm, fields: &mut Fields) -> Option<AuthRequest> {
+    let wait = ui
+        .horizontal(|ui| {
+            ui.spinner();
+            ui.label(fields.t("menu.browser.waiting"))
+        })
+        .inner;
+    // Screen readers say what the player waits for as the screen opens.
+    ui.ctx()
+        .accesskit_node_builder(wait.id, |node| node.set_live(egui::accesskit::Live::Polite));
+    ui.add_space(ui.spacing().item_spacing.y);
+    let size = egui::vec2(ui.available_width(), ui.spacing().interact_size.y);
+    let cancel = ui.add(egui::Button::new(fields.t("menu.button.cancel")).min_size(size));
+    if std::mem::take(&mut fields.focus_first) {
+        cancel.request_focus();
+    }
+    if cancel.clicked() || std::mem::take(&mut fields.submitted) {
+        form.browser_cancelled = true;
+    }
+    None
 }
 
 /// What the player is asked for when a field is empty.

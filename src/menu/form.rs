@@ -4,8 +4,9 @@
 use std::time::Duration;
 
 use cognito_login_client::{
-    AuthAction, AuthError, AuthOutcome, AuthRequest, AuthenticatorSecret, Challenge, ChallengeName,
-    Code, Device, Password, ServerErrorKind, Translations,
+    AuthAction, AuthError, AuthOutcome, AuthRequest, AuthenticatorSecret, BrowserRequest,
+    Challenge, ChallengeName, Code, Device, IdentityProvider, Password, ServerErrorKind,
+    Translations,
 };
 
 use super::{MenuTheme, PasswordPolicy};
@@ -50,11 +51,14 @@ pub enum Screen {
     RememberDevice,
     /// Signed in: the account's remembered devices, each to forget.
     Devices,
+    /// A sign-in in the player's browser is under way: the wait, and a
+    /// button that cancels it.
+    Browser,
 }
 
 impl Screen {
     /// Every screen.
-    pub const ALL: [Screen; 15] = [
+    pub const ALL: [Screen; 16] = [
         Self::SignIn,
         Self::SignUp,
         Self::ConfirmCode,
@@ -70,6 +74,7 @@ impl Screen {
         Self::ChangeEmail,
         Self::RememberDevice,
         Self::Devices,
+        Self::Browser,
     ];
 
     /// Whether this screen is for a signed-in player ([`draw_account`](super::draw_account)).
@@ -263,6 +268,13 @@ pub struct LoginForm {
     /// The screen is sent on its next frame, as if its main button was
     /// pressed ([`MenuInput::Submit`](super::MenuInput::Submit)).
     pub(super) submit_requested: bool,
+    /// The browser sign-in's buttons, when it is offered: one per provider,
+    /// or one to the managed login's own page when the list is empty.
+    pub(super) browser: Option<Vec<IdentityProvider>>,
+    /// A browser sign-in the player asked for, for the game to start.
+    pub(super) browser_request: Option<BrowserRequest>,
+    /// The player cancelled the browser sign-in under way.
+    pub(super) browser_cancelled: bool,
 }
 
 impl LoginForm {
@@ -331,6 +343,28 @@ impl LoginForm {
     /// `None` hides it.
     pub fn offer_remember(&mut self, checked: Option<bool>) {
         self.remember = checked;
+    }
+
+    /// Offers sign-in in the browser on the sign-in screen: a "Continue
+    /// with {label}" button per provider, or one "Continue in browser"
+    /// when `providers` is empty; `None` offers none.
+    pub fn offer_browser(&mut self, providers: Option<Vec<IdentityProvider>>) {
+        self.browser = providers;
+    }
+
+    /// The browser sign-in the player asked for, if any, to start
+    /// ([`AuthCommands::sign_in_with_browser`](crate::AuthCommands::sign_in_with_browser));
+    /// the form shows [`Screen::Browser`] until [`finish`](Self::finish)
+    /// reports its end. Taking it clears it.
+    pub fn take_browser_request(&mut self) -> Option<BrowserRequest> {
+        self.browser_request.take()
+    }
+
+    /// Whether the player cancelled the browser sign-in under way
+    /// ([`AuthCommands::cancel_browser_sign_in`](crate::AuthCommands::cancel_browser_sign_in));
+    /// taking it clears it.
+    pub fn take_browser_cancel(&mut self) -> bool {
+        std::mem::take(&mut self.browser_cancelled)
     }
 
     /// Whether "Remember me" is checked; `None` when it is not offered.
@@ -457,6 +491,9 @@ impl LoginForm {
     /// Shows `message` as the form's error and ends its busy state (for a
     /// request that could not start).
     pub fn set_error(&mut self, message: impl Into<String>) {
+        if self.screen == Screen::Browser {
+            self.show(Screen::SignIn);
+        }
         self.error = Some(message.into());
         self.busy = false;
     }
@@ -621,6 +658,14 @@ impl LoginForm {
     }
 
     fn failed(&mut self, action: AuthAction, error: &AuthError) -> Option<AuthRequest> {
+        if self.screen == Screen::Browser {
+            // Back to the sign-in screen; a cancel the player pressed needs
+            // no message.
+            self.show(Screen::SignIn);
+            if *error == AuthError::Cancelled {
+                return None;
+            }
+        }
         let unconfirmed = error.server_kind() == Some(&ServerErrorKind::UserNotConfirmed);
         if action == AuthAction::SignIn && unconfirmed {
             let password = Password::new(std::mem::take(&mut self.password));

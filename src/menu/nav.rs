@@ -59,6 +59,10 @@ impl LoginForm {
                     Navigated::Nothing
                 }
                 Back::Close => Navigated::CloseAccount,
+                Back::CancelBrowser => {
+                    self.browser_cancelled = true;
+                    Navigated::Nothing
+                }
                 Back::Stay => Navigated::Nothing,
             },
         }
@@ -79,6 +83,8 @@ pub enum Navigated {
 enum Back {
     To(Screen),
     Close,
+    /// The browser sign-in is cancelled; its end brings the sign-in screen.
+    CancelBrowser,
     Stay,
 }
 
@@ -99,5 +105,6 @@ fn back_from(screen: Screen) -> Back {
         | Screen::ChangeEmail
         | Screen::Devices => Back::To(Screen::Account),
         Screen::Account | Screen::RememberDevice => Back::Close,
+        Screen::Browser => Back::CancelBrowser,
     }
 }

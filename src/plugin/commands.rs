@@ -4,9 +4,12 @@ use bevy::ecs::system::SystemParam;
 use std::time::{Duration, Instant};
 
 use bevy::prelude::*;
+use std::sync::Arc;
+
 use cognito_login_client::{
-    AccessToken, AuthAction, AuthRequest, AuthWorker, ChallengeName, ChallengeSession, Code,
-    DeviceChange, MfaMethod, Password, RememberedDevice, RequestId,
+    AccessToken, AuthAction, AuthRequest, AuthWorker, BrowserRequest, BrowserSignIn, ChallengeName,
+    ChallengeSession, Code, ConfigError, DeviceChange, MfaMethod, Password, RememberedDevice,
+    RequestId,
 };
 
 use super::lifecycle::Lifecycle;
@@ -16,6 +19,20 @@ use super::{AuthSession, AuthState, SignOutReason, SignedOut};
 #[derive(Resource, Debug)]
 pub(crate) struct AuthClient {
     pub(crate) worker: AuthWorker,
+    /// Browser sign-in, when configured: or why it cannot run.
+    pub(crate) browser: Option<Result<Arc<BrowserSignIn>, ConfigError>>,
+}
+
+impl AuthClient {
+    /// Ends the managed login's session in the browser after a browser
+    /// session ended here.
+    pub(crate) fn end_browser_session(&self, session: &AuthSession) {
+        if session.from_browser
+            && let Some(Ok(browser)) = &self.browser
+        {
+            self.worker.end_browser_session(browser);
+        }
+    }
 }
 
 /// The one request the player is waiting for, if any.
@@ -50,6 +67,11 @@ pub enum AuthCommandError {
     /// ([`AuthSession::new_device`] is `None`), or it is remembered already.
     #[error("there is no device to remember")]
     NoDeviceOffered,
+    /// Browser sign-in is not configured
+    /// ([`CognitoLoginPlugin::with_browser_sign_in`](crate::CognitoLoginPlugin::with_browser_sign_in)),
+    /// or its configuration does not check out (the reason).
+    #[error("browser sign-in is not available: {0}")]
+    NoBrowserSignIn(String),
 }
 
 /// Starts sign-up, sign-in, sign-out and the rest from game systems.
@@ -159,6 +181,46 @@ impl AuthCommands<'_, '_> {
         })
     }
 
+    /// Signs in through the pool's managed login in the player's system
+    /// browser (see [`BrowserSignIn`]): `request` can go straight to one
+    /// provider. It is answered as a sign-in: [`SignedIn`](super::SignedIn)
+    /// and a session like any other (kept, restored, refreshed), or
+    /// [`AuthFailed`](super::AuthFailed) with the
+    /// [`AuthAction::SignIn`] action, also when the player does not finish
+    /// in time. [`running`](Self::running) says `SignIn` meanwhile.
+    pub fn sign_in_with_browser(
+        &mut self,
+        request: BrowserRequest,
+    ) -> Result<RequestId, AuthCommandError> {
+        let client = self.ready_to_sign_in()?;
+        let browser = match &client.browser {
+            Some(Ok(browser)) => browser,
+            Some(Err(error)) => return Err(AuthCommandError::NoBrowserSignIn(error.0.clone())),
+            None => {
+                return Err(AuthCommandError::NoBrowserSignIn(
+                    "it is not configured".into(),
+                ));
+            }
+        };
+        let id = client.worker.sign_in_with_browser(browser, request);
+        // The player may pick any account in the browser, whatever the hint.
+        self.pending.running = Some(Running {
+            id,
+            action: AuthAction::SignIn,
+            username: String::new(),
+        });
+        Ok(id)
+    }
+
+    /// Ends the browser sign-in under way, if any: it fails with
+    /// [`AuthError::Cancelled`](cognito_login_client::AuthError::Cancelled)
+    /// and its port is freed.
+    pub fn cancel_browser_sign_in(&self) {
+        if let Some(Some(Ok(browser))) = self.client.as_ref().map(|client| &client.browser) {
+            browser.cancel();
+        }
+    }
+
     /// Signs out of this device at once: the session resource goes, the
     /// state becomes `SignedOut` and [`SignedOut`] is written. A refresh
     /// still in flight is abandoned (its answer is dropped) and the stored
@@ -180,6 +242,7 @@ impl AuthCommands<'_, '_> {
             Some(tokens) => tokens.refresh_token,
             None => session.refresh_token.clone(),
         };
+        client.end_browser_session(session);
         leave_session(
             &mut self.commands,
             &mut self.next_state,
@@ -450,17 +513,15 @@ impl AuthCommands<'_, '_> {
         {
             *device = lifecycle.devices.for_sign_in(username).cloned();
         }
-        if let Some(running) = &self.pending.running {
-            return Err(AuthCommandError::Busy(running.action));
-        }
         let starts_session = matches!(
             request,
             AuthRequest::SignIn { .. } | AuthRequest::RespondToChallenge { .. }
         );
-        if starts_session && self.session.is_some() {
-            return Err(AuthCommandError::AlreadySignedIn);
-        }
-        let client = self.client.as_ref().ok_or(AuthCommandError::Unavailable)?;
+        let client = if starts_session {
+            self.ready_to_sign_in()?
+        } else {
+            self.ready()?
+        };
         let action = request.action();
         let username = username_of(&request)
             .or_else(|| Some(self.session.as_ref()?.username.clone()))
@@ -472,6 +533,22 @@ impl AuthCommands<'_, '_> {
             username,
         });
         Ok(id)
+    }
+
+    /// The client, when no request is running.
+    fn ready(&self) -> Result<&AuthClient, AuthCommandError> {
+        if let Some(running) = &self.pending.running {
+            return Err(AuthCommandError::Busy(running.action));
+        }
+        self.client.as_deref().ok_or(AuthCommandError::Unavailable)
+    }
+
+    /// The client, when no request is running and nobody is signed in.
+    fn ready_to_sign_in(&self) -> Result<&AuthClient, AuthCommandError> {
+        if self.pending.running.is_none() && self.session.is_some() {
+            return Err(AuthCommandError::AlreadySignedIn);
+        }
+        self.ready()
     }
 
     /// Opens the connection to the backend ahead of the player's next

@@ -5,7 +5,7 @@
 
 use bevy::prelude::*;
 use bevy_egui::{EguiContexts, EguiPlugin, EguiPrimaryContextPass, EguiTextureHandle, egui};
-use cognito_login_client::{AuthOutcome, MfaMethod, Translations};
+use cognito_login_client::{AuthOutcome, IdentityProvider, MfaMethod, Translations};
 
 use super::commands::AuthCommands;
 use super::receive::ReceivedReplies;
@@ -59,7 +59,12 @@ const ACCOUNT_PANEL: &str = "Account";
 /// The tallest the logo is drawn, in points.
 const LOGO_HEIGHT: f32 = 96.0;
 
-pub(super) fn build(app: &mut App, settings: MenuSettings, remember: Option<bool>) {
+pub(super) fn build(
+    app: &mut App,
+    settings: MenuSettings,
+    remember: Option<bool>,
+    browser: Option<Vec<IdentityProvider>>,
+) {
     if !app.is_plugin_added::<EguiPlugin>() {
         app.add_plugins(EguiPlugin::default());
     }
@@ -78,6 +83,7 @@ pub(super) fn build(app: &mut App, settings: MenuSettings, remember: Option<bool
     }
     let mut form = LoginForm::new(settings);
     form.offer_remember(remember);
+    form.offer_browser(browser);
     app.insert_resource(LoginMenu {
         form,
         account_open: false,
@@ -209,13 +215,22 @@ fn draw_menu(
     let request = menu::panel(contexts.ctx_mut()?, &theme, SIGN_IN_PANEL, |ui| {
         menu::draw(ui, &mut menu.form)
     });
-    if let Some(request) = request {
+    let browser = menu.form.take_browser_request();
+    if request.is_some() || browser.is_some() {
         if let Some(remember) = menu.form.remember() {
             auth.set_remember(remember);
         }
-        if let Err(error) = auth.send(request) {
-            menu.form.set_error(error.to_string());
-        }
+    }
+    let started = match (request, browser) {
+        (Some(request), _) => auth.send(request).map(drop),
+        (None, Some(browser)) => auth.sign_in_with_browser(browser).map(drop),
+        (None, None) => Ok(()),
+    };
+    if let Err(error) = started {
+        menu.form.set_error(error.to_string());
+    }
+    if menu.form.take_browser_cancel() {
+        auth.cancel_browser_sign_in();
     }
     Ok(())
 }

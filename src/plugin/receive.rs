@@ -95,7 +95,8 @@ pub(crate) fn receive_replies(
             match Identity::of(tokens) {
                 Ok(_) if signing_in => {
                     machine.signed_in(&mut io, tokens.clone(), SystemTime::now());
-                    *signed_in_as = Some(username.clone());
+                    // A browser sign-in names no account here.
+                    *signed_in_as = Some(username.clone()).filter(|name| !name.is_empty());
                     // The pool took this sign-in for a new device: the one
                     // kept for the account is gone from it.
                     if let (Some(offered), Some(kept), Some(store)) =
@@ -131,7 +132,9 @@ pub(crate) fn receive_replies(
         {
             info!(%username, ?reason, "the session ended");
             machine.sign_out(&mut io);
-            session = None;
+            if let Some(ended) = session.take() {
+                client.end_browser_session(&ended);
+            }
             leave_session(
                 &mut messages.commands,
                 &mut messages.next_state,

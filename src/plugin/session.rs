@@ -48,6 +48,11 @@ pub struct AuthSession {
     /// takes it. `None` for restored sessions, pools that track no devices
     /// and sign-ins that proved a remembered device.
     pub new_device: Option<NewDevice>,
+    /// The session began with a browser sign-in
+    /// ([`AuthCommands::sign_in_with_browser`](super::AuthCommands::sign_in_with_browser)),
+    /// a restored one included: its sign-out also ends the managed login's
+    /// session in the browser, so the next browser sign-in asks again.
+    pub from_browser: bool,
     pub(crate) refresh_token: Option<RefreshToken>,
 }
 
@@ -75,6 +80,7 @@ impl AuthSession {
             expires_at: tokens.expires_at,
             account: None,
             new_device: tokens.new_device,
+            from_browser: tokens.from_browser,
             refresh_token: tokens.refresh_token,
         })
     }

@@ -8,6 +8,7 @@ mod game_api;
 mod menu_form;
 mod menu_gamepad;
 mod menu_look;
+mod plugin_browser;
 mod plugin_devices;
 mod plugin_flows;
 mod plugin_session;

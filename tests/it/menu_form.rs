@@ -5,8 +5,9 @@
 use std::time::Duration;
 
 use bevy_cognito_login::client::{
-    AuthAction, AuthError, AuthOutcome, AuthRequest, AuthenticatorSecret, Challenge, ChallengeName,
-    CodeDelivery, ServerErrorKind, Tokens,
+    AuthAction, AuthError, AuthOutcome, AuthRequest, AuthenticatorSecret, BrowserErrorKind,
+    BrowserRequest, Challenge, ChallengeName, CodeDelivery, IdentityProvider, ServerErrorKind,
+    Tokens,
 };
 use bevy_cognito_login::client::{AuthWorker, BackendConfig};
 use bevy_cognito_login::menu::{LoginForm, MenuSettings, Screen, draw};
@@ -609,6 +610,77 @@ fn a_required_authenticator_is_set_up_inside_the_sign_in() {
             .unwrap()
             .contains("not supported")
     );
+}
+
+#[test]
+fn a_browser_sign_in_waits_with_a_cancel_and_ends_on_a_usable_sign_in_screen() {
+    let mut harness = harness();
+    assert!(!shows(&harness, "Continue"), "offered only when configured");
+    harness
+        .state_mut()
+        .form
+        .offer_browser(Some(vec![IdentityProvider {
+            name: "Google".into(),
+            label: "Google".into(),
+        }]));
+    harness.run_steps(3);
+    type_into(&mut harness, "Username", "ada");
+    click(&mut harness, "Continue with Google");
+    assert_eq!(harness.state().form.screen(), Screen::Browser);
+    assert_eq!(
+        harness.state_mut().form.take_browser_request(),
+        Some(BrowserRequest {
+            provider: Some("Google".into()),
+            login_hint: Some("ada".into()),
+        })
+    );
+    assert!(shows(&harness, "Finish signing in in your browser"));
+    assert!(harness.state().sent.is_empty(), "no request of the form's");
+
+    // Cancelled: back to the sign-in screen, with nothing to apologise for.
+    click(&mut harness, "Cancel");
+    assert!(harness.state_mut().form.take_browser_cancel());
+    finish(&mut harness, AuthAction::SignIn, Err(AuthError::Cancelled));
+    assert_eq!(harness.state().form.screen(), Screen::SignIn);
+    assert_eq!(harness.state().form.error(), None);
+
+    // Nobody finished in time: said, and the form is usable again.
+    harness.state_mut().form.offer_browser(Some(Vec::new()));
+    harness.run_steps(3);
+    click(&mut harness, "Continue in browser");
+    assert_eq!(
+        harness.state_mut().form.take_browser_request(),
+        Some(BrowserRequest {
+            provider: None,
+            login_hint: Some("ada".into()),
+        })
+    );
+    let timed_out = AuthError::Browser {
+        kind: BrowserErrorKind::TimedOut,
+        detail: "no redirect".into(),
+    };
+    finish(&mut harness, AuthAction::SignIn, Err(timed_out));
+    assert_eq!(harness.state().form.screen(), Screen::SignIn);
+    assert!(shows(&harness, "did not finish in time"));
+    assert!(!harness.state().form.is_busy());
+    type_into(&mut harness, "Password", PASSWORD);
+    click(&mut harness, "Sign in");
+    assert!(matches!(
+        harness.state().sent.as_slice(),
+        [AuthRequest::SignIn { username, .. }] if username == "ada"
+    ));
+
+    // Signed in: the next player finds an empty form.
+    harness.state_mut().sent.clear();
+    harness.state_mut().form.show(Screen::SignIn);
+    click(&mut harness, "Continue in browser");
+    finish(
+        &mut harness,
+        AuthAction::SignIn,
+        Ok(AuthOutcome::Tokens(tokens())),
+    );
+    assert_eq!(harness.state().form.screen(), Screen::SignIn);
+    assert_eq!(harness.state().form.username(), "");
 }
 
 /// Sends what the form asked for through `worker` and reports each answer

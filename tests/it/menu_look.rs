@@ -12,7 +12,7 @@ use bevy_cognito_login::menu::{
 };
 use cognito_login_client::{
     AuthAction, AuthError, AuthOutcome, AuthenticatorSecret, Challenge, ChallengeName, Device,
-    ServerErrorKind, Translations,
+    IdentityProvider, ServerErrorKind, Translations,
 };
 use egui::accesskit::{Live, Role};
 use egui_kittest::Harness;
@@ -27,13 +27,25 @@ const ACCOUNT: AccountView<'static> = AccountView {
     this_device: Some("eu-west-1_device"),
 };
 
+/// The form in `locale`, with "Remember me" and two browser sign-in
+/// providers on its sign-in screen.
 fn form_in(locale: &str) -> LoginForm {
-    LoginForm::new(MenuSettings {
+    let mut form = LoginForm::new(MenuSettings {
         title: "Coin Game".into(),
         translations: Translations::shipped_in(locale),
         theme: MenuTheme::default(),
         ..MenuSettings::default()
-    })
+    });
+    form.offer_remember(Some(true));
+    let provider = |name: &str, label: &str| IdentityProvider {
+        name: name.into(),
+        label: label.into(),
+    };
+    form.offer_browser(Some(vec![
+        provider("Google", "Google"),
+        provider("SignInWithApple", "Apple"),
+    ]));
+    form
 }
 
 /// `form` on `screen` in the state that shows the most text: a challenge
@@ -79,6 +91,11 @@ fn fill(form: &mut LoginForm, screen: Screen) {
                 AuthAction::AddAuthenticator,
                 &Ok(AuthOutcome::AuthenticatorSecret(secret)),
             );
+        }
+        Screen::Browser => {
+            // Its end, an error included, opens the sign-in screen.
+            form.show(screen);
+            return;
         }
         _ => form.show(screen),
     }
@@ -306,7 +323,8 @@ fn screen_readers_get_names_roles_and_announcements() {
             },
             form,
         );
-        harness.run();
+        // The browser's wait spins: a fixed number of passes.
+        harness.run_steps(4);
         let inputs: Vec<_> = harness.query_all_by_role(Role::TextInput).collect();
         let buttons: Vec<_> = harness.query_all_by_role(Role::Button).collect();
         let links: Vec<_> = harness.query_all_by_role(Role::Link).collect();
@@ -318,6 +336,11 @@ fn screen_readers_get_names_roles_and_announcements() {
         for node in inputs.iter().chain(&buttons).chain(&links) {
             let label = node.accesskit_node().label().unwrap_or_default();
             assert!(!label.trim().is_empty(), "{screen:?}: a nameless {node:?}");
+        }
+        if screen == Screen::Browser {
+            let wait = harness.get_by_label("Finish signing in in your browser…");
+            assert_eq!(wait.accesskit_node().live(), Live::Polite);
+            continue;
         }
         let error = harness.get_by_label("Too many failed attempts. Wait a while and try again.");
         assert_eq!(error.accesskit_node().live(), Live::Assertive, "{screen:?}");

@@ -40,12 +40,12 @@ async fn stack_with_player(test: &str) -> (Stack, String) {
 fn sign_in(stack: &Stack) -> (BrowserSignIn, UnboundedReceiver<String>) {
     let endpoints = stack.local.endpoints();
     let (opened, urls) = unbounded_channel();
-    let browser = BrowserSignIn::new(endpoints.managed_login(), endpoints.token_check())
-        .expect("a valid configuration")
-        .with_browser(move |url| {
-            opened.send(url.to_owned()).unwrap();
-            Ok(())
-        });
+    let login = endpoints.managed_login().with_browser(move |url| {
+        opened.send(url.to_owned()).unwrap();
+        Ok(())
+    });
+    let browser =
+        BrowserSignIn::new(login, endpoints.token_check()).expect("a valid configuration");
     (browser, urls)
 }
 
@@ -68,55 +68,16 @@ fn location(answer: &reqwest::Response) -> String {
         .to_owned()
 }
 
-/// The hidden fields of the login page's form.
-fn hidden_fields(page: &str) -> Vec<(String, String)> {
-    let attribute = |tag: &str, name: &str| {
-        let start = tag.find(&format!("{name}=\""))? + name.len() + 2;
-        let end = tag[start..].find('"')? + start;
-        Some(tag[start..end].replace("&amp;", "&").replace("&#x2F;", "/"))
-    };
-    page.split("<input")
-        .skip(1)
-        .filter(|tag| tag.contains("type=\"hidden\""))
-        .filter_map(|tag| Some((attribute(tag, "name")?, attribute(tag, "value")?)))
-        .collect()
-}
-
 /// Plays the browser up to the redirect back to the game: the authorize URL
 /// sends it to the login page, whose form it submits as `user`. Returns
 /// the redirect's URL, not yet followed.
 async fn log_in(stack: &Stack, authorize: &str, user: &str) -> String {
-    let browser = browser();
-    let answer = browser.get(authorize).send().await.unwrap();
-    let login_page = location(&answer);
-    assert!(login_page.starts_with("/login?"), "{login_page}");
-    let page = browser
-        .get(format!("{}{login_page}", stack.local.cognito_endpoint()))
-        .send()
+    stack
+        .local
+        .endpoints()
+        .play_managed_login(authorize, user, PASSWORD)
         .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let mut form = hidden_fields(&page);
-    assert!(
-        form.iter().any(|(name, _)| name == "code_challenge"),
-        "{page}"
-    );
-    form.push(("username".into(), user.into()));
-    form.push(("password".into(), PASSWORD.into()));
-    let body: Vec<String> = form
-        .iter()
-        .map(|(name, value)| format!("{}={}", encode(name), encode(value)))
-        .collect();
-    let answer = browser
-        .post(format!("{}/login", stack.local.cognito_endpoint()))
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body(body.join("&"))
-        .send()
-        .await
-        .unwrap();
-    location(&answer)
+        .expect("the login page signs the player in")
 }
 
 /// `application/x-www-form-urlencoded`, as a browser sends a form.
@@ -419,20 +380,22 @@ async fn a_player_who_closes_the_browser_gets_the_menu_back() {
     let browser_sign_in = BrowserSignIn::new(
         endpoints
             .managed_login()
-            .with_timeout(Duration::from_millis(300)),
+            .with_timeout(Duration::from_millis(300))
+            .with_browser(|_| Ok(())),
         endpoints.token_check(),
     )
-    .unwrap()
-    .with_browser(|_| Ok(()));
+    .unwrap();
     let result = browser_sign_in.sign_in(BrowserRequest::default()).await;
     assert_eq!(kind(&result), BrowserErrorKind::TimedOut);
     // The port is free again for the next try.
     std::net::TcpListener::bind(("127.0.0.1", port)).expect("the port is free");
 
     // A cancelled wait ends at once, and frees the port too.
-    let slow = BrowserSignIn::new(endpoints.managed_login(), endpoints.token_check())
-        .unwrap()
-        .with_browser(|_| Ok(()));
+    let slow = BrowserSignIn::new(
+        endpoints.managed_login().with_browser(|_| Ok(())),
+        endpoints.token_check(),
+    )
+    .unwrap();
     let cancel_slow = async {
         tokio::time::sleep(Duration::from_millis(100)).await;
         slow.cancel();
@@ -442,9 +405,13 @@ async fn a_player_who_closes_the_browser_gets_the_menu_back() {
     std::net::TcpListener::bind(("127.0.0.1", port)).expect("the port is free");
 
     // No browser to open: said at once.
-    let no_browser = BrowserSignIn::new(endpoints.managed_login(), endpoints.token_check())
-        .unwrap()
-        .with_browser(|_| Err(std::io::Error::other("no browser")));
+    let no_browser = BrowserSignIn::new(
+        endpoints
+            .managed_login()
+            .with_browser(|_| Err(std::io::Error::other("no browser"))),
+        endpoints.token_check(),
+    )
+    .unwrap();
     let result = no_browser.sign_in(BrowserRequest::default()).await;
     assert_eq!(kind(&result), BrowserErrorKind::NotOpened);
 }
