@@ -18,6 +18,10 @@
 //! "Remember me" keeps the session in the OS keychain: the next launch signs
 //! the player in again without the menu.
 //!
+//! "Continue in browser" signs in through the pool's managed login in the
+//! system browser (the emulator's login page locally; a deployed pool's
+//! domain from `BEVY_COGNITO_LOGIN_DOMAIN`).
+//!
 //! The menu is themed in the game's gold, speaks the system's language
 //! (`-- --lang ja` picks another; the top bar switches it while playing),
 //! follows a gamepad (D-pad, A, B, Start) and is read by screen readers.
@@ -105,6 +109,15 @@ fn main() -> AppExit {
         None => std::env::var("BEVY_COGNITO_LOGIN_URL").ok(),
     }
     .map(GameApiConfig::new);
+    // "Continue in browser": the embedded emulator's managed login, or the
+    // deployed pool's domain.
+    let browser = match &local {
+        Some(local) => Some(local.endpoints().managed_login()),
+        None => std::env::var("BEVY_COGNITO_LOGIN_DOMAIN")
+            .ok()
+            .zip(std::env::var("BEVY_COGNITO_LOGIN_CLIENT").ok())
+            .map(|(domain, client)| ManagedLogin::new(domain, client)),
+    };
 
     let mut app = App::new();
     app.add_plugins(DefaultPlugins.set(WindowPlugin {
@@ -138,6 +151,7 @@ fn main() -> AppExit {
             ..default()
         }),
         game_api,
+        browser,
         ..CognitoLoginPlugin::new(backend)
     })
     .init_resource::<Game>()

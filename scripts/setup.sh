@@ -9,7 +9,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(pkg-config libdbus-1-dev libudev-dev xvfb openbox mesa-vulkan-drivers libvulkan1 xdotool imagemagick gnome-keyring dbus-x11 libsecret-tools keyutils at-spi2-core python3-gi gir1.2-atspi-2.0)
+packages=(pkg-config libdbus-1-dev libudev-dev xvfb openbox mesa-vulkan-drivers libvulkan1 xdotool imagemagick gnome-keyring dbus-x11 libsecret-tools keyutils at-spi2-core python3-gi gir1.2-atspi-2.0 chromium)
 command -v npm >/dev/null 2>&1 || packages+=(nodejs npm)
 missing=()
 for package in "${packages[@]}"; do

@@ -216,10 +216,10 @@ fn draw_menu(
         menu::draw(ui, &mut menu.form)
     });
     let browser = menu.form.take_browser_request();
-    if request.is_some() || browser.is_some() {
-        if let Some(remember) = menu.form.remember() {
-            auth.set_remember(remember);
-        }
+    if (request.is_some() || browser.is_some())
+        && let Some(remember) = menu.form.remember()
+    {
+        auth.set_remember(remember);
     }
     let started = match (request, browser) {
         (Some(request), _) => auth.send(request).map(drop),

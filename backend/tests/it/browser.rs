@@ -5,7 +5,9 @@
 
 use crate::support;
 
-use std::time::Duration;
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use cognito_login_backend::{LocalConfig, LocalStack};
 use cognito_login_client::{
@@ -13,6 +15,7 @@ use cognito_login_client::{
     ManagedLogin, ServerErrorKind, Tokens, unverified_claims,
 };
 use support::{Emulator, PASSWORD, Stack, Via, username};
+use tempfile::TempDir;
 use tokio::sync::mpsc::{UnboundedReceiver, unbounded_channel};
 
 /// A stack whose app client redirects to a port of this test's own, and a
@@ -428,4 +431,217 @@ async fn a_port_already_taken_is_said_plainly() {
     let message = result.unwrap_err().player_message();
     assert!(message.contains("Another program"), "{message}");
     drop(taken);
+}
+
+/// Chromium as the player's browser: each URL the client opens starts a
+/// headless Chromium with a fresh profile and its DevTools port, where the
+/// test reads the page and types into it as the player would.
+#[derive(Clone, Default)]
+struct Chromium {
+    opened: Arc<Mutex<Vec<(Child, TempDir)>>>,
+}
+
+impl Chromium {
+    fn open(&self, url: &str) -> std::io::Result<()> {
+        let profile = tempfile::tempdir()?;
+        let child = Command::new("chromium")
+            .args([
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--remote-debugging-port=0",
+            ])
+            .arg(format!("--user-data-dir={}", profile.path().display()))
+            .arg(url)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()?;
+        self.opened.lock().unwrap().push((child, profile));
+        Ok(())
+    }
+
+    /// The page of the `n`th browser opened, over DevTools.
+    async fn page(&self, n: usize) -> Page {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let port_file = loop {
+            let profile = self
+                .opened
+                .lock()
+                .unwrap()
+                .get(n)
+                .map(|(_, profile)| profile.path().join("DevToolsActivePort"));
+            if let Some(file) = profile.filter(|file| file.exists()) {
+                break file;
+            }
+            assert!(Instant::now() < deadline, "Chromium {n} did not start");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        };
+        let port = loop {
+            let text = std::fs::read_to_string(&port_file).unwrap_or_default();
+            if let Some(port) = text
+                .lines()
+                .next()
+                .and_then(|port| port.parse::<u16>().ok())
+            {
+                break port;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        };
+        let targets = browser()
+            .get(format!("http://127.0.0.1:{port}/json/list"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let targets: serde_json::Value = serde_json::from_str(&targets).unwrap();
+        let socket = targets
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|target| target["type"] == "page")
+            .and_then(|page| page["webSocketDebuggerUrl"].as_str())
+            .expect("a page to drive")
+            .to_owned();
+        let (socket, _) = tokio_tungstenite::connect_async(socket).await.unwrap();
+        Page { socket, next_id: 0 }
+    }
+}
+
+impl Drop for Chromium {
+    fn drop(&mut self) {
+        if Arc::strong_count(&self.opened) == 1 {
+            for (child, _) in self.opened.lock().unwrap().iter_mut() {
+                let _ = child.kill();
+                let _ = child.wait();
+            }
+        }
+    }
+}
+
+/// One Chromium page, driven over the DevTools protocol.
+struct Page {
+    socket: tokio_tungstenite::WebSocketStream<
+        tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>,
+    >,
+    next_id: u64,
+}
+
+impl Page {
+    /// The value of a JavaScript expression in the page.
+    async fn evaluate(&mut self, expression: &str) -> serde_json::Value {
+        use futures_util::{SinkExt as _, StreamExt as _};
+        use tokio_tungstenite::tungstenite::Message;
+        self.next_id += 1;
+        let id = self.next_id;
+        let call = serde_json::json!({
+            "id": id,
+            "method": "Runtime.evaluate",
+            "params": {"expression": expression, "returnByValue": true},
+        });
+        self.socket
+            .send(Message::text(call.to_string()))
+            .await
+            .unwrap();
+        while let Some(message) = self.socket.next().await {
+            let Ok(Message::Text(text)) = message else {
+                continue;
+            };
+            let answer: serde_json::Value = serde_json::from_str(&text).unwrap();
+            if answer["id"] == id {
+                return answer["result"]["result"]["value"].clone();
+            }
+        }
+        panic!("DevTools closed")
+    }
+
+    /// Waits until `expression` is true in the page (it loads, or moves on).
+    async fn until(&mut self, what: &str, expression: &str) {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while self.evaluate(expression).await != serde_json::Value::Bool(true) {
+            let text = self
+                .evaluate("document.body && document.body.innerText")
+                .await;
+            assert!(Instant::now() < deadline, "no {what}; the page says {text}");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+}
+
+/// Fails loudly where Chromium is missing: `scripts/setup.sh` installs it.
+fn chromium_installed() {
+    let found = Command::new("chromium")
+        .arg("--version")
+        .output()
+        .is_ok_and(|output| output.status.success());
+    assert!(
+        found,
+        "this test needs Chromium: apt-get install chromium (scripts/setup.sh)"
+    );
+}
+
+#[tokio::test]
+async fn a_real_browser_signs_the_player_in_and_out() {
+    chromium_installed();
+    let (stack, user) = stack_with_player("chromium").await;
+    let endpoints = stack.local.endpoints();
+    let chromium = Chromium::default();
+    let opener = chromium.clone();
+    let login = endpoints
+        .managed_login()
+        .with_browser(move |url| opener.open(url));
+    let browser_sign_in = BrowserSignIn::new(login, endpoints.token_check()).unwrap();
+
+    // The player types into the managed login's page and sends it.
+    let player = async {
+        let mut page = chromium.page(0).await;
+        page.until("login page", "!!document.querySelector('#password')")
+            .await;
+        let type_in = |field: &str, text: &str| {
+            format!(
+                "document.querySelector('#{field}').value = {}",
+                serde_json::Value::from(text)
+            )
+        };
+        page.evaluate(&type_in("username", &user)).await;
+        page.evaluate(&type_in("password", PASSWORD)).await;
+        page.evaluate("document.querySelector('form').submit()")
+            .await;
+        page.until(
+            "page of the game's",
+            "document.body.innerText.includes('return to the game')",
+        )
+        .await;
+        page.evaluate("location.href").await
+    };
+    let (tokens, landed) = tokio::join!(browser_sign_in.sign_in(BrowserRequest::default()), player);
+    let tokens = tokens.expect("signed in in Chromium");
+    assert!(tokens.from_browser);
+    let claims = unverified_claims(tokens.id_token.expose()).unwrap();
+    assert_eq!(claims["cognito:username"], user.as_str());
+    let landed = landed.as_str().unwrap().to_owned();
+    assert!(
+        landed.starts_with(&format!(
+            "http://localhost:{}/callback?code=",
+            endpoints.redirect_port
+        )),
+        "{landed}"
+    );
+
+    // The sign-out takes the browser through /logout and back to the game.
+    let player = async {
+        let mut page = chromium.page(1).await;
+        page.until(
+            "signed-out page",
+            "document.body && document.body.innerText.includes('You are signed out')",
+        )
+        .await;
+    };
+    let (ended, ()) = tokio::join!(browser_sign_in.sign_out(), player);
+    ended.expect("the browser session ended");
 }
