@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 use std::path::Path;
 use std::process::Command;
 
-use cognito_login_client::AuthAction;
+use cognito_login_client::{AuthAction, DEFAULT_REDIRECT_PORT, ManagedLogin};
 use serde_yaml::Value;
 
 fn template() -> Value {
@@ -186,6 +186,77 @@ fn the_app_client_is_public_with_revocation_and_hidden_user_existence() {
 }
 
 #[test]
+fn browser_sign_in_has_a_domain_the_clients_redirect_and_optional_providers() {
+    let template = template();
+    let resources = &template["Resources"];
+    assert_eq!(
+        resources["UserPoolDomain"]["Properties"]["Domain"]["Ref"],
+        "DomainPrefix"
+    );
+    let client = &resources["GameClient"]["Properties"];
+    assert_eq!(client["AllowedOAuthFlowsUserPoolClient"], true);
+    assert_eq!(client["AllowedOAuthFlows"][0], "code");
+    let scopes: Vec<&str> = client["AllowedOAuthScopes"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    let login = ManagedLogin::new("https://example.com", "client");
+    assert_eq!(scopes, login.scopes, "every scope the client asks for");
+
+    // The loopback URLs, port included, exactly as the client sends them.
+    let port = &template["Parameters"]["RedirectPort"];
+    assert_eq!(port["Default"].as_u64(), Some(DEFAULT_REDIRECT_PORT.into()));
+    let listed = |key: &str| client[key][0]["Fn::Sub"].as_str().unwrap().to_owned();
+    let with_port =
+        |uri: String| uri.replace(&DEFAULT_REDIRECT_PORT.to_string(), "${RedirectPort}");
+    assert_eq!(
+        listed("CallbackURLs"),
+        with_port(ManagedLogin::redirect_uri(DEFAULT_REDIRECT_PORT))
+    );
+    assert_eq!(
+        listed("LogoutURLs"),
+        with_port(ManagedLogin::logout_uri(DEFAULT_REDIRECT_PORT))
+    );
+
+    // Google and Apple only when configured; their secrets never echoed.
+    let providers = client["SupportedIdentityProviders"].as_sequence().unwrap();
+    assert_eq!(providers[0], "COGNITO");
+    for (resource, name, condition, secret) in [
+        (
+            "GoogleProvider",
+            "Google",
+            "HasGoogle",
+            "GoogleClientSecret",
+        ),
+        (
+            "AppleProvider",
+            "SignInWithApple",
+            "HasApple",
+            "ApplePrivateKey",
+        ),
+    ] {
+        let provider = &resources[resource];
+        assert_eq!(provider["Condition"], condition);
+        assert_eq!(provider["Properties"]["ProviderName"], name);
+        assert_eq!(provider["Properties"]["ProviderType"], name);
+        let mapping = &provider["Properties"]["AttributeMapping"];
+        assert_eq!(mapping["email"], "email", "{resource}");
+        assert!(
+            providers
+                .iter()
+                .any(|listed| listed["Fn::If"][0] == condition
+                    && listed["Fn::If"][1]["Ref"] == resource),
+            "{resource} is offered when configured"
+        );
+        let parameter = &template["Parameters"][secret];
+        assert_eq!(parameter["NoEcho"], true, "{secret}");
+        assert_eq!(parameter["Default"], "", "{secret} is optional");
+    }
+}
+
+#[test]
 fn the_game_environment_names_everything_the_example_reads() {
     let template = template();
     let line = template["Outputs"]["GameEnvironment"]["Value"]["Fn::Sub"]
@@ -197,6 +268,7 @@ fn the_game_environment_names_everything_the_example_reads() {
         ("BEVY_COGNITO_LOGIN_URL", "execute-api"),
         ("BEVY_COGNITO_LOGIN_POOL", "${UserPool}"),
         ("BEVY_COGNITO_LOGIN_CLIENT", "${GameClient}"),
+        ("BEVY_COGNITO_LOGIN_DOMAIN", "${UserPoolDomain}.auth"),
     ] {
         let assignment = line
             .split(' ')
