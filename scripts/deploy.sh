@@ -3,6 +3,7 @@
 #   scripts/deploy.sh [STACK_NAME] [Key=Value template parameters...]
 # Needs: an AWS account with credentials configured, the AWS SAM CLI, and
 # cargo-lambda (`pip install cargo-lambda`). ARCH=x86_64 builds for x86_64.
+# The managed login's DomainPrefix is the stack's name unless given.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -15,6 +16,9 @@ case "$arch" in
   *) echo "ARCH must be arm64 or x86_64" >&2; exit 2 ;;
 esac
 
+domain=()
+[[ " $* " == *" DomainPrefix="* ]] || domain=("DomainPrefix=${stack,,}")
+
 cargo lambda build --release "$target_flag" -p cognito_login_backend --no-default-features --features lambda \
   --bin cognito-login-lambda
 sam deploy \
@@ -23,5 +27,5 @@ sam deploy \
   --capabilities CAPABILITY_IAM \
   --resolve-s3 \
   --no-fail-on-empty-changeset \
-  --parameter-overrides "Architecture=$arch" "$@"
+  --parameter-overrides "Architecture=$arch" "${domain[@]}" "$@"
 sam list stack-outputs --stack-name "$stack" --output table
