@@ -90,31 +90,6 @@ impl LocalEndpoints {
             .with_redirect_port(self.redirect_port)
     }
 
-    /// Plays the player's browser on the embedded emulator's managed login,
-    /// for tests of a browser sign-in without a browser: follows
-    /// `authorize` (the URL the game opened) to the login page, submits its
-    /// form as `username` with `password`, and returns where the login page
-    /// sends the browser next (the game's redirect, not followed).
-    pub async fn play_managed_login(
-        &self,
-        authorize: &str,
-        username: &str,
-        password: &str,
-    ) -> Result<String, LocalError> {
-        let login_page = loopback_http("GET", authorize, "").await?.location()?;
-        let page = loopback_http("GET", &format!("{}{login_page}", self.cognito_endpoint), "")
-            .await?
-            .body;
-        let mut form = form_urlencoded::Serializer::new(String::new());
-        form.extend_pairs(hidden_fields(&page))
-            .append_pair("username", username)
-            .append_pair("password", password);
-        let login = format!("{}/login", self.cognito_endpoint);
-        loopback_http("POST", &login, &form.finish())
-            .await?
-            .location()
-    }
-
     /// The direct transport's configuration: the emulator's user-pool API
     /// with `USER_PASSWORD_AUTH`, since the emulators lack SRP.
     pub fn user_pool_config(&self) -> UserPoolConfig {
@@ -161,7 +136,7 @@ pub enum LocalError {
     #[error("cannot set up the user pool: {0}")]
     Setup(String),
     /// The managed login did not answer as a browser expects
-    /// ([`LocalEndpoints::play_managed_login`]).
+    /// ([`play_managed_login`]).
     #[error("the managed login: {0}")]
     ManagedLogin(String),
 }
@@ -713,6 +688,33 @@ async fn managed_login(State(storage): State<Storage>, request: Request, next: N
         }
         _ => next.run(request).await,
     }
+}
+
+/// Plays the player's browser on the embedded emulator's managed login, for
+/// tests of a browser sign-in without a browser: follows `authorize` (the
+/// URL the game opened) to the login page, submits its form as `username`
+/// with `password`, and returns where the login page sends the browser next
+/// (the game's redirect, not followed).
+pub async fn play_managed_login(
+    authorize: &str,
+    username: &str,
+    password: &str,
+) -> Result<String, LocalError> {
+    let origin = authorize
+        .find("/oauth2/")
+        .map(|path| &authorize[..path])
+        .ok_or_else(|| LocalError::ManagedLogin(format!("not an authorize URL: {authorize}")))?;
+    let login_page = loopback_http("GET", authorize, "").await?.location()?;
+    let page = loopback_http("GET", &format!("{origin}{login_page}"), "")
+        .await?
+        .body;
+    let mut form = form_urlencoded::Serializer::new(String::new());
+    form.extend_pairs(hidden_fields(&page))
+        .append_pair("username", username)
+        .append_pair("password", password);
+    loopback_http("POST", &format!("{origin}/login"), &form.finish())
+        .await?
+        .location()
 }
 
 /// An answer of [`loopback_http`].

@@ -247,9 +247,23 @@ impl Fields {
     pub(super) fn link(&self, ui: &mut Ui, key: &str, to: Screen, next: &mut Option<Screen>) {
         // A selectable label's text selection names its node a label,
         // which would hide the link from a screen reader's list of links.
+        // A link that does not fit the rest of its row starts the next one,
+        // whole, instead of running down the panel's edge a letter at a time.
+        let text = egui::WidgetText::from(self.t(key)).into_galley(
+            ui,
+            Some(egui::TextWrapMode::Extend),
+            f32::INFINITY,
+            egui::TextStyle::Body,
+        );
+        if ui.cursor().min.x > ui.max_rect().min.x
+            && text.size().x > ui.available_size_before_wrap().x
+        {
+            ui.end_row();
+        }
         let clicked = ui
             .scope(|ui| {
                 ui.style_mut().interaction.selectable_labels = false;
+                ui.style_mut().wrap_mode = Some(egui::TextWrapMode::Extend);
                 ui.link(self.t(key)).clicked()
             })
             .inner;

@@ -6,7 +6,9 @@
 //! signed-in scene land in `target/smoke/`.
 //!
 //! A screen reader on the same desktop (AT-SPI) reads the menu and hears its
-//! errors.
+//! errors. "Continue in browser" opens the system browser (`$BROWSER`, here
+//! a script that writes the URL down) at the embedded emulator's login page,
+//! which the test fills in as the player would.
 //!
 //! Needs the Debian packages `xvfb openbox mesa-vulkan-drivers xdotool
 //! imagemagick dbus-x11 gnome-keyring`, and for the screen reader
@@ -17,6 +19,10 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
+
+use cognito_login_backend::local::play_managed_login;
+use cognito_login_backend::{CodePurpose, LocalConfig, LocalStack};
+use cognito_login_client::{AuthRequest, AuthWorker, BackendConfig};
 
 const TOOLS: [&str; 6] = [
     "Xvfb",
@@ -296,6 +302,18 @@ fn game_binary() -> PathBuf {
 /// One run of the game with `args`, its log in `log_path`.
 fn launch(desktop: &Desktop, dir: &Path, log_path: &Path, args: &[&str]) -> (Running, String) {
     let log_file = fs::File::create(log_path).unwrap();
+    // The system browser: writes down the URL it is asked to open.
+    let browser = dir.join("browser");
+    fs::write(
+        &browser,
+        "#!/bin/sh\nprintf '%s' \"$1\" > \"$(dirname \"$0\")/opened-url\"\n",
+    )
+    .unwrap();
+    fs::set_permissions(
+        &browser,
+        std::os::unix::fs::PermissionsExt::from_mode(0o755),
+    )
+    .unwrap();
     let game = Running(
         Command::new(game_binary())
             .args(args)
@@ -311,6 +329,7 @@ fn launch(desktop: &Desktop, dir: &Path, log_path: &Path, args: &[&str]) -> (Run
                 format!("smoke test {}", std::process::id()),
             )
             .env("RUST_LOG", "info")
+            .env("BROWSER", &browser)
             .env_remove("BEVY_COGNITO_LOGIN_URL")
             .env_remove("BEVY_COGNITO_LOGIN_POOL")
             .stdout(log_file.try_clone().unwrap())
@@ -370,8 +389,9 @@ fn a_player_signs_up_plays_and_is_signed_in_again_at_the_next_launch() {
     std::thread::sleep(Duration::from_millis(500));
 
     // Sign-in screen: Username has focus; Tab past Password, "Show password",
-    // "Remember me", "Sign in" and "Forgot password?" to "Create account".
-    for _ in 0..6 {
+    // "Remember me", "Sign in", "Continue in browser" and "Forgot password?"
+    // to "Create account".
+    for _ in 0..7 {
         desktop.key("Tab");
     }
     desktop.key("Return");
@@ -514,6 +534,7 @@ fn a_screen_reader_reads_the_menu_and_hears_its_errors() {
         "check box\tShow password",
         "check box\tRemember me",
         "push button\tSign in",
+        "push button\tContinue in browser",
         "link\tForgot password?",
         "link\tCreate account",
         "link\tI have a code",
@@ -549,5 +570,77 @@ fn a_screen_reader_reads_the_menu_and_hears_its_errors() {
             .any(|line| line == "announcement\tEnter your username.")
             .then_some(())
     });
+    close(&desktop, game, &window, &log_path);
+}
+
+#[test]
+fn continue_in_browser_signs_the_player_in_through_the_login_page() {
+    let dir = tempfile::tempdir().unwrap();
+    // A player of the game's local backend, made before the game starts.
+    {
+        let local = LocalStack::spawn(LocalConfig {
+            data_file: Some(dir.path().join("users.json")),
+            ..LocalConfig::default()
+        })
+        .unwrap();
+        let transport = BackendConfig::from(local.endpoints().user_pool_config())
+            .transport()
+            .unwrap();
+        let worker = AuthWorker::spawn(transport).unwrap();
+        let ask = |request| {
+            let id = worker.send(request);
+            let reply = worker
+                .replies()
+                .recv_timeout(Duration::from_secs(20))
+                .unwrap();
+            assert_eq!(reply.id, id);
+            reply.result.expect("answered")
+        };
+        ask(AuthRequest::SignUp {
+            username: "wanderer".into(),
+            password: "Secret-Pass-1".into(),
+            email: "wanderer@example.com".into(),
+        });
+        let code = local
+            .mailbox()
+            .unwrap()
+            .latest_code("wanderer", CodePurpose::ConfirmSignUp)
+            .unwrap();
+        ask(AuthRequest::ConfirmSignUp {
+            username: "wanderer".into(),
+            code: code.into(),
+        });
+    }
+    let desktop = Desktop::start(dir.path());
+    let log_path = dir.path().join("game.log");
+    let (game, window) = launch(&desktop, dir.path(), &log_path, &[]);
+    wait_for("a drawn menu", Duration::from_secs(120), || {
+        (desktop.screenshot(&window, "browser-menu") > 50).then_some(())
+    });
+    std::thread::sleep(Duration::from_secs(1));
+    desktop.xdotool(&["windowactivate", "--sync", &window]);
+    std::thread::sleep(Duration::from_millis(500));
+
+    // Username has focus; Tab past Password, "Show password", "Remember me"
+    // and "Sign in" to "Continue in browser".
+    for _ in 0..5 {
+        desktop.key("Tab");
+    }
+    desktop.key("Return");
+    let opened = dir.path().join("opened-url");
+    let authorize = wait_for("the browser to open", Duration::from_secs(60), || {
+        fs::read_to_string(&opened)
+            .ok()
+            .filter(|url| !url.is_empty())
+    });
+    assert!(authorize.contains("/oauth2/authorize?"), "{authorize}");
+    let redirect = tokio::runtime::Runtime::new()
+        .unwrap()
+        .block_on(play_managed_login(&authorize, "wanderer", "Secret-Pass-1"))
+        .expect("the login page signs the player in");
+    let (status, _, page) = crate::support::get(&redirect);
+    assert!(status.contains("200"), "{status}");
+    assert!(page.contains("return to the game"), "{page}");
+    wait_for_log(&log_path, "signed in username=wanderer restored=false");
     close(&desktop, game, &window, &log_path);
 }

@@ -4,8 +4,7 @@
 //! (kept, restored, signed out), its sign-out ends the browser's session,
 //! and a wait nobody finishes ends without holding up the game.
 
-use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpListener;
 use std::sync::Arc;
 use std::sync::mpsc::{Receiver, channel};
 use std::time::{Duration, Instant};
@@ -16,7 +15,10 @@ use bevy_cognito_login::client::{AuthAction, AuthError, BrowserErrorKind, SIGNED
 use bevy_cognito_login::prelude::*;
 use bevy_cognito_login::test_utils::{MemoryStore, TestApp};
 use bevy_cognito_login::{AuthCommandError, SessionSettings};
+use cognito_login_backend::local::play_managed_login;
 use cognito_login_backend::{BackgroundStack, CodePurpose, LocalConfig, LocalStack};
+
+use crate::support;
 
 const PASSWORD: &str = "Secret-Pass-1";
 
@@ -91,32 +93,6 @@ fn opened(app: &mut App, urls: &Receiver<String>) -> String {
     }
 }
 
-/// A browser's GET of `url` on loopback: the status line, the `Location`
-/// header if any, and the body.
-fn get(url: &str) -> (String, Option<String>, String) {
-    let rest = url.strip_prefix("http://").expect("a loopback URL");
-    let (host, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
-    let address = host.replace("localhost", "127.0.0.1");
-    let mut stream = TcpStream::connect(address).unwrap();
-    write!(
-        stream,
-        "GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
-    )
-    .unwrap();
-    let mut answer = String::new();
-    stream.read_to_string(&mut answer).unwrap();
-    let (head, body) = answer.split_once("\r\n\r\n").unwrap_or((&answer, ""));
-    let location = head
-        .lines()
-        .find_map(|line| {
-            line.strip_prefix("location: ")
-                .or(line.strip_prefix("Location: "))
-        })
-        .map(str::to_owned);
-    let status = head.lines().next().unwrap_or_default().to_owned();
-    (status, location, body.to_owned())
-}
-
 /// A confirmed player of `backend`, made through `app`.
 fn player(app: &mut App, backend: &BackgroundStack, name: &'static str) {
     app.auth(move |auth| auth.sign_up(name, format!("{name}@example.com"), PASSWORD))
@@ -155,14 +131,10 @@ fn a_browser_sign_in_is_an_ordinary_session_and_its_sign_out_ends_the_browsers()
     let authorize = opened(&mut app, &urls);
     let redirect = tokio::runtime::Runtime::new()
         .unwrap()
-        .block_on(
-            backend
-                .endpoints()
-                .play_managed_login(&authorize, "brow", PASSWORD),
-        )
+        .block_on(play_managed_login(&authorize, "brow", PASSWORD))
         .expect("the login page signs the player in");
     // The listener answers on the worker's thread: no frame is needed.
-    let (status, _, page) = get(&redirect);
+    let (status, _, page) = support::get(&redirect);
     assert!(status.contains("200"), "{status}");
     assert!(page.contains("return to the game"), "{page}");
     app.update_until("SignedIn", |app| app.auth_state() == AuthState::SignedIn);
@@ -190,11 +162,11 @@ fn a_browser_sign_in_is_an_ordinary_session_and_its_sign_out_ends_the_browsers()
         logout.starts_with(&format!("{}/logout?", backend.endpoints().cognito_endpoint)),
         "{logout}"
     );
-    let (status, back, _) = get(&logout);
+    let (status, back, _) = support::get(&logout);
     assert!(status.contains("302"), "{status}");
     let back = back.expect("the managed login sends the browser back");
     assert!(back.ends_with(SIGNED_OUT_PATH), "{back}");
-    let (_, _, page) = get(&back);
+    let (_, _, page) = support::get(&back);
     assert!(page.contains("You are signed out"), "{page}");
     assert!(store.stored().is_none(), "forgotten");
 

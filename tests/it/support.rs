@@ -1,7 +1,7 @@
 //! Test fixtures shared by the plugin's tests and benchmarks.
 
 use std::io::{Read, Write};
-use std::net::TcpListener;
+use std::net::{TcpListener, TcpStream};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
@@ -61,4 +61,30 @@ pub fn english() -> bevy_cognito_login::menu::MenuSettings {
         translations: cognito_login_client::Translations::shipped_in("en"),
         ..Default::default()
     }
+}
+
+/// A browser's GET of `url` on loopback: the status line, the `Location`
+/// header if any, and the body.
+pub fn get(url: &str) -> (String, Option<String>, String) {
+    let rest = url.strip_prefix("http://").expect("a loopback URL");
+    let (host, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+    let address = host.replace("localhost", "127.0.0.1");
+    let mut stream = TcpStream::connect(address).unwrap();
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).unwrap();
+    let (head, body) = answer.split_once("\r\n\r\n").unwrap_or((&answer, ""));
+    let location = head
+        .lines()
+        .find_map(|line| {
+            line.strip_prefix("location: ")
+                .or(line.strip_prefix("Location: "))
+        })
+        .map(str::to_owned);
+    let status = head.lines().next().unwrap_or_default().to_owned();
+    (status, location, body.to_owned())
 }

@@ -9,6 +9,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use cognito_login_backend::local::play_managed_login;
 use cognito_login_backend::{LocalConfig, LocalStack};
 use cognito_login_client::{
     AuthError, AuthOutcome, AuthRequest, BrowserErrorKind, BrowserRequest, BrowserSignIn,
@@ -74,11 +75,8 @@ fn location(answer: &reqwest::Response) -> String {
 /// Plays the browser up to the redirect back to the game: the authorize URL
 /// sends it to the login page, whose form it submits as `user`. Returns
 /// the redirect's URL, not yet followed.
-async fn log_in(stack: &Stack, authorize: &str, user: &str) -> String {
-    stack
-        .local
-        .endpoints()
-        .play_managed_login(authorize, user, PASSWORD)
+async fn log_in(authorize: &str, user: &str) -> String {
+    play_managed_login(authorize, user, PASSWORD)
         .await
         .expect("the login page signs the player in")
 }
@@ -148,7 +146,7 @@ async fn a_player_signs_in_in_the_browser_and_the_session_is_an_ordinary_one() {
         ] {
             assert!(authorize.contains(expected), "{expected} in {authorize}");
         }
-        let redirect = log_in(&stack, &authorize, &user).await;
+        let redirect = log_in(&authorize, &user).await;
         assert!(redirect.starts_with(&format!(
             "http://localhost:{}/callback?code=",
             stack.local.endpoints().redirect_port
@@ -286,7 +284,7 @@ async fn a_redirect_with_another_state_is_refused() {
     let (browser_sign_in, mut urls) = sign_in(&stack);
     let player = async {
         let authorize = urls.recv().await.unwrap();
-        let redirect = log_in(&stack, &authorize, &user).await;
+        let redirect = log_in(&authorize, &user).await;
         let (start, state) = redirect.split_once("&state=").unwrap();
         assert!(!state.is_empty());
         return_to_game(&format!("{start}&state=someone-elses")).await
@@ -322,7 +320,7 @@ async fn a_code_used_twice_and_a_code_for_another_verifier_are_refused() {
     // again, under its own state.
     let player = async {
         let authorize = urls.recv().await.unwrap();
-        let redirect = log_in(&stack, &authorize, &user).await;
+        let redirect = log_in(&authorize, &user).await;
         return_to_game(&redirect).await;
         redirect
     };
@@ -358,7 +356,7 @@ async fn a_code_used_twice_and_a_code_for_another_verifier_are_refused() {
         let rest = rest.split_once('&').map_or("", |(_, rest)| rest);
         let forged =
             format!("{start}code_challenge=E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM&{rest}");
-        let redirect = log_in(&stack, &forged, &user).await;
+        let redirect = log_in(&forged, &user).await;
         return_to_game(&redirect).await
     };
     let (other_verifier, _) =
