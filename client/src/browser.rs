@@ -246,6 +246,8 @@ pub struct BrowserSignIn {
     verifier: TokenVerifier,
     open: OpenBrowser,
     cancel: Notify,
+    /// Ends a sign-out's wait for the browser, freeing the port.
+    release: Notify,
 }
 
 impl std::fmt::Debug for BrowserSignIn {
@@ -295,6 +297,7 @@ impl BrowserSignIn {
             },
             config,
             cancel: Notify::new(),
+            release: Notify::new(),
         })
     }
 
@@ -315,19 +318,17 @@ impl BrowserSignIn {
         let cancelled = self.cancel.notified();
         tokio::pin!(cancelled);
         cancelled.as_mut().enable();
-        let listener = TcpListener::bind(("127.0.0.1", self.config.redirect_port))
-            .await
-            .map_err(|error| {
-                let kind = if error.kind() == io::ErrorKind::AddrInUse {
-                    BrowserErrorKind::PortInUse
-                } else {
-                    BrowserErrorKind::NotOpened
-                };
-                AuthError::Browser {
-                    kind,
-                    detail: format!("port {}: {error}", self.config.redirect_port),
-                }
-            })?;
+        let listener = self.bind().await.map_err(|error| {
+            let kind = if error.kind() == io::ErrorKind::AddrInUse {
+                BrowserErrorKind::PortInUse
+            } else {
+                BrowserErrorKind::NotOpened
+            };
+            AuthError::Browser {
+                kind,
+                detail: format!("port {}: {error}", self.config.redirect_port),
+            }
+        })?;
         let port = listener.local_addr().map_err(not_opened)?.port();
         let client = self.client(port)?;
         let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
@@ -398,6 +399,9 @@ impl BrowserSignIn {
         let listener = TcpListener::bind(("127.0.0.1", self.config.redirect_port))
             .await
             .ok();
+        let released = self.release.notified();
+        tokio::pin!(released);
+        released.as_mut().enable();
         let port = match &listener {
             Some(listener) => listener.local_addr().map_err(not_opened)?.port(),
             None => self.config.redirect_port,
@@ -409,10 +413,31 @@ impl BrowserSignIn {
             .append_pair("logout_uri", &ManagedLogin::logout_uri(port));
         self.open_browser(url).await?;
         if let Some(listener) = listener {
-            let _ =
-                tokio::time::timeout(SIGNED_OUT_WAIT, wait_for(&listener, SIGNED_OUT_PATH)).await;
+            // The next sign-in takes the port over.
+            let returned =
+                tokio::time::timeout(SIGNED_OUT_WAIT, wait_for(&listener, SIGNED_OUT_PATH));
+            tokio::select! {
+                _ = returned => {}
+                () = released => {}
+            }
         }
         Ok(())
+    }
+
+    /// The redirect's listener. A sign-out still waiting on the port (for a
+    /// browser that may never come back) gives it up to this sign-in.
+    async fn bind(&self) -> io::Result<TcpListener> {
+        self.release.notify_waiters();
+        let mut tries = 0;
+        loop {
+            match TcpListener::bind(("127.0.0.1", self.config.redirect_port)).await {
+                Err(error) if error.kind() == io::ErrorKind::AddrInUse && tries < 10 => {
+                    tries += 1;
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                }
+                bound => return bound,
+            }
+        }
     }
 
     /// Opens `url` off the runtime's thread: a browser's launcher may wait.

@@ -279,6 +279,35 @@ async fn only_a_listed_sign_out_url_ends_the_browser_session() {
 }
 
 #[tokio::test]
+async fn the_next_sign_in_takes_the_port_from_a_sign_out_still_waiting() {
+    let (stack, _) = stack_with_player("browser-takeover").await;
+    let (browser_sign_in, mut urls) = sign_in(&stack);
+    // The browser never comes back from /logout: the sign-out waits on the
+    // port, for a minute at most.
+    let signing_out = browser_sign_in.sign_out();
+    let next_player = async {
+        let logout = urls.recv().await.unwrap();
+        assert!(logout.contains("/logout?"), "{logout}");
+        let sign_in = browser_sign_in.sign_in(BrowserRequest::default());
+        tokio::pin!(sign_in);
+        tokio::select! {
+            ended = &mut sign_in => return ended,
+            authorize = urls.recv() => {
+                assert!(authorize.unwrap().contains("/oauth2/authorize?"));
+                browser_sign_in.cancel();
+            }
+        }
+        sign_in.await
+    };
+    let both = async { tokio::join!(signing_out, next_player) };
+    let (ended, next) = tokio::time::timeout(Duration::from_secs(10), both)
+        .await
+        .expect("the sign-out let the port go");
+    ended.expect("the sign-out ended");
+    assert_eq!(next, Err(AuthError::Cancelled), "the sign-in got the port");
+}
+
+#[tokio::test]
 async fn a_redirect_with_another_state_is_refused() {
     let (stack, user) = stack_with_player("browser-state").await;
     let (browser_sign_in, mut urls) = sign_in(&stack);
