@@ -65,6 +65,7 @@ pub fn english() -> bevy_cognito_login::menu::MenuSettings {
 
 /// A browser's GET of `url` on loopback: the status line, the `Location`
 /// header if any, and the body.
+#[allow(dead_code)]
 pub fn get(url: &str) -> (String, Option<String>, String) {
     let rest = url.strip_prefix("http://").expect("a loopback URL");
     let (host, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
