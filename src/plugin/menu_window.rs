@@ -109,6 +109,10 @@ pub(super) fn build(
         OnExit(AuthState::SignedIn),
         |mut menu: ResMut<LoginMenu>| menu.close_account(),
     );
+    app.add_systems(
+        PostUpdate,
+        forget_cursor_of_closing_windows.after(bevy_egui::EguiPostUpdateSet::ProcessOutput),
+    );
     #[cfg(debug_assertions)]
     app.add_systems(
         PostUpdate,
@@ -116,6 +120,35 @@ pub(super) fn build(
             .after(bevy_egui::EguiPostUpdateSet::EndPass)
             .before(bevy_egui::EguiPostUpdateSet::ProcessOutput),
     );
+}
+
+/// Takes the cursor icon off a window that closes in this frame's `Last`.
+///
+/// bevy_egui sets a window's [`CursorIcon`](bevy_window::CursorIcon) in
+/// `PostUpdate` whenever egui's cursor changes (a field or a button under
+/// the pointer). In `Last`, bevy_winit 0.19's `update_cursors` inserts its
+/// pending cursor on every window whose icon changed, with a plain `insert`,
+/// unordered against `close_when_requested`, which despawns the window
+/// closed the frame before: when the despawn is applied first, Bevy's
+/// default error handler panics ("Entity despawned") and the game crashes
+/// on quit (the class of bevyengine/bevy#15490 and #17533). A window
+/// without the icon is skipped there, and its removal resets the cursor
+/// with a `try_insert`.
+fn forget_cursor_of_closing_windows(
+    closing: Query<
+        Entity,
+        (
+            With<bevy_window::ClosingWindow>,
+            With<bevy_window::CursorIcon>,
+        ),
+    >,
+    mut commands: Commands,
+) {
+    for window in &closing {
+        commands
+            .entity(window)
+            .try_remove::<bevy_window::CursorIcon>();
+    }
 }
 
 /// In debug builds: warns once when the menu's text does not fit its

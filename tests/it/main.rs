@@ -13,3 +13,4 @@ mod plugin_devices;
 mod plugin_flows;
 mod plugin_session;
 mod support;
+mod window_close;
