@@ -203,6 +203,9 @@ impl Transport for CannedTransport {
 pub trait TestApp {
     /// Updates until `done` holds; panics after 20 seconds.
     fn update_until(&mut self, what: &str, done: impl Fn(&App) -> bool);
+    /// Updates until no request of the player runs (its answer has
+    /// arrived); panics after 20 seconds.
+    fn update_until_idle(&mut self);
     /// Updates for `duration`.
     fn update_for(&mut self, duration: Duration);
     /// The auth state.
@@ -221,6 +224,19 @@ impl TestApp for App {
             assert!(
                 Instant::now() < deadline,
                 "timed out waiting for {what} (state {:?})",
+                self.auth_state()
+            );
+            self.update();
+            std::thread::sleep(Duration::from_millis(2));
+        }
+    }
+
+    fn update_until_idle(&mut self) {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while self.auth(|auth| auth.running()).is_some() {
+            assert!(
+                Instant::now() < deadline,
+                "timed out waiting for the answer (state {:?})",
                 self.auth_state()
             );
             self.update();

@@ -171,10 +171,12 @@ pub(crate) fn start_restore(
     match client {
         Some(client) => {
             let (machine, mut io) = lifecycle.split(&client);
-            machine.restore(&mut io, Instant::now());
+            // The devices first: they are known by the time the restore
+            // ends (see `drive`), so the first sign-in proves its device.
             if let Some(store) = io.store {
                 store.run(machine.generation(), StoreJob::LoadDevices);
             }
+            machine.restore(&mut io, Instant::now());
         }
         None => next.set(AuthState::SignedOut),
     }
@@ -188,6 +190,14 @@ pub(crate) fn drive(
     mut not_kept: MessageWriter<DevicesNotKept>,
 ) {
     let lifecycle = &mut *lifecycle;
+    let (machine, mut io) = lifecycle.split(&client);
+    while let Some(reply) = io.store.and_then(StoreThread::try_recv) {
+        machine.stored(&mut io, reply);
+    }
+    machine.tick(&mut io, Instant::now(), SystemTime::now());
+    // After the session's answers: a device job queued before a session
+    // job has answered by the time that one has (one keychain thread, in
+    // order), so the devices loaded at launch are in before the restore ends.
     while let Some(reply) = lifecycle
         .store
         .as_ref()
@@ -201,11 +211,6 @@ pub(crate) fn drive(
             }
         }
     }
-    let (machine, mut io) = lifecycle.split(&client);
-    while let Some(reply) = io.store.and_then(StoreThread::try_recv) {
-        machine.stored(&mut io, reply);
-    }
-    machine.tick(&mut io, Instant::now(), SystemTime::now());
 }
 
 /// The messages the session's events write.

@@ -146,7 +146,24 @@ impl Desktop {
             let mut stdin = keyring.stdin.take().unwrap();
             stdin.write_all(b"smoke-test-keyring").unwrap();
         }
-        std::thread::sleep(Duration::from_secs(1));
+        // The game's first keychain call finds the Secret Service up.
+        wait_for("the Secret Service", Duration::from_secs(30), || {
+            let owned = Command::new("dbus-send")
+                .args([
+                    "--session",
+                    "--print-reply",
+                    "--dest=org.freedesktop.DBus",
+                    "/org/freedesktop/DBus",
+                    "org.freedesktop.DBus.NameHasOwner",
+                    "string:org.freedesktop.secrets",
+                ])
+                .env("DBUS_SESSION_BUS_ADDRESS", &address)
+                .output()
+                .ok()?;
+            String::from_utf8_lossy(&owned.stdout)
+                .contains("boolean true")
+                .then_some(())
+        });
         Self {
             display,
             bus: address,
@@ -480,6 +497,41 @@ fn a_player_signs_up_plays_and_is_signed_in_again_at_the_next_launch() {
             !log.contains("does not fit"),
             "the menu's text is cut off: {log}"
         );
+    }
+}
+
+/// Quitting with the pointer moving over the menu's fields and buttons, so
+/// that egui changes the window's cursor while the window closes: the game
+/// exits with status 0 every time (it used to panic now and then, see
+/// `window_close`).
+#[test]
+fn the_game_exits_cleanly_every_time_its_window_closes() {
+    let dir = tempfile::tempdir().unwrap();
+    let desktop = Desktop::start(dir.path());
+    for run in 0..4 {
+        let log_path = dir.path().join(format!("close-{run}.log"));
+        let (game, window) = launch(&desktop, dir.path(), &log_path, &[]);
+        wait_for("a drawn menu", Duration::from_secs(120), || {
+            (desktop.screenshot(&window, "closing") > 50).then_some(())
+        });
+        // Up and down the middle of the window, across fields, buttons and
+        // the space between them, until the game has exited.
+        let _pointer = Running(
+            Command::new("sh")
+                .args([
+                    "-c",
+                    "while :; do for y in 180 240 300 360 420 480; do \
+                     xdotool mousemove --window \"$1\" 480 $y; done; done",
+                    "pointer",
+                    &window,
+                ])
+                .env("DISPLAY", &desktop.display)
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .unwrap(),
+        );
+        close(&desktop, game, &window, &log_path);
     }
 }
 

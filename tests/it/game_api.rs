@@ -83,7 +83,7 @@ fn the_signed_in_player_keeps_a_profile_through_the_game_api() {
             .is_some()
     });
     // The sign-up's answer follows its code.
-    app.update_for(std::time::Duration::from_millis(300));
+    app.update_until_idle();
     let code = backend
         .mailbox()
         .unwrap()

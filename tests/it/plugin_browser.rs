@@ -97,7 +97,7 @@ fn opened(app: &mut App, urls: &Receiver<String>) -> String {
 fn player(app: &mut App, backend: &BackgroundStack, name: &'static str) {
     app.auth(move |auth| auth.sign_up(name, format!("{name}@example.com"), PASSWORD))
         .unwrap();
-    wait_idle(app);
+    app.update_until_idle();
     let code = backend
         .mailbox()
         .unwrap()
@@ -105,17 +105,7 @@ fn player(app: &mut App, backend: &BackgroundStack, name: &'static str) {
         .expect("a confirmation code");
     app.auth(move |auth| auth.confirm_sign_up(name, code))
         .unwrap();
-    wait_idle(app);
-}
-
-/// Updates until no request of the player runs.
-fn wait_idle(app: &mut App) {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while app.auth(|auth| auth.running()).is_some() {
-        assert!(Instant::now() < deadline, "the request did not end");
-        app.update();
-        std::thread::sleep(Duration::from_millis(2));
-    }
+    app.update_until_idle();
 }
 
 #[test]
@@ -142,6 +132,8 @@ fn a_browser_sign_in_is_an_ordinary_session_and_its_sign_out_ends_the_browsers()
     let session = app.world().resource::<AuthSession>().clone();
     assert_eq!(session.username, "brow");
     assert!(session.from_browser);
+    // The keychain's thread keeps it.
+    app.update_until("the session kept", |_| store.stored().is_some());
     let stored = store.stored().expect("the session is kept");
     assert!(stored.from_browser, "kept as a browser session");
 
@@ -168,7 +160,7 @@ fn a_browser_sign_in_is_an_ordinary_session_and_its_sign_out_ends_the_browsers()
     assert!(back.ends_with(SIGNED_OUT_PATH), "{back}");
     let (_, _, page) = support::get(&back);
     assert!(page.contains("You are signed out"), "{page}");
-    assert!(store.stored().is_none(), "forgotten");
+    next_launch.update_until("the session forgotten", |_| store.stored().is_none());
 
     // A password sign-in's sign-out opens no browser.
     next_launch

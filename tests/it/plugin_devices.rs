@@ -97,6 +97,7 @@ fn app(transport: &CannedTransport, store: &Arc<MemoryStore>) -> App {
                     .extend(signed_out.read().map(|m| m.reason.clone()));
             },
         );
+    // The restore ends after the remembered devices are read.
     app.update_until("the launch settles", |app| {
         app.auth_state() == AuthState::SignedOut
     });
@@ -122,13 +123,7 @@ fn proved(transport: &CannedTransport) -> Option<RememberedDevice> {
 
 /// Until no request runs and the store has had time to answer.
 fn settle(app: &mut App) {
-    for _ in 0..2000 {
-        if app.auth(|auth| auth.running()).is_none() {
-            break;
-        }
-        app.update();
-        std::thread::sleep(Duration::from_millis(5));
-    }
+    app.update_until_idle();
     app.update_for(Duration::from_millis(100));
 }
 
@@ -181,7 +176,6 @@ fn a_remembered_device_outlives_sign_out_and_is_proved_at_the_next_launch() {
     // The next launch, by username in other case, then by email address.
     for name in ["ADA", "ada@example.com"] {
         let mut app = self::app(&transport, &store);
-        app.update_for(Duration::from_millis(100));
         sign_in(&mut app, name);
         assert_eq!(proved(&transport).as_ref(), Some(&kept), "{name}");
         app.auth(|auth| auth.sign_out().unwrap());
@@ -267,7 +261,6 @@ fn a_device_the_pool_took_for_new_is_forgotten_here() {
     // Forgotten from another computer: the pool offers a new device.
     let next = offering("dev-ada-2", Ok(AuthOutcome::DeviceRemembered));
     let mut app = self::app(&next, &store);
-    app.update_for(Duration::from_millis(100));
     sign_in(&mut app, "ada");
     assert_eq!(
         proved(&next).map(|device| device.key),
