@@ -24,6 +24,24 @@ pub struct Answer<'a> {
     pub body: &'a [u8],
 }
 
+impl<'a> Answer<'a> {
+    /// The answer as the user-pool API's protocol (`awsJson1_1`) means it:
+    /// a success with an empty body is an output with no members, `{}`.
+    /// Cognito may answer so an operation the AWS API model gives no output
+    /// (`DeleteUser`, `ForgetDevice`). The login routes always answer JSON,
+    /// so their empty body stays an error.
+    pub fn aws_json(self) -> Self {
+        if (200..300).contains(&self.status) && self.body.iter().all(u8::is_ascii_whitespace) {
+            Self {
+                body: b"{}",
+                ..self
+            }
+        } else {
+            self
+        }
+    }
+}
+
 /// The JSON object of a successful answer, or the error the answer is:
 /// Cognito's typed errors, API Gateway's and a Lambda's failures, and
 /// bodies that are not JSON objects.
@@ -170,17 +188,21 @@ pub fn parse(
             Ok(AuthOutcome::Devices(
                 body.devices
                     .into_iter()
-                    .map(|device| Device {
-                        name: device
-                            .device_attributes
-                            .into_iter()
-                            .find(|attribute| attribute.name == "device_name")
-                            .and_then(|attribute| attribute.value),
-                        key: device.device_key,
-                        created: device.device_create_date.and_then(epoch_seconds),
-                        last_signed_in: device
-                            .device_last_authenticated_date
-                            .and_then(epoch_seconds),
+                    // A device without a key (the model allows it) cannot
+                    // be forgotten or marked: the list goes on without it.
+                    .filter_map(|device| {
+                        Some(Device {
+                            name: device
+                                .device_attributes
+                                .into_iter()
+                                .find(|attribute| attribute.name == "device_name")
+                                .and_then(|attribute| attribute.value),
+                            key: device.device_key?,
+                            created: device.device_create_date.and_then(epoch_seconds),
+                            last_signed_in: device
+                                .device_last_authenticated_date
+                                .and_then(epoch_seconds),
+                        })
                     })
                     .collect(),
             ))
@@ -230,9 +252,13 @@ pub fn parse(
                     result.expires_in,
                     now,
                 );
-                tokens.new_device = result.new_device_metadata.map(|device| NewDevice {
-                    key: device.device_key,
-                    group_key: device.device_group_key,
+                // The model leaves both keys optional: a device without one
+                // cannot be remembered, and the sign-in stands.
+                tokens.new_device = result.new_device_metadata.and_then(|device| {
+                    Some(NewDevice {
+                        key: device.device_key?,
+                        group_key: device.device_group_key?,
+                    })
                 });
                 return Ok(AuthOutcome::Tokens(tokens));
             }
@@ -367,8 +393,8 @@ struct AuthResult {
 #[derive(Deserialize)]
 #[serde(rename_all = "PascalCase")]
 struct NewDeviceBody {
-    device_key: String,
-    device_group_key: String,
+    device_key: Option<String>,
+    device_group_key: Option<String>,
 }
 
 /// `ListDevices`' answer.
@@ -382,7 +408,7 @@ struct DevicesBody {
 #[derive(Deserialize)]
 #[serde(rename_all = "PascalCase")]
 struct DeviceBody {
-    device_key: String,
+    device_key: Option<String>,
     #[serde(default)]
     device_attributes: Vec<AttributeBody>,
     device_create_date: Option<f64>,

@@ -453,7 +453,7 @@ impl UserPoolTransport {
         body: &Value,
     ) -> Result<(AuthOutcome, Option<SystemTime>), AuthError> {
         let answer = self.post(operation, body).await?;
-        let outcome = response::parse(request, answer.answer(), SystemTime::now())?;
+        let outcome = response::parse(request, answer.answer().aws_json(), SystemTime::now())?;
         Ok((outcome, answer.date))
     }
 
@@ -491,7 +491,7 @@ impl UserPoolTransport {
         names: [&str; N],
     ) -> Result<[Option<String>; N], AuthError> {
         let answer = self.post(operation, body).await?;
-        let value = response::checked_json(answer.answer())?;
+        let value = response::checked_json(answer.answer().aws_json())?;
         Ok(names.map(|name| value.get(name).and_then(Value::as_str).map(str::to_owned)))
     }
 
@@ -711,12 +711,12 @@ impl UserPoolTransport {
         body["DeviceSecretVerifierConfig"] =
             json!({"PasswordVerifier": verifier.password_verifier, "Salt": verifier.salt});
         let answer = self.post(operation, &body).await?;
-        let confirmed = response::checked_json(answer.answer())?;
+        let confirmed = response::checked_json(answer.answer().aws_json())?;
         if confirmed["UserConfirmationNecessary"] == true {
             let body = json!({"AccessToken": access_token.expose(), "DeviceKey": device.key,
                 "DeviceRememberedStatus": "remembered"});
             let answer = self.post("UpdateDeviceStatus", &body).await?;
-            response::checked_json(answer.answer())?;
+            response::checked_json(answer.answer().aws_json())?;
         }
         Ok((AuthOutcome::DeviceRemembered, answer.date))
     }

@@ -4,6 +4,7 @@
 
 mod api_gateway;
 mod challenges;
+mod conformance;
 mod game_api;
 mod srp_agreement;
 mod srp_exchange;
