@@ -122,6 +122,7 @@ pub fn handlers_from_env() -> Result<Handlers, String> {
     };
     let mut config = cognito::Config::builder()
         .behavior_version(BehaviorVersion::latest())
+        .http_client(crate::https_client())
         .region(region.clone());
     if let Some(credentials) = credentials.clone() {
         config = config.credentials_provider(credentials);
@@ -138,6 +139,7 @@ pub fn handlers_from_env() -> Result<Handlers, String> {
     };
     let mut dynamo = aws_sdk_dynamodb::Config::builder()
         .behavior_version(BehaviorVersion::latest())
+        .http_client(crate::https_client())
         .region(region);
     if let Some(credentials) = credentials {
         dynamo = dynamo.credentials_provider(credentials);

@@ -20,3 +20,13 @@ pub use local::{
     LocalStack,
 };
 pub use profile::{LocalProfiles, Profile, ProfileError};
+
+/// The AWS SDK clients' HTTP client: HTTPS with rustls over ring (the crypto
+/// of the client crate too), the platform's root certificates, and plain
+/// HTTP for a local endpoint.
+pub fn https_client() -> aws_sdk_cognitoidentityprovider::config::SharedHttpClient {
+    use aws_smithy_http_client::tls::{Provider, rustls_provider::CryptoMode};
+    aws_smithy_http_client::Builder::new()
+        .tls_provider(Provider::Rustls(CryptoMode::Ring))
+        .build_https()
+}

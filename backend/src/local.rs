@@ -424,6 +424,7 @@ impl std::fmt::Debug for LocalStack {
 pub fn sdk_client(endpoint: &str) -> cognito::Client {
     let config = cognito::Config::builder()
         .behavior_version(BehaviorVersion::latest())
+        .http_client(crate::https_client())
         .region(Region::new("us-east-1"))
         .endpoint_url(endpoint)
         .credentials_provider(Credentials::new("local", "local", None, None, "local"))

@@ -247,6 +247,7 @@ async fn profile_table(moto: &support::Moto) -> (aws_sdk_dynamodb::Client, Strin
     };
     let config = aws_sdk_dynamodb::Config::builder()
         .behavior_version(aws_sdk_dynamodb::config::BehaviorVersion::latest())
+        .http_client(cognito_login_backend::https_client())
         .region(aws_sdk_dynamodb::config::Region::new("us-east-1"))
         .endpoint_url(&moto.endpoint)
         .credentials_provider(aws_sdk_dynamodb::config::Credentials::new(
