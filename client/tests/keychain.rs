@@ -230,11 +230,21 @@ impl BusMonitor {
     /// The monitor saw the store's calls, and no token in them: secrets
     /// cross the bus encrypted.
     fn assert_no_secret_seen(mut self) {
-        std::thread::sleep(std::time::Duration::from_millis(200));
+        // The monitor prints on its own thread: until it has printed every
+        // call, with a deadline.
+        let calls = ["CreateItem", "GetSecret", "SearchItems", "Delete"];
+        let started = Instant::now();
+        while started.elapsed().as_secs() < 10 {
+            let seen = std::fs::read_to_string(self.log.path()).unwrap();
+            if calls.iter().all(|call| seen.contains(call)) {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
         self.child.kill().unwrap();
         self.child.wait().unwrap();
         let seen = std::fs::read_to_string(self.log.path()).unwrap();
-        for call in ["CreateItem", "GetSecret", "SearchItems", "Delete"] {
+        for call in calls {
             assert!(seen.contains(call), "the monitor saw no {call}");
         }
         // Attributes travel in the clear, and the monitor prints them: a

@@ -55,7 +55,7 @@ fn sign_in(stack: &Stack) -> (BrowserSignIn, UnboundedReceiver<String>) {
 
 /// The test's browser: no redirect is followed by itself.
 fn browser() -> reqwest::Client {
-    reqwest::Client::builder()
+    crate::support::http()
         .redirect(reqwest::redirect::Policy::none())
         .no_proxy()
         .build()

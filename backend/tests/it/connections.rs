@@ -23,6 +23,7 @@ pub struct CountingProxy {
     pub url: String,
     connections: Arc<AtomicUsize>,
     requests: Arc<AtomicUsize>,
+    responses: Arc<AtomicUsize>,
 }
 
 impl CountingProxy {
@@ -35,7 +36,12 @@ impl CountingProxy {
         let url = format!("http://{}", listener.local_addr().unwrap());
         let connections = Arc::new(AtomicUsize::new(0));
         let requests = Arc::new(AtomicUsize::new(0));
-        let (counted, requested) = (Arc::clone(&connections), Arc::clone(&requests));
+        let responses = Arc::new(AtomicUsize::new(0));
+        let (counted, requested, answered) = (
+            Arc::clone(&connections),
+            Arc::clone(&requests),
+            Arc::clone(&responses),
+        );
         std::thread::spawn(move || {
             for client in listener.incoming() {
                 let Ok(client) = client else { return };
@@ -45,16 +51,22 @@ impl CountingProxy {
                 };
                 let (client_in, server_out) =
                     (client.try_clone().unwrap(), server.try_clone().unwrap());
-                let requested = Arc::clone(&requested);
-                std::thread::spawn(move || pump(client_in, server_out, Some(&requested)));
-                std::thread::spawn(move || pump(server, client, None));
+                let (requested, answered) = (Arc::clone(&requested), Arc::clone(&answered));
+                std::thread::spawn(move || pump(client_in, server_out, REQUEST, &requested));
+                std::thread::spawn(move || pump(server, client, RESPONSE, &answered));
             }
         });
         Self {
             url,
             connections,
             requests,
+            responses,
         }
+    }
+
+    /// Answers passed back so far.
+    pub fn responses(&self) -> usize {
+        self.responses.load(Ordering::SeqCst)
     }
 
     /// Connections and requests so far.
@@ -66,9 +78,13 @@ impl CountingProxy {
     }
 }
 
-/// Copies `from` to `to` until either closes, counting request lines.
-fn pump(mut from: TcpStream, mut to: TcpStream, requests: Option<&AtomicUsize>) {
-    const REQUEST_LINE_END: &[u8] = b" HTTP/1.1\r\n";
+/// The end of a request line, and the start of a status line.
+const REQUEST: &[u8] = b" HTTP/1.1\r\n";
+const RESPONSE: &[u8] = b"HTTP/1.1 ";
+
+/// Copies `from` to `to` until either closes, counting the times `marker`
+/// passes (request lines, or status lines).
+fn pump(mut from: TcpStream, mut to: TcpStream, marker: &[u8], count: &AtomicUsize) {
     let mut buf = [0; 16 * 1024];
     let mut seen = Vec::new();
     loop {
@@ -76,15 +92,13 @@ fn pump(mut from: TcpStream, mut to: TcpStream, requests: Option<&AtomicUsize>) 
             Ok(0) | Err(_) => break,
             Ok(n) => n,
         };
-        if let Some(requests) = requests {
-            seen.extend_from_slice(&buf[..n]);
-            let found = seen
-                .windows(REQUEST_LINE_END.len())
-                .filter(|window| *window == REQUEST_LINE_END)
-                .count();
-            requests.fetch_add(found, Ordering::SeqCst);
-            seen.drain(..seen.len().saturating_sub(REQUEST_LINE_END.len() - 1));
-        }
+        seen.extend_from_slice(&buf[..n]);
+        let found = seen
+            .windows(marker.len())
+            .filter(|window| *window == marker)
+            .count();
+        count.fetch_add(found, Ordering::SeqCst);
+        seen.drain(..seen.len().saturating_sub(marker.len() - 1));
         if to.write_all(&buf[..n]).is_err() {
             break;
         }
@@ -176,7 +190,19 @@ pub fn session(direct: bool) -> Vec<Step> {
     };
 
     worker.connect();
-    std::thread::sleep(Duration::from_secs(1));
+    // What the menu opens ahead: the keys, and on the routes their
+    // connection. Answered, and a moment for the worker to read the answers
+    // and pool the connections.
+    let ahead = if direct { 1 } else { 2 };
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while routes.responses() + emulator.responses() < ahead {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "nothing was opened ahead"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    std::thread::sleep(Duration::from_millis(200));
     step("menu open for a second");
     let tokens = match ask(
         &worker,

@@ -8,7 +8,9 @@ use serde_json::Value;
 use support::{Emulator, PASSWORD, Stack, Via, username};
 
 async fn post(url: &str, body: impl Into<reqwest::Body>) -> (u16, Value) {
-    let response = reqwest::Client::new()
+    let response = support::http()
+        .build()
+        .unwrap()
         .post(url)
         .body(body)
         .send()

@@ -25,7 +25,7 @@ struct Api {
 impl Api {
     fn new(stack: &Stack) -> Self {
         Self {
-            http: reqwest::Client::new(),
+            http: support::http().build().unwrap(),
             url: format!("{}/profile", stack.local.url()),
         }
     }

@@ -395,3 +395,10 @@ pub fn totp(secret: &str, now: SystemTime) -> String {
     let number = u32::from_be_bytes(digest[offset..offset + 4].try_into().unwrap()) & 0x7fff_ffff;
     format!("{:06}", number % 1_000_000)
 }
+
+/// A client for the local servers' plain HTTP. reqwest's rustls needs a
+/// crypto provider: ring, the client crate's.
+pub fn http() -> reqwest::ClientBuilder {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    reqwest::Client::builder()
+}
