@@ -374,6 +374,15 @@ fn close(desktop: &Desktop, mut game: Running, window: &str, log_path: &Path) {
     assert!(!log.contains("panicked"), "{log}");
 }
 
+/// Until a screenshot of `window` (saved as `name`) shows a drawn screen,
+/// text and widgets, not a blank or half-presented frame: a busy machine
+/// presents late.
+fn drawn(desktop: &Desktop, window: &str, name: &str) {
+    wait_for(&format!("{name} drawn"), Duration::from_secs(120), || {
+        (desktop.screenshot(window, name) > 50).then_some(())
+    });
+}
+
 fn wait_for_log(log_path: &Path, line: &str) {
     let deadline = Instant::now() + Duration::from_secs(60);
     while !log(log_path).contains(line) {
@@ -397,11 +406,9 @@ fn a_player_signs_up_plays_and_is_signed_in_again_at_the_next_launch() {
 
     // The menu is drawn once the window has text and widgets in it (a
     // blank window has one colour).
-    wait_for("a drawn menu", Duration::from_secs(120), || {
-        (desktop.screenshot(&window, "menu") > 50).then_some(())
-    });
+    drawn(&desktop, &window, "menu");
     std::thread::sleep(Duration::from_secs(1));
-    assert!(desktop.screenshot(&window, "menu") > 50);
+    drawn(&desktop, &window, "menu");
     desktop.xdotool(&["windowactivate", "--sync", &window]);
     std::thread::sleep(Duration::from_millis(500));
 
@@ -438,10 +445,7 @@ fn a_player_signs_up_plays_and_is_signed_in_again_at_the_next_launch() {
     // The game reads the player's best score from the backend's profile.
     wait_for_log(&first_log, "read the best score best=0");
     std::thread::sleep(Duration::from_secs(1));
-    assert!(
-        desktop.screenshot(&window, "signed-in") > 50,
-        "the signed-in scene is drawn"
-    );
+    drawn(&desktop, &window, "signed-in");
 
     // Play a little, then quit without signing out.
     desktop.xdotool(&["keydown", "Right"]);
@@ -463,10 +467,7 @@ fn a_player_signs_up_plays_and_is_signed_in_again_at_the_next_launch() {
     desktop.key("Return");
     wait_for_log(&second_log, "read the account username=smoke");
     std::thread::sleep(Duration::from_millis(500));
-    assert!(
-        desktop.screenshot(&window, "account") > 50,
-        "the account screen is drawn"
-    );
+    drawn(&desktop, &window, "account");
     // Sign out with the account screen's "Sign out", after the top bar's
     // language picker and the screen's "Change password" and "Change
     // email".
@@ -482,14 +483,12 @@ fn a_player_signs_up_plays_and_is_signed_in_again_at_the_next_launch() {
     // the menu's text does not fit its panel).
     let third_log = dir.path().join("third.log");
     let (game, window) = launch(&desktop, dir.path(), &third_log, &["--lang", "ja"]);
-    wait_for("a drawn menu in Japanese", Duration::from_secs(120), || {
-        (desktop.screenshot(&window, "menu-ja") > 50).then_some(())
-    });
+    drawn(&desktop, &window, "menu-ja");
     std::thread::sleep(Duration::from_secs(1));
     desktop.screenshot(&window, "menu-ja");
     desktop.xdotool(&["windowsize", "--sync", &window, "1600", "1000"]);
     std::thread::sleep(Duration::from_secs(2));
-    assert!(desktop.screenshot(&window, "menu-ja-large") > 50);
+    drawn(&desktop, &window, "menu-ja-large");
     close(&desktop, game, &window, &third_log);
     for path in [&first_log, &second_log, &third_log] {
         let log = log(path);
@@ -511,9 +510,7 @@ fn the_game_exits_cleanly_every_time_its_window_closes() {
     for run in 0..4 {
         let log_path = dir.path().join(format!("close-{run}.log"));
         let (game, window) = launch(&desktop, dir.path(), &log_path, &[]);
-        wait_for("a drawn menu", Duration::from_secs(120), || {
-            (desktop.screenshot(&window, "closing") > 50).then_some(())
-        });
+        drawn(&desktop, &window, "closing");
         // Up and down the middle of the window, across fields, buttons and
         // the space between them, until the game has exited.
         let _pointer = Running(
@@ -666,9 +663,7 @@ fn continue_in_browser_signs_the_player_in_through_the_login_page() {
     let desktop = Desktop::start(dir.path());
     let log_path = dir.path().join("game.log");
     let (game, window) = launch(&desktop, dir.path(), &log_path, &[]);
-    wait_for("a drawn menu", Duration::from_secs(120), || {
-        (desktop.screenshot(&window, "browser-menu") > 50).then_some(())
-    });
+    drawn(&desktop, &window, "browser-menu");
     std::thread::sleep(Duration::from_secs(1));
     desktop.xdotool(&["windowactivate", "--sync", &window]);
     std::thread::sleep(Duration::from_millis(500));
