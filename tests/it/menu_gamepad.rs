@@ -7,13 +7,11 @@
 
 use std::time::Duration;
 
-use bevy::input::InputPlugin;
 use bevy::input::gamepad::{
     GamepadConnection, GamepadConnectionEvent, RawGamepadAxisChangedEvent,
     RawGamepadButtonChangedEvent, RawGamepadEvent,
 };
 use bevy::prelude::*;
-use bevy::state::app::StatesPlugin;
 use bevy_cognito_login::client::{AuthAction, AuthOutcome, AuthRequest};
 use bevy_cognito_login::menu::{LoginForm, MenuInput, Navigated, Screen, draw};
 use bevy_cognito_login::prelude::*;
@@ -170,28 +168,18 @@ struct Seen(Vec<MenuInput>);
 
 fn app() -> (App, Entity) {
     let transport = CannedTransport::new(|_| (Duration::from_secs(60), Ok(AuthOutcome::SignedOut)));
-    let mut app = App::new();
-    app.add_plugins((
-        MinimalPlugins,
-        StatesPlugin,
-        InputPlugin,
-        AssetPlugin::default(),
+    let mut app = crate::support::headless_menu_app(
         bevy::window::WindowPlugin {
             primary_window: None,
             exit_condition: bevy::window::ExitCondition::DontExit,
             ..default()
         },
-    ))
-    // bevy_egui loads its shader and keeps its images even where nothing
-    // renders.
-    .init_asset::<bevy::shader::Shader>()
-    .init_asset::<Image>()
-    .add_plugins(CognitoLoginPlugin {
-        menu: Some(crate::support::english()),
-        ..CognitoLoginPlugin::new(transport.backend())
-    })
-    .init_resource::<Seen>()
-    .add_systems(
+        CognitoLoginPlugin {
+            menu: Some(crate::support::english()),
+            ..CognitoLoginPlugin::new(transport.backend())
+        },
+    );
+    app.init_resource::<Seen>().add_systems(
         Update,
         |mut seen: ResMut<Seen>, mut navigation: MessageReader<MenuNavigation>| {
             seen.0.extend(navigation.read().map(|step| step.0));

@@ -89,3 +89,26 @@ pub fn get(url: &str) -> (String, Option<String>, String) {
     let status = head.lines().next().unwrap_or_default().to_owned();
     (status, location, body.to_owned())
 }
+
+/// A headless App with `plugin` (its menu on) and the window plugin
+/// `windows`. Nothing renders: bevy_egui's shader and images get their
+/// asset types here.
+#[allow(dead_code)]
+pub fn headless_menu_app(
+    windows: bevy::window::WindowPlugin,
+    plugin: bevy_cognito_login::CognitoLoginPlugin,
+) -> bevy::app::App {
+    use bevy::prelude::*;
+    let mut app = App::new();
+    app.add_plugins((
+        MinimalPlugins,
+        bevy::state::app::StatesPlugin,
+        bevy::input::InputPlugin,
+        AssetPlugin::default(),
+        windows,
+    ))
+    .init_asset::<bevy::shader::Shader>()
+    .init_asset::<Image>()
+    .add_plugins(plugin);
+    app
+}

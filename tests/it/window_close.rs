@@ -10,7 +10,6 @@
 //! always applied first: the losing order of the race, every time.
 
 use bevy::prelude::*;
-use bevy::state::app::StatesPlugin;
 use bevy::window::{
     CursorIcon, ExitCondition, ExitSystems, SystemCursorIcon, WindowCloseRequested, WindowPlugin,
     close_when_requested,
@@ -48,24 +47,17 @@ fn egui_changes_the_cursor(windows: Query<Entity, With<Window>>, mut commands: C
 #[test]
 fn closing_the_window_while_egui_changes_the_cursor_exits_cleanly() {
     let transport = CannedTransport::new(|_| (Duration::from_secs(60), Ok(AuthOutcome::SignedOut)));
-    let mut app = App::new();
-    app.add_plugins((
-        MinimalPlugins,
-        StatesPlugin,
-        bevy::input::InputPlugin,
-        AssetPlugin::default(),
+    let mut app = crate::support::headless_menu_app(
         WindowPlugin {
             exit_condition: ExitCondition::OnPrimaryClosed,
             ..default()
         },
-    ))
-    .init_asset::<bevy::shader::Shader>()
-    .init_asset::<Image>()
-    .add_plugins(CognitoLoginPlugin {
-        menu: Some(crate::support::english()),
-        ..CognitoLoginPlugin::new(transport.backend())
-    })
-    .add_systems(
+        CognitoLoginPlugin {
+            menu: Some(crate::support::english()),
+            ..CognitoLoginPlugin::new(transport.backend())
+        },
+    );
+    app.add_systems(
         PostUpdate,
         egui_changes_the_cursor.in_set(EguiPostUpdateSet::ProcessOutput),
     )
