@@ -3,6 +3,8 @@
 //! loopback HTTP; and a slow backend to show that no frame waits for it.
 
 use std::net::TcpListener;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use bevy::prelude::*;
@@ -18,7 +20,6 @@ use bevy_cognito_login::{
 use cognito_login_backend::{
     BackgroundStack, CodePurpose, LocalConfig, LocalEndpoints, LocalStack,
 };
-use support::slow_backend;
 
 use crate::support;
 
@@ -260,44 +261,50 @@ fn a_misconfigured_backend_is_reported_not_panicked() {
     );
 }
 
-fn longest_frame(app: &mut App, until: impl Fn(&World) -> bool) -> Duration {
-    let mut longest = Duration::ZERO;
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while !until(app.world()) {
-        assert!(Instant::now() < deadline, "timed out");
-        let start = Instant::now();
-        app.update();
-        longest = longest.max(start.elapsed());
-    }
-    longest
-}
-
+/// The backend holds each answer until the test lets it go (or 20 s pass):
+/// ten frames that ran while it held one did not wait for it.
 #[test]
 fn no_frame_waits_for_a_slow_backend() {
-    let url = slow_backend(Duration::from_millis(300));
+    let received = Arc::new(AtomicUsize::new(0));
+    let (release, gate) = std::sync::mpsc::channel::<()>();
+    let gate = std::sync::Mutex::new(gate);
+    let count = Arc::clone(&received);
+    let (url, answered) = support::holding_backend(move |request| {
+        if request.starts_with(b"POST") {
+            count.fetch_add(1, Ordering::SeqCst);
+            let _ = gate.lock().unwrap().recv_timeout(Duration::from_secs(20));
+        }
+    });
     let mut app = app(ApiGatewayConfig::unverified(&url));
-    let mut bare = App::new();
-    bare.add_plugins((MinimalPlugins, StatesPlugin));
-    let mut bare_longest = Duration::ZERO;
-    for _ in 0..200 {
-        let start = Instant::now();
-        bare.update();
-        bare_longest = bare_longest.max(start.elapsed());
-    }
 
     app.auth(|auth| auth.sign_up("slow", "slow@example.com", PASSWORD))
         .unwrap();
-    let sign_up = longest_frame(&mut app, |world| {
-        !world.resource::<Seen>().code_sent.is_empty()
-    });
-    app.auth(|auth| auth.sign_in("slow", PASSWORD)).unwrap();
-    let sign_in = longest_frame(&mut app, |world| world.contains_resource::<AuthSession>());
-    eprintln!(
-        "longest frame: bare App {bare_longest:?}; during sign-up {sign_up:?}; during sign-in {sign_in:?}"
+    app.update_until("the sign-up held", |_| received.load(Ordering::SeqCst) == 1);
+    for _ in 0..10 {
+        app.update();
+    }
+    assert_eq!(
+        answered.load(Ordering::SeqCst),
+        0,
+        "a frame waited for the sign-up"
     );
-    // Each request takes 300 ms; a frame that waited for one would take that long.
-    assert!(sign_up < Duration::from_millis(100), "{sign_up:?}");
-    assert!(sign_in < Duration::from_millis(100), "{sign_in:?}");
+    release.send(()).unwrap();
+    app.update_until("the code sent", |app| !seen(app).code_sent.is_empty());
+
+    app.auth(|auth| auth.sign_in("slow", PASSWORD)).unwrap();
+    app.update_until("the sign-in held", |_| received.load(Ordering::SeqCst) == 2);
+    for _ in 0..10 {
+        app.update();
+    }
+    assert_eq!(
+        answered.load(Ordering::SeqCst),
+        1,
+        "a frame waited for the sign-in"
+    );
+    release.send(()).unwrap();
+    app.update_until("signed in", |app| {
+        app.world().contains_resource::<AuthSession>()
+    });
 }
 
 /// Frames for `for_how_long`, then the requests `count` saw.

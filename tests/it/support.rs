@@ -14,6 +14,13 @@ pub fn slow_backend(delay: Duration) -> String {
 
 /// [`slow_backend`], and how many requests it has answered.
 pub fn counting_backend(delay: Duration) -> (String, Arc<AtomicUsize>) {
+    holding_backend(move |_| std::thread::sleep(delay))
+}
+
+/// A backend that runs `hold` with each request's head before it answers,
+/// with a valid body, and how many requests it has answered.
+pub fn holding_backend(hold: impl Fn(&[u8]) + Send + Sync + 'static) -> (String, Arc<AtomicUsize>) {
+    let hold = Arc::new(hold);
     let count = Arc::new(AtomicUsize::new(0));
     let counter = Arc::clone(&count);
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
@@ -21,7 +28,7 @@ pub fn counting_backend(delay: Duration) -> (String, Arc<AtomicUsize>) {
     std::thread::spawn(move || {
         for stream in listener.incoming() {
             let Ok(mut stream) = stream else { return };
-            let counter = Arc::clone(&counter);
+            let (counter, hold) = (Arc::clone(&counter), Arc::clone(&hold));
             std::thread::spawn(move || {
                 let mut request = Vec::new();
                 let mut buf = [0; 4096];
@@ -31,7 +38,7 @@ pub fn counting_backend(delay: Duration) -> (String, Arc<AtomicUsize>) {
                         Ok(n) => request.extend_from_slice(&buf[..n]),
                     }
                 }
-                std::thread::sleep(delay);
+                hold(&request);
                 counter.fetch_add(1, Ordering::SeqCst);
                 let body = if request.starts_with(b"POST /signup") {
                     r#"{"UserConfirmed":false,"UserSub":"s","CodeDeliveryDetails":{"Destination":"s***@e***","DeliveryMedium":"EMAIL","AttributeName":"email"}}"#.to_owned()
