@@ -277,31 +277,24 @@ fn no_frame_waits_for_a_slow_backend() {
     });
     let mut app = app(ApiGatewayConfig::unverified(&url));
 
+    // Ten frames while the backend holds the `nth` request, then its answer.
+    let frames_while_held = |app: &mut App, nth: usize, what: &str| {
+        app.update_until(what, |_| received.load(Ordering::SeqCst) == nth);
+        for _ in 0..10 {
+            app.update();
+        }
+        let answered = answered.load(Ordering::SeqCst);
+        assert_eq!(answered, nth - 1, "a frame waited for {what}");
+        release.send(()).unwrap();
+    };
+
     app.auth(|auth| auth.sign_up("slow", "slow@example.com", PASSWORD))
         .unwrap();
-    app.update_until("the sign-up held", |_| received.load(Ordering::SeqCst) == 1);
-    for _ in 0..10 {
-        app.update();
-    }
-    assert_eq!(
-        answered.load(Ordering::SeqCst),
-        0,
-        "a frame waited for the sign-up"
-    );
-    release.send(()).unwrap();
+    frames_while_held(&mut app, 1, "the sign-up");
     app.update_until("the code sent", |app| !seen(app).code_sent.is_empty());
 
     app.auth(|auth| auth.sign_in("slow", PASSWORD)).unwrap();
-    app.update_until("the sign-in held", |_| received.load(Ordering::SeqCst) == 2);
-    for _ in 0..10 {
-        app.update();
-    }
-    assert_eq!(
-        answered.load(Ordering::SeqCst),
-        1,
-        "a frame waited for the sign-in"
-    );
-    release.send(()).unwrap();
+    frames_while_held(&mut app, 2, "the sign-in");
     app.update_until("signed in", |app| {
         app.world().contains_resource::<AuthSession>()
     });
