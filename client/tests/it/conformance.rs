@@ -89,8 +89,8 @@ impl Model {
                 let Some(object) = value.as_object() else {
                     return problem(format!("{value} is not an object"));
                 };
-                for required in shape["required"].as_array().into_iter().flatten() {
-                    if !object.contains_key(required.as_str().unwrap()) {
+                for required in required(shape) {
+                    if !object.contains_key(required) {
                         problem(format!("the required {required} is missing"));
                     }
                 }
@@ -188,12 +188,7 @@ impl Model {
         let shape = self.shape(name);
         match shape["type"].as_str().unwrap() {
             "structure" => {
-                let required: BTreeSet<&str> = shape["required"]
-                    .as_array()
-                    .into_iter()
-                    .flatten()
-                    .filter_map(Value::as_str)
-                    .collect();
+                let required = required(shape);
                 let members = shape["members"].as_object().unwrap();
                 Value::Object(
                     members
@@ -245,11 +240,10 @@ impl Model {
         let shape = self.shape(name);
         match shape["type"].as_str().unwrap() {
             "structure" => {
-                let required: Vec<&Value> =
-                    shape["required"].as_array().into_iter().flatten().collect();
+                let required = required(shape);
                 for (key, member) in shape["members"].as_object().unwrap() {
                     path.push(key.clone());
-                    if !required.iter().any(|name| *name == key) {
+                    if !required.contains(key.as_str()) {
                         out.push(path.clone());
                     }
                     self.optional_paths(member["shape"].as_str().unwrap(), &value[key], path, out);
@@ -269,6 +263,16 @@ impl Model {
             _ => {}
         }
     }
+}
+
+/// The names of a structure shape's required members.
+fn required(shape: &Value) -> BTreeSet<&str> {
+    shape["required"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .collect()
 }
 
 /// `value` without the member at `path`.
