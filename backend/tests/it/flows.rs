@@ -306,7 +306,10 @@ async fn remembered_devices_are_listed_and_forgotten(emulator: Emulator, via: Vi
     stack.confirm(&user).await;
     let tokens = stack.sign_in(&user, PASSWORD).await.expect("signed in");
     let device = RememberedDevice::new(NewDevice {
-        key: format!("eu-west-1_{user}"),
+        key: format!(
+            "eu-west-1_{:08x}-0000-4000-8000-00000000d1ce",
+            std::process::id()
+        ),
         group_key: "-devicegroup".into(),
     })
     .unwrap();

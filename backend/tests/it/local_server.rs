@@ -47,7 +47,7 @@ async fn bad_requests_get_cognito_shaped_errors() {
 
     // A device's proof carries only the device's own responses: nothing
     // that would answer another challenge for it.
-    let smuggled = r#"{"username":"ada","session":"s","challengeName":"DEVICE_SRP_AUTH",
+    let smuggled = r#"{"username":"ada","session":"a-session-of-twenty-chars","challengeName":"DEVICE_SRP_AUTH",
         "answer":"","responses":{"NEW_PASSWORD":"Taken-Over-1"}}"#;
     let (status, body) = post(&format!("{url}/challenge"), smuggled).await;
     assert_eq!(

@@ -3,6 +3,7 @@
 mod background;
 mod browser;
 mod connections;
+mod contract;
 mod features;
 mod flows;
 mod lambda;

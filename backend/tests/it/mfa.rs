@@ -17,14 +17,14 @@ use cognito_login_client::{
 use crate::support::{self, Moto, PASSWORD, totp};
 
 /// moto, a pool on it that requires MFA, and the local stack's routes over it.
-struct MfaPool {
+pub(crate) struct MfaPool {
     moto: Moto,
-    local: LocalStack,
+    pub(crate) local: LocalStack,
     pool: String,
 }
 
 impl MfaPool {
-    async fn start() -> Self {
+    pub(crate) async fn start() -> Self {
         let moto = Moto::start();
         let sdk = sdk_client(&moto.endpoint);
         let pool = sdk
@@ -57,7 +57,7 @@ impl MfaPool {
     }
 
     /// moto's issuer is the pool's AWS one; its keys are on loopback.
-    fn token_check(&self) -> TokenCheck {
+    pub(crate) fn token_check(&self) -> TokenCheck {
         TokenCheck::new(
             format!("https://cognito-idp.us-east-1.amazonaws.com/{}", self.pool),
             self.local.client_id(),
@@ -191,7 +191,7 @@ async fn sign_in_with_code(worker: &AuthWorker, username: &str, password: &str, 
 /// authenticator app; later sign-ins ask for its code. moto asks for
 /// `MFA_SETUP` only there and after SRP, whose `SECRET_BLOCK` it makes
 /// unlike Cognito, so both transports sign in with the password here.
-async fn set_up_then_asked_for(pool: &MfaPool, worker: &AuthWorker, username: &str) {
+pub(crate) async fn set_up_then_asked_for(pool: &MfaPool, worker: &AuthWorker, username: &str) {
     sdk_client(&pool.moto.endpoint)
         .admin_create_user()
         .user_pool_id(&pool.pool)

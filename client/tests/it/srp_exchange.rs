@@ -40,7 +40,7 @@ const SECRET: &str = "srp-client-secret";
 const ALIAS: &str = "ada@example.com";
 const USER_ID: &str = "4f1c0a2e-sub";
 const PASSWORD: &str = "Correct-Horse-1";
-const DEVICE: &str = "eu-west-1_5e1c3a9b-device";
+const DEVICE: &str = "eu-west-1_5e1c3a9b-0000-4000-8000-00000000beef";
 const GROUP: &str = "-dEvIcEgRp";
 
 fn n() -> BigUint {
@@ -227,13 +227,13 @@ impl Server {
                 {
                     return (
                         200,
-                        json!({"ChallengeName": "DEVICE_SRP_AUTH", "Session": "device-session",
+                        json!({"ChallengeName": "DEVICE_SRP_AUTH", "Session": "device-session-number-1",
                             "ChallengeParameters": {}}),
                     );
                 }
                 (
                     200,
-                    json!({"ChallengeName": "SOFTWARE_TOKEN_MFA", "Session": "mfa-session",
+                    json!({"ChallengeName": "SOFTWARE_TOKEN_MFA", "Session": "mfa-session-number-one",
                         "ChallengeParameters": {"USER_ID_FOR_SRP": USER_ID}}),
                 )
             }
@@ -261,7 +261,7 @@ impl Server {
         let (salt, verifier) = self.devices.lock().unwrap()[key].clone();
         match body["ChallengeName"].as_str().unwrap() {
             "DEVICE_SRP_AUTH" => {
-                assert_eq!(body["Session"], "device-session");
+                assert_eq!(body["Session"], "device-session-number-1");
                 let srp_a = responses["SRP_A"].as_str().unwrap();
                 self.public_values.lock().unwrap().push(srp_a.to_owned());
                 let a = BigUint::parse_bytes(srp_a.as_bytes(), 16).unwrap();
@@ -272,7 +272,7 @@ impl Server {
                 (
                     200,
                     json!({"ChallengeName": "DEVICE_PASSWORD_VERIFIER",
-                        "Session": "device-session-2", "ChallengeParameters": {
+                        "Session": "device-session-number-2", "ChallengeParameters": {
                         "SALT": salt.to_str_radix(16),
                         "SRP_B": big_b.to_str_radix(16),
                         "SECRET_BLOCK": STANDARD.encode(&secret_block),
@@ -281,7 +281,7 @@ impl Server {
                 )
             }
             "DEVICE_PASSWORD_VERIFIER" => {
-                assert_eq!(body["Session"], "device-session-2");
+                assert_eq!(body["Session"], "device-session-number-2");
                 let (a, b, big_b, secret_block) = self.pending.lock().unwrap().take().unwrap();
                 let timestamp = responses["TIMESTAMP"].as_str().unwrap();
                 let u = h(&[&pad(&a), &pad(&big_b)]);
@@ -304,7 +304,7 @@ impl Server {
                 }
                 (
                     200,
-                    json!({"ChallengeName": "NEW_PASSWORD_REQUIRED", "Session": "device-proven",
+                    json!({"ChallengeName": "NEW_PASSWORD_REQUIRED", "Session": "device-proven-session-1",
                         "ChallengeParameters": {}}),
                 )
             }
@@ -376,7 +376,7 @@ async fn a_remembered_device_proves_itself_instead_of_the_code() {
     let Ok(AuthOutcome::Challenge(challenge)) = &proven else {
         panic!("the device's proof was refused: {proven:?}")
     };
-    assert_eq!(challenge.session.expose(), "device-proven");
+    assert_eq!(challenge.session.expose(), "device-proven-session-1");
 
     let impostor = RememberedDevice {
         password: "not-the-device-password".into(),
@@ -430,7 +430,7 @@ async fn an_srp_sign_in_proves_the_password_to_the_servers_half() {
             panic!("the proof was refused: {outcome:?}")
         };
         assert_eq!(challenge.name, ChallengeName::SoftwareTokenMfa);
-        assert_eq!(challenge.session.expose(), "mfa-session");
+        assert_eq!(challenge.session.expose(), "mfa-session-number-one");
     }
     let wrong = transport.send(sign_in("Wrong-Horse-2")).await;
     assert!(
@@ -501,14 +501,14 @@ async fn a_remembered_device_proves_itself_through_the_routes() {
                 if body["deviceKey"] == DEVICE {
                     (
                         200,
-                        json!({"ChallengeName": "DEVICE_SRP_AUTH", "Session": "device-session",
+                        json!({"ChallengeName": "DEVICE_SRP_AUTH", "Session": "device-session-number-1",
                             "ChallengeParameters": {"USERNAME": USER_ID}}),
                     )
                 } else {
                     assert_eq!(body.get("deviceKey"), None);
                     (
                         200,
-                        json!({"ChallengeName": "SOFTWARE_TOKEN_MFA", "Session": "mfa-session",
+                        json!({"ChallengeName": "SOFTWARE_TOKEN_MFA", "Session": "mfa-session-number-one",
                             "ChallengeParameters": {}}),
                     )
                 }
@@ -542,7 +542,7 @@ async fn a_remembered_device_proves_itself_through_the_routes() {
     let Ok(AuthOutcome::Challenge(challenge)) = &proven else {
         panic!("the device's proof was refused: {proven:?}")
     };
-    assert_eq!(challenge.session.expose(), "device-proven");
+    assert_eq!(challenge.session.expose(), "device-proven-session-1");
     {
         let seen = seen.lock().unwrap();
         assert_eq!(seen.len(), 3, "{seen:?}");
@@ -554,6 +554,15 @@ async fn a_remembered_device_proves_itself_through_the_routes() {
                 "the device's password left the game: {body}"
             );
         }
+        // The device's responses are the part of the routes contract that
+        // no emulator makes the client send: checked against it here.
+        let route = |body: &Value| match body.get("challengeName") {
+            Some(_) => "/challenge",
+            None => "/signin",
+        };
+        let departures =
+            support::routes_contract_departures(seen.iter().map(|body| (route(body), body)));
+        assert!(departures.is_empty(), "{departures}");
     }
 
     // A refused proof: the sign-in is tried once more without the device.

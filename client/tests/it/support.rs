@@ -59,3 +59,35 @@ pub fn header(head: &str, name: &str) -> Option<String> {
             .then(|| value.trim().to_owned())
     })
 }
+
+/// Every departure of the request `bodies` sent to `route` from the routes
+/// contract (`backend/openapi.yaml`), as its checker words them; empty when
+/// all conform.
+pub fn routes_contract_departures<'a>(
+    requests: impl IntoIterator<Item = (&'a str, &'a serde_json::Value)>,
+) -> String {
+    use std::io::Write;
+    use std::process::{Command, Stdio};
+    let backend = concat!(env!("CARGO_MANIFEST_DIR"), "/../backend");
+    let mut checker = Command::new("python3")
+        .arg(format!("{backend}/tests/openapi/check.py"))
+        .arg(format!("{backend}/openapi.yaml"))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("python3 runs (scripts/setup.sh installs it with schemathesis)");
+    let mut input = checker.stdin.take().unwrap();
+    for (path, body) in requests {
+        let line = serde_json::json!({"method": "post", "path": path, "request": body});
+        writeln!(input, "{line}").unwrap();
+    }
+    drop(input);
+    let output = checker.wait_with_output().unwrap();
+    let report = String::from_utf8(output.stdout).unwrap();
+    assert!(
+        output.status.success() || !report.is_empty(),
+        "the checker failed: {}",
+        output.status
+    );
+    report
+}
