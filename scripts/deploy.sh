@@ -3,7 +3,9 @@
 #   scripts/deploy.sh [STACK_NAME] [Key=Value template parameters...]
 # Needs: an AWS account with credentials configured, the AWS SAM CLI, and
 # cargo-lambda (`pip install cargo-lambda`). ARCH=x86_64 builds for x86_64.
-# The managed login's DomainPrefix is the stack's name unless given.
+# The managed login's DomainPrefix is the stack's name unless given, and on a
+# redeploy the one the stack has: shipped game builds sign in there, and a
+# new prefix would replace the domain.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -17,7 +19,12 @@ case "$arch" in
 esac
 
 domain=()
-[[ " $* " == *" DomainPrefix="* ]] || domain=("DomainPrefix=${stack,,}")
+if [[ " $* " != *" DomainPrefix="* ]]; then
+  deployed=$(aws cloudformation describe-stacks --stack-name "$stack" \
+    --query "Stacks[0].Parameters[?ParameterKey=='DomainPrefix'].ParameterValue" \
+    --output text 2>/dev/null || true)
+  domain=("DomainPrefix=${deployed:-${stack,,}}")
+fi
 
 cargo lambda build --release "$target_flag" -p cognito_login_backend --no-default-features --features lambda \
   --bin cognito-login-lambda

@@ -658,6 +658,8 @@ impl Handlers {
         Ok(ApiResponse::answer(json!({})))
     }
 
+    /// `DeleteUser`, then the player's profile is closed: the `sub` is the
+    /// token's, which Cognito has just accepted.
     async fn delete_account(&self, request: body::Session) -> Handled {
         self.cognito
             .delete_user()
@@ -665,6 +667,19 @@ impl Handlers {
             .send()
             .await
             .map_err(cognito_error)?;
+        if let Some(store) = &self.profiles {
+            let sub = cognito_login_client::unverified_claims(request.access_token.expose())
+                .and_then(|claims| claims.get("sub")?.as_str().map(str::to_owned));
+            let closed = match sub {
+                Some(sub) => store.close(&sub).await,
+                None => Err(profile::ProfileError::Store(
+                    "the token names no player".into(),
+                )),
+            };
+            if let Err(error) = closed {
+                tracing::error!(%error, "a deleted account's profile is still kept");
+            }
+        }
         Ok(ApiResponse::answer(json!({})))
     }
 }

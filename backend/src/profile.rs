@@ -28,6 +28,10 @@ pub trait ProfileStore: Send + Sync + std::fmt::Debug + 'static {
         version: u64,
         data: Value,
     ) -> BoxFuture<'a, Result<u64, ProfileError>>;
+    /// Ends the profile of a deleted account: the document is gone, and no
+    /// later read or write finds or makes one, even with an access token
+    /// issued before the deletion (valid until it expires).
+    fn close<'a>(&'a self, sub: &'a str) -> BoxFuture<'a, Result<(), ProfileError>>;
 }
 
 /// The profile's route, for `GET` and `PUT`.
@@ -61,16 +65,27 @@ pub enum ProfileError {
     /// Someone wrote since the version the game read.
     #[error("the profile changed since version {0}: read it again")]
     Conflict(u64),
+    /// The player's account was deleted, and the profile with it.
+    #[error("the account was deleted")]
+    Closed,
     /// The store failed.
     #[error("the profile store failed: {0}")]
     Store(String),
 }
 
-/// Where profiles are kept: files in a folder, or memory.
+/// Where profiles are kept: files in a folder (`{sub}.json`, and
+/// `{sub}.closed` once the account is deleted), or memory.
 #[derive(Debug)]
 pub struct LocalProfiles {
     dir: Option<PathBuf>,
-    memory: tokio::sync::Mutex<HashMap<String, Profile>>,
+    memory: tokio::sync::Mutex<Kept>,
+}
+
+/// The profiles in memory, and the players whose profiles are closed.
+#[derive(Debug, Default)]
+struct Kept {
+    profiles: HashMap<String, Profile>,
+    closed: std::collections::HashSet<String>,
 }
 
 impl LocalProfiles {
@@ -100,17 +115,23 @@ impl LocalProfiles {
         self.read(&memory, sub)
     }
 
-    fn read(&self, memory: &HashMap<String, Profile>, sub: &str) -> Result<Profile, ProfileError> {
+    fn read(&self, memory: &Kept, sub: &str) -> Result<Profile, ProfileError> {
         let empty = Profile {
             version: 0,
             data: Value::Null,
         };
         if self.dir.is_none() {
-            return Ok(memory.get(sub).cloned().unwrap_or(empty));
+            if memory.closed.contains(sub) {
+                return Err(ProfileError::Closed);
+            }
+            return Ok(memory.profiles.get(sub).cloned().unwrap_or(empty));
         }
         let path = self
             .path(sub)
             .ok_or_else(|| ProfileError::Store("not a player id".into()))?;
+        if path.with_extension("closed").exists() {
+            return Err(ProfileError::Closed);
+        }
         match std::fs::read(&path) {
             Ok(bytes) => serde_json::from_slice(&bytes)
                 .map_err(|error| ProfileError::Store(format!("{}: {error}", path.display()))),
@@ -132,7 +153,7 @@ impl LocalProfiles {
         };
         match self.path(sub) {
             None if self.dir.is_none() => {
-                memory.insert(sub.to_owned(), profile);
+                memory.profiles.insert(sub.to_owned(), profile);
             }
             None => return Err(ProfileError::Store("not a player id".into())),
             Some(path) => {
@@ -150,6 +171,26 @@ impl LocalProfiles {
         }
         Ok(version + 1)
     }
+
+    async fn close(&self, sub: &str) -> Result<(), ProfileError> {
+        let mut memory = self.memory.lock().await;
+        let Some(dir) = &self.dir else {
+            memory.profiles.remove(sub);
+            memory.closed.insert(sub.to_owned());
+            return Ok(());
+        };
+        let path = self
+            .path(sub)
+            .ok_or_else(|| ProfileError::Store("not a player id".into()))?;
+        let store =
+            |error: std::io::Error| ProfileError::Store(format!("{}: {error}", path.display()));
+        std::fs::create_dir_all(dir).map_err(store)?;
+        std::fs::write(path.with_extension("closed"), b"").map_err(store)?;
+        match std::fs::remove_file(&path) {
+            Err(error) if error.kind() != std::io::ErrorKind::NotFound => Err(store(error)),
+            _ => Ok(()),
+        }
+    }
 }
 
 impl ProfileStore for LocalProfiles {
@@ -165,12 +206,17 @@ impl ProfileStore for LocalProfiles {
     ) -> BoxFuture<'a, Result<u64, ProfileError>> {
         Box::pin(LocalProfiles::put(self, sub, version, data))
     }
+
+    fn close<'a>(&'a self, sub: &'a str) -> BoxFuture<'a, Result<(), ProfileError>> {
+        Box::pin(LocalProfiles::close(self, sub))
+    }
 }
 
 /// `GET /profile` for the player `sub`.
 pub(crate) async fn handle_get(store: &dyn ProfileStore, sub: &str) -> ApiResponse {
     match store.get(sub).await {
         Ok(profile) => ApiResponse::ok(json!(profile)),
+        Err(ProfileError::Closed) => closed(),
         Err(error) => store_failure(&error),
     }
 }
@@ -200,8 +246,14 @@ pub(crate) async fn handle_put(store: &dyn ProfileStore, sub: &str, body: &[u8])
         Err(error @ ProfileError::Conflict(_)) => {
             ApiResponse::error(409, "ConflictException", error.to_string())
         }
+        Err(ProfileError::Closed) => closed(),
         Err(error) => store_failure(&error),
     }
+}
+
+/// The answer for a deleted account's profile.
+fn closed() -> ApiResponse {
+    ApiResponse::error(404, "ResourceNotFoundException", "the account was deleted")
 }
 
 fn store_failure(error: &ProfileError) -> ApiResponse {
@@ -251,6 +303,9 @@ impl DynamoProfiles {
                 data: Value::Null,
             });
         };
+        if item.contains_key("closed") {
+            return Err(ProfileError::Closed);
+        }
         let unreadable = || ProfileError::Store(format!("the profile of {sub} is unreadable"));
         let version = match item.get("version") {
             Some(AttributeValue::N(number)) => number.parse().map_err(|_| unreadable())?,
@@ -290,10 +345,35 @@ impl DynamoProfiles {
                     .as_service_error()
                     .is_some_and(|error| error.is_conditional_check_failed_exception()) =>
             {
-                Err(ProfileError::Conflict(version))
+                // A closed profile fails the condition too.
+                match self.get(sub).await {
+                    Err(ProfileError::Closed) => Err(ProfileError::Closed),
+                    _ => Err(ProfileError::Conflict(version)),
+                }
             }
             Err(error) => Err(ProfileError::Store(crate::handlers::error_chain(&error))),
         }
+    }
+
+    /// Replaces the item with a marker that the table's time to live
+    /// (`expires`) removes two days later, after every access token issued
+    /// before it has expired (they live a day at most).
+    async fn close(&self, sub: &str) -> Result<(), ProfileError> {
+        use aws_sdk_dynamodb::types::AttributeValue;
+        let expires = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |now| now.as_secs())
+            + 2 * 24 * 60 * 60;
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .item("sub", AttributeValue::S(sub.to_owned()))
+            .item("closed", AttributeValue::Bool(true))
+            .item("expires", AttributeValue::N(expires.to_string()))
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|error| ProfileError::Store(crate::handlers::error_chain(&error)))
     }
 }
 
@@ -310,5 +390,9 @@ impl ProfileStore for DynamoProfiles {
         data: Value,
     ) -> BoxFuture<'a, Result<u64, ProfileError>> {
         Box::pin(DynamoProfiles::put(self, sub, version, data))
+    }
+
+    fn close<'a>(&'a self, sub: &'a str) -> BoxFuture<'a, Result<(), ProfileError>> {
+        Box::pin(DynamoProfiles::close(self, sub))
     }
 }

@@ -576,13 +576,26 @@ impl SessionMachine {
             }
             Err(error) => {
                 self.failures += 1;
-                let backoff =
-                    Duration::from_secs(5 << self.failures.min(6)).min(Duration::from_secs(300));
+                let mut unit = [0; 2];
+                // Without the OS's randomness the wait is the longest.
+                let unit = getrandom::getrandom(&mut unit).map_or(1.0, |()| {
+                    f64::from(u16::from_le_bytes(unit)) / f64::from(u16::MAX)
+                });
+                let backoff = retry_delay(self.failures, unit);
                 self.retry_at = Some(now + backoff);
                 tracing::warn!(%error, ?backoff, "the session could not be refreshed; trying again later");
             }
         }
     }
+}
+
+/// How long to wait before the `failures`th refresh attempt is retried:
+/// doubling from 10 s to at most 5 minutes, and spread over the upper half
+/// of that by `unit` (in `[0, 1]`), so that players whose refreshes failed
+/// together (an outage) do not all retry in the same second.
+pub(crate) fn retry_delay(failures: u32, unit: f64) -> Duration {
+    let ceiling = Duration::from_secs(5 << failures.clamp(1, 6)).min(Duration::from_secs(300));
+    ceiling.mul_f64(0.5 + 0.5 * unit.clamp(0.0, 1.0))
 }
 
 /// The refresh of `tokens`' session.

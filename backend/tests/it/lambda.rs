@@ -338,3 +338,51 @@ async fn profile_routes_serve_the_authorized_player_from_dynamodb() {
         404
     );
 }
+
+/// A deleted account's profile is replaced by a marker the table's time to
+/// live removes: no read finds the document, and no write, at any version,
+/// brings it back.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_closed_profile_stays_closed_in_dynamodb() {
+    use cognito_login_backend::profile::{DynamoProfiles, ProfileError, ProfileStore};
+    let moto = support::Moto::start();
+    let (dynamo, table) = profile_table(&moto).await;
+    let store = DynamoProfiles::new(dynamo.clone(), table.clone());
+    assert_eq!(
+        store
+            .put("ada-sub", 0, json!({"name": "Ada"}))
+            .await
+            .unwrap(),
+        1
+    );
+    store.close("ada-sub").await.unwrap();
+    assert!(matches!(
+        store.get("ada-sub").await,
+        Err(ProfileError::Closed)
+    ));
+    for version in [0, 1] {
+        let again = store.put("ada-sub", version, json!({"name": "Ada"})).await;
+        assert!(matches!(again, Err(ProfileError::Closed)), "{again:?}");
+    }
+    let item = dynamo
+        .get_item()
+        .table_name(&table)
+        .key(
+            "sub",
+            aws_sdk_dynamodb::types::AttributeValue::S("ada-sub".into()),
+        )
+        .send()
+        .await
+        .unwrap()
+        .item
+        .unwrap();
+    assert!(!item.contains_key("data"), "the document is gone: {item:?}");
+    let expires: u64 = item["expires"].as_n().unwrap().parse().unwrap();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    assert!(expires > now + 24 * 60 * 60, "kept past every token's life");
+    // Another player is untouched.
+    assert_eq!(store.put("bob-sub", 0, json!(1)).await.unwrap(), 1);
+}

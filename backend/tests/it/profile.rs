@@ -248,3 +248,57 @@ async fn profiles_are_kept_beside_the_data_file() {
         (200, json!({"version": 1, "data": [1, 2]}))
     );
 }
+
+/// Deleting the account deletes its profile, from the files too, and the
+/// token issued before the deletion (still valid until it expires) can
+/// neither read it nor write it back.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_deleted_account_takes_its_profile_with_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = LocalConfig {
+        data_file: Some(dir.path().join("users.json")),
+        ..LocalConfig::default()
+    };
+    let stack = Stack::over(
+        Emulator::Cognitox,
+        Via::ApiGateway,
+        LocalStack::start(config).await.unwrap(),
+    );
+    let tokens = player(&stack, &username("profile-deleted")).await;
+    let api = Api::new(&stack);
+    let bearer = tokens.access_token.expose();
+    let write = json!({"version": 0, "data": {"name": "Ada"}});
+    assert_eq!(api.put(bearer, write.clone()).await.0, 200);
+    let deleted = stack
+        .ask(AuthRequest::DeleteAccount {
+            access_token: tokens.access_token.clone(),
+        })
+        .await;
+    assert_eq!(deleted, Ok(AuthOutcome::AccountDeleted));
+
+    let files: Vec<String> = std::fs::read_dir(dir.path().join("profiles"))
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(
+        files.iter().all(|name| !name.ends_with(".json")),
+        "the profile is gone: {files:?}"
+    );
+    let (status, body) = api.get(Some(bearer)).await;
+    assert_eq!(
+        (status, &body["__type"]),
+        (404, &json!("ResourceNotFoundException"))
+    );
+    let (status, _) = api.put(bearer, write).await;
+    assert_eq!(status, 404, "no write brings it back");
+    assert!(
+        std::fs::read_dir(dir.path().join("profiles"))
+            .unwrap()
+            .all(|entry| !entry
+                .unwrap()
+                .file_name()
+                .to_string_lossy()
+                .ends_with(".json")),
+        "no write brings it back"
+    );
+}

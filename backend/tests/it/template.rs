@@ -300,3 +300,170 @@ fn cfn_lint_finds_no_errors() {
         String::from_utf8_lossy(&output.stderr)
     );
 }
+
+fn default(template: &Value, parameter: &str) -> Value {
+    template["Parameters"][parameter]["Default"].clone()
+}
+
+fn pool(template: &Value) -> &Value {
+    &template["Resources"]["UserPool"]["Properties"]
+}
+
+/// The strings of a YAML sequence.
+fn strings(value: &Value) -> Vec<&str> {
+    value
+        .as_sequence()
+        .map(|items| items.iter().filter_map(Value::as_str).collect())
+        .unwrap_or_default()
+}
+
+/// Every account feature the menu offers works on a pool made with the
+/// default parameters: an authenticator app (MFA optional), email codes
+/// where SES sends them on a tier that has them, "Remember this computer"
+/// (devices remembered when the player asks), and sign-in with the email
+/// address as well as the username.
+#[test]
+fn the_default_pool_has_every_feature_the_menu_offers() {
+    let template = template();
+    let pool = pool(&template);
+    assert_eq!(default(&template, "MfaConfiguration"), "OPTIONAL");
+    assert_eq!(pool["MfaConfiguration"]["Ref"], "MfaConfiguration");
+    let [condition, off, on] = [0, 1, 2].map(|i| &pool["EnabledMfas"]["Fn::If"][i]);
+    assert_eq!(
+        (condition, &off["Ref"]),
+        (&"MfaOff".into(), &"AWS::NoValue".into())
+    );
+    let on = &on["Fn::If"];
+    assert_eq!(on[0], "SendsEmailCodes");
+    assert_eq!(strings(&on[1]), ["SOFTWARE_TOKEN_MFA", "EMAIL_OTP"]);
+    assert_eq!(strings(&on[2]), ["SOFTWARE_TOKEN_MFA"]);
+    assert_eq!(
+        template["Conditions"]["SendsEmailCodes"]["Fn::And"][0]["Condition"], "HasSes",
+        "email codes need the pool's own sender"
+    );
+    assert_eq!(default(&template, "EmailCodes"), "ENABLED");
+    let tier = default(&template, "UserPoolTier");
+    assert!(
+        tier == "ESSENTIALS" || tier == "PLUS",
+        "email codes need {tier:?}"
+    );
+    assert_eq!(pool["UserPoolTier"]["Ref"], "UserPoolTier");
+    let devices = &pool["DeviceConfiguration"];
+    assert_eq!(devices["DeviceOnlyRememberedOnUserPrompt"], true);
+    assert_eq!(devices["ChallengeRequiredOnNewDevice"], false);
+    assert_eq!(default(&template, "SignInWith"), "username-or-email");
+    assert_eq!(
+        pool["AliasAttributes"]["Fn::If"][0], "SignInWithEmailToo",
+        "the email address signs in too"
+    );
+    assert_eq!(strings(&pool["AliasAttributes"]["Fn::If"][1]), ["email"]);
+}
+
+/// Email leaves through SES once an identity is given; Cognito's own
+/// sender (a few dozen a day) only without one, and an output says so.
+#[test]
+fn email_goes_through_ses_when_an_identity_is_given() {
+    let template = template();
+    let email = &pool(&template)["EmailConfiguration"]["Fn::If"];
+    assert_eq!(email[0], "HasSes");
+    assert_eq!(email[1]["EmailSendingAccount"], "DEVELOPER");
+    assert_eq!(email[1]["SourceArn"]["Ref"], "SesIdentityArn");
+    assert_eq!(email[2]["EmailSendingAccount"], "COGNITO_DEFAULT");
+    assert_eq!(default(&template, "SesIdentityArn"), "");
+    let sender = &template["Outputs"]["EmailSender"]["Value"]["Fn::If"];
+    assert!(sender[2].as_str().unwrap().contains("development only"));
+}
+
+/// Neither a stack delete nor a replacement takes the players or their
+/// profiles; a deleted account's profile marker expires on its own.
+#[test]
+fn nothing_is_lost_by_a_delete_or_a_redeploy() {
+    let template = template();
+    for name in ["UserPool", "ProfileTable"] {
+        let resource = &template["Resources"][name];
+        assert_eq!(resource["DeletionPolicy"], "Retain", "{name}");
+        assert_eq!(resource["UpdateReplacePolicy"], "Retain", "{name}");
+    }
+    assert_eq!(default(&template, "DeletionProtection"), "ACTIVE");
+    let table = &template["Resources"]["ProfileTable"]["Properties"];
+    assert_eq!(table["DeletionProtectionEnabled"], true);
+    assert_eq!(table["TimeToLiveSpecification"]["AttributeName"], "expires");
+    assert_eq!(table["TimeToLiveSpecification"]["Enabled"], true);
+    // A redeploy keeps the managed login's domain.
+    let deploy =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../scripts/deploy.sh"))
+            .unwrap();
+    assert!(
+        deploy.contains("ParameterKey=='DomainPrefix'"),
+        "deploy.sh reads the deployed prefix"
+    );
+}
+
+/// The routes a script would aim at (a password guess, a flood of
+/// accounts or emails) have their own, stricter limits.
+#[test]
+fn sign_in_and_sign_up_routes_are_throttled_harder_than_the_rest() {
+    let template = template();
+    let api = &template["Resources"]["LoginApi"]["Properties"];
+    let number = |parameter: &str| default(&template, parameter).as_u64().unwrap();
+    assert!(number("SignInRateLimit") < number("ThrottlingRateLimit"));
+    assert!(number("SignUpRateLimit") < number("SignInRateLimit"));
+    let settings = api["RouteSettings"].as_mapping().unwrap();
+    for (route, limit) in [
+        ("/signin", "SignInRateLimit"),
+        ("/challenge", "SignInRateLimit"),
+        ("/signup", "SignUpRateLimit"),
+        ("/confirm", "SignUpRateLimit"),
+        ("/resend", "SignUpRateLimit"),
+        ("/forgot", "SignUpRateLimit"),
+        ("/reset", "SignUpRateLimit"),
+    ] {
+        let setting = &settings[&Value::from(format!("POST {route}"))];
+        assert_eq!(setting["ThrottlingRateLimit"]["Ref"], limit, "{route}");
+        assert_eq!(setting["ThrottlingBurstLimit"]["Ref"], limit, "{route}");
+    }
+    assert_eq!(
+        api["DefaultRouteSettings"]["ThrottlingRateLimit"]["Ref"],
+        "ThrottlingRateLimit"
+    );
+}
+
+/// Alarms watch the function, the API and Cognito's throttling, and reach
+/// an address when one is given.
+#[test]
+fn alarms_watch_the_function_the_api_and_cognitos_quotas() {
+    let template = template();
+    let alarms: Vec<(&Value, &Value)> = template["Resources"]
+        .as_mapping()
+        .unwrap()
+        .values()
+        .filter(|resource| resource["Type"] == "AWS::CloudWatch::Alarm")
+        .map(|alarm| {
+            (
+                &alarm["Properties"]["Namespace"],
+                &alarm["Properties"]["MetricName"],
+            )
+        })
+        .collect();
+    for (namespace, metric) in [
+        ("AWS/Lambda", "Errors"),
+        ("AWS/Lambda", "Throttles"),
+        ("AWS/ApiGateway", "5xx"),
+        ("AWS/Cognito", "SignInThrottles"),
+        ("AWS/Cognito", "TokenRefreshThrottles"),
+        ("AWS/Cognito", "SignUpThrottles"),
+    ] {
+        assert!(
+            alarms.contains(&(&namespace.into(), &metric.into())),
+            "no alarm on {namespace} {metric}"
+        );
+    }
+    for alarm in template["Resources"].as_mapping().unwrap().values() {
+        if alarm["Type"] == "AWS::CloudWatch::Alarm" {
+            let actions = &alarm["Properties"]["AlarmActions"]["Fn::If"];
+            assert_eq!(actions[0], "HasAlarmEmail");
+            assert_eq!(actions[1][0]["Ref"], "Alarms");
+        }
+    }
+    assert_eq!(template["Resources"]["Alarms"]["Type"], "AWS::SNS::Topic");
+}

@@ -478,3 +478,65 @@ fn without_remember_me_a_sign_in_clears_instead_of_saving() {
     machine.signed_in(&mut io, tokens("ada", 3600, 3600), SystemTime::now());
     assert_eq!((io.saves(), io.clears()), (0, 1));
 }
+
+#[test]
+fn failed_refreshes_are_retried_spread_over_a_doubling_window() {
+    use super::retry_delay;
+    let secs = |failures, unit| retry_delay(failures, unit).as_secs_f64();
+    for (failures, ceiling) in [
+        (1, 10.0),
+        (2, 20.0),
+        (3, 40.0),
+        (5, 160.0),
+        (6, 300.0),
+        (40, 300.0),
+    ] {
+        assert_eq!(secs(failures, 1.0), ceiling, "{failures}");
+        assert_eq!(secs(failures, 0.0), ceiling / 2.0, "{failures}");
+        assert_eq!(secs(failures, 0.5), ceiling * 0.75, "{failures}");
+    }
+    assert_eq!(secs(1, 7.0), 10.0, "the unit is clamped");
+
+    // After a failure the machine waits within the first window.
+    let (mut machine, mut io) = signed_in("ada", 3600, 60);
+    let now = Instant::now();
+    machine.tick(&mut io, now, SystemTime::now());
+    let id = io.last_sent();
+    let outage = AuthError::Transport {
+        kind: TransportErrorKind::Refused,
+        detail: String::new(),
+    };
+    machine.reply(&mut io, reply(id, Err(outage)), now);
+    let retry = machine.retry_at.expect("a retry is planned") - now;
+    assert!(
+        (Duration::from_secs(5)..=Duration::from_secs(10)).contains(&retry),
+        "{retry:?}"
+    );
+}
+
+#[test]
+fn a_rotated_refresh_token_replaces_its_predecessor() {
+    let (mut machine, mut io) = signed_in("ada", 3600, 60);
+    let now = Instant::now();
+    machine.tick(&mut io, now, SystemTime::now());
+    let mut rotated = tokens("ada", 3600, 60);
+    rotated.refresh_token = Some("refresh-ada-2".into());
+    let id = io.last_sent();
+    machine.reply(&mut io, reply(id, Ok(AuthOutcome::Tokens(rotated))), now);
+    assert!(
+        matches!(&io.jobs.last(), Some((_, StoreJob::Save(saved))) if saved.refresh_token.as_ref().unwrap().expose() == "refresh-ada-2"),
+        "the new token is kept"
+    );
+    // The next refresh (the answer's tokens are as short-lived) sends it.
+    let later = now + Duration::from_secs(3600);
+    machine.tick(&mut io, later, SystemTime::now());
+    let refreshes: Vec<&str> = io
+        .sent
+        .iter()
+        .filter_map(|(_, request)| match request {
+            AuthRequest::Refresh { refresh_token, .. } => Some(refresh_token.expose()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(refreshes, ["refresh-ada", "refresh-ada-2"]);
+}
