@@ -9,6 +9,7 @@ mod form;
 mod nav;
 mod policy;
 mod theme;
+mod widgets;
 
 pub use account::{AccountView, draw_account};
 pub use draw::draw;

@@ -1,6 +1,7 @@
 //! The Bevy plugin: configuration, state, session, messages, commands and
 //! the systems that connect them to the background worker.
 
+mod client;
 mod commands;
 mod game_api;
 #[cfg(feature = "menu")]
@@ -172,7 +173,7 @@ impl Plugin for CognitoLoginPlugin {
                 )
                     .chain()
                     .in_set(AuthSystems::Receive)
-                    .run_if(resource_exists::<commands::AuthClient>),
+                    .run_if(resource_exists::<client::AuthClient>),
             )
             .add_systems(Last, shut_down_on_exit);
 
@@ -190,7 +191,7 @@ impl Plugin for CognitoLoginPlugin {
                     }
                     browser
                 });
-                app.insert_resource(commands::AuthClient { worker, browser });
+                app.insert_resource(client::AuthClient { worker, browser });
             }
             Err(error) => error!("the login worker thread could not start: {error}"),
         }
@@ -205,7 +206,7 @@ impl Plugin for CognitoLoginPlugin {
                 game_api::pump
                     .in_set(AuthSystems::Receive)
                     .after(lifecycle::apply_events)
-                    .run_if(resource_exists::<commands::AuthClient>)
+                    .run_if(resource_exists::<client::AuthClient>)
                     .run_if(resource_exists::<game_api::GameApiState>),
             );
         }
@@ -234,7 +235,7 @@ impl Plugin for CognitoLoginPlugin {
 /// network call nor a keychain that never returns holds up the exit.
 fn shut_down_on_exit(mut exits: MessageReader<AppExit>, mut commands: Commands) {
     if exits.read().next().is_some() {
-        commands.remove_resource::<commands::AuthClient>();
+        commands.remove_resource::<client::AuthClient>();
         commands.remove_resource::<lifecycle::Lifecycle>();
     }
 }

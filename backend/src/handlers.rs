@@ -18,40 +18,12 @@ use serde_json::{Map, Value, json};
 use std::collections::HashMap;
 use std::sync::Arc;
 
+pub use crate::answer::ApiResponse;
+use crate::answer::{error_chain, not_found};
 use crate::profile::{self, ProfileStore};
 
 /// The largest request body the handlers read.
 pub const MAX_REQUEST_BYTES: usize = 16 * 1024;
-
-/// An HTTP answer of the contract: a status and a JSON body.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ApiResponse {
-    /// The HTTP status.
-    pub status: u16,
-    /// The JSON body.
-    pub body: Value,
-}
-
-impl ApiResponse {
-    pub(crate) fn ok(body: Value) -> Self {
-        Self { status: 200, body }
-    }
-
-    /// A Cognito operation's answer: members the SDK read as absent are
-    /// left out, never `null`, as Cognito's own JSON does.
-    fn answer(mut body: Value) -> Self {
-        without_nulls(&mut body);
-        Self::ok(body)
-    }
-
-    /// An error in Cognito's shape.
-    pub fn error(status: u16, error_type: &str, message: impl Into<String>) -> Self {
-        Self {
-            status,
-            body: json!({ "__type": error_type, "message": message.into() }),
-        }
-    }
-}
 
 /// The handlers, bound to one user pool app client.
 #[derive(Debug, Clone)]
@@ -705,12 +677,8 @@ fn is_device_step(challenge: &ChallengeName) -> bool {
 /// A handler's answer; `Err` holds an error answer so `?` can return it.
 type Handled = Result<ApiResponse, ApiResponse>;
 
-/// Reads a route's JSON body, or answers 400 `InvalidParameterException`.
-/// API Gateway's answer for a route it does not have.
-pub(crate) fn not_found() -> ApiResponse {
-    ApiResponse::error(404, "ResourceNotFoundException", "Not Found")
-}
-
+/// Reads a route's JSON body, held to [`MEMBER_LIMITS`], or answers 400
+/// `InvalidParameterException` naming what is wrong, never a value.
 fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiResponse> {
     let refuse = |problem: String| {
         ApiResponse::error(
@@ -767,8 +735,10 @@ enum Chars {
 /// The limits on the string members of the request bodies, by name, in
 /// characters: Cognito's own (its API model's) where it has them, so a
 /// body is refused here as Cognito would refuse it, whichever Cognito (or
-/// emulator) is behind. `backend/openapi.yaml` states the same; the
-/// contract's fuzzing test checks that they agree.
+/// emulator) is behind, and garbage spends none of the account's Cognito
+/// request quota. `backend/openapi.yaml` states the same limits;
+/// `the_routes_hold_members_to_the_documents_limits` tries both sides of
+/// each bound.
 const MEMBER_LIMITS: [(&str, usize, usize, Chars); 15] = [
     ("username", 1, 128, Chars::Any),
     ("password", 1, 256, Chars::Any),
@@ -825,18 +795,6 @@ fn check_member(name: &str, member: &Value) -> Result<(), String> {
     Ok(())
 }
 
-/// Removes every `null` member of the objects in `value`.
-fn without_nulls(value: &mut Value) {
-    match value {
-        Value::Object(members) => {
-            members.retain(|_, member| !member.is_null());
-            members.values_mut().for_each(without_nulls);
-        }
-        Value::Array(items) => items.iter_mut().for_each(without_nulls),
-        _ => {}
-    }
-}
-
 /// Keeps Cognito's error type and message, and its status for service errors.
 fn cognito_error<E>(error: SdkError<E, HttpResponse>) -> ApiResponse
 where
@@ -870,17 +828,6 @@ where
             )
         }
     }
-}
-
-pub(crate) fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
 }
 
 /// Cognito error codes as clients expect them: `NotAuthorizedException`.

@@ -7,7 +7,8 @@ use cognito_login_client::AuthAction;
 use lambda_http::request::RequestContext;
 use lambda_http::{Body, Request, RequestExt, Response};
 
-use crate::handlers::{ApiResponse, Handlers, not_found};
+use crate::answer::not_found;
+use crate::handlers::{ApiResponse, Handlers};
 use crate::profile::{DynamoProfiles, MAX_PROFILE_REQUEST_BYTES, PROFILE_ROUTE};
 
 /// The action of a request: from its route key (`POST /signin`) when API

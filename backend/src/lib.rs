@@ -6,6 +6,7 @@
 //! Lambda entry point) and `cli` (the `serve` command), all on by default. A
 //! Lambda build needs only `lambda`.
 
+mod answer;
 pub mod handlers;
 #[cfg(feature = "lambda")]
 pub mod lambda;

@@ -13,7 +13,7 @@ use cognito_login_client::BoxFuture;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use crate::handlers::ApiResponse;
+use crate::answer::ApiResponse;
 
 /// Where profiles are kept: [`LocalProfiles`] (files or memory), or a
 /// DynamoDB table on AWS (`DynamoProfiles`, feature `lambda`).
@@ -296,7 +296,7 @@ impl DynamoProfiles {
             .consistent_read(true)
             .send()
             .await
-            .map_err(|error| ProfileError::Store(crate::handlers::error_chain(&error)))?;
+            .map_err(|error| ProfileError::Store(crate::answer::error_chain(&error)))?;
         let Some(item) = output.item else {
             return Ok(Profile {
                 version: 0,
@@ -351,7 +351,7 @@ impl DynamoProfiles {
                     _ => Err(ProfileError::Conflict(version)),
                 }
             }
-            Err(error) => Err(ProfileError::Store(crate::handlers::error_chain(&error))),
+            Err(error) => Err(ProfileError::Store(crate::answer::error_chain(&error))),
         }
     }
 
@@ -373,7 +373,7 @@ impl DynamoProfiles {
             .send()
             .await
             .map(|_| ())
-            .map_err(|error| ProfileError::Store(crate::handlers::error_chain(&error)))
+            .map_err(|error| ProfileError::Store(crate::answer::error_chain(&error)))
     }
 }
 

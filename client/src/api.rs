@@ -17,9 +17,9 @@ use serde_json::Value;
 
 use crate::Translations;
 use crate::error::{AuthError, ConfigError, RawBody};
+use crate::http::{checked_url, http_client, read_answer, transport_error};
 use crate::response::{Answer, checked_json};
 use crate::session::{Generation, SessionIo, SessionMachine};
-use crate::transport::{checked_url, http_client, read_answer, transport_error};
 use crate::verify::TokenUse;
 use crate::worker::AuthWorker;
 

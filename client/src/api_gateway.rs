@@ -7,15 +7,14 @@ use std::time::{Duration, SystemTime};
 use reqwest::Url;
 use reqwest::header::{CONTENT_TYPE, HeaderValue};
 
-use crate::device::{Step, answer_device, device_refused};
+use crate::device::proof::{Step, answer_device, device_refused};
 use crate::error::{AuthError, ConfigError};
+use crate::http::{checked_url, http_client, read_answer, transport_error};
 use crate::outcome::{AuthOutcome, Tokens};
 use crate::request::{AuthAction, AuthRequest, ChallengeName, body};
 use crate::response;
 use crate::secret::Password;
-use crate::transport::{
-    BoxFuture, Transport, checked_url, connect, finish, http_client, read_answer, transport_error,
-};
+use crate::transport::{BoxFuture, Transport, connect, finish};
 use crate::verify::{Issued, TokenCheck, TokenVerifier, read_stored};
 
 /// Where the routes of a login backend live and how long to wait for them.

@@ -21,10 +21,10 @@ use serde::{Deserialize, Serialize};
 use tokio::net::TcpListener;
 use tokio::sync::Notify;
 
-use crate::error::{AuthError, ConfigError, RawBody, ServerErrorKind};
+use crate::error::{AuthError, BrowserErrorKind, ConfigError, RawBody, ServerErrorKind};
+use crate::http::{checked_url, http_client, transport_error};
 use crate::outcome::Tokens;
 use crate::secret::{AccessToken, IdToken, RefreshToken};
-use crate::transport::{checked_url, http_client, transport_error};
 use crate::verify::{Issued, TokenCheck, TokenVerifier};
 
 mod listener;
@@ -186,48 +186,6 @@ pub struct BrowserRequest {
     pub provider: Option<String>,
     /// Fill in the username or email on the login page (`login_hint`).
     pub login_hint: Option<String>,
-}
-
-/// Why a browser sign-in ended without an answer to exchange.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum BrowserErrorKind {
-    /// No browser could be opened.
-    NotOpened,
-    /// The redirect's port is in use by another program (or another copy
-    /// of the game).
-    PortInUse,
-    /// The player did not finish in time (or closed the browser).
-    TimedOut,
-    /// The login page or the provider said no (`error=access_denied`, …).
-    Refused,
-    /// The redirect did not answer this sign-in (wrong or missing `state`,
-    /// no code): it was not used.
-    Forged,
-}
-
-impl BrowserErrorKind {
-    /// The key of the player's sentence in [`Translations`](crate::Translations).
-    pub(crate) fn key(self) -> &'static str {
-        match self {
-            Self::NotOpened => "error.browser.not-opened",
-            Self::PortInUse => "error.browser.port-in-use",
-            Self::TimedOut => "error.browser.timed-out",
-            Self::Refused => "error.browser.refused",
-            Self::Forged => "error.browser.forged",
-        }
-    }
-}
-
-impl std::fmt::Display for BrowserErrorKind {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(match self {
-            Self::NotOpened => "the browser could not be opened",
-            Self::PortInUse => "the redirect port is in use",
-            Self::TimedOut => "the browser sign-in timed out",
-            Self::Refused => "the sign-in was refused",
-            Self::Forged => "the redirect did not answer this sign-in",
-        })
-    }
 }
 
 /// Opens a URL for the player: the system browser by default.

@@ -4,7 +4,6 @@
 use std::fmt;
 
 use crate::Translations;
-use crate::browser::BrowserErrorKind;
 
 /// Why a request failed.
 ///
@@ -376,6 +375,48 @@ impl fmt::Debug for RawBody {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("invalid login configuration: {0}")]
 pub struct ConfigError(pub String);
+
+/// Why a browser sign-in ended without an answer to exchange.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum BrowserErrorKind {
+    /// No browser could be opened.
+    NotOpened,
+    /// The redirect's port is in use by another program (or another copy
+    /// of the game).
+    PortInUse,
+    /// The player did not finish in time (or closed the browser).
+    TimedOut,
+    /// The login page or the provider said no (`error=access_denied`, …).
+    Refused,
+    /// The redirect did not answer this sign-in (wrong or missing `state`,
+    /// no code): it was not used.
+    Forged,
+}
+
+impl BrowserErrorKind {
+    /// The key of the player's sentence in [`Translations`](crate::Translations).
+    pub(crate) fn key(self) -> &'static str {
+        match self {
+            Self::NotOpened => "error.browser.not-opened",
+            Self::PortInUse => "error.browser.port-in-use",
+            Self::TimedOut => "error.browser.timed-out",
+            Self::Refused => "error.browser.refused",
+            Self::Forged => "error.browser.forged",
+        }
+    }
+}
+
+impl std::fmt::Display for BrowserErrorKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::NotOpened => "the browser could not be opened",
+            Self::PortInUse => "the redirect port is in use",
+            Self::TimedOut => "the browser sign-in timed out",
+            Self::Refused => "the sign-in was refused",
+            Self::Forged => "the redirect did not answer this sign-in",
+        })
+    }
+}
 
 #[cfg(test)]
 mod tests {

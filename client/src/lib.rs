@@ -38,6 +38,7 @@ mod browser;
 mod config;
 mod device;
 mod error;
+mod http;
 mod outcome;
 mod request;
 pub mod response;
@@ -58,13 +59,14 @@ pub use api::{
 };
 pub use api_gateway::{ApiGatewayConfig, ApiGatewayTransport, Routes};
 pub use browser::{
-    BrowserErrorKind, BrowserRequest, BrowserSignIn, DEFAULT_BROWSER_TIMEOUT,
-    DEFAULT_REDIRECT_PORT, IdentityProvider, ManagedLogin, OpenBrowser, REDIRECT_PATH,
-    SIGNED_OUT_PATH,
+    BrowserRequest, BrowserSignIn, DEFAULT_BROWSER_TIMEOUT, DEFAULT_REDIRECT_PORT,
+    IdentityProvider, ManagedLogin, OpenBrowser, REDIRECT_PATH, SIGNED_OUT_PATH,
 };
 pub use config::{BackendConfig, CustomTransport};
 pub use device::{Device, DeviceChange, NewDevice, RememberedDevice, RememberedDevices};
-pub use error::{AuthError, ConfigError, RawBody, ServerErrorKind, TransportErrorKind};
+pub use error::{
+    AuthError, BrowserErrorKind, ConfigError, RawBody, ServerErrorKind, TransportErrorKind,
+};
 pub use outcome::{Account, AuthOutcome, Challenge, CodeDelivery, Tokens, unverified_claims};
 pub use request::{AuthAction, AuthRequest, ChallengeName, MfaMethod, body};
 pub use secret::{

@@ -8,17 +8,16 @@ use reqwest::Url;
 use reqwest::header::{CONTENT_TYPE, HeaderValue};
 use serde_json::{Value, json};
 
-use crate::device::{RememberedDevice, answer_device, device_refused, parameter, unknown_device};
+use crate::device::RememberedDevice;
+use crate::device::proof::{answer_device, device_refused, parameter, unknown_device};
 use crate::error::{AuthError, ConfigError, RawBody, ServerErrorKind};
+use crate::http::{ReadAnswer, checked_url, http_client, read_answer, transport_error};
 use crate::outcome::{AuthOutcome, Tokens};
 use crate::request::{AuthRequest, ChallengeName, MfaMethod};
 use crate::response;
 use crate::secret::{AccessToken, AuthenticatorSecret, ChallengeSession, ClientSecret, Password};
 use crate::srp::{self, SrpClient, VerifierChallenge};
-use crate::transport::{
-    BoxFuture, ReadAnswer, Transport, checked_url, connect, finish, http_client, new_srp, prove,
-    read_answer, transport_error,
-};
+use crate::transport::{BoxFuture, Transport, connect, finish, new_srp, prove};
 use crate::verify::{Issued, TokenCheck, TokenVerifier};
 
 /// The name an authenticator app added at sign-in gets in the account's

@@ -9,8 +9,8 @@ use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use serde_json::{Map, Value};
 
 use crate::error::{AuthError, ConfigError, RawBody};
+use crate::http::{checked_url, connect_to, http_client, read_answer, transport_error};
 use crate::outcome::{Tokens, unverified_claims};
-use crate::transport::{checked_url, connect_to, http_client, read_answer, transport_error};
 
 /// What a token must satisfy: signed (RS256) by a key of the pool's JWKS,
 /// issued by `issuer` for `client_id`, not expired.

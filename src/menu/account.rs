@@ -2,12 +2,12 @@
 //! change, an email change, an authenticator app and the account's
 //! deletion. They share the sign-in screens' frame, fields and checks.
 
-use cognito_login_client::{AuthenticatorSecret, Code, Password};
+use cognito_login_client::{Code, Password};
 use egui::Ui;
 
-use super::draw::{
-    CODE, Fields, checked, email_address, framed, new_password, new_password_fields,
-    now_and_cooldown, required, resend_button,
+use super::widgets::{
+    CODE, Fields, authenticator_key, checked, email_address, framed, new_password,
+    new_password_fields, now_and_cooldown, required, resend_button,
 };
 use super::{AccountRequest, LoginForm, Screen};
 
@@ -305,50 +305,6 @@ fn authenticator(
     Some(AccountRequest::VerifyAuthenticator {
         code: Code::new(code),
     })
-}
-
-/// An authenticator app's secret as a QR code of its `otpauth://` URI and
-/// as a key to type.
-pub(super) fn authenticator_key(
-    ui: &mut Ui,
-    fields: &Fields,
-    secret: &AuthenticatorSecret,
-    game_name: &str,
-    account: &str,
-) {
-    qr_code(ui, fields, &secret.uri(game_name, account));
-    ui.horizontal_wrapped(|ui| {
-        ui.label(fields.t("menu.authenticator.key"));
-        // Selectable, to copy; drawn as a label, never kept in egui's memory.
-        ui.add(egui::Label::new(egui::RichText::new(secret.expose()).monospace()).selectable(true));
-    });
-}
-
-/// `text` as a QR code: dark modules painted as squares on a light field
-/// with the standard four-module quiet zone.
-fn qr_code(ui: &mut Ui, fields: &Fields, text: &str) {
-    let Ok(code) = qrcode::QrCode::new(text.as_bytes()) else {
-        ui.label(fields.t("menu.authenticator.too-long"));
-        return;
-    };
-    let width = code.width();
-    let modules = width + 8;
-    let module = (4.0 * super::theme::current_scale(ui)).round().max(2.0);
-    let side = modules as f32 * module;
-    let (rect, _) = ui.allocate_exact_size(egui::vec2(side, side), egui::Sense::hover());
-    let painter = ui.painter_at(rect);
-    painter.rect_filled(rect, 0.0, egui::Color32::WHITE);
-    for (index, color) in code.to_colors().into_iter().enumerate() {
-        if color == qrcode::Color::Dark {
-            let (x, y) = ((index % width + 4) as f32, (index / width + 4) as f32);
-            let min = rect.min + egui::vec2(x * module, y * module);
-            painter.rect_filled(
-                egui::Rect::from_min_size(min, egui::vec2(module, module)),
-                0.0,
-                egui::Color32::BLACK,
-            );
-        }
-    }
 }
 
 fn change_email(

@@ -4,36 +4,15 @@ use bevy::ecs::system::SystemParam;
 use std::time::{Duration, Instant};
 
 use bevy::prelude::*;
-use std::sync::Arc;
 
 use cognito_login_client::{
-    AccessToken, AuthAction, AuthRequest, AuthWorker, BrowserRequest, BrowserSignIn, ChallengeName,
-    ChallengeSession, Code, ConfigError, DeviceChange, MfaMethod, Password, RememberedDevice,
-    RequestId,
+    AccessToken, AuthAction, AuthRequest, BrowserRequest, ChallengeName, ChallengeSession, Code,
+    DeviceChange, MfaMethod, Password, RememberedDevice, RequestId,
 };
 
+use super::client::AuthClient;
 use super::lifecycle::Lifecycle;
 use super::{AuthSession, AuthState, SignOutReason, SignedOut};
-
-/// The background worker, owned by the app.
-#[derive(Resource, Debug)]
-pub(crate) struct AuthClient {
-    pub(crate) worker: AuthWorker,
-    /// Browser sign-in, when configured: or why it cannot run.
-    pub(crate) browser: Option<Result<Arc<BrowserSignIn>, ConfigError>>,
-}
-
-impl AuthClient {
-    /// Ends the managed login's session in the browser after a browser
-    /// session ended here.
-    pub(crate) fn end_browser_session(&self, session: &AuthSession) {
-        if session.from_browser
-            && let Some(Ok(browser)) = &self.browser
-        {
-            self.worker.end_browser_session(browser);
-        }
-    }
-}
 
 /// The one request the player is waiting for, if any.
 #[derive(Resource, Debug, Default)]

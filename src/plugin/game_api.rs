@@ -12,7 +12,7 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use super::AuthSession;
-use super::commands::AuthClient;
+use super::client::AuthClient;
 use super::lifecycle::Lifecycle;
 
 /// A call to the game's API ended.

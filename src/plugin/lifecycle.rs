@@ -11,7 +11,7 @@ use cognito_login_client::{
     SessionMachine, SessionPolicy, SessionStore, StoreError, StoreJob, StoreThread, WorkerIo,
 };
 
-use super::commands::AuthClient;
+use super::client::AuthClient;
 use super::{AuthSession, AuthState, DevicesNotKept, SignOutReason, SignedIn, SignedOut};
 
 /// How sessions are kept between launches.

@@ -9,8 +9,9 @@ use cognito_login_client::{
     AuthAction, AuthOutcome, DeviceChange, Identity, Reply, StoreJob, WorkerIo,
 };
 
+use super::client::AuthClient;
 use super::commands::leave_session;
-use super::commands::{AuthClient, PendingRequest, Running};
+use super::commands::{PendingRequest, Running};
 use super::lifecycle::Lifecycle;
 use super::{
     AccountConfirmed, AccountRead, AuthFailed, AuthSession, AuthState, AuthenticatorSecretIssued,

@@ -6,6 +6,7 @@ mod api_gateway;
 mod challenges;
 mod conformance;
 mod game_api;
+mod import_loops;
 mod srp_agreement;
 mod srp_exchange;
 mod support;
