@@ -9,7 +9,7 @@ use super::widgets::{
     CODE, Fields, authenticator_key, checked, email_address, framed, new_password,
     new_password_fields, now_and_cooldown, required, resend_button,
 };
-use super::{AccountRequest, LoginForm, Screen};
+use super::{AccountRequest, LoginForm, MenuAction, Screen};
 
 /// What the account screens show of the signed-in player.
 #[derive(Debug, Clone, Copy)]
@@ -37,16 +37,15 @@ pub struct AccountView<'a> {
 /// [`Screen::ChangeEmail`], [`Screen::DeleteAccount`] or
 /// [`Screen::Authenticator`], [`Screen::RememberDevice`] or
 /// [`Screen::Devices`] is open) and
-/// returns what the player asked for. Like [`draw`](super::draw), the form
-/// is then busy until [`LoginForm::finish`] reports the answer (except for
-/// [`AccountRequest::Close`] and [`AccountRequest::SignOut`]); after it, a
-/// follow-up of the form's own may wait in
-/// [`LoginForm::take_account_follow_up`].
+/// returns what the player asked for ([`MenuAction::Account`]). Like
+/// [`draw`](super::draw), the form is then busy until
+/// [`LoginForm::finish`] reports the answer (except for
+/// [`AccountRequest::Close`] and [`AccountRequest::SignOut`]).
 pub fn draw_account(
     ui: &mut Ui,
     form: &mut LoginForm,
     account: AccountView<'_>,
-) -> Option<AccountRequest> {
+) -> Option<MenuAction> {
     if !form.screen.is_account() {
         form.show(Screen::Account);
     }
@@ -67,7 +66,7 @@ pub fn draw_account(
     ) {
         form.busy = false;
     }
-    request
+    request.map(MenuAction::Account)
 }
 
 fn overview(

@@ -7,20 +7,21 @@ use super::widgets::{
     CODE, Fields, authenticator_key, checked, email_address, framed, new_password,
     new_password_fields, now_and_cooldown, required, resend_button, show_toggle,
 };
-use super::{LoginForm, Screen};
+use super::{LoginForm, MenuAction, Screen};
 
-/// Draws the open screen of `form` into `ui` and returns the request to send
-/// when the player submits a valid form. The form is then busy until
+/// Draws the open screen of `form` into `ui` and returns what the player
+/// asked for: a request to send when they submit a valid form, a browser
+/// sign-in or its cancel. The form is then busy until
 /// [`LoginForm::finish`] reports the answer. An account screen open (after
 /// a sign-out, say) falls back to an empty sign-in screen.
-pub fn draw(ui: &mut Ui, form: &mut LoginForm) -> Option<AuthRequest> {
+pub fn draw(ui: &mut Ui, form: &mut LoginForm) -> Option<MenuAction> {
     if form.screen.is_account() {
         // The session ended: the next player starts from an empty form.
         form.show(Screen::SignIn);
         form.username.clear();
     }
     let now = now_and_cooldown(ui, form);
-    framed(ui, form, |ui, form, fields, next| match form.screen {
+    let request = framed(ui, form, |ui, form, fields, next| match form.screen {
         Screen::SignIn => sign_in(ui, form, fields, next),
         Screen::SignUp => sign_up(ui, form, fields, next),
         Screen::ConfirmCode => confirm(ui, form, fields, next, now),
@@ -37,7 +38,8 @@ pub fn draw(ui: &mut Ui, form: &mut LoginForm) -> Option<AuthRequest> {
         | Screen::ChangeEmail
         | Screen::RememberDevice
         | Screen::Devices => None,
-    })
+    });
+    form.drawn(request)
 }
 
 fn sign_in(

@@ -92,6 +92,34 @@ impl Screen {
     }
 }
 
+/// What the menu asks the game (or the plugin) to do: the one outlet of
+/// [`draw`](super::draw), [`draw_account`](super::draw_account) and
+/// [`LoginForm::finish`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum MenuAction {
+    /// Send this request
+    /// ([`AuthCommands::send`](crate::AuthCommands::send)); the form is
+    /// busy until [`LoginForm::finish`] reports its answer.
+    Send(AuthRequest),
+    /// Start this browser sign-in
+    /// ([`AuthCommands::sign_in_with_browser`](crate::AuthCommands::sign_in_with_browser));
+    /// the form shows [`Screen::Browser`] until [`LoginForm::finish`]
+    /// reports its end.
+    SignInWithBrowser(BrowserRequest),
+    /// Cancel the browser sign-in under way
+    /// ([`AuthCommands::cancel_browser_sign_in`](crate::AuthCommands::cancel_browser_sign_in)).
+    CancelBrowserSignIn,
+    /// Carry out what the account screens asked for, with the session's
+    /// tokens; the form is busy until its answer (except for
+    /// [`AccountRequest::Close`] and [`AccountRequest::SignOut`]).
+    Account(AccountRequest),
+    /// Open the account screens on this screen, once the session is in: a
+    /// sign-in that asked for a code offers to remember the computer
+    /// ([`Screen::RememberDevice`]).
+    OpenAccount(Screen),
+}
+
 /// What a signed-in player asked for on the account screens, for the game
 /// (or the plugin) to carry out with the session's tokens.
 #[derive(Clone, PartialEq, Eq)]
@@ -352,19 +380,17 @@ impl LoginForm {
         self.browser = providers;
     }
 
-    /// The browser sign-in the player asked for, if any, to start
-    /// ([`AuthCommands::sign_in_with_browser`](crate::AuthCommands::sign_in_with_browser));
-    /// the form shows [`Screen::Browser`] until [`finish`](Self::finish)
-    /// reports its end. Taking it clears it.
-    pub fn take_browser_request(&mut self) -> Option<BrowserRequest> {
-        self.browser_request.take()
-    }
-
-    /// Whether the player cancelled the browser sign-in under way
-    /// ([`AuthCommands::cancel_browser_sign_in`](crate::AuthCommands::cancel_browser_sign_in));
-    /// taking it clears it.
-    pub fn take_browser_cancel(&mut self) -> bool {
-        std::mem::take(&mut self.browser_cancelled)
+    /// What a frame of the sign-in screens asks for: the submitted
+    /// `request`, else a browser sign-in or its cancel the player asked for
+    /// (kept for the next frame when a request came first).
+    pub(super) fn drawn(&mut self, request: Option<AuthRequest>) -> Option<MenuAction> {
+        if let Some(request) = request {
+            return Some(MenuAction::Send(request));
+        }
+        if let Some(browser) = self.browser_request.take() {
+            return Some(MenuAction::SignInWithBrowser(browser));
+        }
+        std::mem::take(&mut self.browser_cancelled).then_some(MenuAction::CancelBrowserSignIn)
     }
 
     /// Whether "Remember me" is checked; `None` when it is not offered.
@@ -421,13 +447,6 @@ impl LoginForm {
         self.email_code_sent = false;
         self.devices = None;
         self.devices_asked = false;
-    }
-
-    /// Whether the sign-in that just finished asked for a code, so that
-    /// remembering the computer would spare the next one
-    /// ([`Screen::RememberDevice`]); taking it clears it.
-    pub fn take_device_offer(&mut self) -> bool {
-        std::mem::take(&mut self.device_offer)
     }
 
     /// Opens the screen that answers `challenge`, or shows that it cannot be
@@ -498,29 +517,34 @@ impl LoginForm {
         self.busy = false;
     }
 
-    /// Reports the end of a request; returns the follow-up request to send
-    /// at once, if any (the form is then busy with it).
+    /// Reports the end of a request; returns what the form asks for next
+    /// on its own, in order (the form is then busy with a request or an
+    /// account request until its answer).
     ///
     /// After a confirmation the form signs in with the sign-up password it
-    /// kept; after a sign-in refused as unconfirmed it asks for a fresh code.
+    /// kept ([`MenuAction::Send`]); after a sign-in refused as unconfirmed
+    /// it asks for a fresh code; a sign-in that took a code offers to
+    /// remember the computer ([`MenuAction::OpenAccount`]); an authenticator
+    /// whose first code was right is turned on ([`MenuAction::Account`]).
     pub fn finish(
         &mut self,
         action: AuthAction,
         result: &Result<AuthOutcome, AuthError>,
-    ) -> Option<AuthRequest> {
+    ) -> Vec<MenuAction> {
         self.busy = false;
         let follow_up = match result {
             Ok(outcome) => self.succeeded(action, outcome),
             Err(error) => self.failed(action, error),
         };
         self.busy = follow_up.is_some() || self.account_follow_up.is_some();
+        let offer = std::mem::take(&mut self.device_offer)
+            .then_some(MenuAction::OpenAccount(Screen::RememberDevice));
         follow_up
-    }
-
-    /// What the account screens ask for next on their own, after
-    /// [`finish`](Self::finish): the form stays busy until its answer.
-    pub fn take_account_follow_up(&mut self) -> Option<AccountRequest> {
-        self.account_follow_up.take()
+            .map(MenuAction::Send)
+            .into_iter()
+            .chain(offer)
+            .chain(self.account_follow_up.take().map(MenuAction::Account))
+            .collect()
     }
 
     fn succeeded(&mut self, action: AuthAction, outcome: &AuthOutcome) -> Option<AuthRequest> {

@@ -10,7 +10,7 @@ use cognito_login_client::{AuthOutcome, IdentityProvider, MfaMethod, Translation
 use super::commands::AuthCommands;
 use super::receive::ReceivedReplies;
 use super::{AuthSession, AuthState, AuthSystems};
-use crate::menu::{self, AccountRequest, AccountView, LoginForm, MenuSettings, Screen};
+use crate::menu::{self, AccountRequest, AccountView, LoginForm, MenuAction, MenuSettings, Screen};
 
 /// The login menu's form, while the menu is enabled.
 ///
@@ -206,22 +206,39 @@ fn apply_replies(
         .filter(|answered| answered.running.is_some())
     {
         let reply = &answered.reply;
-        if let Some(follow_up) = menu.form.finish(reply.action, &reply.result)
-            && let Err(error) = auth.send(follow_up)
-        {
-            menu.form.set_error(error.to_string());
+        let actions = menu.form.finish(reply.action, &reply.result);
+        let account_asks = actions
+            .iter()
+            .any(|action| matches!(action, MenuAction::Account(_)));
+        for action in actions {
+            run_menu_action(&mut menu, &mut auth, action);
         }
-        if menu.form.take_device_offer() {
-            // Drawn once the session is in, if the pool offered a device.
-            menu.account_open = true;
-            menu.form.show(Screen::RememberDevice);
-        }
-        if let Some(follow_up) = menu.form.take_account_follow_up() {
-            run_account_request(&mut menu, &mut auth, follow_up);
-        } else if matches!(reply.result, Ok(AuthOutcome::MfaSet)) && menu.account_open {
+        if !account_asks && matches!(reply.result, Ok(AuthOutcome::MfaSet)) && menu.account_open {
             // The overview shows the new setting once the account is read.
             let _ = auth.read_account();
         }
+    }
+}
+
+/// Carries out what the menu asked for.
+fn run_menu_action(menu: &mut LoginMenu, auth: &mut AuthCommands, action: MenuAction) {
+    let started = match action {
+        MenuAction::Send(request) => auth.send(request).map(drop),
+        MenuAction::SignInWithBrowser(browser) => auth.sign_in_with_browser(browser).map(drop),
+        MenuAction::CancelBrowserSignIn => {
+            auth.cancel_browser_sign_in();
+            Ok(())
+        }
+        MenuAction::Account(request) => return run_account_request(menu, auth, request),
+        MenuAction::OpenAccount(screen) => {
+            // Drawn once the session is in.
+            menu.account_open = true;
+            menu.form.show(screen);
+            Ok(())
+        }
+    };
+    if let Err(error) = started {
+        menu.form.set_error(error.to_string());
     }
 }
 
@@ -245,25 +262,18 @@ fn draw_menu(
         )));
     }
     let theme = menu.form.settings().theme.clone();
-    let request = menu::panel(contexts.ctx_mut()?, &theme, SIGN_IN_PANEL, |ui| {
+    let action = menu::panel(contexts.ctx_mut()?, &theme, SIGN_IN_PANEL, |ui| {
         menu::draw(ui, &mut menu.form)
     });
-    let browser = menu.form.take_browser_request();
-    if (request.is_some() || browser.is_some())
-        && let Some(remember) = menu.form.remember()
-    {
-        auth.set_remember(remember);
-    }
-    let started = match (request, browser) {
-        (Some(request), _) => auth.send(request).map(drop),
-        (None, Some(browser)) => auth.sign_in_with_browser(browser).map(drop),
-        (None, None) => Ok(()),
-    };
-    if let Err(error) = started {
-        menu.form.set_error(error.to_string());
-    }
-    if menu.form.take_browser_cancel() {
-        auth.cancel_browser_sign_in();
+    if let Some(action) = action {
+        if matches!(
+            action,
+            MenuAction::Send(_) | MenuAction::SignInWithBrowser(_)
+        ) && let Some(remember) = menu.form.remember()
+        {
+            auth.set_remember(remember);
+        }
+        run_menu_action(&mut menu, &mut auth, action);
     }
     Ok(())
 }
@@ -314,11 +324,11 @@ fn draw_account(
         menu.account_read = auth.read_account().is_ok();
     }
     let theme = menu.form.settings().theme.clone();
-    let request = menu::panel(contexts.ctx_mut()?, &theme, ACCOUNT_PANEL, |ui| {
+    let action = menu::panel(contexts.ctx_mut()?, &theme, ACCOUNT_PANEL, |ui| {
         menu::draw_account(ui, &mut menu.form, view)
     });
-    if let Some(request) = request {
-        run_account_request(&mut menu, &mut auth, request);
+    if let Some(action) = action {
+        run_menu_action(&mut menu, &mut auth, action);
     }
     Ok(())
 }

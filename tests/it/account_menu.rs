@@ -6,7 +6,7 @@ use bevy_cognito_login::client::{
     AuthAction, AuthError, AuthOutcome, AuthenticatorSecret, CodeDelivery, Device, ServerErrorKind,
 };
 use bevy_cognito_login::menu::{
-    AccountRequest, AccountView, LoginForm, MenuSettings, Screen, draw_account,
+    AccountRequest, AccountView, LoginForm, MenuAction, MenuSettings, Screen, draw_account,
 };
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
@@ -14,6 +14,8 @@ use egui_kittest::kittest::Queryable;
 struct Account {
     form: LoginForm,
     asked: Vec<AccountRequest>,
+    /// What the form asked for on its own after an answer.
+    follow_up: Option<AccountRequest>,
     /// Whether sign-in codes are on, as the server said.
     authenticator: Option<bool>,
     /// Whether email sign-in codes are on, as the server said.
@@ -27,6 +29,7 @@ fn harness() -> Harness<'static, Account> {
             ..crate::support::english()
         }),
         asked: Vec::new(),
+        follow_up: None,
         authenticator: None,
         email_codes: None,
     };
@@ -40,8 +43,10 @@ fn harness() -> Harness<'static, Account> {
                 email_codes: account.email_codes,
                 this_device: Some("eu-west-1_this"),
             };
-            if let Some(request) = draw_account(ui, &mut account.form, view) {
-                account.asked.push(request);
+            match draw_account(ui, &mut account.form, view) {
+                Some(MenuAction::Account(request)) => account.asked.push(request),
+                Some(other) => panic!("the account screens asked for {other:?}"),
+                None => {}
             }
         },
         account,
@@ -73,8 +78,32 @@ fn finish(
         harness.state().form.is_busy(),
         "the form waits for {action:?}"
     );
-    let follow_up = harness.state_mut().form.finish(action, &result);
+    let follow_up = report(harness, action, result);
     assert!(follow_up.is_none());
+}
+
+/// Reports an answer to the form; the request it sends on its own, if
+/// any, and what it asks of the account screens kept for
+/// [`take_account_follow_up`].
+fn report(
+    harness: &mut Harness<'_, Account>,
+    action: AuthAction,
+    result: Result<AuthOutcome, AuthError>,
+) -> Option<bevy_cognito_login::client::AuthRequest> {
+    let mut sent = None;
+    for action in harness.state_mut().form.finish(action, &result) {
+        match action {
+            MenuAction::Send(request) => sent = Some(request),
+            MenuAction::Account(request) => harness.state_mut().follow_up = Some(request),
+            other => panic!("the account screens asked for {other:?}"),
+        }
+    }
+    sent
+}
+
+/// What the form asked for on its own after the last answer.
+fn take_account_follow_up(harness: &mut Harness<'_, Account>) -> Option<AccountRequest> {
+    harness.state_mut().follow_up.take()
 }
 
 fn shows(harness: &Harness<'_, Account>, text: &str) -> bool {
@@ -329,7 +358,7 @@ fn an_authenticator_app_is_added_with_its_qr_code_and_turned_on_and_off() {
     );
     assert!(harness.state().form.is_busy(), "turning it on follows");
     assert_eq!(
-        harness.state_mut().form.take_account_follow_up(),
+        take_account_follow_up(&mut harness),
         Some(AccountRequest::SetAuthenticator { enabled: true })
     );
     finish(&mut harness, AuthAction::SetMfa, Ok(AuthOutcome::MfaSet));
@@ -499,21 +528,23 @@ fn remembered_devices_are_listed_with_this_computer_marked_and_forgotten() {
             key: "eu-west-1_old".into()
         }
     );
-    let follow_up = harness
-        .state_mut()
-        .form
-        .finish(AuthAction::ForgetDevice, &Ok(AuthOutcome::DeviceForgotten));
+    let follow_up = report(
+        &mut harness,
+        AuthAction::ForgetDevice,
+        Ok(AuthOutcome::DeviceForgotten),
+    );
     assert!(follow_up.is_none());
     assert_eq!(
-        harness.state_mut().form.take_account_follow_up(),
+        take_account_follow_up(&mut harness),
         Some(AccountRequest::ListDevices),
         "the list is read again"
     );
     assert_eq!(harness.state().form.notice(), Some("Device forgotten."));
-    harness
-        .state_mut()
-        .form
-        .finish(AuthAction::ListDevices, &Ok(AuthOutcome::Devices(vec![])));
+    report(
+        &mut harness,
+        AuthAction::ListDevices,
+        Ok(AuthOutcome::Devices(vec![])),
+    );
     harness.run_steps(3);
     assert!(shows(&harness, "No computer is remembered"));
     click(&mut harness, "Back");
@@ -558,7 +589,7 @@ fn the_offer_to_remember_this_computer_is_taken_or_declined() {
                 Ok(AuthOutcome::DeviceRemembered),
             );
             assert_eq!(
-                harness.state_mut().form.take_account_follow_up(),
+                take_account_follow_up(&mut harness),
                 Some(AccountRequest::Close),
                 "the offer closes once the computer is remembered"
             );

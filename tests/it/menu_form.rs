@@ -10,7 +10,7 @@ use bevy_cognito_login::client::{
     Tokens,
 };
 use bevy_cognito_login::client::{AuthWorker, BackendConfig};
-use bevy_cognito_login::menu::{LoginForm, MenuSettings, Screen, draw};
+use bevy_cognito_login::menu::{LoginForm, MenuAction, MenuSettings, Screen, draw};
 use cognito_login_backend::local::sdk_client;
 use cognito_login_backend::{LocalConfig, LocalStack};
 use egui_kittest::Harness;
@@ -21,6 +21,17 @@ const PASSWORD: &str = "Secret-Pass-1";
 struct Menu {
     form: LoginForm,
     sent: Vec<AuthRequest>,
+    /// What else the menu asked for, in order.
+    asked: Vec<MenuAction>,
+}
+
+impl Menu {
+    fn take(&mut self, action: MenuAction) {
+        match action {
+            MenuAction::Send(request) => self.sent.push(request),
+            other => self.asked.push(other),
+        }
+    }
 }
 
 fn harness() -> Harness<'static, Menu> {
@@ -32,11 +43,12 @@ fn harness() -> Harness<'static, Menu> {
     let menu = Menu {
         form: LoginForm::new(settings),
         sent: Vec::new(),
+        asked: Vec::new(),
     };
     let mut harness = Harness::new_ui_state(
         |ui, menu: &mut Menu| {
-            if let Some(request) = draw(ui, &mut menu.form) {
-                menu.sent.push(request);
+            if let Some(action) = draw(ui, &mut menu.form) {
+                menu.take(action);
             }
         },
         menu,
@@ -62,9 +74,41 @@ fn finish(
     action: AuthAction,
     result: Result<AuthOutcome, AuthError>,
 ) {
-    let follow_up = harness.state_mut().form.finish(action, &result);
-    harness.state_mut().sent.extend(follow_up);
+    for action in harness.state_mut().form.finish(action, &result) {
+        harness.state_mut().take(action);
+    }
     harness.run_steps(3);
+}
+
+/// Takes the first of the menu's other asks that `pick` takes.
+fn take_asked<T>(
+    harness: &mut Harness<'_, Menu>,
+    pick: impl Fn(&MenuAction) -> Option<T>,
+) -> Option<T> {
+    let asked = &mut harness.state_mut().asked;
+    let at = asked.iter().position(|action| pick(action).is_some())?;
+    pick(&asked.remove(at))
+}
+
+fn take_browser_request(harness: &mut Harness<'_, Menu>) -> Option<BrowserRequest> {
+    take_asked(harness, |action| match action {
+        MenuAction::SignInWithBrowser(request) => Some(request.clone()),
+        _ => None,
+    })
+}
+
+fn take_browser_cancel(harness: &mut Harness<'_, Menu>) -> bool {
+    take_asked(harness, |action| {
+        (*action == MenuAction::CancelBrowserSignIn).then_some(())
+    })
+    .is_some()
+}
+
+fn take_device_offer(harness: &mut Harness<'_, Menu>) -> bool {
+    take_asked(harness, |action| {
+        (*action == MenuAction::OpenAccount(Screen::RememberDevice)).then_some(())
+    })
+    .is_some()
 }
 
 fn server_error(kind: ServerErrorKind, message: &str) -> AuthError {
@@ -491,7 +535,7 @@ fn one_time_codes_show_where_they_went_and_answer_their_challenge() {
         );
         assert_eq!(harness.state().form.screen(), Screen::OneTimeCode);
         assert!(harness.state().form.error().is_some());
-        assert!(!harness.state_mut().form.take_device_offer());
+        assert!(!take_device_offer(&mut harness));
 
         harness.run_steps(3);
         type_into(&mut harness, "Code", "654321");
@@ -502,10 +546,10 @@ fn one_time_codes_show_where_they_went_and_answer_their_challenge() {
             Ok(AuthOutcome::Tokens(tokens())),
         );
         assert!(
-            harness.state_mut().form.take_device_offer(),
+            take_device_offer(&mut harness),
             "{name:?}: a sign-in that took a code offers to remember the computer"
         );
-        assert!(!harness.state_mut().form.take_device_offer(), "once");
+        assert!(!take_device_offer(&mut harness), "once");
     }
 }
 
@@ -518,7 +562,7 @@ fn a_sign_in_without_a_code_offers_no_device() {
         AuthAction::SignIn,
         Ok(AuthOutcome::Tokens(tokens())),
     );
-    assert!(!harness.state_mut().form.take_device_offer());
+    assert!(!take_device_offer(&mut harness));
 }
 
 #[test]
@@ -628,7 +672,7 @@ fn a_browser_sign_in_waits_with_a_cancel_and_ends_on_a_usable_sign_in_screen() {
     click(&mut harness, "Continue with Google");
     assert_eq!(harness.state().form.screen(), Screen::Browser);
     assert_eq!(
-        harness.state_mut().form.take_browser_request(),
+        take_browser_request(&mut harness),
         Some(BrowserRequest {
             provider: Some("Google".into()),
             login_hint: Some("ada".into()),
@@ -639,7 +683,7 @@ fn a_browser_sign_in_waits_with_a_cancel_and_ends_on_a_usable_sign_in_screen() {
 
     // Cancelled: back to the sign-in screen, with nothing to apologise for.
     click(&mut harness, "Cancel");
-    assert!(harness.state_mut().form.take_browser_cancel());
+    assert!(take_browser_cancel(&mut harness));
     finish(&mut harness, AuthAction::SignIn, Err(AuthError::Cancelled));
     assert_eq!(harness.state().form.screen(), Screen::SignIn);
     assert_eq!(harness.state().form.error(), None);
@@ -649,7 +693,7 @@ fn a_browser_sign_in_waits_with_a_cancel_and_ends_on_a_usable_sign_in_screen() {
     harness.run_steps(3);
     click(&mut harness, "Continue in browser");
     assert_eq!(
-        harness.state_mut().form.take_browser_request(),
+        take_browser_request(&mut harness),
         Some(BrowserRequest {
             provider: None,
             login_hint: Some("ada".into()),

@@ -13,7 +13,7 @@ use bevy::input::gamepad::{
 };
 use bevy::prelude::*;
 use bevy_cognito_login::client::{AuthAction, AuthOutcome, AuthRequest};
-use bevy_cognito_login::menu::{LoginForm, MenuInput, Navigated, Screen, draw};
+use bevy_cognito_login::menu::{LoginForm, MenuAction, MenuInput, Navigated, Screen, draw};
 use bevy_cognito_login::prelude::*;
 use bevy_cognito_login::test_utils::{CannedTransport, TestApp};
 use bevy_cognito_login::{LoginMenu, MenuNavigation};
@@ -28,7 +28,7 @@ struct Menu {
 fn harness() -> Harness<'static, Menu> {
     let mut harness = Harness::new_ui_state(
         |ui, menu: &mut Menu| {
-            if let Some(request) = draw(ui, &mut menu.form) {
+            if let Some(MenuAction::Send(request)) = draw(ui, &mut menu.form) {
                 menu.sent.push(request);
             }
         },
@@ -147,7 +147,7 @@ fn start_sends_the_screen_and_east_goes_back() {
         AuthAction::SignIn,
         &Err(bevy_cognito_login::client::AuthError::Cancelled),
     );
-    assert!(follow_up.is_none());
+    assert!(follow_up.is_empty());
     assert!(!harness.state().form.is_busy());
 }
 
