@@ -5,15 +5,18 @@
 #   scripts/soak-tests.sh [N]             # the machine as it is
 #   SOAK_BUSY=1 scripts/soak-tests.sh 5   # with a busy loop on every core
 #
-# The clone shares this checkout's target directory, so only its first run
-# builds; before each run `git clean` leaves the clone as fresh as CI's (no
-# local data, no node_modules). Every run's log and the whole table are kept
-# in target/soak/.
+# The clone builds in a target directory of its own, target/soak-build,
+# kept between soaks, so only its first run builds (not this checkout's
+# target: cargo names a workspace's artifacts by their paths inside it, and a
+# build here during the soak would swap the clone's test binaries for this
+# checkout's). Before each run `git clean` leaves the clone as fresh as CI's
+# (no local data, no node_modules). Every run's log and the whole table are
+# kept in target/soak/.
 set -euo pipefail
 runs=${1:-5}
 repo=$(cd "$(dirname "$0")/.." && pwd)
-export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$repo/target}
-out="$CARGO_TARGET_DIR/soak"
+out="$repo/target/soak"
+export CARGO_TARGET_DIR=${SOAK_TARGET_DIR:-$repo/target/soak-build}
 clone=$(mktemp -d)
 busy=()
 cleanup() {

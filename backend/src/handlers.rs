@@ -94,13 +94,17 @@ impl Handlers {
                 "the request body is too large",
             );
         }
+        let start = std::time::Instant::now();
         let response = self
             .dispatch(action, body)
             .await
             .unwrap_or_else(|error| error);
+        // The outcome is an error's type, never its message or the body.
         tracing::info!(
-            action = action.describe(),
+            route = action.default_route(),
             status = response.status,
+            outcome = response.body["__type"].as_str().unwrap_or("ok"),
+            latency_ms = start.elapsed().as_millis() as u64,
             "handled"
         );
         response

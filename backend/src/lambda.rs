@@ -32,6 +32,31 @@ pub fn action_of(request: &Request) -> Option<AuthAction> {
         .find(|action| action.default_route() == path)
 }
 
+/// The function's logs: one JSON object a line, for CloudWatch Logs
+/// Insights (`fields route, status, outcome, latency_ms, span.id`), with
+/// the filter of [`log_filter`].
+pub fn init_logs(directives: Option<&str>) {
+    tracing::subscriber::set_global_default(json_logs(directives, std::io::stdout))
+        .expect("the function's logs are set up once");
+}
+
+/// The subscriber of [`init_logs`], writing to `writer`.
+pub fn json_logs<W>(directives: Option<&str>, writer: W) -> impl tracing::Subscriber + Send + Sync
+where
+    W: for<'w> tracing_subscriber::fmt::MakeWriter<'w> + Send + Sync + 'static,
+{
+    tracing_subscriber::fmt()
+        .json()
+        .flatten_event(true)
+        .with_current_span(true)
+        .with_span_list(false)
+        .with_env_filter(log_filter(directives))
+        .without_time()
+        .with_ansi(false)
+        .with_writer(writer)
+        .finish()
+}
+
 /// The function's log filter: `RUST_LOG` (`directives`), `info` by default,
 /// and never below `info` for the Lambda runtime, which logs every raw event
 /// (passwords and tokens included) at TRACE.
@@ -68,8 +93,19 @@ pub fn authorized_sub(request: &Request) -> Option<String> {
     }
 }
 
-/// Serves one API Gateway event.
+/// Serves one API Gateway event, in a log span with API Gateway's request
+/// id (the one its access log has).
 pub async fn handle(handlers: &Handlers, request: Request) -> Response<Body> {
+    use tracing::Instrument as _;
+    let id = match request.request_context_ref() {
+        Some(RequestContext::ApiGatewayV2(context)) => context.request_id.clone(),
+        _ => None,
+    };
+    let span = tracing::info_span!("request", id = id.as_deref().unwrap_or("-"));
+    serve(handlers, request).instrument(span).await
+}
+
+async fn serve(handlers: &Handlers, request: Request) -> Response<Body> {
     use lambda_http::http::Method;
     let profile = request.raw_http_path() == PROFILE_ROUTE;
     let response = match action_of(&request) {

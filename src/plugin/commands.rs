@@ -161,7 +161,7 @@ impl AuthCommands<'_, '_> {
     }
 
     /// Signs in through the pool's managed login in the player's system
-    /// browser (see [`BrowserSignIn`]): `request` can go straight to one
+    /// browser (see [`BrowserSignIn`](crate::client::BrowserSignIn)): `request` can go straight to one
     /// provider. It is answered as a sign-in: [`SignedIn`](super::SignedIn)
     /// and a session like any other (kept, restored, refreshed), or
     /// [`AuthFailed`](super::AuthFailed) with the

@@ -8,13 +8,7 @@ use lambda_http::{Error, Request, service_fn};
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    tracing_subscriber::fmt()
-        .with_env_filter(lambda::log_filter(
-            std::env::var("RUST_LOG").ok().as_deref(),
-        ))
-        .without_time()
-        .with_ansi(false)
-        .init();
+    lambda::init_logs(std::env::var("RUST_LOG").ok().as_deref());
     let handlers = lambda::handlers_from_env()?;
     let handlers = &handlers;
     lambda_http::run(service_fn(move |request: Request| async move {

@@ -386,3 +386,67 @@ async fn a_closed_profile_stays_closed_in_dynamodb() {
     // Another player is untouched.
     assert_eq!(store.put("bob-sub", 0, json!(1)).await.unwrap(), 1);
 }
+
+/// Where the function's logs go in a test.
+#[derive(Clone, Default)]
+struct Captured(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for Captured {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// The function logs one JSON object a line: each request's route, status,
+/// outcome (an error's type) and latency, under API Gateway's request id;
+/// never the password or the tokens.
+#[tokio::test]
+async fn the_function_logs_json_lines_with_the_request_id_and_no_secret() {
+    let stack = Stack::start(Emulator::Cognitox).await;
+    let user = support::username("json-logs");
+    stack.sign_up(&user).await;
+    stack.confirm(&user).await;
+    let handlers = handlers(&stack.local).await;
+    let captured = Captured::default();
+    let writer = captured.clone();
+    let _logs = tracing::subscriber::set_default(lambda::json_logs(None, move || writer.clone()));
+    let body = json!({"username": user, "password": PASSWORD}).to_string();
+    let (status, answer) =
+        json_of(&lambda::handle(&handlers, event("/signin", body.as_bytes(), false)).await);
+    assert_eq!(status, 200, "{answer}");
+    let wrong = json!({"username": user, "password": "Wrong-Pass-9"}).to_string();
+    let (status, _) =
+        json_of(&lambda::handle(&handlers, event("/signin", wrong.as_bytes(), false)).await);
+    // Cognito answers 400; cognitox 401.
+    assert!(matches!(status, 400 | 401), "{status}");
+
+    let text = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    let lines: Vec<Value> = text
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap_or_else(|_| panic!("not JSON: {line}")))
+        .collect();
+    let handled: Vec<&Value> = lines
+        .iter()
+        .filter(|line| line["message"] == "handled")
+        .collect();
+    assert_eq!(handled.len(), 2, "{text}");
+    for (line, outcome) in handled.iter().zip(["ok", "NotAuthorizedException"]) {
+        assert_eq!(line["route"], "/signin", "{line}");
+        assert_eq!(line["outcome"], outcome, "{line}");
+        assert!(line["latency_ms"].is_u64(), "{line}");
+        assert_eq!(line["span"]["id"], "JKJaXmPLvHcESHA=", "{line}");
+    }
+    for secret in [
+        PASSWORD,
+        "Wrong-Pass-9",
+        answer["AuthenticationResult"]["AccessToken"]
+            .as_str()
+            .unwrap(),
+    ] {
+        assert!(!text.contains(secret), "a secret reached the log");
+    }
+}
