@@ -36,6 +36,7 @@ mod api;
 mod api_gateway;
 mod browser;
 mod config;
+mod date;
 mod device;
 mod error;
 mod http;
@@ -63,6 +64,7 @@ pub use browser::{
     IdentityProvider, ManagedLogin, OpenBrowser, REDIRECT_PATH, SIGNED_OUT_PATH,
 };
 pub use config::{BackendConfig, CustomTransport};
+pub use date::utc_date;
 pub use device::{Device, DeviceChange, NewDevice, RememberedDevice, RememberedDevices};
 pub use error::{
     AuthError, BrowserErrorKind, ConfigError, RawBody, ServerErrorKind, TransportErrorKind,

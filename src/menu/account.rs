@@ -184,7 +184,10 @@ fn devices(
                     if Some(device.key.as_str()) == this_device {
                         name = texts.format("menu.devices.this-computer", &[("name", &name)]);
                     }
-                    let used = device.last_signed_in.or(device.created).map(date);
+                    let used = device
+                        .last_signed_in
+                        .or(device.created)
+                        .map(cognito_login_client::utc_date);
                     ui.label(match used {
                         Some(date) => texts.format(
                             "menu.devices.last-used",
@@ -203,29 +206,6 @@ fn devices(
     }
     back_to_account(ui, fields, next);
     request
-}
-
-/// A day as `YYYY-MM-DD` (UTC), from days since 1970 by the civil-calendar
-/// algorithm.
-fn date(time: std::time::SystemTime) -> String {
-    let seconds = time
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |since| since.as_secs());
-    let days = (seconds / 86_400) as i64 + 719_468;
-    let era = days / 146_097;
-    let day_of_era = days - era * 146_097;
-    let year_of_era =
-        (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
-    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
-    let month_index = (5 * day_of_year + 2) / 153;
-    let day = day_of_year - (153 * month_index + 2) / 5 + 1;
-    let month = if month_index < 10 {
-        month_index + 3
-    } else {
-        month_index - 9
-    };
-    let year = year_of_era + era * 400 + i64::from(month <= 2);
-    format!("{year:04}-{month:02}-{day:02}")
 }
 
 fn back_to_account(ui: &mut Ui, fields: &Fields, next: &mut Option<Screen>) {
@@ -338,21 +318,4 @@ fn change_email(
     let missing = "menu.check.enter-new-email";
     let email = checked(form, email_address(&form.email, fields, missing))?;
     Some(AccountRequest::ChangeEmail { email })
-}
-
-#[cfg(test)]
-mod tests {
-    use std::time::{Duration, UNIX_EPOCH};
-
-    #[test]
-    fn dates_are_civil_days() {
-        for (seconds, day) in [
-            (0, "1970-01-01"),
-            (951_782_400, "2000-02-29"),
-            (1_795_305_600, "2026-11-22"),
-            (4_107_542_399, "2100-02-28"),
-        ] {
-            assert_eq!(super::date(UNIX_EPOCH + Duration::from_secs(seconds)), day);
-        }
-    }
 }
