@@ -61,7 +61,7 @@ pub mod prelude {
         TokenCheck, Translations, UserPoolConfig,
     };
     #[cfg(feature = "menu")]
-    pub use crate::menu::{MenuSettings, MenuTheme};
+    pub use crate::menu::{MenuSettings, MenuTheme, SignInName};
     pub use crate::{
         AuthCommands, AuthFailed, AuthSession, AuthState, AuthSystems, CognitoLoginPlugin,
         SignedIn, SignedOut,

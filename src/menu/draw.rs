@@ -7,7 +7,7 @@ use super::widgets::{
     CODE, Fields, authenticator_key, checked, email_address, framed, new_password,
     new_password_fields, now_and_cooldown, required, resend_button, show_toggle,
 };
-use super::{LoginForm, MenuAction, Screen};
+use super::{LoginForm, MenuAction, Screen, SignInName};
 
 /// Draws the open screen of `form` into `ui` and returns what the player
 /// asked for: a request to send when they submit a valid form, a browser
@@ -48,7 +48,8 @@ fn sign_in(
     fields: &mut Fields,
     next: &mut Option<Screen>,
 ) -> Option<AuthRequest> {
-    fields.text(ui, "menu.field.username", &mut form.username, false);
+    let (name, enter_name) = form.settings.sign_in_name.keys();
+    fields.text(ui, name, &mut form.username, false);
     let shown = form.show_password;
     fields.password(ui, "menu.field.password", &mut form.password, shown);
     show_toggle(ui, form, fields);
@@ -70,7 +71,7 @@ fn sign_in(
     if !submit {
         return None;
     }
-    let username = checked(form, required(&form.username, fields, USERNAME))?;
+    let username = checked(form, required(&form.username, fields, enter_name))?;
     checked(
         form,
         required(&form.password, fields, "menu.check.enter-password"),
@@ -148,13 +149,20 @@ fn sign_up(
     fields: &mut Fields,
     next: &mut Option<Screen>,
 ) -> Option<AuthRequest> {
-    fields.text(ui, "menu.field.username", &mut form.username, false);
+    // Where the email address is the username, it is asked for once.
+    let email_is_name = form.settings.sign_in_name == SignInName::Email;
+    if !email_is_name {
+        fields.text(ui, "menu.field.username", &mut form.username, false);
+    }
     fields.text(ui, "menu.field.email", &mut form.email, false);
     new_password_fields(ui, form, fields, "menu.field.password");
     let submit = fields.submit(ui, "menu.button.create-account");
     fields.link(ui, "menu.link.have-account", Screen::SignIn, next);
     if !submit {
         return None;
+    }
+    if email_is_name {
+        form.username = form.email.trim().to_owned();
     }
     let username = checked(form, required(&form.username, fields, USERNAME))?;
     let email = email_address(&form.email, fields, "menu.check.enter-email");
@@ -175,19 +183,20 @@ fn confirm(
     next: &mut Option<Screen>,
     now: f64,
 ) -> Option<AuthRequest> {
-    fields.text(ui, "menu.field.username", &mut form.username, false);
+    let (name, enter_name) = form.settings.sign_in_name.keys();
+    fields.text(ui, name, &mut form.username, false);
     fields.text(ui, "menu.field.code", &mut form.code, false);
     let submit = fields.submit(ui, "menu.button.confirm");
     let resend = resend_button(ui, form, fields, now);
     back_to_sign_in(ui, fields, next);
     if resend {
-        let username = checked(form, required(&form.username, fields, USERNAME))?;
+        let username = checked(form, required(&form.username, fields, enter_name))?;
         return Some(AuthRequest::ResendCode { username });
     }
     if !submit {
         return None;
     }
-    let username = checked(form, required(&form.username, fields, USERNAME))?;
+    let username = checked(form, required(&form.username, fields, enter_name))?;
     let code = checked(form, required(&form.code, fields, CODE))?;
     Some(AuthRequest::ConfirmSignUp {
         username,
@@ -201,7 +210,8 @@ fn forgot(
     fields: &mut Fields,
     next: &mut Option<Screen>,
 ) -> Option<AuthRequest> {
-    fields.text(ui, "menu.field.username", &mut form.username, false);
+    let (name, enter_name) = form.settings.sign_in_name.keys();
+    fields.text(ui, name, &mut form.username, false);
     let submit = fields.submit(ui, "menu.button.send-reset-code");
     ui.horizontal_wrapped(|ui| {
         fields.link(ui, "menu.link.have-code", Screen::ResetPassword, next);
@@ -210,7 +220,7 @@ fn forgot(
     if !submit {
         return None;
     }
-    let username = checked(form, required(&form.username, fields, USERNAME))?;
+    let username = checked(form, required(&form.username, fields, enter_name))?;
     Some(AuthRequest::ForgotPassword { username })
 }
 
@@ -220,7 +230,8 @@ fn reset(
     fields: &mut Fields,
     next: &mut Option<Screen>,
 ) -> Option<AuthRequest> {
-    fields.text(ui, "menu.field.username", &mut form.username, false);
+    let (name, enter_name) = form.settings.sign_in_name.keys();
+    fields.text(ui, name, &mut form.username, false);
     fields.text(ui, "menu.field.code", &mut form.code, false);
     new_password_fields(ui, form, fields, "menu.field.new-password");
     let submit = fields.submit(ui, "menu.button.reset-password");
@@ -228,7 +239,7 @@ fn reset(
     if !submit {
         return None;
     }
-    let username = checked(form, required(&form.username, fields, USERNAME))?;
+    let username = checked(form, required(&form.username, fields, enter_name))?;
     let code = checked(form, required(&form.code, fields, CODE))?;
     let password = checked(form, new_password(form, fields))?;
     Some(AuthRequest::ResetPassword {

@@ -227,6 +227,39 @@ pub struct MenuSettings {
     pub translations: Translations,
     /// How the menu looks.
     pub theme: MenuTheme,
+    /// What players sign in with, as the user pool has it (the template's
+    /// `SignInWith`): the name field of the sign-in, code and reset screens
+    /// is labelled to match, and with [`SignInName::Email`] sign-up asks
+    /// for the email address alone, which is the username.
+    pub sign_in_name: SignInName,
+}
+
+/// What a player types to sign in, as the user pool is configured.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum SignInName {
+    /// A username (a pool without sign-in attributes).
+    #[default]
+    Username,
+    /// A username or the verified email address (`AliasAttributes: email`).
+    UsernameOrEmail,
+    /// The email address, which is the username
+    /// (`UsernameAttributes: email`).
+    Email,
+}
+
+impl SignInName {
+    /// The name field's label and what the player is asked when it is
+    /// empty, as keys of the translations.
+    pub(super) fn keys(self) -> (&'static str, &'static str) {
+        match self {
+            Self::Username => ("menu.field.username", "menu.check.enter-username"),
+            Self::UsernameOrEmail => (
+                "menu.field.username-or-email",
+                "menu.check.enter-username-or-email",
+            ),
+            Self::Email => ("menu.field.email", "menu.check.enter-email"),
+        }
+    }
 }
 
 impl Default for MenuSettings {
@@ -239,6 +272,7 @@ impl Default for MenuSettings {
             game_name: "Bevy game".to_owned(),
             translations: Translations::shipped(),
             theme: MenuTheme::default(),
+            sign_in_name: SignInName::default(),
         }
     }
 }

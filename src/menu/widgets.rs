@@ -109,8 +109,9 @@ fn screen_title(screen: Screen) -> &'static str {
 
 /// The key of every field the menu draws; with the screen and the form's
 /// epoch they make each field's id.
-const FIELD_KEYS: [&str; 8] = [
+const FIELD_KEYS: [&str; 9] = [
     "menu.field.username",
+    "menu.field.username-or-email",
     "menu.field.email",
     "menu.field.new-email",
     "menu.field.password",

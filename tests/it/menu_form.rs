@@ -10,7 +10,7 @@ use bevy_cognito_login::client::{
     Tokens,
 };
 use bevy_cognito_login::client::{AuthWorker, BackendConfig};
-use bevy_cognito_login::menu::{LoginForm, MenuAction, MenuSettings, Screen, draw};
+use bevy_cognito_login::menu::{LoginForm, MenuAction, MenuSettings, Screen, SignInName, draw};
 use cognito_login_backend::local::sdk_client;
 use cognito_login_backend::{LocalConfig, LocalStack};
 use egui_kittest::Harness;
@@ -35,11 +35,16 @@ impl Menu {
 }
 
 fn harness() -> Harness<'static, Menu> {
-    let settings = MenuSettings {
+    harness_with(|_| {})
+}
+
+fn harness_with(configure: impl FnOnce(&mut MenuSettings)) -> Harness<'static, Menu> {
+    let mut settings = MenuSettings {
         title: "Test Game".into(),
         resend_cooldown: Duration::from_secs(30),
         ..crate::support::english()
     };
+    configure(&mut settings);
     let menu = Menu {
         form: LoginForm::new(settings),
         sent: Vec::new(),
@@ -921,4 +926,47 @@ fn after_a_sign_up_the_code_screen_focuses_the_code() {
     assert_eq!(harness.state().form.screen(), Screen::ConfirmCode);
     assert!(harness.get_by_label("Code").is_focused(), "the empty field");
     assert!(!harness.get_by_label("Username").is_focused());
+}
+
+/// The name field says what the pool signs in with, and so does its check;
+/// where the email address is the username, sign-up asks for it once.
+#[test]
+fn the_name_field_says_what_the_pool_signs_in_with() {
+    let mut harness = harness_with(|settings| {
+        settings.sign_in_name = SignInName::UsernameOrEmail;
+    });
+    assert!(
+        harness.query_by_label("Username").is_none(),
+        "no plain username field"
+    );
+    click(&mut harness, "Sign in");
+    assert!(shows(&harness, "Enter your username or email address."));
+    type_into(&mut harness, "Username or email", "ada@example.com");
+    type_into(&mut harness, "Password", PASSWORD);
+    click(&mut harness, "Sign in");
+    let sent = &harness.state().sent;
+    assert!(
+        matches!(&sent[..], [AuthRequest::SignIn { username, .. }] if username == "ada@example.com"),
+        "{sent:?}"
+    );
+
+    let mut harness = harness_with(|settings| settings.sign_in_name = SignInName::Email);
+    type_into(&mut harness, "Email", "ada@example.com");
+    harness.get_by_label("Create account").click();
+    harness.run_steps(3);
+    assert_eq!(harness.state().form.screen(), Screen::SignUp);
+    assert!(
+        harness.query_by_label("Username").is_none(),
+        "the address is the username"
+    );
+    type_into(&mut harness, "Email", "bea@example.com");
+    type_into(&mut harness, "Password", PASSWORD);
+    type_into(&mut harness, "Repeat password", PASSWORD);
+    click(&mut harness, "Create account");
+    let sent = &harness.state().sent;
+    assert!(
+        matches!(&sent[..], [AuthRequest::SignUp { username, email, .. }]
+            if username == "bea@example.com" && email == "bea@example.com"),
+        "{sent:?}"
+    );
 }
