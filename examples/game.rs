@@ -29,9 +29,7 @@
 use std::time::Duration;
 
 use bevy::prelude::*;
-use bevy_cognito_login::client::{ApiCallId, BackendConfig, GameApiConfig};
 use bevy_cognito_login::prelude::*;
-use bevy_cognito_login::{ApiReplied, GameApi, LoginMenu, SessionSettings};
 use bevy_egui::{EguiContexts, EguiPrimaryContextPass, egui};
 use cognito_login_backend::{BackgroundStack, CodePurpose, DevMailbox, LocalConfig, LocalStack};
 

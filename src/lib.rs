@@ -56,14 +56,16 @@ pub use plugin::*;
 
 /// The types most games use.
 pub mod prelude {
+    #[cfg(feature = "menu")]
+    pub use crate::LoginMenu;
     pub use crate::client::{
-        ApiGatewayConfig, AuthAction, AuthError, BrowserRequest, ManagedLogin, SignInFlow,
-        TokenCheck, Translations, UserPoolConfig,
+        ApiCallId, ApiGatewayConfig, AuthAction, AuthError, BackendConfig, BrowserRequest,
+        GameApiConfig, ManagedLogin, SignInFlow, TokenCheck, Translations, UserPoolConfig,
     };
     #[cfg(feature = "menu")]
     pub use crate::menu::{MenuSettings, MenuTheme, SignInName};
     pub use crate::{
-        AuthCommands, AuthFailed, AuthSession, AuthState, AuthSystems, CognitoLoginPlugin,
-        SignedIn, SignedOut,
+        ApiReplied, AuthCommands, AuthFailed, AuthSession, AuthState, AuthSystems,
+        CognitoLoginPlugin, GameApi, SessionSettings, SignedIn, SignedOut,
     };
 }
