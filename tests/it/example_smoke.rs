@@ -275,7 +275,8 @@ fn wait_for<T>(what: &str, timeout: Duration, mut check: impl FnMut() -> Option<
 /// Builds the example game and returns its path. `--workspace` resolves
 /// features as `cargo test --workspace` does, so under the README's test
 /// command this finds the game that run already built instead of building
-/// Bevy a second time.
+/// Bevy a second time; `--ignore-rust-version` as `scripts/cargo` passes
+/// it to a nightly older than Bevy's declared Rust (harmless on a newer one).
 fn game_binary() -> PathBuf {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let mut command = Command::new(cargo);
@@ -299,7 +300,13 @@ fn game_binary() -> PathBuf {
         }
     }
     let output = command
-        .args(["build", "--workspace", "--example", "game"])
+        .args([
+            "build",
+            "--workspace",
+            "--example",
+            "game",
+            "--ignore-rust-version",
+        ])
         .args(["--message-format", "json"])
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .stderr(Stdio::inherit())
