@@ -126,7 +126,7 @@ pub(super) fn build(
 ///
 /// bevy_egui sets a window's [`CursorIcon`](bevy_window::CursorIcon) in
 /// `PostUpdate` whenever egui's cursor changes (a field or a button under
-/// the pointer). In `Last`, bevy_winit 0.19's `update_cursors` inserts its
+/// the pointer). In `Last`, bevy_winit's `update_cursors` (0.19, and 0.20.1 still) inserts its
 /// pending cursor on every window whose icon changed, with a plain `insert`,
 /// unordered against `close_when_requested`, which despawns the window
 /// closed the frame before: when the despawn is applied first, Bevy's
