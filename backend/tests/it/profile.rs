@@ -213,15 +213,7 @@ async fn only_access_tokens_of_this_app_client_are_taken() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn profiles_are_kept_beside_the_data_file() {
     let dir = tempfile::tempdir().unwrap();
-    let config = LocalConfig {
-        data_file: Some(dir.path().join("users.json")),
-        ..LocalConfig::default()
-    };
-    let stack = Stack::over(
-        Emulator::Cognitox,
-        Via::ApiGateway,
-        LocalStack::start(config.clone()).await.unwrap(),
-    );
+    let (stack, config) = beside_a_data_file(dir.path()).await;
     let tokens = player(&stack, &username("profile-kept")).await;
     let api = Api::new(&stack);
     let bearer = tokens.access_token.expose();
@@ -255,15 +247,7 @@ async fn profiles_are_kept_beside_the_data_file() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_deleted_account_takes_its_profile_with_it() {
     let dir = tempfile::tempdir().unwrap();
-    let config = LocalConfig {
-        data_file: Some(dir.path().join("users.json")),
-        ..LocalConfig::default()
-    };
-    let stack = Stack::over(
-        Emulator::Cognitox,
-        Via::ApiGateway,
-        LocalStack::start(config).await.unwrap(),
-    );
+    let (stack, _) = beside_a_data_file(dir.path()).await;
     let tokens = player(&stack, &username("profile-deleted")).await;
     let api = Api::new(&stack);
     let bearer = tokens.access_token.expose();
@@ -276,13 +260,17 @@ async fn a_deleted_account_takes_its_profile_with_it() {
         .await;
     assert_eq!(deleted, Ok(AuthOutcome::AccountDeleted));
 
-    let files: Vec<String> = std::fs::read_dir(dir.path().join("profiles"))
-        .unwrap()
-        .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
+    let profiles = || -> Vec<String> {
+        std::fs::read_dir(dir.path().join("profiles"))
+            .unwrap()
+            .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|name| name.ends_with(".json"))
+            .collect()
+    };
     assert!(
-        files.iter().all(|name| !name.ends_with(".json")),
-        "the profile is gone: {files:?}"
+        profiles().is_empty(),
+        "the profile is gone: {:?}",
+        profiles()
     );
     let (status, body) = api.get(Some(bearer)).await;
     assert_eq!(
@@ -291,14 +279,19 @@ async fn a_deleted_account_takes_its_profile_with_it() {
     );
     let (status, _) = api.put(bearer, write).await;
     assert_eq!(status, 404, "no write brings it back");
-    assert!(
-        std::fs::read_dir(dir.path().join("profiles"))
-            .unwrap()
-            .all(|entry| !entry
-                .unwrap()
-                .file_name()
-                .to_string_lossy()
-                .ends_with(".json")),
-        "no write brings it back"
-    );
+    assert!(profiles().is_empty(), "no write brings it back");
+}
+
+/// The local stack keeping its users (and the profiles beside them) in a
+/// data file in `dir`, and its configuration, to start it again.
+async fn beside_a_data_file(dir: &std::path::Path) -> (Stack, LocalConfig) {
+    let config = LocalConfig {
+        data_file: Some(dir.join("users.json")),
+        ..LocalConfig::default()
+    };
+    let local = LocalStack::start(config.clone()).await.unwrap();
+    (
+        Stack::over(Emulator::Cognitox, Via::ApiGateway, local),
+        config,
+    )
 }
