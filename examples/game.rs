@@ -303,6 +303,14 @@ fn hud(
                     if let Some(email) = &session.email {
                         ui.weak(email);
                     }
+                    if session.offline {
+                        // The player keeps playing; the best score waits
+                        // for the server.
+                        ui.colored_label(egui::Color32::YELLOW, "offline")
+                            .on_hover_text(
+                                "The login server cannot be reached; you stay signed in.",
+                            );
+                    }
                     if let Some(score) = best.score {
                         ui.separator();
                         ui.label(format!("Best: {score}"));

@@ -2,9 +2,10 @@
 # What the plugin costs a game's build: two throw-away games in a temporary
 # folder, a default-features Bevy + bevy_egui game without the plugin and
 # the same game with it, each built cold (debug) in a target dir of its own,
-# one after the other. Prints both times, the ratio, the shared crates whose
-# features the plugin changes (each such crate, and everything above it, is
-# compiled again for the game) and the crypto stacks in the game's tree.
+# one after the other, with the toolchain `scripts/cargo` picks. Prints both
+# times, the ratio, the shared crates whose features the plugin changes (each
+# such crate, and everything above it, is compiled again for the game) and
+# the crypto stacks in the game's tree.
 #
 #   scripts/bench-build.sh                      # the plugin with its default features
 #   PLUGIN='default-features = false, features = ["menu"]' scripts/bench-build.sh
@@ -33,8 +34,8 @@ game() {
   local name=$1 dependency=$2 body=$3
   cargo new -q --vcs none "$work/$name"
   cat >>"$work/$name/Cargo.toml" <<EOF
-bevy = "0.19"
-bevy_egui = "0.42"
+bevy = "0.20"
+bevy_egui = "0.43"
 $dependency
 EOF
   printf '%s\n' "$body" >"$work/$name/src/main.rs"
@@ -92,7 +93,7 @@ done
 build() {
   local started ended
   started=$(date +%s.%N)
-  (cd "$work/$1" && CARGO_TARGET_DIR="$work/$1/target" cargo build -q) >&2
+  (cd "$work/$1" && CARGO_TARGET_DIR="$work/$1/target" "$root/scripts/cargo" build -q) >&2
   ended=$(date +%s.%N)
   python3 -c "print(round($ended - $started, 1))"
 }
@@ -100,7 +101,7 @@ echo "building cold, one game after the other (minutes on 2 cores)…"
 without_s=$(build without)
 # The plugin added to the warm game: the game's own crates compiled again
 # are the ones the plugin changed under it.
-(cd "$work/with" && CARGO_TARGET_DIR="$work/without/target" cargo build 2>&1) |
+(cd "$work/with" && CARGO_TARGET_DIR="$work/without/target" "$root/scripts/cargo" build 2>&1) |
   sed -n 's/^ *Compiling \([^ ]*\) .*/\1/p' | sort -u >"$work/warm.compiled"
 cut -d' ' -f1 "$work/without.features" | sort -u >"$work/without.crates"
 rebuilt=$(comm -12 "$work/warm.compiled" "$work/without.crates" | grep -vx without | paste -sd' ' -)

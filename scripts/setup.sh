@@ -6,8 +6,10 @@
 #
 # - Debian packages: the real-window smoke test (Xvfb, openbox, Mesa's
 #   software Vulkan, xdotool, ImageMagick), its screen reader (AT-SPI), the
-#   real keychains (gnome-keyring's Secret Service, keyutils) and the
-#   browser sign-in's browser (Chromium).
+#   real keychain (gnome-keyring's Secret Service) and the browser
+#   sign-in's browser (Chromium); and for `scripts/check-targets.sh`,
+#   Debian's Rust with its standard library's source, and the MinGW and
+#   clang C compilers (the Windows and macOS type-checks).
 # - In a virtual environment under target/tools (a Debian system Python
 #   refuses a global pip install): cfn-lint, pycognito (the SRP reference)
 #   moto's server (an emulator that asks for MFA at sign-in) and botocore
@@ -20,7 +22,8 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 packages=(xvfb openbox mesa-vulkan-drivers libvulkan1 xdotool imagemagick gnome-keyring dbus-x11
-  libsecret-tools keyutils at-spi2-core python3-gi gir1.2-atspi-2.0 chromium)
+  libsecret-tools at-spi2-core python3-gi gir1.2-atspi-2.0 chromium
+  rustc-web cargo-web rust-web-src rust-web-clippy gcc-mingw-w64-x86-64 clang-19 llvm-19)
 tools="${CARGO_TARGET_DIR:-$PWD/target}/tools"
 venv="$tools/venv"
 python_tools=(cfn-lint==1.58.0 pycognito==2024.5.1 "moto[server]==5.2.1" botocore==1.44.8

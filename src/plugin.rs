@@ -25,7 +25,9 @@ pub use commands::{AuthCommandError, AuthCommands};
 pub use game_api::{ApiReplied, GameApi};
 #[cfg(feature = "menu")]
 pub use gamepad::MenuNavigation;
-pub use lifecycle::{SessionNotForgotten, SessionSettings, TokensRefreshed};
+pub use lifecycle::{
+    BackOnline, SessionNotForgotten, SessionSettings, TokensRefreshed, WentOffline,
+};
 #[cfg(feature = "menu")]
 pub use menu_window::LoginMenu;
 pub use messages::{
@@ -142,6 +144,8 @@ impl Plugin for CognitoLoginPlugin {
         };
         app.add_message::<SignedIn>()
             .add_message::<TokensRefreshed>()
+            .add_message::<WentOffline>()
+            .add_message::<BackOnline>()
             .add_message::<SignedOut>()
             .add_message::<AuthFailed>()
             .add_message::<SignedUp>()

@@ -139,14 +139,15 @@ pub fn unsigned_tokens(sub: &str, lifetime: u64, left: i64) -> Tokens {
     let claims = serde_json::json!({
         "sub": sub, "cognito:username": sub, "iat": exp.saturating_sub(lifetime), "exp": exp,
     });
-    Tokens {
-        access_token: unsigned_jwt(&claims).into(),
-        id_token: unsigned_jwt(&claims).into(),
-        refresh_token: Some(format!("refresh-token-of-{sub}").into()),
-        expires_at: Some(expires_at),
-        new_device: None,
-        from_browser: false,
-    }
+    let mut tokens = Tokens::new(
+        unsigned_jwt(&claims).into(),
+        unsigned_jwt(&claims).into(),
+        Some(format!("refresh-token-of-{sub}").into()),
+        None,
+        now,
+    );
+    tokens.expires_at = Some(expires_at);
+    tokens
 }
 
 type Script = dyn Fn(&AuthRequest) -> (Duration, Result<AuthOutcome, AuthError>) + Send + Sync;

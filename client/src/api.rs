@@ -102,11 +102,17 @@ pub struct ApiCallId(pub u64);
 
 /// Why a call to the game's API failed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum ApiError {
     /// Nobody is signed in, or the session ended before the answer came
     /// (an answer meant for one player never reaches the next).
     #[error("not signed in")]
     SignedOut,
+    /// The login server cannot be reached and the session's token has
+    /// expired, so the call was not sent: it needs the network back
+    /// ([`SessionEvent::Offline`](crate::SessionEvent::Offline)).
+    #[error("offline: the session's token has expired and cannot be refreshed")]
+    Offline,
     /// The API refused the player's token, even after a refresh.
     #[error("the game's server did not accept the sign-in")]
     Unauthorized,
@@ -127,6 +133,7 @@ impl ApiError {
     pub fn player_message_in(&self, texts: &Translations) -> String {
         match self {
             Self::SignedOut => texts.get("api.signed-out").to_owned(),
+            Self::Offline => texts.get("api.offline").to_owned(),
             Self::Unauthorized => texts.get("api.unauthorized").to_owned(),
             Self::Failed(AuthError::Server { message, .. }) if !message.trim().is_empty() => {
                 texts.format("api.refused-said", &[("message", message.trim())])
@@ -377,6 +384,9 @@ impl ApiQueue {
                 continue;
             };
             let waiting = self.sent.swap_remove(index);
+            if sent.result.is_ok() {
+                machine.reachable(io, now);
+            }
             let result = match sent.result {
                 // The session it was sent for is over: nothing of it reaches
                 // whoever is signed in now.
@@ -404,15 +414,27 @@ impl ApiQueue {
         }
         // The refresh is over, whichever way: the calls go with the tokens
         // there are now (a failed refresh leaves the old ones, which a
-        // server may still take), or fail when the session ended.
+        // server may still take), or fail when the session ended, or when it
+        // is offline with a token no server takes.
         for waiting in std::mem::take(&mut self.parked) {
-            if waiting.generation != machine.generation() || machine.tokens().is_none() {
-                self.replies.push_back(ApiReply {
-                    id: waiting.id,
-                    result: Err(ApiError::SignedOut),
-                });
+            let expired = machine
+                .tokens()
+                .and_then(|tokens| tokens.expires_at)
+                .is_some_and(|expires| expires <= wall);
+            let failed = if waiting.generation != machine.generation() || machine.tokens().is_none()
+            {
+                Some(ApiError::SignedOut)
+            } else if machine.offline() && expired {
+                Some(ApiError::Offline)
             } else {
-                self.send(client, machine, waiting);
+                None
+            };
+            match failed {
+                Some(error) => self.replies.push_back(ApiReply {
+                    id: waiting.id,
+                    result: Err(error),
+                }),
+                None => self.send(client, machine, waiting),
             }
         }
     }

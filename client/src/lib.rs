@@ -39,6 +39,7 @@ mod config;
 mod date;
 mod device;
 mod error;
+mod file_store;
 mod http;
 mod outcome;
 mod request;
@@ -47,6 +48,7 @@ mod secret;
 #[cfg(all(feature = "keychain", target_os = "linux"))]
 mod secret_service;
 mod session;
+mod signing_keys;
 pub mod srp;
 mod store;
 mod text;
@@ -69,6 +71,7 @@ pub use device::{Device, DeviceChange, NewDevice, RememberedDevice, RememberedDe
 pub use error::{
     AuthError, BrowserErrorKind, ConfigError, RawBody, ServerErrorKind, TransportErrorKind,
 };
+pub use file_store::FileStore;
 pub use outcome::{Account, AuthOutcome, Challenge, CodeDelivery, Tokens, unverified_claims};
 pub use request::{AuthAction, AuthRequest, ChallengeName, MfaMethod, body};
 pub use secret::{
@@ -79,6 +82,7 @@ pub use session::{
     DevicesReply, Generation, Identity, MakeStore, SessionEvent, SessionIo, SessionMachine,
     SessionPhase, SessionPolicy, StoreJob, StoreJobKind, StoreReply, StoreThread, WorkerIo,
 };
+pub use signing_keys::SigningKeys;
 pub use store::{KeychainStore, SessionStore, StoreError};
 pub use text::{FALLBACK_LOCALE, TranslationError, Translations, placeholders};
 pub use transport::{BoxFuture, Transport};

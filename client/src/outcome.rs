@@ -9,6 +9,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use crate::device::{Device, NewDevice};
 use crate::request::ChallengeName;
 use crate::secret::{AccessToken, AuthenticatorSecret, ChallengeSession, IdToken, RefreshToken};
+use crate::signing_keys::SigningKeys;
 
 /// The successful end of an [`AuthRequest`](crate::AuthRequest).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -136,8 +137,9 @@ impl Challenge {
     }
 }
 
-/// The tokens of a signed-in session.
+/// The tokens of a signed-in session. Made with [`Tokens::new`].
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Tokens {
     /// Sent to game servers to prove who the player is.
     pub access_token: AccessToken,
@@ -156,6 +158,11 @@ pub struct Tokens {
     /// login: its sign-out ends the browser's session too. Kept with the
     /// session in the store and across refreshes.
     pub from_browser: bool,
+    /// The pool's signing keys these tokens were verified with, kept with
+    /// the session in the store, so that a launch without network can
+    /// verify it again ([`SigningKeys`]). `None` until verified, and for
+    /// backends configured without token checks.
+    pub signing_keys: Option<SigningKeys>,
 }
 
 impl Tokens {
@@ -181,6 +188,7 @@ impl Tokens {
             expires_at,
             new_device: None,
             from_browser: false,
+            signing_keys: None,
         }
     }
 }

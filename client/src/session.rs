@@ -17,9 +17,10 @@ use serde_json::{Map, Value};
 
 pub use store_thread::{DevicesReply, MakeStore, StoreJob, StoreJobKind, StoreReply, StoreThread};
 
-use crate::error::{AuthError, RawBody};
+use crate::error::{AuthError, RawBody, ServerErrorKind};
 use crate::outcome::{AuthOutcome, Tokens, unverified_claims};
 use crate::request::AuthRequest;
+use crate::signing_keys::SigningKeys;
 use crate::store::StoreError;
 use crate::worker::{AuthWorker, Reply, RequestId};
 
@@ -110,6 +111,12 @@ pub enum SessionEvent {
     /// The stored session could not be forgotten: the next launch may
     /// restore it.
     ForgetFailed(StoreError),
+    /// The login server cannot be reached (no network, or its fault): the
+    /// session is kept, as verified before, and refreshed as soon as the
+    /// server answers again. The access token may expire meanwhile.
+    Offline,
+    /// The server answered again and the session was refreshed.
+    Online,
 }
 
 /// Where the session stands.
@@ -131,6 +138,10 @@ enum Phase {
         loading_until: Option<Instant>,
         /// What the store held, once it answered.
         stored: Option<Tokens>,
+        /// Whether `stored` passed its check (signed by the pool, for this
+        /// app client) and only its time is up: then it stays a session,
+        /// offline, when the refresh gets no answer.
+        verified: bool,
     },
     SignedIn {
         tokens: Tokens,
@@ -176,6 +187,8 @@ pub struct SessionMachine {
     /// Cleared after a store failure: later saves are skipped (one warning),
     /// clears never are.
     saving: bool,
+    /// The signed-in session's server could not be reached at the last try.
+    offline: bool,
     events: VecDeque<SessionEvent>,
 }
 
@@ -191,6 +204,7 @@ impl SessionMachine {
             retry_at: None,
             failures: 0,
             saving: true,
+            offline: false,
             events: VecDeque::new(),
         }
     }
@@ -207,6 +221,12 @@ impl SessionMachine {
             Phase::Restoring { .. } => SessionPhase::Restoring,
             Phase::SignedIn { .. } => SessionPhase::SignedIn,
         }
+    }
+
+    /// Whether the signed-in session's server could not be reached at the
+    /// last try ([`SessionEvent::Offline`]).
+    pub fn offline(&self) -> bool {
+        self.offline
     }
 
     /// The signed-in session's tokens.
@@ -257,6 +277,7 @@ impl SessionMachine {
         self.last_refresh = None;
         self.retry_at = None;
         self.failures = 0;
+        self.offline = false;
         self.generation
     }
 
@@ -266,6 +287,7 @@ impl SessionMachine {
         self.phase = Phase::Restoring {
             loading_until: Some(now + self.policy.restore_timeout),
             stored: None,
+            verified: false,
         };
         io.store(generation, StoreJob::Load);
     }
@@ -320,6 +342,9 @@ impl SessionMachine {
     /// game's own requests). Answers of an abandoned generation are dropped.
     pub fn reply(&mut self, io: &mut impl SessionIo, reply: Reply, now: Instant) -> Option<Reply> {
         let Some(index) = self.sent.iter().position(|sent| sent.id == reply.id) else {
+            if answered(&reply.result) {
+                self.reachable(io, now);
+            }
             return Some(reply);
         };
         let awaiting = self.sent.swap_remove(index);
@@ -341,12 +366,37 @@ impl SessionMachine {
             Err(error) => Err(error),
         };
         match (awaiting.what, &self.phase) {
-            (Asked::Check, Phase::Restoring { .. }) => self.checked(io, tokens, wall),
-            (Asked::Refresh, Phase::Restoring { .. }) => self.restore_refreshed(io, tokens, wall),
+            (Asked::Check, Phase::Restoring { .. }) => self.checked(io, tokens, now, wall),
+            (Asked::Refresh, Phase::Restoring { .. }) => {
+                self.restore_refreshed(io, tokens, now, wall);
+            }
             (Asked::Refresh, Phase::SignedIn { .. }) => self.refreshed(io, tokens, now, wall),
             _ => tracing::debug!("dropped an answer the session no longer waits for"),
         }
         None
+    }
+
+    /// A request reached the server (a game API call answered, say): when
+    /// the session is offline, its refresh is tried now rather than after
+    /// the backoff (at most once per
+    /// [`min_refresh_interval`](SessionPolicy::min_refresh_interval)).
+    pub fn reachable(&mut self, io: &mut impl SessionIo, now: Instant) {
+        let Phase::SignedIn { tokens, .. } = &self.phase else {
+            return;
+        };
+        let busy = self
+            .sent
+            .iter()
+            .any(|sent| sent.generation == self.generation)
+            || self
+                .last_refresh
+                .is_some_and(|at| now < at + self.policy.min_refresh_interval);
+        if self.offline && tokens.refresh_token.is_some() && !busy {
+            let request = refresh_request(tokens);
+            self.last_refresh = Some(now);
+            self.retry_at = None;
+            self.send(io, request, Asked::Refresh);
+        }
     }
 
     /// Applies a store job's end.
@@ -390,7 +440,10 @@ impl SessionMachine {
                     || self
                         .last_refresh
                         .is_some_and(|at| now < at + self.policy.min_refresh_interval);
-                if !waiting && self.refresh_due(wall) {
+                // Offline, the refresh also tells when the server is back.
+                let due =
+                    self.refresh_due(wall) || (self.offline && tokens.refresh_token.is_some());
+                if !waiting && due {
                     let request = refresh_request(tokens);
                     self.last_refresh = Some(now);
                     self.send(io, request, Asked::Refresh);
@@ -456,6 +509,7 @@ impl SessionMachine {
                 self.phase = Phase::Restoring {
                     loading_until: None,
                     stored: Some(tokens),
+                    verified: false,
                 };
             }
             Ok(None) => self.not_restored(),
@@ -473,75 +527,126 @@ impl SessionMachine {
 
     /// The stored session's check answered: signed in when its tokens are
     /// verified and unexpired; refreshed when they expired or could not be
-    /// checked (the refresh's tokens are verified in turn).
+    /// checked (the refresh's tokens are verified in turn). Tokens checked
+    /// against the keys stored with them (the pool's could not be fetched)
+    /// make an offline session.
     fn checked(
         &mut self,
         io: &mut impl SessionIo,
         checked: Result<Tokens, AuthError>,
+        now: Instant,
         wall: SystemTime,
     ) {
         let Phase::Restoring { stored, .. } = &mut self.phase else {
             return;
         };
-        let stored = stored.take();
-        match checked {
-            Ok(mut tokens) if tokens.expires_at.is_some_and(|expires| wall < expires) => {
-                tracing::info!("signed in from the store");
-                tokens.from_browser = stored.is_some_and(|stored| stored.from_browser);
-                self.enter(tokens, true, wall);
-            }
-            result => {
-                if let Err(error) = &result {
-                    tracing::warn!(%error, "the stored session could not be verified; refreshing it");
-                }
-                match stored.filter(|tokens| tokens.refresh_token.is_some()) {
-                    Some(stored) => {
-                        self.send(io, refresh_request(&stored), Asked::Refresh);
-                        // Its answer carries on this session.
-                        self.phase = Phase::Restoring {
-                            loading_until: None,
-                            stored: Some(stored),
-                        };
+        let Some(stored) = stored.take() else {
+            self.not_restored();
+            return;
+        };
+        // What to refresh, whether it passed the check, and whether to
+        // forget it when it cannot be refreshed.
+        let (candidate, verified, forget) = match checked {
+            Ok(mut tokens) => {
+                tokens.from_browser = stored.from_browser;
+                if tokens.expires_at.is_some_and(|expires| wall < expires) {
+                    tracing::info!("signed in from the store");
+                    let offline = checked_offline(&tokens);
+                    self.enter(tokens, true, wall);
+                    if offline {
+                        self.went_offline(now);
                     }
-                    None => {
-                        if matches!(result, Ok(_) | Err(AuthError::InvalidToken(_))) {
-                            self.forget(io);
-                        }
-                        self.not_restored();
-                    }
+                    return;
                 }
+                (tokens, true, true)
             }
+            Err(error) => {
+                tracing::warn!(%error, "the stored session could not be verified; refreshing it");
+                let forget = matches!(error, AuthError::InvalidToken(_));
+                (stored, false, forget)
+            }
+        };
+        if candidate.refresh_token.is_some() {
+            self.send(io, refresh_request(&candidate), Asked::Refresh);
+            // Its answer carries on this session.
+            self.phase = Phase::Restoring {
+                loading_until: None,
+                stored: Some(candidate),
+                verified,
+            };
+        } else {
+            if forget {
+                self.forget(io);
+            }
+            self.not_restored();
         }
     }
 
-    /// The restore's refresh answered: signed in, or signed out with the
-    /// stored session forgotten (refused) or kept for later (no answer).
+    /// The restore's refresh answered: signed in; signed out with the stored
+    /// session forgotten (refused) or kept for later (no answer, tokens never
+    /// verified); or, when the stored tokens were verified and only their
+    /// time is up, signed in offline until the server answers.
     fn restore_refreshed(
         &mut self,
         io: &mut impl SessionIo,
         refreshed: Result<Tokens, AuthError>,
+        now: Instant,
         wall: SystemTime,
     ) {
-        match refreshed {
-            Ok(mut tokens) => {
+        let Phase::Restoring {
+            stored, verified, ..
+        } = &mut self.phase
+        else {
+            return;
+        };
+        let (stored, verified) = (stored.take(), *verified);
+        let refreshed = match (refreshed, &stored) {
+            (Ok(tokens), Some(old)) => same_player(old, tokens),
+            (other, _) => other,
+        };
+        match (refreshed, stored) {
+            (Ok(mut tokens), stored) => {
                 tracing::info!("signed in from the store after a refresh");
-                tokens.from_browser = matches!(
-                    &self.phase,
-                    Phase::Restoring { stored: Some(stored), .. } if stored.from_browser
-                );
+                tokens.from_browser = stored.is_some_and(|stored| stored.from_browser);
                 self.save(io, &tokens);
                 self.enter(tokens, true, wall);
             }
-            Err(error) if error.ends_session() => {
+            (Err(error), _) if error.ends_session() => {
                 tracing::info!(%error, "the stored session has ended; it is forgotten");
                 self.forget(io);
                 self.not_restored();
             }
-            Err(error) => {
+            (Err(error), Some(stored)) if verified && unreachable(&error) => {
+                tracing::warn!(%error, "the login server cannot be reached; signed in from the store, offline");
+                self.enter(stored, true, wall);
+                self.went_offline(now);
+            }
+            (Err(error), _) => {
                 tracing::warn!(%error, "the stored session could not be refreshed; it is kept for later");
                 self.not_restored();
             }
         }
+    }
+
+    /// The server could not be reached: the session stays, and its refresh
+    /// is tried again after a backoff, or as soon as a request gets through.
+    fn went_offline(&mut self, now: Instant) {
+        self.failures += 1;
+        self.retry_at = Some(now + self.backoff());
+        if !self.offline {
+            self.offline = true;
+            self.events.push_back(SessionEvent::Offline);
+        }
+    }
+
+    /// The wait before the next try after `failures` failures, jittered.
+    fn backoff(&self) -> Duration {
+        let mut unit = [0; 2];
+        // Without the OS's randomness the wait is the longest.
+        let unit = getrandom::getrandom(&mut unit).map_or(1.0, |()| {
+            f64::from(u16::from_le_bytes(unit)) / f64::from(u16::MAX)
+        });
+        retry_delay(self.failures, unit)
     }
 
     /// A refresh while signed in answered: new tokens in place, the end of
@@ -553,6 +658,10 @@ impl SessionMachine {
         now: Instant,
         wall: SystemTime,
     ) {
+        let refreshed = match (refreshed, &self.phase) {
+            (Ok(tokens), Phase::SignedIn { tokens: old, .. }) => same_player(old, tokens),
+            (other, _) => other,
+        };
         match refreshed {
             Ok(mut tokens) => {
                 if let Phase::SignedIn { tokens: old, .. } = &self.phase {
@@ -566,6 +675,10 @@ impl SessionMachine {
                     tokens: tokens.clone(),
                 };
                 self.events.push_back(SessionEvent::Refreshed(tokens));
+                if std::mem::take(&mut self.offline) {
+                    tracing::info!("the login server answers again");
+                    self.events.push_back(SessionEvent::Online);
+                }
             }
             Err(error) if error.ends_session() => {
                 tracing::info!(%error, "the session was ended by the server");
@@ -574,14 +687,13 @@ impl SessionMachine {
                 self.forget(io);
                 self.events.push_back(SessionEvent::Ended(error));
             }
+            Err(error) if unreachable(&error) => {
+                tracing::warn!(%error, "the login server cannot be reached; the session is kept, offline");
+                self.went_offline(now);
+            }
             Err(error) => {
                 self.failures += 1;
-                let mut unit = [0; 2];
-                // Without the OS's randomness the wait is the longest.
-                let unit = getrandom::getrandom(&mut unit).map_or(1.0, |()| {
-                    f64::from(u16::from_le_bytes(unit)) / f64::from(u16::MAX)
-                });
-                let backoff = retry_delay(self.failures, unit);
+                let backoff = self.backoff();
                 self.retry_at = Some(now + backoff);
                 tracing::warn!(%error, ?backoff, "the session could not be refreshed; trying again later");
             }
@@ -596,6 +708,46 @@ impl SessionMachine {
 pub(crate) fn retry_delay(failures: u32, unit: f64) -> Duration {
     let ceiling = Duration::from_secs(5 << failures.clamp(1, 6)).min(Duration::from_secs(300));
     ceiling.mul_f64(0.5 + 0.5 * unit.clamp(0.0, 1.0))
+}
+
+/// `new`, when its ID token names the player of `old`'s: a refresh never
+/// hands one player's session to another.
+fn same_player(old: &Tokens, new: Tokens) -> Result<Tokens, AuthError> {
+    let sub = |tokens: &Tokens| {
+        unverified_claims(tokens.id_token.expose())?
+            .get("sub")?
+            .as_str()
+            .map(str::to_owned)
+    };
+    match (sub(old), sub(&new)) {
+        (Some(old), Some(new_sub)) if old != new_sub => Err(AuthError::InvalidToken(
+            "the refresh returned another player's tokens".into(),
+        )),
+        _ => Ok(new),
+    }
+}
+
+/// Whether `error` says the server could not be reached (no answer, or a
+/// fault of its own), as opposed to an answer that refused or throttled.
+fn unreachable(error: &AuthError) -> bool {
+    error.is_retryable() && error.server_kind() != Some(&ServerErrorKind::TooManyRequests)
+}
+
+/// Whether a request's end shows the server answering.
+fn answered<T>(result: &Result<T, AuthError>) -> bool {
+    match result {
+        Ok(_) => true,
+        Err(error) => matches!(error, AuthError::Server { .. }) && !unreachable(error),
+    }
+}
+
+/// Whether `tokens` were verified against the keys stored with them, the
+/// pool's being out of reach.
+fn checked_offline(tokens: &Tokens) -> bool {
+    tokens
+        .signing_keys
+        .as_ref()
+        .is_some_and(SigningKeys::is_stored_copy)
 }
 
 /// The refresh of `tokens`' session.

@@ -12,6 +12,7 @@ use keyring_core::{CredentialStore, Entry, Error};
 use crate::device::RememberedDevices;
 use crate::outcome::Tokens;
 use crate::secret::{AccessToken, IdToken, RefreshToken};
+use crate::signing_keys::SigningKeys;
 
 /// Keeps one session between launches.
 pub trait SessionStore: Send + Sync + 'static {
@@ -79,9 +80,9 @@ const LEGACY: [&str; 4] = ["access-token", "id-token", "refresh-token", "expires
 /// Windows limits a credential to 2560 bytes.
 const PLATFORM_ENTRY_LIMIT: Option<usize> = if cfg!(windows) { Some(2560) } else { None };
 
-/// The stored form of a session: its three tokens, and whether it began in
-/// the browser. The expiry
-/// is read from the verified access token when the session is restored.
+/// The stored form of a session: its three tokens, whether it began in the
+/// browser, and the pool's keys they were verified with. The expiry is read
+/// from the verified access token when the session is restored.
 #[derive(serde::Serialize, serde::Deserialize)]
 struct Stored {
     access: String,
@@ -90,6 +91,9 @@ struct Stored {
     /// [`Tokens::from_browser`]; absent when false.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     browser: bool,
+    /// [`Tokens::signing_keys`]' JWKS document; absent when unverified.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    keys: Option<String>,
 }
 
 /// A [`SessionStore`] over a `keyring-core` credential store (the OS
@@ -127,23 +131,33 @@ impl KeychainStore {
         }
     }
 
-    /// The platform's keychain: the Secret Service on Linux (falling back to
-    /// the kernel keyutils store when none answers), the macOS keychain, the
-    /// Windows credential manager. The store is this crate's own: the
-    /// process-wide default store of `keyring-core` is left alone. Without
-    /// the `keychain` feature there is none.
+    /// The platform's keychain: the Secret Service on Linux, the macOS
+    /// keychain, the Windows credential manager. The store is this crate's
+    /// own: the process-wide default store of `keyring-core` is left alone.
+    /// Without the `keychain` feature there is none.
+    ///
+    /// Where no Secret Service answers (SteamOS's Game Mode, a minimal
+    /// desktop), it is a [`FileStore`](crate::FileStore) in the user's data
+    /// folder, with one warning: files only the user can read, which outlive
+    /// a reboot, where the kernel's keyring would not.
     pub fn os_store() -> Result<Arc<CredentialStore>, StoreError> {
         #[cfg(all(feature = "keychain", target_os = "linux"))]
         {
             match crate::secret_service::SecretServiceStore::new() {
                 Ok(store) => Ok(store as Arc<CredentialStore>),
-                Err(secret_service) => linux_keyutils_keyring_store::Store::new()
-                    .map(|store| store as Arc<CredentialStore>)
-                    .map_err(|keyutils| {
-                        StoreError::Unavailable(format!(
-                            "Secret Service: {secret_service}; keyutils: {keyutils}"
-                        ))
-                    }),
+                Err(secret_service) => match crate::FileStore::in_data_dir() {
+                    Some(files) => {
+                        tracing::warn!(
+                            "no Secret Service answers ({secret_service}): the session is kept in {}, \
+                             in files only this user can read",
+                            files.dir().display()
+                        );
+                        Ok(files as Arc<CredentialStore>)
+                    }
+                    None => Err(StoreError::Unavailable(format!(
+                        "Secret Service: {secret_service}; no data folder (HOME) for files"
+                    ))),
+                },
             }
         }
         #[cfg(all(feature = "keychain", target_os = "macos"))]
@@ -250,6 +264,7 @@ impl SessionStore for KeychainStore {
             expires_at: None,
             new_device: None,
             from_browser: stored.browser,
+            signing_keys: stored.keys.map(SigningKeys::stored),
         }))
     }
 
@@ -259,6 +274,10 @@ impl SessionStore for KeychainStore {
             id: tokens.id_token.expose().to_owned(),
             refresh: tokens.refresh_token.as_ref().map(|t| t.expose().to_owned()),
             browser: tokens.from_browser,
+            keys: tokens
+                .signing_keys
+                .as_ref()
+                .map(|keys| keys.document().to_owned()),
         })
         .expect("strings always serialize");
         let limit = self.entry_limit.unwrap_or(usize::MAX);
@@ -361,6 +380,11 @@ mod tests {
             expires_at: None,
             new_device: None,
             from_browser: false,
+            // About the size of a pool's two keys.
+            signing_keys: Some(SigningKeys::stored(format!(
+                r#"{{"keys":[{{"kid":"{tag}","n":"{}"}}]}}"#,
+                "n".repeat(700)
+            ))),
         }
     }
 
@@ -388,6 +412,19 @@ mod tests {
             Ok(Some(browser)),
             "a browser session stays one"
         );
+
+        let mut fetched = tokens("c");
+        fetched.signing_keys = Some(SigningKeys::fetched(r#"{"keys":[]}"#));
+        store.save(&fetched).unwrap();
+        assert_eq!(
+            store.load().unwrap().unwrap().signing_keys,
+            Some(SigningKeys::stored(r#"{"keys":[]}"#)),
+            "the pool's keys are kept, and read back as a stored copy"
+        );
+        let mut unverified = tokens("d");
+        unverified.signing_keys = None;
+        store.save(&unverified).unwrap();
+        assert_eq!(store.load(), Ok(Some(unverified)));
     }
 
     #[test]

@@ -4,13 +4,13 @@
 use std::collections::HashMap;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use jsonwebtoken::jwk::JwkSet;
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use serde_json::{Map, Value};
 
 use crate::error::{AuthError, ConfigError, RawBody};
 use crate::http::{checked_url, connect_to, http_client, read_answer, transport_error};
 use crate::outcome::{Tokens, unverified_claims};
+use crate::signing_keys::SigningKeys;
 
 /// What a token must satisfy: signed (RS256) by a key of the pool's JWKS,
 /// issued by `issuer` for `client_id`, not expired.
@@ -115,12 +115,24 @@ impl Claims {
 /// How long an unknown `kid` waits before the keys are fetched again.
 const REFETCH_INTERVAL: Duration = Duration::from_secs(60);
 
-/// The pool's keys, by `kid`, and when they were fetched again for a key
-/// they did not have.
+/// Which keys check a token.
+#[derive(Clone, Copy)]
+enum KeySource<'a> {
+    /// The pool's, fetched when needed.
+    Pool,
+    /// The pool's, or these stored ones when the pool's cannot be fetched
+    /// for a reason that may pass (no network, a server fault).
+    PoolOr(&'a SigningKeys),
+    /// These, without fetching.
+    Only(&'a SigningKeys),
+}
+
+/// The pool's keys, by `kid`, the document they came in, and when they
+/// were fetched again for a key they did not have.
 #[derive(Default)]
 struct Keys {
     by_kid: HashMap<String, DecodingKey>,
-    fetched: bool,
+    document: Option<SigningKeys>,
     refetched_at: Option<Instant>,
 }
 
@@ -175,7 +187,9 @@ impl TokenVerifier {
         token: &str,
         token_use: TokenUse,
     ) -> Result<Claims, AuthError> {
-        let mut all = self.claims(token, token_use.as_str()).await?;
+        let (mut all, _) = self
+            .claims(token, token_use.as_str(), KeySource::Pool)
+            .await?;
         let now = SystemTime::now();
         let expired =
             seconds(&all, "exp").is_none_or(|exp| from_unix(exp) + self.check.leeway <= now);
@@ -210,13 +224,33 @@ impl TokenVerifier {
     /// Verifies both tokens (the same `sub` in each); the error says which
     /// one failed and why. `expires_at` becomes the verified `exp`, moved
     /// onto this computer's clock.
+    ///
+    /// Stored tokens are checked against the pool's keys as fetched now;
+    /// only when those cannot be fetched (no network, a server fault) are
+    /// they checked against the keys stored with them. The tokens returned
+    /// carry the keys they were checked with.
     pub(crate) async fn verify(
         &self,
         mut tokens: Tokens,
         issued: Issued,
     ) -> Result<Tokens, AuthError> {
-        let id = self.claims(tokens.id_token.expose(), "id").await?;
-        let access = self.claims(tokens.access_token.expose(), "access").await?;
+        let stored = match issued {
+            Issued::Stored => tokens.signing_keys.take(),
+            Issued::Now { .. } => None,
+        };
+        let source = stored.as_ref().map_or(KeySource::Pool, KeySource::PoolOr);
+        let (id, keys) = self.claims(tokens.id_token.expose(), "id", source).await?;
+        // Both tokens are checked against the same keys: the stored ones
+        // are not fetched for a second time.
+        let source = if keys.is_stored_copy() {
+            KeySource::Only(&keys)
+        } else {
+            KeySource::Pool
+        };
+        let (access, _) = self
+            .claims(tokens.access_token.expose(), "access", source)
+            .await?;
+        tokens.signing_keys = Some(keys);
         let exp = same_session(&id, &access)?;
         let local_now = SystemTime::now();
         tokens.expires_at = match issued {
@@ -244,9 +278,15 @@ impl TokenVerifier {
         Ok(tokens)
     }
 
-    /// The verified claims of `token`, whose `token_use` must be `token_use`.
-    /// Times are checked by [`verify`](Self::verify), against the right clock.
-    async fn claims(&self, token: &str, token_use: &str) -> Result<Map<String, Value>, AuthError> {
+    /// The verified claims of `token`, whose `token_use` must be `token_use`,
+    /// and the keys of `source` that verified it. Times are checked by
+    /// [`verify`](Self::verify), against the right clock.
+    async fn claims(
+        &self,
+        token: &str,
+        token_use: &str,
+        source: KeySource<'_>,
+    ) -> Result<(Map<String, Value>, SigningKeys), AuthError> {
         let refuse =
             |reason: String| AuthError::InvalidToken(format!("the {token_use} token {reason}"));
         let header = jsonwebtoken::decode_header(token)
@@ -260,7 +300,7 @@ impl TokenVerifier {
         let kid = header
             .kid
             .ok_or_else(|| refuse("names no signing key (`kid`)".into()))?;
-        let key = self.key(&kid).await?.ok_or_else(|| {
+        let (key, keys) = self.key(&kid, source).await?.ok_or_else(|| {
             refuse(format!(
                 "is signed by key {kid:?}, which the pool does not publish"
             ))
@@ -286,25 +326,54 @@ impl TokenVerifier {
         if token_use == "access" && text("client_id") != Some(self.check.client_id.as_str()) {
             return Err(refuse("was issued to another app client".into()));
         }
-        Ok(claims)
+        Ok((claims, keys))
     }
 
-    /// The key `kid`, fetching the pool's keys the first time, and again
-    /// when `kid` is not among them unless that was done within a minute.
-    async fn key(&self, kid: &str) -> Result<Option<DecodingKey>, AuthError> {
+    /// The key `kid` and the document it is in, from `source`. The pool's
+    /// keys are fetched the first time and again when `kid` is not among
+    /// them (unless that was done within a minute).
+    async fn key(
+        &self,
+        kid: &str,
+        source: KeySource<'_>,
+    ) -> Result<Option<(DecodingKey, SigningKeys)>, AuthError> {
+        let stored_key = |stored: &SigningKeys| {
+            stored
+                .parse()
+                .ok()
+                .and_then(|by_kid| by_kid.get(kid).cloned())
+                .map(|key| (key, stored.as_stored_copy()))
+        };
+        let stored = match source {
+            KeySource::Only(stored) => return Ok(stored_key(stored)),
+            KeySource::PoolOr(stored) => Some(stored),
+            KeySource::Pool => None,
+        };
         let mut keys = self.keys.lock().await;
-        if !keys.fetched {
-            keys.by_kid = self.fetch().await?;
-            keys.fetched = true;
-        } else if !keys.by_kid.contains_key(kid)
-            && keys
+        let fetch = match &keys.document {
+            None => true,
+            Some(_) if !keys.by_kid.contains_key(kid) => keys
                 .refetched_at
-                .is_none_or(|at| at.elapsed() >= REFETCH_INTERVAL)
-        {
-            keys.refetched_at = Some(Instant::now());
-            keys.by_kid = self.fetch().await?;
+                .is_none_or(|at| at.elapsed() >= REFETCH_INTERVAL),
+            Some(_) => false,
+        };
+        if fetch {
+            if keys.document.is_some() {
+                keys.refetched_at = Some(Instant::now());
+            }
+            match self.fetch().await {
+                Ok((by_kid, document)) => {
+                    keys.by_kid = by_kid;
+                    keys.document = Some(document);
+                }
+                Err(error) if error.is_retryable() && stored.is_some() => {
+                    tracing::info!(%error, "the pool's keys cannot be fetched; checking against the stored ones");
+                    return Ok(stored.and_then(stored_key));
+                }
+                Err(error) => return Err(error),
+            }
         }
-        Ok(keys.by_kid.get(kid).cloned())
+        Ok(keys.by_kid.get(kid).cloned().zip(keys.document.clone()))
     }
 
     /// Fetches the pool's keys ahead of the first sign-in, or, once they
@@ -312,15 +381,15 @@ impl TokenVerifier {
     /// for the verification that needs the keys to meet again.
     pub(crate) async fn connect(&self) {
         let mut keys = self.keys.lock().await;
-        if keys.fetched {
+        if keys.document.is_some() {
             drop(keys);
             connect_to(&self.http, &self.jwks_url).await;
             return;
         }
         match self.fetch().await {
-            Ok(by_kid) => {
+            Ok((by_kid, document)) => {
                 keys.by_kid = by_kid;
-                keys.fetched = true;
+                keys.document = Some(document);
             }
             Err(error) => tracing::debug!(%error, "could not fetch the pool's keys ahead"),
         }
@@ -331,7 +400,7 @@ impl TokenVerifier {
         self.jwks_url.origin()
     }
 
-    async fn fetch(&self) -> Result<HashMap<String, DecodingKey>, AuthError> {
+    async fn fetch(&self) -> Result<(HashMap<String, DecodingKey>, SigningKeys), AuthError> {
         let response = self
             .http
             .get(self.jwks_url.clone())
@@ -351,16 +420,14 @@ impl TokenVerifier {
                 "the pool's signing keys could not be fetched".into(),
             ));
         }
-        let set: JwkSet = serde_json::from_slice(&body).map_err(|error| {
+        let document = std::str::from_utf8(&body)
+            .map_err(|_| unreadable("the pool's signing keys are not UTF-8".into()))?;
+        let document = SigningKeys::fetched(document);
+        let keys = document.parse().map_err(|error| {
             unreadable(format!("the pool's signing keys are unreadable: {error}"))
         })?;
-        let keys: HashMap<_, _> = set
-            .keys
-            .iter()
-            .filter_map(|jwk| Some((jwk.common.key_id.clone()?, DecodingKey::from_jwk(jwk).ok()?)))
-            .collect();
         tracing::debug!(keys = keys.len(), url = %self.jwks_url, "fetched the pool's signing keys");
-        Ok(keys)
+        Ok((keys, document))
     }
 }
 

@@ -1,13 +1,13 @@
 //! `KeychainStore` against real OS stores: a Secret Service (gnome-keyring,
-//! unlocked, on a private D-Bus session) and the kernel keyutils store (in a
-//! session keyring of its own), and the fallback from the first to the second:
+//! unlocked, on a private D-Bus session), and the fallback where none
+//! answers, files in the user's data folder, across a restart of the game:
 //! one entry per session (split where entries are small), a corrupt entry, a
 //! planted session that the restore's check refuses, remembered devices
 //! that a sign-out keeps.
 //!
 //! A test binary without the default harness: it runs each case in a child
 //! process of itself inside the environment that case needs. Needs the
-//! Debian packages `gnome-keyring dbus-x11 libsecret-tools keyutils`
+//! Debian packages `gnome-keyring dbus-x11 libsecret-tools`
 //! (`scripts/test.sh` installs them); fails, never skips, without them.
 
 use std::process::{Command, ExitCode};
@@ -25,14 +25,13 @@ const CASE: &str = "KEYCHAIN_TEST_CASE";
 const SERVICE: &str = "bevy_cognito_login tests";
 
 fn tokens() -> Tokens {
-    Tokens {
-        access_token: "eyJ.access.sig".into(),
-        id_token: format!("eyJ.{}.sig", "i".repeat(1500)).into(),
-        refresh_token: Some("opaque-refresh-token".into()),
-        expires_at: None,
-        new_device: None,
-        from_browser: false,
-    }
+    Tokens::new(
+        "eyJ.access.sig".into(),
+        format!("eyJ.{}.sig", "i".repeat(1500)).into(),
+        Some("opaque-refresh-token".into()),
+        None,
+        std::time::SystemTime::now(),
+    )
 }
 
 /// The raw entry `name` of the session store in `namespace`.
@@ -57,9 +56,10 @@ fn round_trip(os: &Arc<CredentialStore>, namespace: &str) {
     let read = started.elapsed();
     assert_eq!(loaded, Some(tokens()));
     store
-        .save(&Tokens {
-            refresh_token: None,
-            ..tokens()
+        .save(&{
+            let mut tokens = tokens();
+            tokens.refresh_token = None;
+            tokens
         })
         .expect("replace");
     assert_eq!(store.load().unwrap().unwrap().refresh_token, None);
@@ -137,14 +137,14 @@ fn planted_sessions_are_refused(store: &KeychainStore) {
             r#"{{"sub":"mallory","iss":"{ISSUER}","aud":"client","client_id":"client","token_use":"{token_use}","exp":4102444800}}"#
         ))
     };
-    let planted = Tokens {
-        access_token: format!("{header}.{}.c2ln", claims("access")).into(),
-        id_token: format!("{header}.{}.c2ln", claims("id")).into(),
-        refresh_token: None,
-        expires_at: None,
-        new_device: None,
-        from_browser: false,
-    };
+    let mut planted = Tokens::new(
+        format!("{header}.{}.c2ln", claims("access")).into(),
+        format!("{header}.{}.c2ln", claims("id")).into(),
+        None,
+        None,
+        std::time::SystemTime::now(),
+    );
+    planted.expires_at = None;
     store.save(&planted).unwrap();
     let loaded = store.load().unwrap().expect("the planted session loads");
     assert_eq!(loaded, planted);
@@ -191,10 +191,8 @@ fn earlier_versions_agree(os: &Arc<CredentialStore>, namespace: &str) {
     let theirs = KeychainStore::new(earlier, SERVICE, namespace);
     theirs.save(&tokens()).unwrap();
     assert_eq!(ours.load(), Ok(Some(tokens())));
-    let replaced = Tokens {
-        refresh_token: Some("replaced-refresh-token".into()),
-        ..tokens()
-    };
+    let mut replaced = tokens();
+    replaced.refresh_token = Some("replaced-refresh-token".into());
     ours.save(&replaced).unwrap();
     assert_eq!(theirs.load(), Ok(Some(replaced)));
     ours.clear().unwrap();
@@ -277,16 +275,26 @@ fn inner(case: &str) {
             monitor.assert_no_secret_seen();
             earlier_versions_agree(&os, &namespace);
         }
-        "keyutils" => {
-            let store: Arc<CredentialStore> =
-                linux_keyutils_keyring_store::Store::new().expect("a session keyring");
-            round_trip(&store, &namespace);
-        }
         "fallback" => {
-            let os =
-                KeychainStore::os_store().expect("keyutils answers when no Secret Service does");
-            assert!(os.vendor().contains("keyutils"), "{}", os.vendor());
+            let os = KeychainStore::os_store().expect("files when no Secret Service answers");
+            assert!(os.vendor().contains("file store"), "{}", os.vendor());
+            let data = std::env::var("XDG_DATA_HOME").unwrap();
+            assert_eq!(os.id(), format!("{data}/cognito-login"));
             round_trip(&os, &namespace);
+            // For the next launch.
+            KeychainStore::new(os, SERVICE, "restart")
+                .save(&tokens())
+                .unwrap();
+        }
+        "after-restart" => {
+            let os = KeychainStore::os_store().expect("files when no Secret Service answers");
+            let store = KeychainStore::new(os, SERVICE, "restart");
+            assert_eq!(
+                store.load(),
+                Ok(Some(tokens())),
+                "the session outlived its process"
+            );
+            store.clear().unwrap();
         }
         other => panic!("unknown case {other}"),
     }
@@ -299,16 +307,15 @@ fn require(tools: &[&str]) {
             .output();
         assert!(
             found.is_ok_and(|out| out.status.success()),
-            "`{tool}` is missing: install the Debian packages gnome-keyring dbus-x11 libsecret-tools keyutils \
+            "`{tool}` is missing: install the Debian packages gnome-keyring dbus-x11 libsecret-tools \
              (scripts/test.sh does)"
         );
     }
 }
 
-/// Runs `case` in a child process: `sh -c script`, where the script ends by
-/// executing this binary.
-fn outer(case: &str, script: &str) -> bool {
-    let home = tempfile::tempdir().unwrap();
+/// Runs `case` in a child process with `home` as its home: `sh -c script`,
+/// where the script ends by executing this binary.
+fn outer(case: &str, script: &str, home: &tempfile::TempDir) -> bool {
     let exe = std::env::current_exe().unwrap();
     let status = Command::new("sh")
         .args(["-c", script, "sh"])
@@ -336,25 +343,30 @@ fn main() -> ExitCode {
     require(&[
         "dbus-run-session",
         "dbus-monitor",
+        "dbus-send",
         "gnome-keyring-daemon",
-        "keyctl",
     ]);
+    // No Secret Service: no bus at all.
+    let no_bus = "DBUS_SESSION_BUS_ADDRESS=unix:path=/nonexistent exec \"$1\"";
     let cases = [
         (
             "secret-service",
             // An unlocked login keyring on a private bus; no prompt can appear.
+            // It is used once it owns its name on the bus (within 20 s).
             "exec dbus-run-session -- sh -c 'printf test-password | gnome-keyring-daemon --foreground --unlock \
-             --components=secrets >/dev/null 2>&1 & sleep 1; \"$0\"' \"$1\"",
+             --components=secrets >/dev/null 2>&1 & for _ in $(seq 200); do \
+             dbus-send --session --print-reply --dest=org.freedesktop.DBus /org/freedesktop/DBus \
+             org.freedesktop.DBus.NameHasOwner string:org.freedesktop.secrets | grep -q true && break; \
+             sleep 0.1; done; \"$0\"' \"$1\"",
         ),
-        ("keyutils", "exec keyctl session - \"$1\""),
-        (
-            "fallback",
-            "DBUS_SESSION_BUS_ADDRESS=unix:path=/nonexistent exec keyctl session - \"$1\"",
-        ),
+        ("fallback", no_bus),
+        // The same home, a new process: the game launched again.
+        ("after-restart", no_bus),
     ];
+    let home = tempfile::tempdir().unwrap();
     let mut failed = 0;
     for (case, script) in cases {
-        if !outer(case, script) {
+        if !outer(case, script, &home) {
             failed += 1;
         }
     }

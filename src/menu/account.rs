@@ -30,6 +30,10 @@ pub struct AccountView<'a> {
     /// The key of the device this computer remembers for the account, to
     /// mark it in the list of devices.
     pub this_device: Option<&'a str>,
+    /// The login server cannot be reached
+    /// ([`AuthSession::offline`](crate::AuthSession::offline)): the
+    /// overview says so; the player stays signed in.
+    pub offline: bool,
 }
 
 /// Draws the open account screen of `form` for a signed-in player (the
@@ -87,6 +91,9 @@ fn overview(
             "menu.account.email-unverified"
         };
         ui.label(texts.format(key, &[("email", email)]));
+    }
+    if account.offline {
+        ui.label(fields.t("menu.account.offline"));
     }
     ui.add_space(4.0);
     let mut request = None;

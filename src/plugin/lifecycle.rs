@@ -100,6 +100,24 @@ pub struct TokensRefreshed {
     pub username: String,
 }
 
+/// The login server cannot be reached: the player stays signed in
+/// ([`AuthSession::offline`]), and the session is refreshed as soon as the
+/// server answers again ([`BackOnline`]).
+#[derive(Message, Debug, Clone, PartialEq, Eq)]
+pub struct WentOffline {
+    /// Whose session.
+    pub username: String,
+}
+
+/// The login server answers again: the session was refreshed
+/// ([`TokensRefreshed`] came first) and is no longer
+/// [`offline`](AuthSession::offline).
+#[derive(Message, Debug, Clone, PartialEq, Eq)]
+pub struct BackOnline {
+    /// Whose session.
+    pub username: String,
+}
+
 /// The stored session could not be forgotten (after a sign-out, or after
 /// the server ended it): the keychain failed even when tried again. The next
 /// launch may restore it; the game may tell the player.
@@ -219,6 +237,8 @@ pub(crate) struct SessionMessages<'w> {
     signed_in: MessageWriter<'w, SignedIn>,
     signed_out: MessageWriter<'w, SignedOut>,
     refreshed: MessageWriter<'w, TokensRefreshed>,
+    offline: MessageWriter<'w, WentOffline>,
+    online: MessageWriter<'w, BackOnline>,
     not_forgotten: MessageWriter<'w, SessionNotForgotten>,
 }
 
@@ -230,7 +250,11 @@ pub(crate) fn apply_events(
     mut commands: Commands,
     mut messages: SessionMessages,
 ) {
+    // A session signed in by these events, inserted at the end (an offline
+    // event may follow its sign-in).
+    let mut signed_in: Option<AuthSession> = None;
     while let Some(event) = lifecycle.machine.next_event() {
+        let current = signed_in.as_mut().or(session.as_deref_mut());
         match event {
             SessionEvent::SignedIn { tokens, restored } => match AuthSession::from_tokens(tokens) {
                 Ok(fresh) => {
@@ -238,7 +262,7 @@ pub(crate) fn apply_events(
                     messages.signed_in.write(SignedIn {
                         username: fresh.username.clone(),
                     });
-                    commands.insert_resource(fresh);
+                    signed_in = Some(fresh);
                     next.set(AuthState::SignedIn);
                 }
                 Err(error) => {
@@ -248,26 +272,40 @@ pub(crate) fn apply_events(
                     next.set(AuthState::SignedOut);
                 }
             },
-            SessionEvent::Refreshed(tokens) => {
-                match (&mut session, AuthSession::from_tokens(tokens)) {
-                    (Some(session), Ok(fresh)) => {
-                        let account = session.account.take();
-                        let new_device = session.new_device.take();
-                        **session = AuthSession {
-                            account,
-                            new_device,
-                            ..fresh
-                        };
-                        messages.refreshed.write(TokensRefreshed {
-                            username: session.username.clone(),
-                        });
+            SessionEvent::Refreshed(tokens) => match (current, AuthSession::from_tokens(tokens)) {
+                (Some(session), Ok(fresh)) => {
+                    let account = session.account.take();
+                    let new_device = session.new_device.take();
+                    *session = AuthSession {
+                        account,
+                        new_device,
+                        offline: session.offline,
+                        ..fresh
+                    };
+                    messages.refreshed.write(TokensRefreshed {
+                        username: session.username.clone(),
+                    });
+                }
+                (_, Err(error)) => warn!(%error, "the refreshed ID token is unreadable"),
+                (None, Ok(_)) => {}
+            },
+            SessionEvent::Offline | SessionEvent::Online => {
+                let offline = event == SessionEvent::Offline;
+                if let Some(session) = current {
+                    session.offline = offline;
+                    let username = session.username.clone();
+                    if offline {
+                        info!(%username, "offline: the login server cannot be reached");
+                        messages.offline.write(WentOffline { username });
+                    } else {
+                        info!(%username, "back online");
+                        messages.online.write(BackOnline { username });
                     }
-                    (_, Err(error)) => warn!(%error, "the refreshed ID token is unreadable"),
-                    (None, Ok(_)) => {}
                 }
             }
             SessionEvent::Ended(error) => {
                 info!("the session ended: {error}");
+                signed_in = None;
                 commands.remove_resource::<AuthSession>();
                 next.set(AuthState::SignedOut);
                 messages.signed_out.write(SignedOut {
@@ -280,5 +318,8 @@ pub(crate) fn apply_events(
             }
             _ => {}
         }
+    }
+    if let Some(fresh) = signed_in {
+        commands.insert_resource(fresh);
     }
 }

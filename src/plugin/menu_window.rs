@@ -318,6 +318,7 @@ fn draw_account(
                 .any(|method| method == MfaMethod::Email.as_str())
         }),
         this_device: this_device.as_deref(),
+        offline: session.offline,
     };
     // What the overview shows of MFA needs the account read once.
     if session.account.is_none() && !menu.account_read && auth.running().is_none() {

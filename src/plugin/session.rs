@@ -53,6 +53,13 @@ pub struct AuthSession {
     /// a restored one included: its sign-out also ends the managed login's
     /// session in the browser, so the next browser sign-in asks again.
     pub from_browser: bool,
+    /// The login server could not be reached at the last try
+    /// ([`WentOffline`](super::WentOffline)), at launch or since: the
+    /// session is kept as it was verified, and refreshed as soon as the
+    /// server answers ([`BackOnline`](super::BackOnline)). Its access token
+    /// may have expired meanwhile, so calls to the game's servers may fail;
+    /// what needs no server goes on.
+    pub offline: bool,
     pub(crate) refresh_token: Option<RefreshToken>,
 }
 
@@ -81,6 +88,7 @@ impl AuthSession {
             account: None,
             new_device: tokens.new_device,
             from_browser: tokens.from_browser,
+            offline: false,
             refresh_token: tokens.refresh_token,
         })
     }

@@ -42,6 +42,7 @@ fn harness() -> Harness<'static, Account> {
                 authenticator: account.authenticator,
                 email_codes: account.email_codes,
                 this_device: Some("eu-west-1_this"),
+                offline: false,
             };
             match draw_account(ui, &mut account.form, view) {
                 Some(MenuAction::Account(request)) => account.asked.push(request),

@@ -801,14 +801,13 @@ fn a_required_new_password_is_set_through_the_menu_on_both_transports() {
 }
 
 fn tokens() -> Tokens {
-    Tokens {
-        access_token: "a".into(),
-        id_token: "i".into(),
-        refresh_token: None,
-        expires_at: None,
-        new_device: None,
-        from_browser: false,
-    }
+    Tokens::new(
+        "a".into(),
+        "i".into(),
+        None,
+        None,
+        std::time::SystemTime::now(),
+    )
 }
 
 /// Every field label of every screen.

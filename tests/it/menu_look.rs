@@ -25,6 +25,7 @@ const ACCOUNT: AccountView<'static> = AccountView {
     authenticator: Some(false),
     email_codes: Some(false),
     this_device: Some("eu-west-1_device"),
+    offline: false,
 };
 
 /// The form in `locale`, with "Remember me" and two browser sign-in

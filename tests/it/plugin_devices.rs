@@ -30,17 +30,19 @@ fn tokens(account: &str, email: &str, device: Option<&str>) -> Tokens {
         .as_secs();
     let claims = serde_json::json!({"sub": account, "cognito:username": account,
         "email": email, "iat": exp - 3600, "exp": exp});
-    Tokens {
-        access_token: unsigned_jwt(&claims).into(),
-        id_token: unsigned_jwt(&claims).into(),
-        refresh_token: Some(format!("refresh-{account}").into()),
-        expires_at: None,
-        new_device: device.map(|key| NewDevice {
-            key: key.into(),
-            group_key: "-group".into(),
-        }),
-        from_browser: false,
-    }
+    let mut tokens = Tokens::new(
+        unsigned_jwt(&claims).into(),
+        unsigned_jwt(&claims).into(),
+        Some(format!("refresh-{account}").into()),
+        None,
+        SystemTime::now(),
+    );
+    tokens.expires_at = None;
+    tokens.new_device = device.map(|key| NewDevice {
+        key: key.into(),
+        group_key: "-group".into(),
+    });
+    tokens
 }
 
 /// A backend where "ada" (or her email) and "bob" sign in, each offered a

@@ -16,9 +16,13 @@ use bevy_cognito_login::client::{
 };
 use bevy_cognito_login::prelude::*;
 use bevy_cognito_login::test_utils::{CannedTransport, MemoryStore, TestApp, unsigned_tokens};
-use bevy_cognito_login::{SessionNotForgotten, SessionSettings, SignOutReason, TokensRefreshed};
-use cognito_login_backend::{CodePurpose, LocalConfig, LocalStack};
-use support::counting_backend;
+use bevy_cognito_login::{
+    BackOnline, SessionNotForgotten, SessionSettings, SignOutReason, TokensRefreshed, WentOffline,
+};
+use cognito_login_backend::{
+    BackgroundStack, CodePurpose, LocalConfig, LocalEndpoints, LocalStack,
+};
+use support::{Gate, counting_backend};
 
 use crate::support;
 
@@ -34,6 +38,8 @@ struct Seen {
     signed_out: Vec<SignOutReason>,
     refreshed: usize,
     not_forgotten: usize,
+    went_offline: usize,
+    back_online: usize,
 }
 
 fn app_with(backend: impl Into<BackendConfig>, session: Option<SessionSettings>) -> App {
@@ -50,12 +56,16 @@ fn app_with(backend: impl Into<BackendConfig>, session: Option<SessionSettings>)
              mut signed_in: MessageReader<SignedIn>,
              mut signed_out: MessageReader<SignedOut>,
              mut refreshed: MessageReader<TokensRefreshed>,
-             mut not_forgotten: MessageReader<SessionNotForgotten>| {
+             mut not_forgotten: MessageReader<SessionNotForgotten>,
+             mut offline: MessageReader<WentOffline>,
+             mut online: MessageReader<BackOnline>| {
                 seen.signed_in += signed_in.read().count();
                 seen.signed_out
                     .extend(signed_out.read().map(|m| m.reason.clone()));
                 seen.refreshed += refreshed.read().count();
                 seen.not_forgotten += not_forgotten.read().count();
+                seen.went_offline += offline.read().count();
+                seen.back_online += online.read().count();
             },
         );
     app
@@ -209,11 +219,10 @@ fn an_unreachable_keychain_warns_and_the_game_still_signs_in() {
 
 #[test]
 fn a_corrupt_session_is_treated_as_absent_and_cleared() {
-    let store = MemoryStore::holding(Tokens {
-        access_token: "not-a-jwt".into(),
-        refresh_token: None,
-        ..tokens(3600)
-    });
+    let mut unreadable = tokens(3600);
+    unreadable.access_token = "not-a-jwt".into();
+    unreadable.refresh_token = None;
+    let store = MemoryStore::holding(unreadable);
     let mut app = app(ApiGatewayConfig::unverified(closed_port()), store.clone());
     update_until(&mut app, "SignedOut", |app| {
         state(app) == AuthState::SignedOut
@@ -580,33 +589,52 @@ fn a_planted_session_is_never_restored() {
     assert_eq!(app.world().resource::<Seen>().signed_in, 0);
 }
 
-#[test]
-fn a_real_session_is_restored_verified_from_its_own_exp() {
-    let backend = LocalStack::spawn(LocalConfig::default()).unwrap();
-    let store = MemoryStore::new();
-    let mut app = app(backend.endpoints().api_gateway_config(), store.clone());
+/// Signs `username` up, confirms and signs in through `config` against
+/// `backend`, and waits until `store` holds the session.
+fn real_session(
+    backend: &BackgroundStack,
+    config: impl Into<BackendConfig>,
+    store: &Arc<MemoryStore>,
+    username: &'static str,
+) {
+    let mut app = app(config, store.clone());
     update_until(&mut app, "SignedOut", |app| {
         state(app) == AuthState::SignedOut
     });
-    app.auth(|auth| {
-        auth.sign_up("restored", "r@example.com", "Secret-Pass-1")
-            .unwrap()
+    app.auth(move |auth| {
+        auth.sign_up(
+            username,
+            format!("{username}@example.com"),
+            "Secret-Pass-1",
+        )
+        .unwrap()
     });
     app.update_until_idle();
     let code = backend
         .mailbox()
         .unwrap()
-        .latest_code("restored", CodePurpose::ConfirmSignUp)
+        .latest_code(username, CodePurpose::ConfirmSignUp)
         .unwrap();
-    app.auth(move |auth| auth.confirm_sign_up("restored", code).unwrap());
+    app.auth(move |auth| auth.confirm_sign_up(username, code).unwrap());
     app.update_until_idle();
-    app.auth(|auth| auth.sign_in("restored", "Secret-Pass-1").unwrap());
+    app.auth(move |auth| auth.sign_in(username, "Secret-Pass-1").unwrap());
     update_until(&mut app, "the session stored", |_| store.stored().is_some());
+}
+
+#[test]
+fn a_real_session_is_restored_verified_from_its_own_exp() {
+    let backend = LocalStack::spawn(LocalConfig::default()).unwrap();
+    let store = MemoryStore::new();
+    real_session(
+        &backend,
+        backend.endpoints().api_gateway_config(),
+        &store,
+        "restored",
+    );
     let mut stored = store.stored().unwrap();
     // Whatever expiry was kept, the restore reads the verified `exp`.
     stored.expires_at = Some(SystemTime::UNIX_EPOCH);
     store.set(Some(stored));
-    drop(app);
 
     let mut next = self::app(backend.endpoints().api_gateway_config(), store);
     update_until(&mut next, "SignedIn", |app| {
@@ -615,4 +643,68 @@ fn a_real_session_is_restored_verified_from_its_own_exp() {
     let session = next.world().resource::<AuthSession>();
     assert_eq!(session.username, "restored");
     assert!(session.expires_at.unwrap() > SystemTime::now() + Duration::from_secs(600));
+}
+
+fn offline(app: &App) -> Option<bool> {
+    app.world()
+        .get_resource::<AuthSession>()
+        .map(|session| session.offline)
+}
+
+#[test]
+fn an_offline_launch_keeps_the_player_signed_in_until_the_server_answers() {
+    let backend = LocalStack::spawn(LocalConfig::default()).unwrap();
+    let endpoints = backend.endpoints();
+    // The routes and the pool's keys, behind a network that can go down.
+    let (routes, keys) = (
+        Gate::new(&endpoints.url),
+        Gate::new(&endpoints.cognito_endpoint),
+    );
+    let config = LocalEndpoints {
+        url: routes.url.clone(),
+        cognito_endpoint: keys.url.clone(),
+        ..endpoints.clone()
+    }
+    .api_gateway_config();
+    let store = MemoryStore::new();
+    real_session(&backend, config.clone(), &store, "traveller");
+    assert!(
+        store.stored().unwrap().signing_keys.is_some(),
+        "the pool's keys are kept with the session"
+    );
+
+    routes.cut();
+    keys.cut();
+    let mut app = app(config, store.clone());
+    update_until(&mut app, "signed in, offline", |app| {
+        offline(app) == Some(true)
+    });
+    assert_eq!(state(&app), AuthState::SignedIn);
+    assert_eq!(app.world().resource::<AuthSession>().username, "traveller");
+    let seen = app.world().resource::<Seen>();
+    assert_eq!((seen.signed_in, seen.went_offline), (1, 1));
+    assert!(store.stored().is_some(), "nothing is forgotten");
+
+    // The network comes back: the session's refresh goes out by itself,
+    // after its backoff, and confirms it with the server.
+    routes.reconnect();
+    keys.reconnect();
+    update_until(&mut app, "back online", |app| offline(app) == Some(false));
+    let seen = app.world().resource::<Seen>();
+    assert_eq!((seen.back_online, seen.refreshed), (1, 1));
+    assert!(seen.signed_out.is_empty());
+}
+
+#[test]
+fn an_expired_session_launched_offline_stays_signed_in_and_unforgotten() {
+    let store = MemoryStore::holding(tokens(-60));
+    let mut app = app(ApiGatewayConfig::unverified(closed_port()), store.clone());
+    update_until(&mut app, "signed in, offline", |app| {
+        offline(app) == Some(true)
+    });
+    assert_eq!(state(&app), AuthState::SignedIn);
+    let session = app.world().resource::<AuthSession>();
+    assert!(session.expires_at.unwrap() < SystemTime::now(), "expired");
+    assert_eq!(app.world().resource::<Seen>().went_offline, 1);
+    assert!(store.stored().is_some(), "nothing is forgotten");
 }

@@ -119,3 +119,72 @@ pub fn headless_menu_app(
     .add_plugins(plugin);
     app
 }
+
+/// A TCP relay in front of a server that can be cut off and reconnected:
+/// cut off, it closes every connection it holds and each new one at once,
+/// as a network that is down does; reconnected, it relays again.
+#[allow(dead_code)]
+pub struct Gate {
+    /// `http://127.0.0.1:{port}`, to use in place of the server's URL.
+    pub url: String,
+    open: Arc<std::sync::atomic::AtomicBool>,
+    streams: Arc<std::sync::Mutex<Vec<TcpStream>>>,
+}
+
+#[allow(dead_code)]
+impl Gate {
+    /// A relay to the server at `url` (`http://host:port`), open.
+    pub fn new(url: &str) -> Self {
+        let target = url
+            .trim_start_matches("http://")
+            .trim_end_matches('/')
+            .to_owned();
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let gate = Self {
+            url: format!("http://{}", listener.local_addr().unwrap()),
+            open: Arc::new(std::sync::atomic::AtomicBool::new(true)),
+            streams: Arc::default(),
+        };
+        let (open, streams) = (Arc::clone(&gate.open), Arc::clone(&gate.streams));
+        std::thread::spawn(move || {
+            for client in listener.incoming() {
+                let Ok(client) = client else { return };
+                let mut held = streams.lock().unwrap();
+                // Checked under the lock that `cut` takes: a connection is
+                // either refused here or closed there.
+                if !open.load(Ordering::SeqCst) {
+                    let _ = client.shutdown(std::net::Shutdown::Both);
+                    continue;
+                }
+                let Ok(server) = TcpStream::connect(&target) else {
+                    continue;
+                };
+                for (mut from, mut to) in [
+                    (client.try_clone().unwrap(), server.try_clone().unwrap()),
+                    (server.try_clone().unwrap(), client.try_clone().unwrap()),
+                ] {
+                    std::thread::spawn(move || {
+                        let _ = std::io::copy(&mut from, &mut to);
+                        let _ = to.shutdown(std::net::Shutdown::Write);
+                    });
+                }
+                held.extend([client, server]);
+            }
+        });
+        gate
+    }
+
+    /// Cuts the network: every connection is closed, new ones too.
+    pub fn cut(&self) {
+        let mut held = self.streams.lock().unwrap();
+        self.open.store(false, Ordering::SeqCst);
+        for stream in held.drain(..) {
+            let _ = stream.shutdown(std::net::Shutdown::Both);
+        }
+    }
+
+    /// Connects the network again.
+    pub fn reconnect(&self) {
+        self.open.store(true, Ordering::SeqCst);
+    }
+}

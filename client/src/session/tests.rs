@@ -70,6 +70,7 @@ fn tokens(sub: &str, lifetime: u64, left: u64) -> Tokens {
         expires_at: Some(now + Duration::from_secs(left)),
         new_device: None,
         from_browser: false,
+        signing_keys: None,
     }
 }
 
@@ -539,4 +540,228 @@ fn a_rotated_refresh_token_replaces_its_predecessor() {
         })
         .collect();
     assert_eq!(refreshes, ["refresh-ada", "refresh-ada-2"]);
+}
+
+fn outage() -> AuthError {
+    AuthError::Transport {
+        kind: TransportErrorKind::Refused,
+        detail: String::new(),
+    }
+}
+
+/// `tokens` as the check returns them when the pool's keys were out of
+/// reach and the keys stored with them verified them.
+fn verified_offline(mut tokens: Tokens) -> Tokens {
+    tokens.signing_keys = Some(SigningKeys::stored(r#"{"keys":[]}"#));
+    tokens
+}
+
+#[test]
+fn a_session_checked_without_network_plays_offline_until_a_refresh_gets_through() {
+    let stored = tokens("ada", 3600, 3600);
+    let (mut machine, mut io, check) = restoring(stored.clone());
+    let now = Instant::now();
+    let offline = verified_offline(stored);
+    machine.reply(
+        &mut io,
+        reply(check, Ok(AuthOutcome::Tokens(offline.clone()))),
+        now,
+    );
+    assert_eq!(
+        events(&mut machine),
+        [
+            SessionEvent::SignedIn {
+                tokens: offline,
+                restored: true
+            },
+            SessionEvent::Offline
+        ]
+    );
+    assert!(machine.offline());
+    assert_eq!(machine.phase(), SessionPhase::SignedIn);
+    machine.tick(&mut io, now + Duration::from_secs(4), SystemTime::now());
+    assert!(io.sent.is_empty(), "nothing before the backoff");
+    machine.tick(&mut io, now + Duration::from_secs(11), SystemTime::now());
+    assert_eq!(io.sent.len(), 1, "the session is confirmed once it can be");
+
+    // Still no answer: still signed in, offline, nothing forgotten, one event.
+    let later = now + Duration::from_secs(11);
+    let id = io.last_sent();
+    machine.reply(&mut io, reply(id, Err(outage())), later);
+    assert!(events(&mut machine).is_empty());
+    assert!(machine.offline());
+    assert_eq!(io.clears(), 0);
+    machine.tick(&mut io, later + Duration::from_secs(29), SystemTime::now());
+    assert_eq!(io.sent.len(), 1, "refreshes stay 30 s apart");
+    machine.tick(&mut io, later + Duration::from_secs(30), SystemTime::now());
+    assert_eq!(io.sent.len(), 2, "past the doubled window (10 to 20 s)");
+
+    let fresh = tokens("ada", 3600, 3600);
+    let id = io.last_sent();
+    machine.reply(
+        &mut io,
+        reply(id, Ok(AuthOutcome::Tokens(fresh.clone()))),
+        later + Duration::from_secs(30),
+    );
+    assert_eq!(
+        events(&mut machine),
+        [SessionEvent::Refreshed(fresh), SessionEvent::Online]
+    );
+    assert!(!machine.offline());
+    assert_eq!(io.saves(), 1);
+}
+
+#[test]
+fn an_expired_session_stays_signed_in_offline_when_its_refresh_gets_no_answer() {
+    let no_answer = [
+        outage(),
+        AuthError::Malformed {
+            status: 502,
+            reason: "bad gateway".into(),
+            body: RawBody::default(),
+        },
+        server(ServerErrorKind::InternalError, 500),
+    ];
+    for error in no_answer {
+        let mut expired = tokens("ada", 3600, 0);
+        expired.expires_at = Some(SystemTime::now() - Duration::from_secs(60));
+        let (mut machine, mut io, check) = restoring(expired.clone());
+        let now = Instant::now();
+        machine.reply(
+            &mut io,
+            reply(check, Ok(AuthOutcome::Tokens(expired.clone()))),
+            now,
+        );
+        let id = io.last_sent();
+        machine.reply(&mut io, reply(id, Err(error.clone())), now);
+        assert_eq!(
+            events(&mut machine),
+            [
+                SessionEvent::SignedIn {
+                    tokens: expired,
+                    restored: true
+                },
+                SessionEvent::Offline
+            ],
+            "{error}"
+        );
+        assert_eq!(io.clears(), 0, "{error}");
+        assert!(machine.refresh_due(SystemTime::now()), "{error}");
+        machine.tick(&mut io, now + Duration::from_secs(1), SystemTime::now());
+        assert_eq!(io.sent.len(), 1, "{error}: backs off");
+    }
+
+    // A refusal still ends it.
+    let mut expired = tokens("ada", 3600, 0);
+    expired.expires_at = Some(SystemTime::now() - Duration::from_secs(60));
+    let (mut machine, mut io, check) = restoring(expired.clone());
+    machine.reply(
+        &mut io,
+        reply(check, Ok(AuthOutcome::Tokens(expired))),
+        Instant::now(),
+    );
+    let refused = Err(server(ServerErrorKind::NotAuthorized, 400));
+    let id = io.last_sent();
+    machine.reply(&mut io, reply(id, refused), Instant::now());
+    assert_eq!(events(&mut machine), [SessionEvent::NotRestored]);
+    assert_eq!(io.clears(), 1);
+}
+
+#[test]
+fn a_session_that_was_never_verified_is_never_signed_in_offline() {
+    for check_error in [outage(), AuthError::InvalidToken("bad signature".into())] {
+        let (mut machine, mut io, check) = restoring(tokens("mallory", 3600, 3600));
+        let now = Instant::now();
+        machine.reply(&mut io, reply(check, Err(check_error.clone())), now);
+        let id = io.last_sent();
+        machine.reply(&mut io, reply(id, Err(outage())), now);
+        assert_eq!(
+            events(&mut machine),
+            [SessionEvent::NotRestored],
+            "{check_error}"
+        );
+        assert!(!machine.offline());
+    }
+}
+
+#[test]
+fn a_refresh_without_an_answer_goes_offline_and_an_answer_brings_its_retry_forward() {
+    let policy = SessionPolicy {
+        min_refresh_interval: Duration::ZERO,
+        ..SessionPolicy::default()
+    };
+    let (mut machine, mut io) = (SessionMachine::new(policy), Io::default());
+    machine.signed_in(&mut io, tokens("ada", 3600, 60), SystemTime::now());
+    events(&mut machine);
+    let now = Instant::now();
+    machine.tick(&mut io, now, SystemTime::now());
+    let id = io.last_sent();
+    machine.reply(&mut io, reply(id, Err(outage())), now);
+    assert_eq!(events(&mut machine), [SessionEvent::Offline]);
+    assert_eq!(machine.phase(), SessionPhase::SignedIn);
+
+    // A request of the game's is answered: the server is back.
+    let soon = now + Duration::from_secs(1);
+    let theirs = Reply {
+        id: RequestId(1_000),
+        action: AuthAction::GetAccount,
+        result: Ok(AuthOutcome::SignedOut),
+    };
+    assert!(machine.reply(&mut io, theirs.clone(), soon).is_some());
+    assert_eq!(io.sent.len(), 2, "the refresh is tried at once");
+    machine.reply(&mut io, theirs.clone(), soon);
+    assert_eq!(io.sent.len(), 2, "once");
+    let fresh = tokens("ada", 3600, 3600);
+    let id = io.last_sent();
+    machine.reply(
+        &mut io,
+        reply(id, Ok(AuthOutcome::Tokens(fresh.clone()))),
+        soon,
+    );
+    assert_eq!(
+        events(&mut machine),
+        [SessionEvent::Refreshed(fresh), SessionEvent::Online]
+    );
+    machine.reply(&mut io, theirs, soon);
+    assert_eq!(io.sent.len(), 2, "online, an answer sends nothing");
+
+    // Throttling is an answer, not an outage.
+    let (mut machine, mut io) = signed_in("ada", 3600, 60);
+    machine.tick(&mut io, now, SystemTime::now());
+    let throttled = Err(server(ServerErrorKind::TooManyRequests, 429));
+    let id = io.last_sent();
+    machine.reply(&mut io, reply(id, throttled), now);
+    assert!(events(&mut machine).is_empty());
+    assert!(!machine.offline());
+
+    // A sign-out ends the offline state with the session.
+    let (mut machine, mut io) = signed_in("ada", 3600, 60);
+    machine.tick(&mut io, now, SystemTime::now());
+    let id = io.last_sent();
+    machine.reply(&mut io, reply(id, Err(outage())), now);
+    assert!(machine.offline());
+    machine.sign_out(&mut io);
+    assert!(!machine.offline());
+}
+
+#[test]
+fn a_refresh_that_returns_another_players_tokens_is_refused() {
+    let (mut machine, mut io) = signed_in("ada", 3600, 60);
+    let now = Instant::now();
+    machine.tick(&mut io, now, SystemTime::now());
+    let mallory = Ok(AuthOutcome::Tokens(tokens("mallory", 3600, 3600)));
+    let id = io.last_sent();
+    machine.reply(&mut io, reply(id, mallory.clone()), now);
+    assert!(events(&mut machine).is_empty(), "no refresh");
+    assert_eq!(Identity::of(machine.tokens().unwrap()).unwrap().sub, "ada");
+    assert_eq!(io.saves(), 1, "only the sign-in was stored");
+
+    let mut expired = tokens("ada", 3600, 0);
+    expired.expires_at = Some(SystemTime::now() - Duration::from_secs(60));
+    let (mut machine, mut io, check) = restoring(expired.clone());
+    machine.reply(&mut io, reply(check, Ok(AuthOutcome::Tokens(expired))), now);
+    let id = io.last_sent();
+    machine.reply(&mut io, reply(id, mallory), now);
+    assert_eq!(events(&mut machine), [SessionEvent::NotRestored]);
+    assert_eq!(io.saves(), 0);
 }

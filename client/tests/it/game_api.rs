@@ -2,7 +2,7 @@
 //! checks the bearer token, and a session whose refreshes a stand-in
 //! transport answers with numbered tokens (`access-1`, `access-2`, …).
 
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
 
@@ -11,7 +11,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use cognito_login_client::{
     ApiCall, ApiCallId, ApiError, ApiMethod, ApiQueue, ApiReply, AuthError, AuthOutcome,
     AuthRequest, AuthWorker, BoxFuture, GameApiClient, GameApiConfig, SessionMachine,
-    SessionPolicy, Tokens, Transport, WorkerIo,
+    SessionPolicy, Tokens, Transport, TransportErrorKind, WorkerIo,
 };
 use serde_json::{Value, json};
 
@@ -22,6 +22,8 @@ use crate::support::{self, header};
 struct Refresher {
     refreshes: Arc<AtomicUsize>,
     lifetime: u64,
+    /// While set, a refresh gets no answer.
+    outage: Arc<AtomicBool>,
 }
 
 impl Transport for Refresher {
@@ -33,6 +35,12 @@ impl Transport for Refresher {
             );
             // A refresh takes a moment, as on a network.
             tokio::time::sleep(Duration::from_millis(50)).await;
+            if self.outage.load(Ordering::SeqCst) {
+                return Err(AuthError::Transport {
+                    kind: TransportErrorKind::Refused,
+                    detail: "no network".into(),
+                });
+            }
             let n = self.refreshes.fetch_add(1, Ordering::SeqCst) + 2;
             Ok(AuthOutcome::Tokens(tokens(n, self.lifetime)))
         })
@@ -66,6 +74,7 @@ struct Game {
     queue: ApiQueue,
     client: GameApiClient,
     refreshes: Arc<AtomicUsize>,
+    outage: Arc<AtomicBool>,
     seen: Arc<Mutex<Vec<String>>>,
 }
 
@@ -84,9 +93,11 @@ impl Game {
             .await
         };
         let refreshes = Arc::new(AtomicUsize::new(0));
+        let outage = Arc::new(AtomicBool::new(false));
         let worker = AuthWorker::spawn(Refresher {
             refreshes: Arc::clone(&refreshes),
             lifetime: 3600,
+            outage: Arc::clone(&outage),
         })
         .unwrap();
         let client = GameApiClient::new(GameApiConfig::new(format!("{url}/v1")), &worker).unwrap();
@@ -105,6 +116,7 @@ impl Game {
             queue: ApiQueue::default(),
             client,
             refreshes,
+            outage,
             seen,
         }
     }
@@ -307,9 +319,33 @@ fn a_plain_http_api_off_loopback_is_refused() {
     let worker = AuthWorker::spawn(Refresher {
         refreshes: Arc::default(),
         lifetime: 3600,
+        outage: Arc::default(),
     })
     .unwrap();
     let error =
         GameApiClient::new(GameApiConfig::new("http://api.example.com"), &worker).unwrap_err();
     assert!(error.to_string().contains("https"), "{error}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn offline_a_call_with_an_expired_token_says_so_and_the_next_one_goes_once_online() {
+    // The token has expired and the login server cannot be reached.
+    let mut game = Game::signed_in(0, accepts("access-2")).await;
+    game.outage.store(true, Ordering::SeqCst);
+    game.call("/profile").unwrap();
+    let replies = game.replies(1).await;
+    assert_eq!(replies[0].result, Err(ApiError::Offline));
+    assert_eq!(
+        ApiError::Offline.player_message(),
+        "You are offline. This needs a connection to the game's server."
+    );
+    assert!(game.machine.offline());
+    assert!(game.seen().is_empty(), "an expired token is not sent");
+
+    game.outage.store(false, Ordering::SeqCst);
+    game.call("/profile").unwrap();
+    let replies = game.replies(1).await;
+    assert_eq!(replies[0].result, Ok(json!({"version": 1})));
+    assert!(!game.machine.offline(), "the refresh before it got through");
+    assert_eq!(game.seen(), ["access-2"]);
 }

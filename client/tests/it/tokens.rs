@@ -10,7 +10,8 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use cognito_login_client::{
     ApiGatewayConfig, ApiGatewayTransport, AuthError, AuthOutcome, AuthRequest, SignInFlow,
-    TokenCheck, TokenUse, TokenVerifier, Transport, UserPoolConfig, UserPoolTransport,
+    SigningKeys, TokenCheck, TokenUse, TokenVerifier, Tokens, Transport, UserPoolConfig,
+    UserPoolTransport,
 };
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use rsa::pkcs1::{EncodeRsaPrivateKey, EncodeRsaPublicKey};
@@ -104,7 +105,12 @@ fn sign_in() -> AuthRequest {
 }
 
 fn transports(url: &str) -> Vec<(&'static str, Box<dyn Transport>)> {
-    let check = TokenCheck::new(ISSUER, CLIENT).with_jwks_url(format!("{url}/jwks.json"));
+    transports_with_keys_at(url, &format!("{url}/jwks.json"))
+}
+
+/// Both transports, calling `url`, with the pool's keys at `jwks`.
+fn transports_with_keys_at(url: &str, jwks: &str) -> Vec<(&'static str, Box<dyn Transport>)> {
+    let check = TokenCheck::new(ISSUER, CLIENT).with_jwks_url(jwks);
     let gateway = ApiGatewayConfig::new(url, check.clone());
     let pool = UserPoolConfig::new("eu-west-1", "eu-west-1_Test", CLIENT)
         .with_endpoint(url)
@@ -459,13 +465,16 @@ async fn stored_sessions_are_checked_like_new_ones() {
     let pool = Arc::new(Pool::default());
     pool.keys.lock().unwrap().push(key.jwk());
     let url = serve(pool).await;
-    let stored = |access: Value, id: Value| cognito_login_client::Tokens {
-        access_token: key.sign(&access).into(),
-        id_token: key.sign(&id).into(),
-        refresh_token: None,
-        expires_at: None,
-        new_device: None,
-        from_browser: false,
+    let stored = |access: Value, id: Value| {
+        let mut tokens = cognito_login_client::Tokens::new(
+            key.sign(&access).into(),
+            key.sign(&id).into(),
+            None,
+            None,
+            SystemTime::now(),
+        );
+        tokens.expires_at = None;
+        tokens
     };
     let expired_at = now() - 600;
     let expired = |claims: Value| {
@@ -495,31 +504,108 @@ async fn stored_sessions_are_checked_like_new_ones() {
         assert!(old.expires_at.unwrap() < SystemTime::now(), "{name}");
 
         let stranger = Key::new("key-planted");
-        let planted = cognito_login_client::Tokens {
-            access_token: stranger.sign(&access_claims()).into(),
-            id_token: stranger.sign(&id_claims()).into(),
-            refresh_token: None,
-            expires_at: None,
-            new_device: None,
-            from_browser: false,
-        };
+        let mut planted = cognito_login_client::Tokens::new(
+            stranger.sign(&access_claims()).into(),
+            stranger.sign(&id_claims()).into(),
+            None,
+            None,
+            SystemTime::now(),
+        );
+        planted.expires_at = None;
         let refused = transport.check_stored(planted).await;
         assert!(
             matches!(refused, Err(AuthError::InvalidToken(_))),
             "{name}: {refused:?}"
         );
-        let mixed = cognito_login_client::Tokens {
-            access_token: key
-                .sign(&with(access_claims(), |c| {
-                    c.insert("sub".into(), "another-player".into());
-                }))
-                .into(),
-            ..stored(access_claims(), id_claims())
-        };
+        let mut mixed = stored(access_claims(), id_claims());
+        mixed.access_token = key
+            .sign(&with(access_claims(), |c| {
+                c.insert("sub".into(), "another-player".into());
+            }))
+            .into();
         let refused = transport.check_stored(mixed).await;
         assert!(
             matches!(refused, Err(AuthError::InvalidToken(_))),
             "{name}: {refused:?}"
+        );
+    }
+}
+
+/// A launch without network: the session's tokens are checked against the
+/// pool's keys kept with them, and only then.
+#[tokio::test]
+async fn stored_sessions_carry_the_pools_keys_and_are_checked_with_them_offline() {
+    let key = Key::new("key-1");
+    let pool = Arc::new(Pool::default());
+    pool.keys.lock().unwrap().push(key.jwk());
+    *pool.tokens.lock().unwrap() = (key.sign(&access_claims()), key.sign(&id_claims()));
+    let url = serve(pool.clone()).await;
+    let closed = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let nowhere = format!("http://{}/jwks.json", closed.local_addr().unwrap());
+    drop(closed);
+    let online = transports(&url);
+    let offline = transports_with_keys_at(&url, &nowhere);
+    for ((name, online), (_, offline)) in online.iter().zip(&offline) {
+        let Ok(AuthOutcome::Tokens(signed_in)) = online.send(sign_in()).await else {
+            panic!("{name}: no tokens");
+        };
+        let keys = signed_in.signing_keys.clone().expect("verified with keys");
+        assert!(!keys.is_stored_copy(), "{name}");
+        assert!(keys.document().contains("key-1"), "{name}");
+
+        // As the store gives the session back at the next launch.
+        let stored = |mut tokens: Tokens, keys: Option<SigningKeys>| {
+            tokens.expires_at = None;
+            tokens.signing_keys = keys;
+            tokens
+        };
+        // Read back by `KeychainStore`, or kept as they came by a game's
+        // own store.
+        for kept in [SigningKeys::stored(keys.document()), keys.clone()] {
+            let restored = offline
+                .check_stored(stored(signed_in.clone(), Some(kept)))
+                .await
+                .expect("verified against the stored keys");
+            assert!(
+                restored.signing_keys.as_ref().unwrap().is_stored_copy(),
+                "{name}: it says how it was verified"
+            );
+            assert!(restored.expires_at.unwrap() > SystemTime::now(), "{name}");
+        }
+
+        let without = offline.check_stored(stored(signed_in.clone(), None)).await;
+        assert!(
+            matches!(&without, Err(error @ AuthError::Transport { .. }) if error.is_retryable()),
+            "{name}: without stored keys, no network is no check: {without:?}"
+        );
+
+        // Keys planted beside a planted session verify it only while the
+        // pool cannot be asked; the pool's own keys always win.
+        let stranger = Key::new("key-planted");
+        let planted = stored(
+            Tokens::new(
+                stranger.sign(&access_claims()).into(),
+                stranger.sign(&id_claims()).into(),
+                None,
+                None,
+                SystemTime::now(),
+            ),
+            Some(SigningKeys::stored(
+                json!({"keys": [stranger.jwk()]}).to_string(),
+            )),
+        );
+        let refused = online.check_stored(planted).await;
+        assert!(
+            matches!(refused, Err(AuthError::InvalidToken(_))),
+            "{name}: {refused:?}"
+        );
+        let other_keys = Some(SigningKeys::stored(
+            json!({"keys": [stranger.jwk()]}).to_string(),
+        ));
+        let refused = offline.check_stored(stored(signed_in, other_keys)).await;
+        assert!(
+            matches!(refused, Err(AuthError::InvalidToken(_))),
+            "{name}: stored keys without the token's key: {refused:?}"
         );
     }
 }
