@@ -18,7 +18,6 @@ use oauth2::{
 };
 use reqwest::Url;
 use serde::{Deserialize, Serialize};
-use tokio::net::TcpListener;
 use tokio::sync::Notify;
 
 use crate::error::{AuthError, BrowserErrorKind, ConfigError, RawBody, ServerErrorKind};
@@ -29,7 +28,7 @@ use crate::verify::{Issued, TokenCheck, TokenVerifier};
 
 mod listener;
 
-use listener::wait_for;
+use listener::{Loopback, wait_for};
 
 /// The path of the loopback redirect: `http://localhost:{port}/callback`.
 pub const REDIRECT_PATH: &str = "/callback";
@@ -163,7 +162,7 @@ impl ManagedLogin {
 
     /// The redirect URI for `port`, as the app client must list it.
     /// Cognito takes plain `http` only for `localhost`; the listener is on
-    /// 127.0.0.1.
+    /// both `127.0.0.1` and `[::1]`, either of which a browser may try.
     pub fn redirect_uri(port: u16) -> String {
         format!("http://localhost:{port}{REDIRECT_PATH}")
     }
@@ -284,7 +283,7 @@ impl BrowserSignIn {
                 detail: format!("port {}: {error}", self.config.redirect_port),
             }
         })?;
-        let port = listener.local_addr().map_err(not_opened)?.port();
+        let port = listener.port().map_err(not_opened)?;
         let client = self.client(port)?;
         let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
         let mut authorize = client
@@ -302,7 +301,7 @@ impl BrowserSignIn {
         tracing::info!(port, "waiting for the browser sign-in");
 
         let redirect = tokio::select! {
-            redirect = wait_for(&listener, REDIRECT_PATH) => redirect,
+            redirect = wait_for(&listener, REDIRECT_PATH, Some(state.secret())) => redirect,
             () = tokio::time::sleep(self.config.timeout) => {
                 return Err(AuthError::Browser {
                     kind: BrowserErrorKind::TimedOut,
@@ -351,14 +350,12 @@ impl BrowserSignIn {
     /// [`AuthRequest::SignOut`]: crate::AuthRequest::SignOut
     pub async fn sign_out(&self) -> Result<(), AuthError> {
         // Another sign-in listening on the port answers the return as well.
-        let listener = TcpListener::bind(("127.0.0.1", self.config.redirect_port))
-            .await
-            .ok();
+        let listener = Loopback::bind(self.config.redirect_port).await.ok();
         let released = self.release.notified();
         tokio::pin!(released);
         released.as_mut().enable();
         let port = match &listener {
-            Some(listener) => listener.local_addr().map_err(not_opened)?.port(),
+            Some(listener) => listener.port().map_err(not_opened)?,
             None => self.config.redirect_port,
         };
         let mut url = self.domain.clone();
@@ -370,7 +367,7 @@ impl BrowserSignIn {
         if let Some(listener) = listener {
             // The next sign-in takes the port over.
             let returned =
-                tokio::time::timeout(SIGNED_OUT_WAIT, wait_for(&listener, SIGNED_OUT_PATH));
+                tokio::time::timeout(SIGNED_OUT_WAIT, wait_for(&listener, SIGNED_OUT_PATH, None));
             tokio::select! {
                 _ = returned => {}
                 () = released => {}
@@ -379,13 +376,14 @@ impl BrowserSignIn {
         Ok(())
     }
 
-    /// The redirect's listener. A sign-out still waiting on the port (for a
-    /// browser that may never come back) gives it up to this sign-in.
-    async fn bind(&self) -> io::Result<TcpListener> {
+    /// The redirect's listeners, on both loopback addresses. A sign-out
+    /// still waiting on the port (for a browser that may never come back)
+    /// gives it up to this sign-in.
+    async fn bind(&self) -> io::Result<Loopback> {
         self.release.notify_waiters();
         let mut tries = 0;
         loop {
-            match TcpListener::bind(("127.0.0.1", self.config.redirect_port)).await {
+            match Loopback::bind(self.config.redirect_port).await {
                 Err(error) if error.kind() == io::ErrorKind::AddrInUse && tries < 10 => {
                     tries += 1;
                     tokio::time::sleep(Duration::from_millis(20)).await;
@@ -421,6 +419,9 @@ impl BrowserSignIn {
     }
 }
 
+/// The longest token answer read: 64 KiB.
+const MAX_TOKEN_ANSWER_BYTES: usize = 64 * 1024;
+
 /// The token request over the client's own HTTP client (no redirects,
 /// https only), keeping the server's `Date` for the expiry check.
 async fn send(
@@ -442,7 +443,17 @@ async fn send(
     for (name, value) in response.headers() {
         answer = answer.header(name, value);
     }
-    let body = response.bytes().await?.to_vec();
+    // Three tokens fit in a few KiB; whatever is longer is cut off here and
+    // refused as unreadable.
+    let mut response = response;
+    let mut body = Vec::new();
+    while let Some(chunk) = response.chunk().await? {
+        body.extend_from_slice(&chunk);
+        if body.len() > MAX_TOKEN_ANSWER_BYTES {
+            body.truncate(MAX_TOKEN_ANSWER_BYTES);
+            break;
+        }
+    }
     Ok(answer.body(body).unwrap_or_default())
 }
 

@@ -602,12 +602,8 @@ fn real_session(
         state(app) == AuthState::SignedOut
     });
     app.auth(move |auth| {
-        auth.sign_up(
-            username,
-            format!("{username}@example.com"),
-            "Secret-Pass-1",
-        )
-        .unwrap()
+        auth.sign_up(username, format!("{username}@example.com"), "Secret-Pass-1")
+            .unwrap()
     });
     app.update_until_idle();
     let code = backend
