@@ -16,7 +16,7 @@ use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, HeaderValue};
 use serde_json::Value;
 
 use crate::Translations;
-use crate::error::{AuthError, ConfigError, RawBody};
+use crate::error::{AuthError, ConfigError, RawBody, shown};
 use crate::http::{checked_url, http_client, read_answer, transport_error};
 use crate::response::{Answer, checked_json};
 use crate::session::{Generation, SessionIo, SessionMachine};
@@ -135,8 +135,8 @@ impl ApiError {
             Self::SignedOut => texts.get("api.signed-out").to_owned(),
             Self::Offline => texts.get("api.offline").to_owned(),
             Self::Unauthorized => texts.get("api.unauthorized").to_owned(),
-            Self::Failed(AuthError::Server { message, .. }) if !message.trim().is_empty() => {
-                texts.format("api.refused-said", &[("message", message.trim())])
+            Self::Failed(AuthError::Server { message, .. }) if !shown(message).is_empty() => {
+                texts.format("api.refused-said", &[("message", &shown(message))])
             }
             Self::Failed(AuthError::Server { .. }) => texts.get("api.refused").to_owned(),
             Self::Failed(error) => error.player_message_in(texts),

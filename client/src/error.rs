@@ -259,7 +259,8 @@ impl ServerErrorKind {
         }
     }
 
-    /// A short sentence for the player; `message` is the server's own.
+    /// A short sentence for the player; `message` is the server's own
+    /// (cut to 200 characters, without control or direction characters).
     pub fn player_message(&self, message: &str) -> String {
         self.player_message_in(message, Translations::english())
     }
@@ -267,7 +268,7 @@ impl ServerErrorKind {
     /// [`player_message`](Self::player_message) in the selected locale of
     /// `texts`; the server's words follow a translated lead.
     pub fn player_message_in(&self, message: &str, texts: &Translations) -> String {
-        let message = message.trim();
+        let message = &shown(message);
         // Where the server's words say more than a fixed sentence can.
         let said = match self {
             Self::NotAuthorized => Some("error.not-authorized-said"),
@@ -418,9 +419,52 @@ impl std::fmt::Display for BrowserErrorKind {
     }
 }
 
+/// Server text as the player may see it: no control characters (line
+/// breaks included) and no bidirectional overrides, which could make a
+/// message read as something else, runs of spaces as one, and at most
+/// [`SHOWN_CHARS`] characters.
+pub(crate) fn shown(message: &str) -> String {
+    const SHOWN_CHARS: usize = 200;
+    let clean: String = message
+        .chars()
+        .map(|c| {
+            let direction = matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200E}' | '\u{200F}');
+            if c.is_control() || direction { ' ' } else { c }
+        })
+        .collect();
+    let mut words = clean.split_whitespace();
+    let mut shown = words.next().unwrap_or_default().to_owned();
+    for word in words {
+        shown.push(' ');
+        shown.push_str(word);
+    }
+    if shown.chars().count() > SHOWN_CHARS {
+        shown = shown.chars().take(SHOWN_CHARS - 1).collect();
+        shown.push('…');
+    }
+    shown
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn server_text_reaches_the_player_short_and_plain() {
+        let kind = ServerErrorKind::Unknown("Weird".into());
+        let said = kind.player_message("Go to\n\u{202E}moc.live\u{202C}  now\u{7}");
+        assert_eq!(said, "The login server refused: Go to moc.live now");
+        let long = kind.player_message(&"é".repeat(500));
+        let words = long.trim_start_matches("The login server refused: ");
+        assert_eq!(words.chars().count(), 200);
+        assert!(words.ends_with('…'));
+        let api = crate::ApiError::Failed(AuthError::Server {
+            kind: kind.clone(),
+            message: "\u{1b}\r\n\t".into(),
+            status: 400,
+        });
+        assert_eq!(api.player_message(), "The game's server refused.");
+    }
 
     #[test]
     fn error_types_parse_with_prefixes_and_suffixes() {
