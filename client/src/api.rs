@@ -359,11 +359,16 @@ impl ApiQueue {
             generation: machine.generation(),
             retried: false,
         };
-        if machine.tokens().is_some() && (machine.refreshing() || machine.refresh_due(wall)) {
-            machine.refresh_now(io, now);
+        // A refresh within the session's backoff and minimum interval; a
+        // call that cannot wait for one goes with the tokens there are.
+        let refreshing = machine.refreshing()
+            || (machine.tokens().is_some()
+                && machine.refresh_due(wall)
+                && machine.refresh_when_allowed(io, now));
+        if refreshing {
             self.parked.push(waiting);
         } else {
-            self.send(client, machine, waiting);
+            self.finish_or_send(client, machine, waiting, wall);
         }
     }
 
@@ -393,7 +398,7 @@ impl ApiQueue {
                 _ if waiting.generation != machine.generation() => Err(ApiError::SignedOut),
                 Ok(value) => Ok(value),
                 Err(SendError::Unauthorized)
-                    if !waiting.retried && machine.refresh_now(io, now) =>
+                    if !waiting.retried && machine.refresh_when_allowed(io, now) =>
                 {
                     self.parked.push(Waiting {
                         retried: true,
@@ -417,24 +422,13 @@ impl ApiQueue {
         // server may still take), or fail when the session ended, or when it
         // is offline with a token no server takes.
         for waiting in std::mem::take(&mut self.parked) {
-            let expired = machine
-                .tokens()
-                .and_then(|tokens| tokens.expires_at)
-                .is_some_and(|expires| expires <= wall);
-            let failed = if waiting.generation != machine.generation() || machine.tokens().is_none()
-            {
-                Some(ApiError::SignedOut)
-            } else if machine.offline() && expired {
-                Some(ApiError::Offline)
-            } else {
-                None
-            };
-            match failed {
-                Some(error) => self.replies.push_back(ApiReply {
+            if waiting.generation != machine.generation() {
+                self.replies.push_back(ApiReply {
                     id: waiting.id,
-                    result: Err(error),
-                }),
-                None => self.send(client, machine, waiting),
+                    result: Err(ApiError::SignedOut),
+                });
+            } else {
+                self.finish_or_send(client, machine, waiting, wall);
             }
         }
     }
@@ -447,6 +441,29 @@ impl ApiQueue {
     /// Whether any call is sent or waiting.
     pub fn is_idle(&self) -> bool {
         self.sent.is_empty() && self.parked.is_empty() && self.requested.is_empty()
+    }
+
+    /// Sends the call with the session's tokens, or answers it at once:
+    /// signed out, or offline with a token no server takes.
+    fn finish_or_send(
+        &mut self,
+        client: &GameApiClient,
+        machine: &SessionMachine,
+        waiting: Waiting,
+        wall: SystemTime,
+    ) {
+        let expired = machine
+            .tokens()
+            .and_then(|tokens| tokens.expires_at)
+            .is_some_and(|expires| expires <= wall);
+        if machine.offline() && expired {
+            self.replies.push_back(ApiReply {
+                id: waiting.id,
+                result: Err(ApiError::Offline),
+            });
+        } else {
+            self.send(client, machine, waiting);
+        }
     }
 
     fn send(&mut self, client: &GameApiClient, machine: &SessionMachine, waiting: Waiting) {

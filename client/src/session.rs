@@ -338,6 +338,24 @@ impl SessionMachine {
         true
     }
 
+    /// Refreshes the session as [`refresh_now`](Self::refresh_now) does,
+    /// unless the [`min_refresh_interval`](SessionPolicy::min_refresh_interval)
+    /// or, online, the backoff after a failed refresh holds it back: for
+    /// refreshes that many callers may ask for at once (every call to the
+    /// game's API). Offline, such a call is how the player finds out that
+    /// the network is back, so only the interval holds. `true` when a
+    /// refresh is on its way.
+    pub fn refresh_when_allowed(&mut self, io: &mut impl SessionIo, now: Instant) -> bool {
+        if self.refreshing() {
+            return true;
+        }
+        let held_back = (!self.offline && self.retry_at.is_some_and(|at| now < at))
+            || self
+                .last_refresh
+                .is_some_and(|at| now < at + self.policy.min_refresh_interval);
+        !held_back && self.refresh_now(io, now)
+    }
+
     /// Offers a worker reply; returns it when it is not the machine's (the
     /// game's own requests). Answers of an abandoned generation are dropped.
     pub fn reply(&mut self, io: &mut impl SessionIo, reply: Reply, now: Instant) -> Option<Reply> {

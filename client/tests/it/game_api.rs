@@ -24,6 +24,8 @@ struct Refresher {
     lifetime: u64,
     /// While set, a refresh gets no answer.
     outage: Arc<AtomicBool>,
+    /// Every refresh asked for, answered or not.
+    attempts: Arc<AtomicUsize>,
 }
 
 impl Transport for Refresher {
@@ -35,6 +37,7 @@ impl Transport for Refresher {
             );
             // A refresh takes a moment, as on a network.
             tokio::time::sleep(Duration::from_millis(50)).await;
+            self.attempts.fetch_add(1, Ordering::SeqCst);
             if self.outage.load(Ordering::SeqCst) {
                 return Err(AuthError::Transport {
                     kind: TransportErrorKind::Refused,
@@ -75,12 +78,18 @@ struct Game {
     client: GameApiClient,
     refreshes: Arc<AtomicUsize>,
     outage: Arc<AtomicBool>,
+    attempts: Arc<AtomicUsize>,
     seen: Arc<Mutex<Vec<String>>>,
 }
 
 impl Game {
     /// A game signed in with `access-1`, living `lifetime` seconds.
     async fn signed_in(lifetime: u64, api: Api) -> Self {
+        Self::signed_in_with(lifetime, api, SessionPolicy::default()).await
+    }
+
+    /// [`signed_in`](Self::signed_in), the session kept by `policy`.
+    async fn signed_in_with(lifetime: u64, api: Api, policy: SessionPolicy) -> Self {
         let seen = Arc::new(Mutex::new(Vec::new()));
         let url = {
             let seen = Arc::clone(&seen);
@@ -94,16 +103,18 @@ impl Game {
         };
         let refreshes = Arc::new(AtomicUsize::new(0));
         let outage = Arc::new(AtomicBool::new(false));
+        let attempts = Arc::new(AtomicUsize::new(0));
         let worker = AuthWorker::spawn(Refresher {
             refreshes: Arc::clone(&refreshes),
             lifetime: 3600,
             outage: Arc::clone(&outage),
+            attempts: Arc::clone(&attempts),
         })
         .unwrap();
         let client = GameApiClient::new(GameApiConfig::new(format!("{url}/v1")), &worker).unwrap();
         let mut machine = SessionMachine::new(SessionPolicy {
             remember: false,
-            ..SessionPolicy::default()
+            ..policy
         });
         let mut io = WorkerIo {
             worker: &worker,
@@ -117,6 +128,7 @@ impl Game {
             client,
             refreshes,
             outage,
+            attempts,
             seen,
         }
     }
@@ -320,6 +332,7 @@ fn a_plain_http_api_off_loopback_is_refused() {
         refreshes: Arc::default(),
         lifetime: 3600,
         outage: Arc::default(),
+        attempts: Arc::default(),
     })
     .unwrap();
     let error =
@@ -329,8 +342,13 @@ fn a_plain_http_api_off_loopback_is_refused() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn offline_a_call_with_an_expired_token_says_so_and_the_next_one_goes_once_online() {
-    // The token has expired and the login server cannot be reached.
-    let mut game = Game::signed_in(0, accepts("access-2")).await;
+    // The token has expired and the login server cannot be reached. No
+    // minimum interval: each call may try the refresh again.
+    let policy = SessionPolicy {
+        min_refresh_interval: Duration::ZERO,
+        ..SessionPolicy::default()
+    };
+    let mut game = Game::signed_in_with(0, accepts("access-2"), policy).await;
     game.outage.store(true, Ordering::SeqCst);
     game.call("/profile").unwrap();
     let replies = game.replies(1).await;
@@ -348,4 +366,22 @@ async fn offline_a_call_with_an_expired_token_says_so_and_the_next_one_goes_once
     assert_eq!(replies[0].result, Ok(json!({"version": 1})));
     assert!(!game.machine.offline(), "the refresh before it got through");
     assert_eq!(game.seen(), ["access-2"]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn calls_never_refresh_more_often_than_the_session_allows() {
+    // Two minutes left: every call finds the token due.
+    let mut game = Game::signed_in(120, accepts("access-1")).await;
+    game.outage.store(true, Ordering::SeqCst);
+    for _ in 0..5 {
+        game.call("/profile").unwrap();
+        let replies = game.replies(1).await;
+        assert!(replies[0].result.is_ok(), "sent with the token there is");
+    }
+    assert_eq!(
+        game.attempts.load(Ordering::SeqCst),
+        1,
+        "one refresh in the minimum interval, not one per call"
+    );
+    assert_eq!(game.seen(), ["access-1"; 5]);
 }
