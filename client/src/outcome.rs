@@ -122,8 +122,30 @@ impl Challenge {
     pub fn answerable(&self) -> bool {
         match self.name {
             ChallengeName::MfaSetup => self.authenticator.is_some(),
+            ChallengeName::SelectMfaType => !self.mfa_choices().is_empty(),
             ref name => name.answer_key().is_some(),
         }
+    }
+
+    /// For [`ChallengeName::SelectMfaType`]: the kinds of code the player
+    /// may choose (`MFAS_CAN_CHOOSE`, a JSON list), those this client can
+    /// answer, in the server's order.
+    pub fn mfa_choices(&self) -> Vec<ChallengeName> {
+        self.parameters
+            .get("MFAS_CAN_CHOOSE")
+            .and_then(|list| serde_json::from_str::<Vec<String>>(list).ok())
+            .unwrap_or_default()
+            .into_iter()
+            .map(ChallengeName::from)
+            .filter(|name| {
+                matches!(
+                    name,
+                    ChallengeName::SoftwareTokenMfa
+                        | ChallengeName::EmailOtp
+                        | ChallengeName::SmsMfa
+                )
+            })
+            .collect()
     }
 
     /// Whether a `MFA_SETUP` challenge lets the account add an
@@ -219,6 +241,25 @@ mod tests {
 
     fn jwt(payload: &str) -> String {
         format!("e30.{}.sig", URL_SAFE_NO_PAD.encode(payload))
+    }
+
+    #[test]
+    fn a_choice_of_codes_lists_what_this_client_answers() {
+        let challenge = |choices: &str| Challenge {
+            name: ChallengeName::SelectMfaType,
+            session: "s".into(),
+            parameters: BTreeMap::from([("MFAS_CAN_CHOOSE".to_owned(), choices.to_owned())]),
+            authenticator: None,
+        };
+        let both = challenge(r#"["SOFTWARE_TOKEN_MFA","EMAIL_OTP","WEB_AUTHN"]"#);
+        assert_eq!(
+            both.mfa_choices(),
+            [ChallengeName::SoftwareTokenMfa, ChallengeName::EmailOtp]
+        );
+        assert!(both.answerable());
+        for none in [r#"["WEB_AUTHN"]"#, "not json", "[]"] {
+            assert!(!challenge(none).answerable(), "{none}");
+        }
     }
 
     #[test]

@@ -387,6 +387,11 @@ pub enum ChallengeName {
     /// [`Challenge::authenticator`](crate::Challenge::authenticator) set;
     /// the answer is the app's first code.
     MfaSetup,
+    /// Two or more kinds of sign-in code are on for the account
+    /// (`SELECT_MFA_TYPE`): the answer is the chosen kind's challenge name
+    /// ([`Challenge::mfa_choices`](crate::Challenge::mfa_choices)), and
+    /// that kind's challenge follows.
+    SelectMfaType,
     /// A challenge this client does not know, by its Cognito name.
     Other(String),
 }
@@ -400,6 +405,7 @@ impl ChallengeName {
             Self::SmsMfa => "SMS_MFA",
             Self::EmailOtp => "EMAIL_OTP",
             Self::MfaSetup => "MFA_SETUP",
+            Self::SelectMfaType => "SELECT_MFA_TYPE",
             Self::Other(name) => name,
         }
     }
@@ -413,6 +419,7 @@ impl ChallengeName {
             Self::SoftwareTokenMfa => Some("SOFTWARE_TOKEN_MFA_CODE"),
             Self::SmsMfa => Some("SMS_MFA_CODE"),
             Self::EmailOtp => Some("EMAIL_OTP_CODE"),
+            Self::SelectMfaType => Some("ANSWER"),
             Self::MfaSetup | Self::Other(_) => None,
         }
     }
@@ -426,6 +433,7 @@ impl From<String> for ChallengeName {
             "SMS_MFA" => Self::SmsMfa,
             "EMAIL_OTP" => Self::EmailOtp,
             "MFA_SETUP" => Self::MfaSetup,
+            "SELECT_MFA_TYPE" => Self::SelectMfaType,
             _ => Self::Other(name),
         }
     }

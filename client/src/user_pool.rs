@@ -859,6 +859,24 @@ mod tests {
     }
 
     #[test]
+    fn a_choice_of_code_answers_select_mfa_type() {
+        let (operation, body) = transport(None)
+            .operation(&AuthRequest::RespondToChallenge {
+                username: "ada".into(),
+                challenge: ChallengeName::SelectMfaType,
+                session: "s".into(),
+                answer: "EMAIL_OTP".into(),
+            })
+            .unwrap();
+        assert_eq!(operation, "RespondToAuthChallenge");
+        assert_eq!(body["ChallengeName"], "SELECT_MFA_TYPE");
+        assert_eq!(
+            body["ChallengeResponses"],
+            serde_json::json!({"USERNAME": "ada", "ANSWER": "EMAIL_OTP"})
+        );
+    }
+
+    #[test]
     fn unknown_challenges_are_unsupported() {
         let error = transport(None)
             .operation(&AuthRequest::RespondToChallenge {

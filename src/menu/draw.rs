@@ -1,6 +1,6 @@
 //! Drawing the login menu: one function over an `egui::Ui`.
 
-use cognito_login_client::{AuthRequest, BrowserRequest, Code, Password};
+use cognito_login_client::{AuthRequest, BrowserRequest, Challenge, ChallengeName, Code, Password};
 use egui::Ui;
 
 use super::widgets::{
@@ -29,6 +29,7 @@ pub fn draw(ui: &mut Ui, form: &mut LoginForm) -> Option<MenuAction> {
         Screen::ResetPassword => reset(ui, form, fields, next),
         Screen::NewPassword => new_password_screen(ui, form, fields, next),
         Screen::OneTimeCode => one_time_code(ui, form, fields, next),
+        Screen::ChooseMfa => choose_mfa(ui, form, fields, next),
         Screen::AuthenticatorSetup => authenticator_setup(ui, form, fields, next),
         Screen::Browser => browser_wait(ui, form, fields),
         Screen::Account
@@ -284,6 +285,39 @@ fn one_time_code(
 ) -> Option<AuthRequest> {
     challenge_hint(ui, form);
     code_answer(ui, form, fields, next)
+}
+
+/// One button per kind of code the account may use; the choice answers the
+/// challenge, and the chosen kind's code screen follows.
+fn choose_mfa(
+    ui: &mut Ui,
+    form: &mut LoginForm,
+    fields: &mut Fields,
+    next: &mut Option<Screen>,
+) -> Option<AuthRequest> {
+    challenge_hint(ui, form);
+    let choices = form
+        .challenge
+        .as_ref()
+        .map(Challenge::mfa_choices)
+        .unwrap_or_default();
+    let size = egui::vec2(ui.available_width(), ui.spacing().interact_size.y);
+    let mut chosen = None;
+    for choice in choices {
+        let key = match choice {
+            ChallengeName::SoftwareTokenMfa => "menu.button.mfa-authenticator",
+            ChallengeName::EmailOtp => "menu.button.mfa-email",
+            _ => "menu.button.mfa-sms",
+        };
+        if ui
+            .add(egui::Button::new(fields.t(key)).min_size(size))
+            .clicked()
+        {
+            chosen = Some(choice);
+        }
+    }
+    back_to_sign_in(ui, fields, next);
+    form.challenge_answer(Password::new(chosen?.as_str()))
 }
 
 /// The code field that answers the open challenge, and the way back.

@@ -31,6 +31,9 @@ pub enum Screen {
     /// A one-time code finishes the sign-in: from an authenticator app, a
     /// text message or an email (`SOFTWARE_TOKEN_MFA`, `SMS_MFA`, `EMAIL_OTP`).
     OneTimeCode,
+    /// Two or more kinds of sign-in code are on for the account
+    /// (`SELECT_MFA_TYPE`): the player picks one, then enters its code.
+    ChooseMfa,
     /// The pool requires sign-in codes and the account has none yet
     /// (`MFA_SETUP`): the player adds an authenticator app, and its first
     /// code finishes the sign-in.
@@ -58,7 +61,7 @@ pub enum Screen {
 
 impl Screen {
     /// Every screen.
-    pub const ALL: [Screen; 16] = [
+    pub const ALL: [Screen; 17] = [
         Self::SignIn,
         Self::SignUp,
         Self::ConfirmCode,
@@ -66,6 +69,7 @@ impl Screen {
         Self::ResetPassword,
         Self::NewPassword,
         Self::OneTimeCode,
+        Self::ChooseMfa,
         Self::AuthenticatorSetup,
         Self::Account,
         Self::ChangePassword,
@@ -473,7 +477,10 @@ impl LoginForm {
         }
         if !matches!(
             screen,
-            Screen::NewPassword | Screen::OneTimeCode | Screen::AuthenticatorSetup
+            Screen::NewPassword
+                | Screen::OneTimeCode
+                | Screen::ChooseMfa
+                | Screen::AuthenticatorSetup
         ) {
             self.challenge = None;
         }
@@ -494,7 +501,8 @@ impl LoginForm {
             ChallengeName::MfaSetup if challenge.authenticator.is_some() => {
                 Screen::AuthenticatorSetup
             }
-            ChallengeName::MfaSetup | ChallengeName::Other(_) => {
+            ChallengeName::SelectMfaType if challenge.answerable() => Screen::ChooseMfa,
+            ChallengeName::MfaSetup | ChallengeName::SelectMfaType | ChallengeName::Other(_) => {
                 self.show(Screen::SignIn);
                 self.error = Some(self.settings.translations.format(
                     "error.challenge-unsupported",
@@ -520,6 +528,7 @@ impl LoginForm {
             (ChallengeName::NewPasswordRequired, _) => self.text("menu.hint.new-password"),
             (ChallengeName::SoftwareTokenMfa, _) => self.text("menu.hint.authenticator"),
             (ChallengeName::MfaSetup, _) => self.text("menu.hint.authenticator-setup"),
+            (ChallengeName::SelectMfaType, _) => self.text("menu.hint.choose-mfa"),
             (ChallengeName::SmsMfa, Some(dest)) => to("menu.hint.sms-to", dest),
             (ChallengeName::SmsMfa, None) => self.text("menu.hint.sms"),
             (_, Some(dest)) => to("menu.notice.code-sent-to", dest),

@@ -98,6 +98,7 @@ fn back_from(screen: Screen) -> Back {
         | Screen::ResetPassword
         | Screen::NewPassword
         | Screen::OneTimeCode
+        | Screen::ChooseMfa
         | Screen::AuthenticatorSetup => Back::To(Screen::SignIn),
         Screen::ChangePassword
         | Screen::DeleteAccount

@@ -95,6 +95,7 @@ fn screen_title(screen: Screen) -> &'static str {
         Screen::ResetPassword => "menu.screen.reset-password",
         Screen::NewPassword => "menu.screen.new-password",
         Screen::OneTimeCode => "menu.screen.one-time-code",
+        Screen::ChooseMfa => "menu.screen.choose-mfa",
         Screen::AuthenticatorSetup => "menu.screen.authenticator-setup",
         Screen::Account => "menu.screen.account",
         Screen::ChangePassword => "menu.screen.change-password",

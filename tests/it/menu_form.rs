@@ -559,6 +559,60 @@ fn one_time_codes_show_where_they_went_and_answer_their_challenge() {
 }
 
 #[test]
+fn a_choice_of_codes_is_made_in_the_menu_and_its_code_follows() {
+    let mut harness = harness();
+    signed_in_as_ada(&mut harness);
+    finish(
+        &mut harness,
+        AuthAction::SignIn,
+        challenge(
+            ChallengeName::SelectMfaType,
+            &[("MFAS_CAN_CHOOSE", r#"["SOFTWARE_TOKEN_MFA","EMAIL_OTP"]"#)],
+        ),
+    );
+    assert_eq!(harness.state().form.screen(), Screen::ChooseMfa);
+    assert!(shows(&harness, "more than one way"));
+    assert!(shows(&harness, "Code from my authenticator app"));
+    click(&mut harness, "Code by email");
+    let Some(AuthRequest::RespondToChallenge {
+        challenge: answered,
+        answer,
+        ..
+    }) = harness.state().sent.get(1)
+    else {
+        panic!("{:?}", harness.state().sent)
+    };
+    assert_eq!(answered, &ChallengeName::SelectMfaType);
+    assert_eq!(answer.expose(), "EMAIL_OTP");
+
+    // The email code's challenge follows, on the code screen.
+    finish(
+        &mut harness,
+        AuthAction::RespondToChallenge,
+        challenge(
+            ChallengeName::EmailOtp,
+            &[("CODE_DELIVERY_DESTINATION", "a***@e***")],
+        ),
+    );
+    assert_eq!(harness.state().form.screen(), Screen::OneTimeCode);
+    assert!(shows(&harness, "code to a***@e***"));
+
+    // Nothing this client can answer among the choices: said plainly.
+    let mut harness = self::harness();
+    signed_in_as_ada(&mut harness);
+    finish(
+        &mut harness,
+        AuthAction::SignIn,
+        challenge(
+            ChallengeName::SelectMfaType,
+            &[("MFAS_CAN_CHOOSE", r#"["WEB_AUTHN"]"#)],
+        ),
+    );
+    assert_eq!(harness.state().form.screen(), Screen::SignIn);
+    assert!(harness.state().form.error().is_some());
+}
+
+#[test]
 fn a_sign_in_without_a_code_offers_no_device() {
     let mut harness = harness();
     signed_in_as_ada(&mut harness);

@@ -53,19 +53,29 @@ fn form_in(locale: &str) -> LoginForm {
 /// with its hint, a password breaking every rule, a device list, an error.
 fn fill(form: &mut LoginForm, screen: Screen) {
     match screen {
-        Screen::NewPassword | Screen::OneTimeCode | Screen::AuthenticatorSetup => {
+        Screen::NewPassword
+        | Screen::OneTimeCode
+        | Screen::ChooseMfa
+        | Screen::AuthenticatorSetup => {
             let name = match screen {
                 Screen::NewPassword => ChallengeName::NewPasswordRequired,
                 Screen::OneTimeCode => ChallengeName::SmsMfa,
+                Screen::ChooseMfa => ChallengeName::SelectMfaType,
                 _ => ChallengeName::MfaSetup,
             };
             form.show_challenge(Challenge {
                 name,
                 session: "session".into(),
-                parameters: BTreeMap::from([(
-                    "CODE_DELIVERY_DESTINATION".to_owned(),
-                    "+********4321".to_owned(),
-                )]),
+                parameters: BTreeMap::from([
+                    (
+                        "CODE_DELIVERY_DESTINATION".to_owned(),
+                        "+********4321".to_owned(),
+                    ),
+                    (
+                        "MFAS_CAN_CHOOSE".to_owned(),
+                        r#"["SOFTWARE_TOKEN_MFA","EMAIL_OTP","SMS_MFA"]"#.to_owned(),
+                    ),
+                ]),
                 authenticator: Some(AuthenticatorSecret::new("JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP")),
             });
         }
