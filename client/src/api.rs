@@ -135,10 +135,10 @@ impl ApiError {
             Self::SignedOut => texts.get("api.signed-out").to_owned(),
             Self::Offline => texts.get("api.offline").to_owned(),
             Self::Unauthorized => texts.get("api.unauthorized").to_owned(),
-            Self::Failed(AuthError::Server { message, .. }) if !shown(message).is_empty() => {
-                texts.format("api.refused-said", &[("message", &shown(message))])
-            }
-            Self::Failed(AuthError::Server { .. }) => texts.get("api.refused").to_owned(),
+            Self::Failed(AuthError::Server { message, .. }) => match shown(message) {
+                said if said.is_empty() => texts.get("api.refused").to_owned(),
+                said => texts.format("api.refused-said", &[("message", &said)]),
+            },
             Self::Failed(error) => error.player_message_in(texts),
         }
     }
