@@ -161,11 +161,11 @@ impl LocalProfiles {
                     ProfileError::Store(format!("{}: {error}", path.display()))
                 };
                 let dir = path.parent().expect("a profile file is in a folder");
-                std::fs::create_dir_all(dir).map_err(store)?;
+                private_dir(dir).map_err(store)?;
                 // Written whole, then renamed over the old one.
                 let partial = path.with_extension("json.partial");
                 let bytes = serde_json::to_vec(&profile).expect("JSON values always serialize");
-                std::fs::write(&partial, bytes).map_err(store)?;
+                write_private(&partial, &bytes).map_err(store)?;
                 std::fs::rename(&partial, &path).map_err(store)?;
             }
         }
@@ -184,13 +184,33 @@ impl LocalProfiles {
             .ok_or_else(|| ProfileError::Store("not a player id".into()))?;
         let store =
             |error: std::io::Error| ProfileError::Store(format!("{}: {error}", path.display()));
-        std::fs::create_dir_all(dir).map_err(store)?;
-        std::fs::write(path.with_extension("closed"), b"").map_err(store)?;
+        private_dir(dir).map_err(store)?;
+        write_private(&path.with_extension("closed"), b"").map_err(store)?;
         match std::fs::remove_file(&path) {
             Err(error) if error.kind() != std::io::ErrorKind::NotFound => Err(store(error)),
             _ => Ok(()),
         }
     }
+}
+
+/// The profiles' folder, readable by this user only: profiles are players'
+/// data, and the folder sits beside the users file.
+fn private_dir(dir: &std::path::Path) -> std::io::Result<()> {
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder.create(dir)
+}
+
+/// Writes `bytes` to `path` as a file of this user's only (mode `0600`),
+/// never readable by others, even between writes.
+fn write_private(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    std::io::Write::write_all(&mut options.open(path)?, bytes)
 }
 
 impl ProfileStore for LocalProfiles {
@@ -394,5 +414,29 @@ impl ProfileStore for DynamoProfiles {
 
     fn close<'a>(&'a self, sub: &'a str) -> BoxFuture<'a, Result<(), ProfileError>> {
         Box::pin(DynamoProfiles::close(self, sub))
+    }
+}
+
+#[cfg(all(test, unix))]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::PermissionsExt;
+
+    #[tokio::test]
+    async fn local_profiles_are_readable_by_their_user_only() {
+        let home = tempfile::tempdir().unwrap();
+        let dir = home.path().join("profiles");
+        let profiles = LocalProfiles::new(Some(dir.clone()));
+        let sub = "4f1c-0000";
+        profiles
+            .put(sub, 0, serde_json::json!({"best": 1}))
+            .await
+            .unwrap();
+        let mode =
+            |path: &std::path::Path| std::fs::metadata(path).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&dir), 0o700);
+        assert_eq!(mode(&dir.join(format!("{sub}.json"))), 0o600);
+        profiles.close(sub).await.unwrap();
+        assert_eq!(mode(&dir.join(format!("{sub}.closed"))), 0o600);
     }
 }
