@@ -275,6 +275,13 @@ mod tests {
         KeychainStore::new(FileStore::new(dir), "game", "https://example.com/prod")
     }
 
+    /// Saves a session in `dir` and returns its file.
+    fn saved_session(dir: &Path) -> PathBuf {
+        store(dir).save(&tokens()).unwrap();
+        let service = std::fs::read_dir(dir).unwrap().next().unwrap().unwrap();
+        service.path().join("session")
+    }
+
     #[test]
     fn a_session_survives_a_restart_in_files_of_the_owner_only() {
         let home = tempfile::tempdir().unwrap();
@@ -305,13 +312,7 @@ mod tests {
     fn a_file_others_can_read_is_refused_not_used() {
         use std::os::unix::fs::PermissionsExt;
         let home = tempfile::tempdir().unwrap();
-        store(home.path()).save(&tokens()).unwrap();
-        let service = std::fs::read_dir(home.path())
-            .unwrap()
-            .next()
-            .unwrap()
-            .unwrap();
-        let file = service.path().join("session");
+        let file = saved_session(home.path());
         std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o644)).unwrap();
         let refused = store(home.path()).load();
         let Err(StoreError::Unavailable(reason)) = &refused else {
@@ -333,13 +334,7 @@ mod tests {
     #[test]
     fn a_corrupt_file_is_reported_never_a_panic() {
         let home = tempfile::tempdir().unwrap();
-        store(home.path()).save(&tokens()).unwrap();
-        let service = std::fs::read_dir(home.path())
-            .unwrap()
-            .next()
-            .unwrap()
-            .unwrap();
-        let file = service.path().join("session");
+        let file = saved_session(home.path());
         for garbage in [&b"{\"access\": tru"[..], &[0xff, 0xfe, 0x00], b""] {
             std::fs::write(&file, garbage).unwrap();
             let loaded = store(home.path()).load();

@@ -74,6 +74,13 @@ fn tokens(sub: &str, lifetime: u64, left: u64) -> Tokens {
     }
 }
 
+/// Tokens of `sub` whose access token expired a minute ago.
+fn expired(sub: &str) -> Tokens {
+    let mut expired = tokens(sub, 3600, 0);
+    expired.expires_at = Some(SystemTime::now() - Duration::from_secs(60));
+    expired
+}
+
 fn reply(id: RequestId, result: Result<AuthOutcome, AuthError>) -> Reply {
     Reply {
         id,
@@ -348,8 +355,7 @@ fn a_stored_session_that_fails_its_check_is_refreshed_or_forgotten() {
 
 #[test]
 fn an_expired_stored_session_is_refreshed_once() {
-    let mut expired = tokens("ada", 3600, 0);
-    expired.expires_at = Some(SystemTime::now() - Duration::from_secs(60));
+    let expired = expired("ada");
     let (mut machine, mut io, check) = restoring(expired.clone());
     machine.reply(
         &mut io,
@@ -623,8 +629,7 @@ fn an_expired_session_stays_signed_in_offline_when_its_refresh_gets_no_answer() 
         server(ServerErrorKind::InternalError, 500),
     ];
     for error in no_answer {
-        let mut expired = tokens("ada", 3600, 0);
-        expired.expires_at = Some(SystemTime::now() - Duration::from_secs(60));
+        let expired = expired("ada");
         let (mut machine, mut io, check) = restoring(expired.clone());
         let now = Instant::now();
         machine.reply(
@@ -652,8 +657,7 @@ fn an_expired_session_stays_signed_in_offline_when_its_refresh_gets_no_answer() 
     }
 
     // A refusal still ends it.
-    let mut expired = tokens("ada", 3600, 0);
-    expired.expires_at = Some(SystemTime::now() - Duration::from_secs(60));
+    let expired = expired("ada");
     let (mut machine, mut io, check) = restoring(expired.clone());
     machine.reply(
         &mut io,
@@ -756,8 +760,7 @@ fn a_refresh_that_returns_another_players_tokens_is_refused() {
     assert_eq!(Identity::of(machine.tokens().unwrap()).unwrap().sub, "ada");
     assert_eq!(io.saves(), 1, "only the sign-in was stored");
 
-    let mut expired = tokens("ada", 3600, 0);
-    expired.expires_at = Some(SystemTime::now() - Duration::from_secs(60));
+    let expired = expired("ada");
     let (mut machine, mut io, check) = restoring(expired.clone());
     machine.reply(&mut io, reply(check, Ok(AuthOutcome::Tokens(expired))), now);
     let id = io.last_sent();
