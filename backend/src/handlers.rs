@@ -16,10 +16,12 @@ use cognito_login_client::{AUTHENTICATOR_NAME, AuthAction, ChallengeName, MfaMet
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value, json};
 use std::collections::HashMap;
+use std::net::IpAddr;
 use std::sync::Arc;
 
 pub use crate::answer::ApiResponse;
 use crate::answer::{error_chain, not_found};
+use crate::limit::{AddressLimiter, LimitKind};
 use crate::profile::{self, ProfileStore};
 
 /// The largest request body the handlers read.
@@ -32,6 +34,7 @@ pub struct Handlers {
     client_id: String,
     refresh_token_rotation: bool,
     profiles: Option<Arc<dyn ProfileStore>>,
+    limiter: Option<AddressLimiter>,
 }
 
 impl Handlers {
@@ -42,6 +45,7 @@ impl Handlers {
             client_id: client_id.into(),
             refresh_token_rotation: false,
             profiles: None,
+            limiter: None,
         }
     }
 
@@ -49,6 +53,16 @@ impl Handlers {
     pub fn with_profiles(self, store: Arc<dyn ProfileStore>) -> Self {
         Self {
             profiles: Some(store),
+            ..self
+        }
+    }
+
+    /// The same handlers limiting each client address's sign-ins and
+    /// sign-ups with `limiter` (see [`crate::limit`]), in
+    /// [`handle_from`](Self::handle_from).
+    pub fn with_address_limits(self, limiter: AddressLimiter) -> Self {
+        Self {
+            limiter: Some(limiter),
             ..self
         }
     }
@@ -85,8 +99,20 @@ impl Handlers {
         &self.client_id
     }
 
-    /// Serves one route of the contract.
+    /// Serves one route of the contract, from no known address: no
+    /// address limit applies.
     pub async fn handle(&self, action: AuthAction, body: &[u8]) -> ApiResponse {
+        self.handle_from(action, body, None).await
+    }
+
+    /// Serves one route of the contract for a client at `address` (the
+    /// TCP peer, or API Gateway's `sourceIp`), within its address limits.
+    pub async fn handle_from(
+        &self,
+        action: AuthAction,
+        body: &[u8],
+        address: Option<IpAddr>,
+    ) -> ApiResponse {
         if body.len() > MAX_REQUEST_BYTES {
             return ApiResponse::error(
                 413,
@@ -95,10 +121,19 @@ impl Handlers {
             );
         }
         let start = std::time::Instant::now();
-        let response = self
-            .dispatch(action, body)
-            .await
-            .unwrap_or_else(|error| error);
+        let response = match (&self.limiter, LimitKind::of(action), address) {
+            (Some(limiter), Some(kind), Some(address)) if !limiter.admit(kind, address).await => {
+                ApiResponse::error(
+                    429,
+                    "TooManyRequestsException",
+                    "Too many requests from this address; try again in a minute",
+                )
+            }
+            _ => self
+                .dispatch(action, body)
+                .await
+                .unwrap_or_else(|error| error),
+        };
         // The outcome is an error's type, never its message or the body.
         tracing::info!(
             route = action.default_route(),

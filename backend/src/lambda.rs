@@ -9,6 +9,7 @@ use lambda_http::{Body, Request, RequestExt, Response};
 
 use crate::answer::not_found;
 use crate::handlers::{ApiResponse, Handlers};
+use crate::limit::{AddressLimiter, AddressLimits, DynamoCounter};
 use crate::profile::{DynamoProfiles, MAX_PROFILE_REQUEST_BYTES, PROFILE_ROUTE};
 
 /// The action of a request: from its route key (`POST /signin`) when API
@@ -93,6 +94,16 @@ pub fn authorized_sub(request: &Request) -> Option<String> {
     }
 }
 
+/// The client's address, as API Gateway saw the connection (`sourceIp`).
+pub fn source_ip(request: &Request) -> Option<std::net::IpAddr> {
+    match request.request_context_ref() {
+        Some(RequestContext::ApiGatewayV2(context)) => {
+            context.http.source_ip.as_deref()?.parse().ok()
+        }
+        _ => None,
+    }
+}
+
 /// Serves one API Gateway event, in a log span with API Gateway's request
 /// id (the one its access log has).
 pub async fn handle(handlers: &Handlers, request: Request) -> Response<Body> {
@@ -109,7 +120,12 @@ async fn serve(handlers: &Handlers, request: Request) -> Response<Body> {
     use lambda_http::http::Method;
     let profile = request.raw_http_path() == PROFILE_ROUTE;
     let response = match action_of(&request) {
-        Some(action) => handlers.handle(action, request.body().as_ref()).await,
+        Some(action) => {
+            let address = source_ip(&request);
+            handlers
+                .handle_from(action, request.body().as_ref(), address)
+                .await
+        }
         None if profile => match (request.method(), authorized_sub(&request)) {
             (_, None) => ApiResponse {
                 status: 401,
@@ -136,8 +152,10 @@ async fn serve(handlers: &Handlers, request: Request) -> Response<Body> {
 }
 
 /// Handlers configured from the Lambda environment: `AWS_REGION`, the
-/// function's credentials, `COGNITO_CLIENT_ID` and `PROFILE_TABLE` (set by
-/// the template; without it there is no `/profile`).
+/// function's credentials, `COGNITO_CLIENT_ID`, `PROFILE_TABLE` (without
+/// it there is no `/profile`), and `ADDRESS_LIMIT_TABLE` with
+/// `SIGN_IN_PER_ADDRESS` and `SIGN_UP_PER_ADDRESS` (requests a minute; 0 or
+/// unset is no limit), all set by the template.
 pub fn handlers_from_env() -> Result<Handlers, String> {
     let var = |name: &str| {
         std::env::var(name).map_err(|_| format!("the environment variable {name} is not set"))
@@ -169,11 +187,8 @@ pub fn handlers_from_env() -> Result<Handlers, String> {
     }
     // Set by the template from its RefreshTokenRotation parameter.
     let rotation = std::env::var("COGNITO_REFRESH_TOKEN_ROTATION").is_ok_and(|v| v == "ENABLED");
-    let handlers = Handlers::new(cognito::Client::from_conf(config.build()), client_id)
+    let mut handlers = Handlers::new(cognito::Client::from_conf(config.build()), client_id)
         .with_refresh_token_rotation(rotation);
-    let Ok(table) = var("PROFILE_TABLE") else {
-        return Ok(handlers);
-    };
     let mut dynamo = aws_sdk_dynamodb::Config::builder()
         .behavior_version(BehaviorVersion::latest())
         .http_client(crate::https_client())
@@ -184,6 +199,27 @@ pub fn handlers_from_env() -> Result<Handlers, String> {
     if let Ok(endpoint) = std::env::var("DYNAMODB_ENDPOINT") {
         dynamo = dynamo.endpoint_url(endpoint);
     }
-    let profiles = DynamoProfiles::new(aws_sdk_dynamodb::Client::from_conf(dynamo.build()), table);
-    Ok(handlers.with_profiles(std::sync::Arc::new(profiles)))
+    let dynamo = aws_sdk_dynamodb::Client::from_conf(dynamo.build());
+    let per_minute = |name: &str| match std::env::var(name) {
+        Ok(value) => value
+            .parse::<u32>()
+            .map_err(|_| format!("{name} is not a whole number: {value:?}")),
+        Err(_) => Ok(0),
+    };
+    let limits = AddressLimits::per_minute(
+        per_minute("SIGN_IN_PER_ADDRESS")?,
+        per_minute("SIGN_UP_PER_ADDRESS")?,
+    );
+    if let Ok(table) = var("ADDRESS_LIMIT_TABLE")
+        && (limits.sign_in > 0 || limits.sign_up > 0)
+    {
+        let counter = DynamoCounter::new(dynamo.clone(), table);
+        handlers =
+            handlers.with_address_limits(AddressLimiter::new(std::sync::Arc::new(counter), limits));
+    }
+    if let Ok(table) = var("PROFILE_TABLE") {
+        let profiles = DynamoProfiles::new(dynamo, table);
+        handlers = handlers.with_profiles(std::sync::Arc::new(profiles));
+    }
+    Ok(handlers)
 }

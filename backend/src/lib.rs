@@ -10,6 +10,7 @@ mod answer;
 pub mod handlers;
 #[cfg(feature = "lambda")]
 pub mod lambda;
+pub mod limit;
 #[cfg(feature = "local")]
 pub mod local;
 pub mod profile;

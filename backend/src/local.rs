@@ -28,6 +28,7 @@ use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 
 use crate::handlers::{ApiResponse, Handlers, MAX_REQUEST_BYTES};
+use crate::limit::{AddressLimiter, AddressLimits, MemoryCounter};
 use crate::profile::{LocalProfiles, MAX_PROFILE_REQUEST_BYTES, PROFILE_ROUTE};
 
 /// The name of the user pool the local stack creates (or finds again).
@@ -121,6 +122,9 @@ pub struct LocalConfig {
     /// lists as its one callback URL; `None`:
     /// [`DEFAULT_REDIRECT_PORT`].
     pub redirect_port: Option<u16>,
+    /// Limits on each client address's sign-ins and sign-ups, counted in
+    /// memory; `None`: no limit (every local client is 127.0.0.1).
+    pub address_limits: Option<AddressLimits>,
 }
 
 /// Why the local stack could not start.
@@ -217,8 +221,13 @@ impl LocalStack {
             user_pool_id,
             client_id,
         };
+        let mut handlers = Handlers::new(sdk, endpoints.client_id.clone());
+        if let Some(limits) = config.address_limits {
+            let counter = Arc::new(MemoryCounter::default());
+            handlers = handlers.with_address_limits(AddressLimiter::new(counter, limits));
+        }
         let state = Arc::new(ServerState {
-            handlers: Handlers::new(sdk, endpoints.client_id.clone())
+            handlers: handlers
                 .with_refresh_token_rotation(config.refresh_token_rotation)
                 // Beside the emulator's data file, or in memory with it.
                 .with_profiles(Arc::new(LocalProfiles::new(config.data_file.as_ref().map(
@@ -231,7 +240,7 @@ impl LocalStack {
             verifier: TokenVerifier::new(endpoints.token_check())
                 .map_err(|error| LocalError::Setup(error.to_string()))?,
         });
-        let router = router(state);
+        let router = router(state).into_make_service_with_connect_info::<SocketAddr>();
         tasks.push(tokio::spawn(async move {
             let _ = axum::serve(listener, router).await;
         }));
@@ -621,6 +630,10 @@ async fn player(state: &ServerState, headers: &HeaderMap) -> Result<String, ApiR
 }
 
 async fn serve(state: &ServerState, action: AuthAction, request: Request) -> Response {
+    let address = request
+        .extensions()
+        .get::<axum::extract::ConnectInfo<SocketAddr>>()
+        .map(|peer| peer.0.ip());
     let Ok(body) = axum::body::to_bytes(request.into_body(), MAX_REQUEST_BYTES).await else {
         return json_response(ApiResponse::error(
             413,
@@ -628,7 +641,7 @@ async fn serve(state: &ServerState, action: AuthAction, request: Request) -> Res
             "the request body is too large",
         ));
     };
-    json_response(state.handlers.handle(action, &body).await)
+    json_response(state.handlers.handle_from(action, &body, address).await)
 }
 
 /// What the emulator's code collector needs.

@@ -15,6 +15,11 @@ use support::{Emulator, PASSWORD, Stack};
 /// An HTTP API event for `POST {route}`, checked against the
 /// `aws_lambda_events` type, as the Lambda runtime hands it over.
 fn event(route: &str, body: &[u8], base64: bool) -> lambda_http::Request {
+    event_from(route, body, base64, "203.0.113.7")
+}
+
+/// [`event`] from the client address `source_ip`.
+fn event_from(route: &str, body: &[u8], base64: bool, source_ip: &str) -> lambda_http::Request {
     let route_key = format!("POST {route}");
     let body = if base64 {
         base64::engine::general_purpose::STANDARD.encode(body)
@@ -32,7 +37,7 @@ fn event(route: &str, body: &[u8], base64: bool) -> lambda_http::Request {
             "apiId": "abc123",
             "domainName": "abc123.execute-api.eu-west-1.amazonaws.com",
             "domainPrefix": "abc123",
-            "http": {"method": "POST", "path": route, "protocol": "HTTP/1.1", "sourceIp": "203.0.113.7", "userAgent": "game"},
+            "http": {"method": "POST", "path": route, "protocol": "HTTP/1.1", "sourceIp": source_ip, "userAgent": "game"},
             "requestId": "JKJaXmPLvHcESHA=",
             "routeKey": route_key,
             "stage": "$default",
@@ -448,5 +453,84 @@ async fn the_function_logs_json_lines_with_the_request_id_and_no_secret() {
             .unwrap(),
     ] {
         assert!(!text.contains(secret), "a secret reached the log");
+    }
+}
+
+/// The address limit on AWS: counted in a DynamoDB table shaped as the
+/// template makes it (moto's), by the `sourceIp` API Gateway saw, so every
+/// instance of the function shares the count.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_source_address_is_limited_through_dynamodb() {
+    use aws_sdk_dynamodb::types::{
+        AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
+    };
+    use cognito_login_backend::limit::{AddressLimiter, AddressLimits, DynamoCounter};
+    let moto = support::Moto::start();
+    let (dynamo, _) = profile_table(&moto).await;
+    dynamo
+        .create_table()
+        .table_name("limits")
+        .billing_mode(BillingMode::PayPerRequest)
+        .attribute_definitions(
+            AttributeDefinition::builder()
+                .attribute_name("key")
+                .attribute_type(ScalarAttributeType::S)
+                .build()
+                .unwrap(),
+        )
+        .key_schema(
+            KeySchemaElement::builder()
+                .attribute_name("key")
+                .key_type(KeyType::Hash)
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .expect("moto creates the table");
+    let stack = Stack::start(Emulator::Cognitox).await;
+    // Two instances of the function, one table.
+    let limited = |limits| {
+        let counter = std::sync::Arc::new(DynamoCounter::new(dynamo.clone(), "limits"));
+        Handlers::new(
+            sdk_client(stack.local.cognito_endpoint()),
+            stack.local.client_id(),
+        )
+        .with_address_limits(AddressLimiter::new(counter, limits))
+    };
+    let limits = AddressLimits {
+        sign_in: 2,
+        sign_up: 0,
+        window: std::time::Duration::from_secs(1 << 33),
+    };
+    let (first, second) = (limited(limits), limited(limits));
+    let sign_in = |handlers, from| async move {
+        let body = json!({"username": "nobody", "password": PASSWORD}).to_string();
+        let response = lambda::handle(
+            handlers,
+            event_from("/signin", body.as_bytes(), false, from),
+        )
+        .await;
+        json_of(&response)
+    };
+    for handlers in [&first, &second] {
+        let (status, body) = sign_in(handlers, "203.0.113.7").await;
+        assert_ne!(status, 429, "{body}");
+    }
+    let (status, body) = sign_in(&first, "203.0.113.7").await;
+    assert_eq!(
+        (status, body["__type"].as_str()),
+        (429, Some("TooManyRequestsException"))
+    );
+    let (status, body) = sign_in(&second, "2001:db8:7:7::1").await;
+    assert_ne!(status, 429, "another address: {body}");
+    let signups = json!({"username": "nobody", "code": "123456"}).to_string();
+    for _ in 0..3 {
+        let response = lambda::handle(
+            &first,
+            event_from("/confirm", signups.as_bytes(), false, "203.0.113.7"),
+        )
+        .await;
+        assert_ne!(response.status(), 429, "0 is no limit");
     }
 }

@@ -104,3 +104,84 @@ async fn accounts_survive_a_restart_with_a_data_file() {
         .await
         .expect("the account is still there");
 }
+
+/// An address past its limit is answered `TooManyRequestsException` (429),
+/// which the game reads as throttling; another address, and the routes of
+/// a signed-in player, are not counted with it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_address_past_its_limit_is_told_to_wait_and_no_other_is() {
+    use cognito_login_backend::limit::AddressLimits;
+    use cognito_login_client::{AuthOutcome, AuthRequest, ServerErrorKind};
+    // One window for the whole test: no boundary to cross mid-test.
+    let limits = AddressLimits {
+        sign_in: 3,
+        sign_up: 2,
+        window: std::time::Duration::from_secs(1 << 33),
+    };
+    let local = LocalStack::start(LocalConfig {
+        address_limits: Some(limits),
+        ..LocalConfig::default()
+    })
+    .await
+    .unwrap();
+    let url = local.url().to_owned();
+    let stack = Stack::over(Emulator::Cognitox, Via::ApiGateway, local);
+    let user = username("limited");
+    stack.sign_up(&user).await;
+    stack.confirm(&user).await;
+    let throttled = |result: Result<AuthOutcome, _>| {
+        let error: cognito_login_client::AuthError = result.expect_err("refused past the limit");
+        assert_eq!(
+            error.server_kind(),
+            Some(&ServerErrorKind::TooManyRequests),
+            "{error:?}"
+        );
+    };
+    throttled(
+        stack
+            .ask(AuthRequest::ResendCode {
+                username: user.clone(),
+            })
+            .await,
+    );
+
+    let mut tokens = None;
+    for _ in 0..3 {
+        tokens = Some(
+            stack
+                .sign_in(&user, PASSWORD)
+                .await
+                .expect("within the limit"),
+        );
+    }
+    throttled(
+        stack
+            .sign_in(&user, PASSWORD)
+            .await
+            .map(AuthOutcome::Tokens),
+    );
+    let refreshed = stack
+        .ask(AuthRequest::Refresh {
+            refresh_token: tokens.unwrap().refresh_token.unwrap(),
+            username: None,
+        })
+        .await;
+    assert!(
+        matches!(refreshed, Ok(AuthOutcome::Tokens(_))),
+        "{refreshed:?}"
+    );
+
+    // Another loopback address is another player.
+    let other = support::http()
+        .local_address(std::net::IpAddr::from([127, 0, 0, 2]))
+        .build()
+        .unwrap()
+        .post(format!("{url}/signin"))
+        .body(format!(
+            r#"{{"username":"{user}","password":"{PASSWORD}"}}"#
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(other.status(), 200);
+}

@@ -72,7 +72,19 @@ fn the_role_allows_exactly_the_cognito_calls_of_the_handlers() {
         .as_sequence()
         .unwrap()
         .clone();
-    assert_eq!(statements.len(), 2, "Cognito's statement, DynamoDB's");
+    assert_eq!(
+        statements.len(),
+        3,
+        "Cognito's statement, the profiles', the address limit's"
+    );
+    let limits = &statements[2];
+    assert_eq!(limits["Effect"], "Allow");
+    assert_eq!(limits["Resource"]["Fn::GetAtt"][0], "AddressLimitTable");
+    assert_eq!(
+        limits["Action"].as_sequence().unwrap(),
+        &[Value::from("dynamodb:UpdateItem")],
+        "count in one item: nothing else"
+    );
     let profiles = &statements[1];
     assert_eq!(profiles["Effect"], "Allow");
     assert_eq!(profiles["Resource"]["Fn::GetAtt"][0], "ProfileTable");
@@ -426,6 +438,41 @@ fn sign_in_and_sign_up_routes_are_throttled_harder_than_the_rest() {
         api["DefaultRouteSettings"]["ThrottlingRateLimit"]["Ref"],
         "ThrottlingRateLimit"
     );
+}
+
+/// Each client address is limited on the routes a script aims at (the
+/// same routes as the stricter throttles), by default, counted in a table
+/// shaped as `DynamoCounter` writes it.
+#[test]
+fn each_address_is_limited_on_the_routes_a_script_aims_at() {
+    use cognito_login_backend::limit::LimitKind;
+    let template = template();
+    assert!(default(&template, "SignInPerAddress").as_u64().unwrap() > 0);
+    assert!(default(&template, "SignUpPerAddress").as_u64().unwrap() > 0);
+    let variables = &function(&template)["Environment"]["Variables"];
+    assert_eq!(variables["ADDRESS_LIMIT_TABLE"]["Ref"], "AddressLimitTable");
+    assert_eq!(variables["SIGN_IN_PER_ADDRESS"]["Ref"], "SignInPerAddress");
+    assert_eq!(variables["SIGN_UP_PER_ADDRESS"]["Ref"], "SignUpPerAddress");
+    let table = &template["Resources"]["AddressLimitTable"]["Properties"];
+    assert_eq!(table["KeySchema"][0]["AttributeName"], "key");
+    assert_eq!(table["TimeToLiveSpecification"]["AttributeName"], "expires");
+    assert_eq!(table["BillingMode"], "PAY_PER_REQUEST");
+
+    let settings = template["Resources"]["LoginApi"]["Properties"]["RouteSettings"]
+        .as_mapping()
+        .unwrap();
+    for action in AuthAction::ALL {
+        let key = Value::from(format!("POST {}", action.default_route()));
+        let stricter = settings
+            .get(&key)
+            .and_then(|setting| setting["ThrottlingRateLimit"]["Ref"].as_str());
+        let expected = match LimitKind::of(action) {
+            Some(LimitKind::SignIn) => Some("SignInRateLimit"),
+            Some(LimitKind::SignUp) => Some("SignUpRateLimit"),
+            None => None,
+        };
+        assert_eq!(stricter, expected, "{}", action.default_route());
+    }
 }
 
 /// Alarms watch the function, the API and Cognito's throttling, and reach
