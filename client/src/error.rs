@@ -13,6 +13,7 @@ use crate::Translations;
 /// ([`Malformed`](Self::Malformed)). [`player_message`](Self::player_message)
 /// turns any of them into a short sentence for the menu.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum AuthError {
     /// No answer: the connection failed or took too long.
     #[error("{kind}: {detail}")]
@@ -188,6 +189,7 @@ impl fmt::Display for TransportErrorKind {
 
 /// The error kinds of Cognito a login UI must tell apart.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum ServerErrorKind {
     /// Wrong username or password, an expired session, too many attempts:
     /// the server's message says which.

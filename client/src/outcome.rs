@@ -13,6 +13,7 @@ use crate::signing_keys::SigningKeys;
 
 /// The successful end of an [`AuthRequest`](crate::AuthRequest).
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum AuthOutcome {
     /// The account exists; unless it is already confirmed, a code went to
     /// `delivery`.

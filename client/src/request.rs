@@ -8,6 +8,7 @@ use crate::secret::{AccessToken, ChallengeSession, Code, Password, RefreshToken}
 
 /// One action of the login backend.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum AuthRequest {
     /// Create an account; Cognito sends a confirmation code.
     SignUp {
@@ -238,6 +239,7 @@ impl AuthRequest {
 
 /// The actions of the login backend, without their data.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum AuthAction {
     /// [`AuthRequest::SignUp`].
     SignUp,
@@ -372,6 +374,7 @@ impl AuthAction {
 /// A sign-in challenge Cognito can ask the player to answer.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(from = "String", into = "String")]
+#[non_exhaustive]
 pub enum ChallengeName {
     /// The account must set a new password (`NEW_PASSWORD_REQUIRED`).
     NewPasswordRequired,

@@ -13,6 +13,7 @@ use super::{MenuTheme, PasswordPolicy};
 
 /// A screen of the login menu.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[non_exhaustive]
 pub enum Screen {
     /// Username and password.
     #[default]
@@ -127,6 +128,7 @@ pub enum MenuAction {
 /// What a signed-in player asked for on the account screens, for the game
 /// (or the plugin) to carry out with the session's tokens.
 #[derive(Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum AccountRequest {
     /// Change the password.
     ChangePassword {
@@ -502,7 +504,7 @@ impl LoginForm {
                 Screen::AuthenticatorSetup
             }
             ChallengeName::SelectMfaType if challenge.answerable() => Screen::ChooseMfa,
-            ChallengeName::MfaSetup | ChallengeName::SelectMfaType | ChallengeName::Other(_) => {
+            _ => {
                 self.show(Screen::SignIn);
                 self.error = Some(self.settings.translations.format(
                     "error.challenge-unsupported",
@@ -713,14 +715,9 @@ impl LoginForm {
                 self.account_follow_up = Some(AccountRequest::ListDevices);
                 None
             }
-            AuthOutcome::SignedOut
-            | AuthOutcome::PasswordChanged
-            | AuthOutcome::Account(_)
-            | AuthOutcome::AuthenticatorVerified
-            | AuthOutcome::MfaSet
-            | AuthOutcome::DeviceRemembered
-            | AuthOutcome::Devices(_)
-            | AuthOutcome::DeviceForgotten => None,
+            // The rest (an account read, answers for a screen that is no
+            // longer open) change nothing here.
+            _ => None,
         }
     }
 

@@ -559,20 +559,7 @@ fn username_of(request: &AuthRequest) -> Option<String> {
         | AuthRequest::ForgotPassword { username }
         | AuthRequest::ResetPassword { username, .. } => Some(username.clone()),
         AuthRequest::Refresh { username, .. } => username.clone(),
-        AuthRequest::SignOut { .. }
-        | AuthRequest::SignOutEverywhere { .. }
-        | AuthRequest::ChangePassword { .. }
-        | AuthRequest::GetAccount { .. }
-        | AuthRequest::DeleteAccount { .. }
-        | AuthRequest::AddAuthenticator { .. }
-        | AuthRequest::VerifyAuthenticator { .. }
-        | AuthRequest::SetMfa { .. }
-        | AuthRequest::ChangeEmail { .. }
-        | AuthRequest::ResendEmailCode { .. }
-        | AuthRequest::VerifyEmail { .. }
-        | AuthRequest::RememberDevice { .. }
-        | AuthRequest::ListDevices { .. }
-        | AuthRequest::ForgetDevice { .. } => None,
+        _ => None,
     }
 }
 

@@ -22,6 +22,7 @@ pub struct SignedOut {
 
 /// Why a session ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum SignOutReason {
     /// The game asked for it ([`AuthCommands::sign_out`](super::AuthCommands::sign_out)).
     Requested,

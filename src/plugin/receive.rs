@@ -150,7 +150,6 @@ pub(crate) fn receive_replies(
             store.run(machine.generation(), StoreJob::ChangeDevices(change));
         }
         match &reply.result {
-            Ok(AuthOutcome::Tokens(_) | AuthOutcome::SignedOut | AuthOutcome::AccountDeleted) => {}
             Ok(AuthOutcome::DeviceRemembered) => {
                 if let Some(session) = session.as_mut() {
                     session.new_device = None;
@@ -241,6 +240,8 @@ pub(crate) fn receive_replies(
                     challenge: challenge.clone(),
                 });
             }
+            // Tokens, a sign-out and a deletion changed the session above.
+            Ok(_) => {}
             Err(error) => {
                 warn!(action = reply.action.describe(), %error, "login request failed");
                 messages.failed.write(AuthFailed {
