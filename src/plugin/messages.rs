@@ -3,10 +3,12 @@
 use bevy::prelude::*;
 use cognito_login_client::{
     Account, AuthAction, AuthError, AuthenticatorSecret, Challenge, CodeDelivery, Device,
-    StoreError,
+    RequestId, StoreError,
 };
 
 /// A player signed in; [`AuthSession`](super::AuthSession) is now present.
+/// A change of the session, not an answer: a restore at launch has no
+/// request (a refused sign-in is an [`AuthFailed`]).
 #[derive(Message, Debug, Clone, PartialEq, Eq)]
 pub struct SignedIn {
     /// Who.
@@ -39,6 +41,9 @@ pub enum SignOutReason {
 /// A request failed.
 #[derive(Message, Debug, Clone, PartialEq, Eq)]
 pub struct AuthFailed {
+    /// The request this answers: what the [`AuthCommands`](super::AuthCommands)
+    /// method returned.
+    pub request: RequestId,
     /// What was attempted.
     pub action: AuthAction,
     /// Why it failed; `error.player_message()` is a sentence for the player.
@@ -48,6 +53,9 @@ pub struct AuthFailed {
 /// An account was created.
 #[derive(Message, Debug, Clone, PartialEq, Eq)]
 pub struct SignedUp {
+    /// The request this answers: what the [`AuthCommands`](super::AuthCommands)
+    /// method returned.
+    pub request: RequestId,
     /// The new account.
     pub username: String,
     /// `true` when it needs no confirmation code.
@@ -57,6 +65,9 @@ pub struct SignedUp {
 /// A code was sent (sign-up, resend, forgot password).
 #[derive(Message, Debug, Clone, PartialEq, Eq)]
 pub struct CodeSent {
+    /// The request this answers: what the [`AuthCommands`](super::AuthCommands)
+    /// method returned.
+    pub request: RequestId,
     /// The account it was sent for.
     pub username: String,
     /// Where it went.
@@ -66,6 +77,9 @@ pub struct CodeSent {
 /// An account was confirmed with its code.
 #[derive(Message, Debug, Clone, PartialEq, Eq)]
 pub struct AccountConfirmed {
+    /// The request this answers: what the [`AuthCommands`](super::AuthCommands)
+    /// method returned.
+    pub request: RequestId,
     /// The account.
     pub username: String,
 }
@@ -74,6 +88,9 @@ pub struct AccountConfirmed {
 /// ([`AuthCommands::change_password`](super::AuthCommands::change_password)).
 #[derive(Message, Debug, Clone, PartialEq, Eq)]
 pub struct PasswordChanged {
+    /// The request this answers: what the [`AuthCommands`](super::AuthCommands)
+    /// method returned.
+    pub request: RequestId,
     /// The account.
     pub username: String,
 }
@@ -85,6 +102,9 @@ pub struct PasswordChanged {
 /// and as text), then ask for the app's first code.
 #[derive(Message, Debug, Clone, PartialEq, Eq)]
 pub struct AuthenticatorSecretIssued {
+    /// The request this answers: what the [`AuthCommands`](super::AuthCommands)
+    /// method returned.
+    pub request: RequestId,
     /// The secret; `Debug` redacts it.
     pub secret: AuthenticatorSecret,
 }
@@ -95,6 +115,9 @@ pub struct AuthenticatorSecretIssued {
 /// ([`AuthCommands::set_mfa`](super::AuthCommands::set_mfa)).
 #[derive(Message, Debug, Clone, PartialEq, Eq)]
 pub struct MfaChanged {
+    /// The request this answers: what the [`AuthCommands`](super::AuthCommands)
+    /// method returned.
+    pub request: RequestId,
     /// The account.
     pub username: String,
     /// What was done.
@@ -105,6 +128,9 @@ pub struct MfaChanged {
 /// ([`AuthCommands::list_devices`](super::AuthCommands::list_devices)).
 #[derive(Message, Debug, Clone, PartialEq, Eq)]
 pub struct DevicesListed {
+    /// The request this answers: what the [`AuthCommands`](super::AuthCommands)
+    /// method returned.
+    pub request: RequestId,
     /// The account.
     pub username: String,
     /// Its devices.
@@ -117,6 +143,9 @@ pub struct DevicesListed {
 /// code.
 #[derive(Message, Debug, Clone, PartialEq, Eq)]
 pub struct DeviceRemembered {
+    /// The request this answers: what the [`AuthCommands`](super::AuthCommands)
+    /// method returned.
+    pub request: RequestId,
     /// The account.
     pub username: String,
 }
@@ -135,6 +164,9 @@ pub struct DevicesNotKept {
 /// sign-ins from it ask for the MFA code again.
 #[derive(Message, Debug, Clone, PartialEq, Eq)]
 pub struct DeviceForgotten {
+    /// The request this answers: what the [`AuthCommands`](super::AuthCommands)
+    /// method returned.
+    pub request: RequestId,
     /// The account.
     pub username: String,
 }
@@ -144,6 +176,9 @@ pub struct DeviceForgotten {
 /// refresh brings it into [`AuthSession`](super::AuthSession).
 #[derive(Message, Debug, Clone, PartialEq, Eq)]
 pub struct EmailVerified {
+    /// The request this answers: what the [`AuthCommands`](super::AuthCommands)
+    /// method returned.
+    pub request: RequestId,
     /// The account.
     pub username: String,
 }
@@ -153,6 +188,9 @@ pub struct EmailVerified {
 /// [`AuthSession::account`](super::AuthSession::account) holds it too.
 #[derive(Message, Debug, Clone, PartialEq, Eq)]
 pub struct AccountRead {
+    /// The request this answers: what the [`AuthCommands`](super::AuthCommands)
+    /// method returned.
+    pub request: RequestId,
     /// The account.
     pub account: Account,
 }
@@ -161,6 +199,9 @@ pub struct AccountRead {
 /// ([`AuthCommands::respond_to_challenge`](super::AuthCommands::respond_to_challenge)).
 #[derive(Message, Debug, Clone, PartialEq, Eq)]
 pub struct ChallengeRequired {
+    /// The request this answers: what the [`AuthCommands`](super::AuthCommands)
+    /// method returned.
+    pub request: RequestId,
     /// The account signing in.
     pub username: String,
     /// The challenge.

@@ -149,6 +149,7 @@ pub(crate) fn receive_replies(
         {
             store.run(machine.generation(), StoreJob::ChangeDevices(change));
         }
+        let request = reply.id;
         match &reply.result {
             Ok(AuthOutcome::DeviceRemembered) => {
                 if let Some(session) = session.as_mut() {
@@ -156,10 +157,11 @@ pub(crate) fn receive_replies(
                 }
                 messages
                     .device_remembered
-                    .write(DeviceRemembered { username });
+                    .write(DeviceRemembered { request, username });
             }
             Ok(AuthOutcome::Devices(devices)) => {
                 messages.devices_listed.write(DevicesListed {
+                    request,
                     username,
                     devices: devices.clone(),
                 });
@@ -167,17 +169,19 @@ pub(crate) fn receive_replies(
             Ok(AuthOutcome::DeviceForgotten) => {
                 messages
                     .device_forgotten
-                    .write(DeviceForgotten { username });
+                    .write(DeviceForgotten { request, username });
             }
             Ok(AuthOutcome::AuthenticatorSecret(secret)) => {
                 messages
                     .authenticator_secret
                     .write(AuthenticatorSecretIssued {
+                        request,
                         secret: secret.clone(),
                     });
             }
             Ok(AuthOutcome::AuthenticatorVerified | AuthOutcome::MfaSet) => {
                 messages.mfa_changed.write(MfaChanged {
+                    request,
                     username,
                     action: reply.action,
                 });
@@ -185,12 +189,14 @@ pub(crate) fn receive_replies(
             Ok(AuthOutcome::EmailVerified) => {
                 // The ID token names the address as verified once refreshed.
                 machine.refresh_now(&mut io, Instant::now());
-                messages.email_verified.write(EmailVerified { username });
+                messages
+                    .email_verified
+                    .write(EmailVerified { request, username });
             }
             Ok(AuthOutcome::PasswordChanged) => {
                 messages
                     .password_changed
-                    .write(PasswordChanged { username });
+                    .write(PasswordChanged { request, username });
             }
             Ok(AuthOutcome::Account(account)) => {
                 info!(%username, mfa = ?account.mfa_methods, "read the account");
@@ -201,6 +207,7 @@ pub(crate) fn receive_replies(
                     session.account = Some(account.clone());
                 }
                 messages.account_read.write(AccountRead {
+                    request,
                     account: account.clone(),
                 });
             }
@@ -210,11 +217,13 @@ pub(crate) fn receive_replies(
                 ..
             }) => {
                 messages.signed_up.write(SignedUp {
+                    request,
                     username: username.clone(),
                     confirmed: *confirmed,
                 });
                 if let Some(delivery) = delivery {
                     messages.code_sent.write(CodeSent {
+                        request,
                         username,
                         destination: delivery.clone(),
                     });
@@ -222,20 +231,24 @@ pub(crate) fn receive_replies(
             }
             Ok(AuthOutcome::CodeSent(delivery)) => {
                 messages.code_sent.write(CodeSent {
+                    request,
                     username,
                     destination: delivery.clone(),
                 });
             }
             Ok(AuthOutcome::Confirmed) => {
-                messages.confirmed.write(AccountConfirmed { username });
+                messages
+                    .confirmed
+                    .write(AccountConfirmed { request, username });
             }
             Ok(AuthOutcome::PasswordReset) => {
                 messages
                     .password_changed
-                    .write(PasswordChanged { username });
+                    .write(PasswordChanged { request, username });
             }
             Ok(AuthOutcome::Challenge(challenge)) => {
                 messages.challenge.write(ChallengeRequired {
+                    request,
                     username,
                     challenge: challenge.clone(),
                 });
@@ -245,6 +258,7 @@ pub(crate) fn receive_replies(
             Err(error) => {
                 warn!(action = reply.action.describe(), %error, "login request failed");
                 messages.failed.write(AuthFailed {
+                    request,
                     action: reply.action,
                     error: error.clone(),
                 });

@@ -115,7 +115,8 @@ fn whole_flow(config: fn(&LocalEndpoints) -> BackendConfig) {
     let mut app = app(config(backend.endpoints()));
     assert_eq!(app.auth_state(), AuthState::SignedOut);
 
-    app.auth(|auth| auth.sign_up("ada", "ada@example.com", PASSWORD))
+    let sign_up = app
+        .auth(|auth| auth.sign_up("ada", "ada@example.com", PASSWORD))
         .unwrap();
     let busy = app.auth(|auth| auth.sign_in("ada", PASSWORD));
     assert_eq!(
@@ -133,13 +134,21 @@ fn whole_flow(config: fn(&LocalEndpoints) -> BackendConfig) {
             .destination
             .contains("***")
     );
+    assert_eq!(
+        seen(&app).code_sent[0].request,
+        sign_up,
+        "the answer names its request"
+    );
 
-    app.auth(|auth| auth.confirm_sign_up("ada", "WRONG-CODE"))
+    let confirm = app
+        .auth(|auth| auth.confirm_sign_up("ada", "WRONG-CODE"))
         .unwrap();
     app.update_until("a failure", |app| {
         let world = app.world();
         !world.resource::<Seen>().failed.is_empty()
     });
+    assert_ne!(confirm, sign_up);
+    assert_eq!(seen(&app).failed[0].request, confirm);
     assert_eq!(
         last_failure(&app),
         (
