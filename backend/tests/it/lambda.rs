@@ -247,9 +247,6 @@ fn profile_event(method: &str, sub: Option<&str>, body: &str) -> lambda_http::Re
 /// A client for moto's DynamoDB, and a profile table on it shaped as the
 /// template makes it.
 async fn profile_table(moto: &support::Moto) -> (aws_sdk_dynamodb::Client, String) {
-    use aws_sdk_dynamodb::types::{
-        AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
-    };
     let config = aws_sdk_dynamodb::Config::builder()
         .behavior_version(aws_sdk_dynamodb::config::BehaviorVersion::latest())
         .http_client(cognito_login_backend::https_client())
@@ -260,20 +257,29 @@ async fn profile_table(moto: &support::Moto) -> (aws_sdk_dynamodb::Client, Strin
         ))
         .build();
     let client = aws_sdk_dynamodb::Client::from_conf(config);
+    create_table(&client, "profiles", "sub").await;
+    (client, "profiles".into())
+}
+
+/// A table on moto's DynamoDB keyed by the string `key`.
+async fn create_table(client: &aws_sdk_dynamodb::Client, name: &str, key: &str) {
+    use aws_sdk_dynamodb::types::{
+        AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
+    };
     client
         .create_table()
-        .table_name("profiles")
+        .table_name(name)
         .billing_mode(BillingMode::PayPerRequest)
         .attribute_definitions(
             AttributeDefinition::builder()
-                .attribute_name("sub")
+                .attribute_name(key)
                 .attribute_type(ScalarAttributeType::S)
                 .build()
                 .unwrap(),
         )
         .key_schema(
             KeySchemaElement::builder()
-                .attribute_name("sub")
+                .attribute_name(key)
                 .key_type(KeyType::Hash)
                 .build()
                 .unwrap(),
@@ -281,7 +287,6 @@ async fn profile_table(moto: &support::Moto) -> (aws_sdk_dynamodb::Client, Strin
         .send()
         .await
         .expect("moto creates the table");
-    (client, "profiles".into())
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -461,33 +466,10 @@ async fn the_function_logs_json_lines_with_the_request_id_and_no_secret() {
 /// instance of the function shares the count.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn each_source_address_is_limited_through_dynamodb() {
-    use aws_sdk_dynamodb::types::{
-        AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
-    };
     use cognito_login_backend::limit::{AddressLimiter, AddressLimits, DynamoCounter};
     let moto = support::Moto::start();
     let (dynamo, _) = profile_table(&moto).await;
-    dynamo
-        .create_table()
-        .table_name("limits")
-        .billing_mode(BillingMode::PayPerRequest)
-        .attribute_definitions(
-            AttributeDefinition::builder()
-                .attribute_name("key")
-                .attribute_type(ScalarAttributeType::S)
-                .build()
-                .unwrap(),
-        )
-        .key_schema(
-            KeySchemaElement::builder()
-                .attribute_name("key")
-                .key_type(KeyType::Hash)
-                .build()
-                .unwrap(),
-        )
-        .send()
-        .await
-        .expect("moto creates the table");
+    create_table(&dynamo, "limits", "key").await;
     let stack = Stack::start(Emulator::Cognitox).await;
     // Two instances of the function, one table.
     let limited = |limits| {
