@@ -33,7 +33,7 @@ pub use menu_window::LoginMenu;
 pub use messages::{
     AccountConfirmed, AccountRead, AuthFailed, AuthenticatorSecretIssued, ChallengeRequired,
     CodeSent, DeviceForgotten, DeviceRemembered, DevicesListed, DevicesNotKept, EmailVerified,
-    MfaChanged, PasswordChanged, SignOutReason, SignedIn, SignedOut, SignedUp,
+    MfaChanged, PasswordChanged, PasswordConfirmed, SignOutReason, SignedIn, SignedOut, SignedUp,
 };
 pub use session::AuthSession;
 pub use state::{AuthState, AuthSystems};
@@ -158,6 +158,7 @@ impl Plugin for CognitoLoginPlugin {
             .add_message::<DevicesListed>()
             .add_message::<DeviceForgotten>()
             .add_message::<DeviceRemembered>()
+            .add_message::<PasswordConfirmed>()
             .add_message::<DevicesNotKept>()
             .add_message::<EmailVerified>()
             .add_message::<ChallengeRequired>()
@@ -237,8 +238,22 @@ impl Plugin for CognitoLoginPlugin {
 /// Drops the worker and the keychain thread when the app exits: a sign-out
 /// in flight gets a short grace, the rest is cancelled, and neither a
 /// network call nor a keychain that never returns holds up the exit.
-fn shut_down_on_exit(mut exits: MessageReader<AppExit>, mut commands: Commands) {
+///
+/// A browser session that is not kept for the next launch ends with the
+/// game: the managed login's session in the browser is ended too (within
+/// the same grace), so the next person at the computer is asked again.
+fn shut_down_on_exit(
+    mut exits: MessageReader<AppExit>,
+    session: Option<Res<AuthSession>>,
+    client: Option<Res<client::AuthClient>>,
+    mut commands: Commands,
+) {
     if exits.read().next().is_some() {
+        if let (Some(session), Some(client)) = (&session, &client)
+            && !session.kept
+        {
+            client.end_browser_session(session);
+        }
         commands.remove_resource::<client::AuthClient>();
         commands.remove_resource::<lifecycle::Lifecycle>();
     }

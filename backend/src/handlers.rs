@@ -750,6 +750,36 @@ fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiResponse> {
     })
 }
 
+/// Reads `body` as every route's body type does, and as `PUT /profile`
+/// does into an in-memory store. No input may panic.
+#[cfg(fuzzing)]
+pub(crate) fn fuzz(body: &[u8]) {
+    let _ = parse::<body::SignUp>(body);
+    let _ = parse::<body::Confirm>(body);
+    let _ = parse::<body::Username>(body);
+    let _ = parse::<body::SignIn>(body);
+    let _ = parse::<body::Challenge>(body);
+    let _ = parse::<body::RememberDevice>(body);
+    let _ = parse::<body::ForgetDevice>(body);
+    let _ = parse::<body::Refresh>(body);
+    let _ = parse::<body::Reset>(body);
+    let _ = parse::<body::SignOut>(body);
+    let _ = parse::<body::Session>(body);
+    let _ = parse::<body::ChangeEmail>(body);
+    let _ = parse::<body::VerifyEmail>(body);
+    let _ = parse::<body::VerifyAuthenticator>(body);
+    let _ = parse::<body::SetMfa>(body);
+    let _ = parse::<body::ChangePassword>(body);
+    static RUNTIME: std::sync::OnceLock<tokio::runtime::Runtime> = std::sync::OnceLock::new();
+    let runtime = RUNTIME.get_or_init(|| {
+        tokio::runtime::Builder::new_current_thread()
+            .build()
+            .expect("a runtime starts")
+    });
+    let store = crate::LocalProfiles::new(None);
+    runtime.block_on(crate::profile::handle_put(&store, "fuzz", body));
+}
+
 /// What is wrong with a body that is not JSON, without its text.
 fn syntax_problem(error: &serde_json::Error) -> String {
     if error.is_eof() {

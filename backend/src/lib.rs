@@ -15,6 +15,14 @@ pub mod limit;
 pub mod local;
 pub mod profile;
 
+/// The entry point of the `route_body` fuzz target in `fuzz/`, compiled
+/// only with `--cfg fuzzing`: a request body as every route reads it.
+#[cfg(fuzzing)]
+#[doc(hidden)]
+pub fn fuzz_route_body(body: &[u8]) {
+    handlers::fuzz(body);
+}
+
 pub use handlers::{ApiResponse, Handlers};
 #[cfg(feature = "local")]
 pub use local::{

@@ -28,6 +28,8 @@ use crate::verify::{Issued, TokenCheck, TokenVerifier};
 
 mod listener;
 
+#[cfg(fuzzing)]
+pub(crate) use listener::fuzz as fuzz_redirect;
 use listener::{Loopback, wait_for};
 
 /// The path of the loopback redirect: `http://localhost:{port}/callback`.
@@ -80,6 +82,15 @@ pub struct ManagedLogin {
     pub providers: Vec<IdentityProvider>,
     /// How long the player has to finish in the browser.
     pub timeout: Duration,
+    /// Each sign-in first ends the managed login's session in the browser,
+    /// so whoever signed in there before (at a shared PC, an hour ago) is
+    /// not signed in again without their password: the sign-in starts at
+    /// `/logout` with the authorize parameters, which Cognito documents as
+    /// "clears out the existing session and shows the login screen". On by
+    /// default; [`with_browser_session_reused`](Self::with_browser_session_reused)
+    /// goes straight to `/oauth2/authorize`. A provider's own session
+    /// (Google's, Apple's) is theirs to end.
+    pub fresh_login: bool,
     /// Opens URLs instead of the system browser, when set.
     opener: Option<Opener>,
 }
@@ -118,6 +129,7 @@ impl ManagedLogin {
                 .to_vec(),
             providers: Vec::new(),
             timeout: DEFAULT_BROWSER_TIMEOUT,
+            fresh_login: true,
             opener: None,
         }
     }
@@ -151,6 +163,15 @@ impl ManagedLogin {
         open: impl Fn(&str) -> io::Result<()> + Send + Sync + 'static,
     ) -> Self {
         self.opener = Some(Opener(Arc::new(open)));
+        self
+    }
+
+    /// Lets a sign-in reuse the managed login's session in the browser
+    /// ([`fresh_login`](Self::fresh_login) off): a player signed in there
+    /// in the last hour (Cognito's default) is signed in without a page.
+    /// Only for games that never run on a shared computer.
+    pub fn with_browser_session_reused(mut self) -> Self {
+        self.fresh_login = false;
         self
     }
 
@@ -296,7 +317,10 @@ impl BrowserSignIn {
         if let Some(hint) = &request.login_hint {
             authorize = authorize.add_extra_param("login_hint", hint);
         }
-        let (url, state) = authorize.url();
+        let (mut url, state) = authorize.url();
+        if self.config.fresh_login {
+            url.set_path("/logout");
+        }
         self.open_browser(url).await?;
         tracing::info!(port, "waiting for the browser sign-in");
 

@@ -83,6 +83,10 @@ impl RememberedDevice {
 /// Each is found by the names the player signs in with (the username and
 /// the email address), compared without case, as a pool with case-insensitive
 /// usernames does. The oldest go first beyond [`RememberedDevices::LIMIT`].
+///
+/// The names and the account are kept as digests, never as text: whoever
+/// reads the keychain cannot list who plays at this computer (they can
+/// still test a name they guess).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RememberedDevices {
     accounts: Vec<KeptDevice>,
@@ -90,11 +94,46 @@ pub struct RememberedDevices {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 struct KeptDevice {
-    /// `cognito:username`.
+    /// The digest of `cognito:username`.
+    #[serde(deserialize_with = "digest_of_stored")]
     account: String,
-    /// The names the player signs in with, lower case.
+    /// The digests of the names the player signs in with.
+    #[serde(deserialize_with = "digests_of_stored")]
     names: Vec<String>,
     device: RememberedDevice,
+}
+
+/// A name's digest: SHA-256 of the trimmed, lower-case name behind this
+/// crate's own prefix, its first 8 bytes in hex (64 bits tell eight
+/// accounts apart, and keep eight devices within a Windows credential).
+fn digest(name: &str) -> String {
+    use sha2::{Digest, Sha256};
+    let hash = Sha256::new()
+        .chain_update(b"cognito_login remembered device name\0")
+        .chain_update(name.trim().to_lowercase().as_bytes())
+        .finalize();
+    hash[..8].iter().map(|byte| format!("{byte:02x}")).collect()
+}
+
+/// A stored name or its digest: entries written before names were digested
+/// hold the names themselves.
+fn digest_stored(stored: String) -> String {
+    let is_digest = stored.len() == 16
+        && stored
+            .bytes()
+            .all(|byte| byte.is_ascii_digit() || (b'a'..=b'f').contains(&byte));
+    if is_digest { stored } else { digest(&stored) }
+}
+
+fn digest_of_stored<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<String, D::Error> {
+    String::deserialize(deserializer).map(digest_stored)
+}
+
+fn digests_of_stored<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Vec<String>, D::Error> {
+    let names = Vec::<String>::deserialize(deserializer)?;
+    Ok(names.into_iter().map(digest_stored).collect())
 }
 
 /// A change to the [`RememberedDevices`] in a store.
@@ -126,7 +165,7 @@ impl RememberedDevices {
     /// The device to prove at a sign-in as `name`, if this computer
     /// remembers one for that account.
     pub fn for_sign_in(&self, name: &str) -> Option<&RememberedDevice> {
-        let name = name.trim().to_lowercase();
+        let name = digest(name);
         self.accounts
             .iter()
             .find(|kept| kept.names.contains(&name))
@@ -135,6 +174,7 @@ impl RememberedDevices {
 
     /// The device kept for `account` (`cognito:username`), if any.
     pub fn of_account(&self, account: &str) -> Option<&RememberedDevice> {
+        let account = digest(account);
         self.accounts
             .iter()
             .find(|kept| kept.account == account)
@@ -163,20 +203,21 @@ impl RememberedDevices {
                 names,
                 device,
             } => {
+                let account = digest(account);
                 let mut names: Vec<String> = names
                     .iter()
-                    .chain([account])
-                    .map(|name| name.trim().to_lowercase())
-                    .filter(|name| !name.is_empty())
+                    .filter(|name| !name.trim().is_empty())
+                    .map(|name| digest(name))
+                    .chain([account.clone()])
                     .collect();
                 names.sort();
                 names.dedup();
                 // A name now names this account only.
                 self.accounts.retain(|kept| {
-                    kept.account != *account && !kept.names.iter().any(|n| names.contains(n))
+                    kept.account != account && !kept.names.iter().any(|n| names.contains(n))
                 });
                 self.accounts.push(KeptDevice {
-                    account: account.clone(),
+                    account,
                     names,
                     device: device.clone(),
                 });
@@ -185,7 +226,8 @@ impl RememberedDevices {
                 return true;
             }
             DeviceChange::ForgetAccount(account) => {
-                self.accounts.retain(|kept| kept.account != *account);
+                let account = digest(account);
+                self.accounts.retain(|kept| kept.account != account);
             }
             DeviceChange::ForgetKey(key) => {
                 self.accounts.retain(|kept| kept.device.key != *key);
@@ -292,6 +334,31 @@ mod tests {
         assert_eq!(kept.of_account("new-sam"), None);
         assert!(kept.drop_oldest());
         assert_eq!(kept.of_account("p0"), None);
+    }
+
+    #[test]
+    fn the_keychain_entry_names_no_player_and_entries_of_names_still_load() {
+        let mut kept = RememberedDevices::default();
+        kept.apply(&remember("4f1c-ada", &["Ada", "ada@example.com"], "d1"));
+        let entry = serde_json::to_string(&kept).unwrap();
+        for name in ["4f1c-ada", "ada", "Ada", "example.com"] {
+            assert!(!entry.contains(name), "{name} is in {entry}");
+        }
+        let loaded: RememberedDevices = serde_json::from_str(&entry).unwrap();
+        assert_eq!(loaded, kept);
+        assert_eq!(
+            loaded.for_sign_in(" ADA@example.com").map(|d| &*d.key),
+            Some("d1")
+        );
+
+        // An entry written with the names themselves.
+        let written_before = r#"{"accounts":[{"account":"4f1c-bob","names":["4f1c-bob","bob"],
+            "device":{"key":"d2","group_key":"g","password":"cHc="}}]}"#;
+        let mut loaded: RememberedDevices = serde_json::from_str(written_before).unwrap();
+        assert_eq!(loaded.for_sign_in("Bob").map(|d| &*d.key), Some("d2"));
+        assert_eq!(loaded.of_account("4f1c-bob").map(|d| &*d.key), Some("d2"));
+        assert!(!serde_json::to_string(&loaded).unwrap().contains("bob"));
+        assert!(loaded.apply(&DeviceChange::ForgetAccount("4f1c-bob".into())));
     }
 
     #[test]

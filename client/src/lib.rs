@@ -40,6 +40,9 @@ mod date;
 mod device;
 mod error;
 mod file_store;
+#[cfg(fuzzing)]
+#[doc(hidden)]
+pub mod fuzzing;
 mod http;
 mod outcome;
 mod request;

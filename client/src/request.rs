@@ -342,6 +342,23 @@ impl AuthAction {
         }
     }
 
+    /// Whether the action can hand the account to whoever holds the
+    /// session, so a game asks for the password again first unless the
+    /// player signed in moments ago: a new email address (then a password
+    /// reset reaches it), sign-in codes added or turned on or off, the
+    /// account deleted, the computer remembered. A password change needs
+    /// no more: it carries the current password itself.
+    pub fn needs_fresh_proof(self) -> bool {
+        matches!(
+            self,
+            Self::ChangeEmail
+                | Self::AddAuthenticator
+                | Self::SetMfa
+                | Self::DeleteAccount
+                | Self::RememberDevice
+        )
+    }
+
     /// A few words for messages: "sign in", "confirm the code".
     pub fn describe(self) -> &'static str {
         match self {

@@ -1,5 +1,6 @@
-//! Secrets as newtypes: their `Debug` prints `[redacted]` and the value comes
-//! out only through [`expose`](Password::expose).
+//! Secrets as newtypes: their `Debug` prints `[redacted]`, the value comes
+//! out only through [`expose`](Password::expose), and the memory that held
+//! it is overwritten when the value is dropped.
 
 use serde::{Deserialize, Serialize};
 
@@ -7,7 +8,9 @@ macro_rules! secret {
     ($(#[$doc:meta])* $name:ident) => {
         $(#[$doc])*
         ///
-        /// `Debug` prints `[redacted]`; read the value with `expose`.
+        /// `Debug` prints `[redacted]`; read the value with `expose`. Dropped,
+        /// its memory is overwritten (zeroize); a copy taken with
+        /// `expose().to_owned()` is the caller's to clear.
         #[derive(Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
         #[serde(transparent)]
         pub struct $name(String);
@@ -26,6 +29,12 @@ macro_rules! secret {
             /// `true` when the value is empty.
             pub fn is_empty(&self) -> bool {
                 self.0.is_empty()
+            }
+        }
+
+        impl Drop for $name {
+            fn drop(&mut self) {
+                zeroize::Zeroize::zeroize(&mut self.0);
             }
         }
 

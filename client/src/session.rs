@@ -260,6 +260,12 @@ impl SessionMachine {
         }
     }
 
+    /// Whether new sign-ins are written to the store
+    /// ([`set_remember`](Self::set_remember)).
+    pub fn remembers(&self) -> bool {
+        self.policy.remember && self.saving
+    }
+
     /// Whether new sign-ins are written to the store.
     pub fn set_remember(&mut self, remember: bool) {
         self.policy.remember = remember;

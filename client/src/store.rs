@@ -367,6 +367,31 @@ impl std::fmt::Debug for KeychainStore {
     }
 }
 
+/// Loads a session and the remembered devices from entries holding
+/// `data`'s NUL-separated pieces (the session, its first two parts, the
+/// devices), as a launch does after another program wrote them. No input
+/// may panic.
+#[cfg(fuzzing)]
+pub(crate) fn fuzz(data: &[u8]) {
+    let store = KeychainStore::new(
+        keyring_core::mock::Store::new().expect("the mock store opens"),
+        "fuzz",
+        "fuzz",
+    );
+    let text = String::from_utf8_lossy(data);
+    let names = [
+        SESSION.to_owned(),
+        part_name(1),
+        part_name(2),
+        DEVICES.to_owned(),
+    ];
+    for (name, value) in names.iter().zip(text.split('\0')) {
+        store.write(name, value).expect("the mock store writes");
+    }
+    let _ = store.load();
+    let _ = store.load_devices();
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -485,6 +485,41 @@ pub(crate) fn read_stored(mut tokens: Tokens) -> Result<Tokens, AuthError> {
     Ok(tokens)
 }
 
+/// Reads `data` as a key document, a newline and a token, as a restore
+/// does: the keys parsed, the token checked against them alone (as an ID
+/// and as an access token), and the token read unverified. No input may
+/// panic, and a check against stored keys never waits.
+#[cfg(fuzzing)]
+pub(crate) fn fuzz(data: &[u8]) {
+    use std::future::Future;
+    static VERIFIER: std::sync::OnceLock<TokenVerifier> = std::sync::OnceLock::new();
+    let verifier = VERIFIER.get_or_init(|| {
+        TokenVerifier::new(TokenCheck::new("https://issuer.example", "client"))
+            .expect("the fixed check is valid")
+    });
+    let text = String::from_utf8_lossy(data);
+    let (document, token) = text.split_once('\n').unwrap_or((&text, ""));
+    let keys = SigningKeys::stored(document);
+    let _ = keys.parse();
+    let mut context = std::task::Context::from_waker(std::task::Waker::noop());
+    for token_use in ["id", "access"] {
+        let check = std::pin::pin!(verifier.claims(token, token_use, KeySource::Only(&keys)));
+        assert!(
+            check.poll(&mut context).is_ready(),
+            "a check against stored keys waits"
+        );
+    }
+    let _ = read_stored(Tokens {
+        access_token: crate::secret::AccessToken::new(token),
+        id_token: crate::secret::IdToken::new(token),
+        refresh_token: None,
+        expires_at: None,
+        new_device: None,
+        from_browser: false,
+        signing_keys: None,
+    });
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

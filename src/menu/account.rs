@@ -7,7 +7,7 @@ use egui::Ui;
 
 use super::widgets::{
     CODE, Fields, authenticator_key, checked, email_address, framed, new_password,
-    new_password_fields, now_and_cooldown, required, resend_button,
+    new_password_fields, now_and_cooldown, required, resend_button, show_toggle,
 };
 use super::{AccountRequest, LoginForm, MenuAction, Screen};
 
@@ -61,6 +61,7 @@ pub fn draw_account(
         Screen::ChangeEmail => change_email(ui, form, fields, next, now),
         Screen::RememberDevice => remember_device(ui, fields),
         Screen::Devices => devices(ui, form, fields, next, account.this_device),
+        Screen::ConfirmPassword => confirm_password(ui, form, fields, next),
         _ => overview(ui, fields, next, account),
     });
     // These end at once, with no answer for the form to wait for.
@@ -217,6 +218,29 @@ fn devices(
 
 fn back_to_account(ui: &mut Ui, fields: &Fields, next: &mut Option<Screen>) {
     fields.link(ui, "menu.link.back", Screen::Account, next);
+}
+
+/// The password again, before a change that needs fresh proof.
+fn confirm_password(
+    ui: &mut Ui,
+    form: &mut LoginForm,
+    fields: &mut Fields,
+    next: &mut Option<Screen>,
+) -> Option<AccountRequest> {
+    ui.label(fields.t("menu.confirm-password.intro"));
+    let shown = form.show_password;
+    fields.password(ui, "menu.field.password", &mut form.password, shown);
+    show_toggle(ui, form, fields);
+    let submit = fields.submit(ui, "menu.button.continue");
+    back_to_account(ui, fields, next);
+    if !submit {
+        return None;
+    }
+    let missing = "menu.check.enter-password";
+    checked(form, required(&form.password, fields, missing))?;
+    Some(AccountRequest::ConfirmPassword {
+        password: Password::new(form.password.clone()),
+    })
 }
 
 fn change_password(

@@ -38,7 +38,8 @@ pub fn draw(ui: &mut Ui, form: &mut LoginForm) -> Option<MenuAction> {
         | Screen::Authenticator
         | Screen::ChangeEmail
         | Screen::RememberDevice
-        | Screen::Devices => None,
+        | Screen::Devices
+        | Screen::ConfirmPassword => None,
     });
     form.drawn(request)
 }
@@ -129,6 +130,9 @@ fn browser_wait(ui: &mut Ui, form: &mut LoginForm, fields: &mut Fields) -> Optio
     // Screen readers say what the player waits for as the screen opens.
     ui.ctx()
         .accesskit_node_builder(wait.id, |node| node.set_live(egui::accesskit::Live::Polite));
+    // The game ends the managed login's session; a provider's is the
+    // player's to end.
+    ui.label(fields.t("menu.browser.provider-remembers"));
     ui.add_space(ui.spacing().item_spacing.y);
     let size = egui::vec2(ui.available_width(), ui.spacing().interact_size.y);
     let cancel = ui.add(egui::Button::new(fields.t("menu.button.cancel")).min_size(size));

@@ -55,6 +55,9 @@ pub enum Screen {
     RememberDevice,
     /// Signed in: the account's remembered devices, each to forget.
     Devices,
+    /// Signed in: the password typed again before an account change that
+    /// needs fresh proof ([`LoginForm::ask_for_proof`]).
+    ConfirmPassword,
     /// A sign-in in the player's browser is under way: the wait, and a
     /// button that cancels it.
     Browser,
@@ -62,7 +65,7 @@ pub enum Screen {
 
 impl Screen {
     /// Every screen.
-    pub const ALL: [Screen; 17] = [
+    pub const ALL: [Screen; 18] = [
         Self::SignIn,
         Self::SignUp,
         Self::ConfirmCode,
@@ -79,6 +82,7 @@ impl Screen {
         Self::ChangeEmail,
         Self::RememberDevice,
         Self::Devices,
+        Self::ConfirmPassword,
         Self::Browser,
     ];
 
@@ -93,6 +97,7 @@ impl Screen {
                 | Self::ChangeEmail
                 | Self::RememberDevice
                 | Self::Devices
+                | Self::ConfirmPassword
         )
     }
 }
@@ -183,6 +188,13 @@ pub enum AccountRequest {
         /// Its key.
         key: String,
     },
+    /// Check the password, as proof before the account change the form
+    /// keeps ([`LoginForm::ask_for_proof`]); report the answer with
+    /// [`LoginForm::finish_proof`].
+    ConfirmPassword {
+        /// The password typed.
+        password: Password,
+    },
     /// Close the account screens.
     Close,
 }
@@ -206,6 +218,7 @@ impl std::fmt::Debug for AccountRequest {
             Self::RememberDevice => "RememberDevice",
             Self::ListDevices => "ListDevices",
             Self::ForgetDevice { .. } => "ForgetDevice",
+            Self::ConfirmPassword { .. } => "ConfirmPassword",
             Self::Close => "Close",
         })
     }
@@ -336,6 +349,8 @@ pub struct LoginForm {
     /// The screen is sent on its next frame, as if its main button was
     /// pressed ([`MenuInput::Submit`](super::MenuInput::Submit)).
     pub(super) submit_requested: bool,
+    /// The account change waiting for the password typed again.
+    pub(super) after_proof: Option<AccountRequest>,
     /// The browser sign-in's buttons, when it is offered: one per provider,
     /// or one to the managed login's own page when the list is empty.
     pub(super) browser: Option<Vec<IdentityProvider>>,
@@ -348,11 +363,10 @@ pub struct LoginForm {
 impl LoginForm {
     /// A form on the sign-in screen.
     pub fn new(settings: MenuSettings) -> Self {
-        Self {
-            settings,
-            focus_first: true,
-            ..Self::default()
-        }
+        let mut form = Self::default();
+        form.settings = settings;
+        form.focus_first = true;
+        form
     }
 
     /// The open screen.
@@ -456,15 +470,22 @@ impl LoginForm {
         self.logo = logo;
     }
 
+    /// Overwrites what was typed into the secret fields (passwords, code)
+    /// and empties them.
+    fn forget_typed_secrets(&mut self) {
+        use zeroize::Zeroize;
+        self.password.zeroize();
+        self.repeat.zeroize();
+        self.current.zeroize();
+        self.code.zeroize();
+    }
+
     /// Opens `screen`, keeping the username and clearing the rest: the
     /// secrets typed, "Show password", and egui's memory of every field
     /// (undo history included).
     pub fn show(&mut self, screen: Screen) {
         self.screen = screen;
-        self.password.clear();
-        self.repeat.clear();
-        self.current.clear();
-        self.code.clear();
+        self.forget_typed_secrets();
         self.show_password = false;
         self.epoch += 1;
         self.error = None;
@@ -488,6 +509,7 @@ impl LoginForm {
         }
         self.authenticator = None;
         self.email_code_sent = false;
+        self.after_proof = None;
         self.devices = None;
         self.devices_asked = false;
     }
@@ -560,6 +582,44 @@ impl LoginForm {
         }
         self.error = Some(message.into());
         self.busy = false;
+    }
+
+    /// Asks for the password again before `request`, an account change
+    /// that needs fresh proof
+    /// ([`AuthCommandError::ProofNeeded`](crate::AuthCommandError::ProofNeeded)):
+    /// opens [`Screen::ConfirmPassword`], which returns
+    /// [`AccountRequest::ConfirmPassword`]; once
+    /// [`finish_proof`](Self::finish_proof) reports the password right,
+    /// `request` goes out.
+    pub fn ask_for_proof(&mut self, request: AccountRequest) {
+        self.show(Screen::ConfirmPassword);
+        self.after_proof = Some(request);
+        self.busy = false;
+    }
+
+    /// Reports the answer to [`AccountRequest::ConfirmPassword`]: when the
+    /// password was right, the change that waited for it, on its own
+    /// screen again ([`MenuAction::Account`]; the form is busy until its
+    /// answer); otherwise the error, and the screen stays.
+    pub fn finish_proof(&mut self, result: Result<(), &AuthError>) -> Vec<MenuAction> {
+        self.busy = false;
+        if let Err(error) = result {
+            self.error = Some(error.player_message_in(&self.settings.translations));
+            return Vec::new();
+        }
+        let Some(request) = self.after_proof.take() else {
+            return Vec::new();
+        };
+        let email = std::mem::take(&mut self.email);
+        self.show(match request {
+            AccountRequest::ChangeEmail { .. } => Screen::ChangeEmail,
+            AccountRequest::DeleteAccount => Screen::DeleteAccount,
+            AccountRequest::RememberDevice => Screen::RememberDevice,
+            _ => Screen::Account,
+        });
+        self.email = email;
+        self.busy = true;
+        vec![MenuAction::Account(request)]
     }
 
     /// Reports the end of a request; returns what the form asks for next
@@ -761,6 +821,12 @@ impl LoginForm {
             password,
             device: None,
         }
+    }
+}
+
+impl Drop for LoginForm {
+    fn drop(&mut self) {
+        self.forget_typed_secrets();
     }
 }
 

@@ -104,7 +104,8 @@ fn back_from(screen: Screen) -> Back {
         | Screen::DeleteAccount
         | Screen::Authenticator
         | Screen::ChangeEmail
-        | Screen::Devices => Back::To(Screen::Account),
+        | Screen::Devices
+        | Screen::ConfirmPassword => Back::To(Screen::Account),
         Screen::Account | Screen::RememberDevice => Back::Close,
         Screen::Browser => Back::CancelBrowser,
     }

@@ -104,6 +104,7 @@ fn screen_title(screen: Screen) -> &'static str {
         Screen::ChangeEmail => "menu.screen.change-email",
         Screen::RememberDevice => "menu.screen.remember-device",
         Screen::Devices => "menu.screen.devices",
+        Screen::ConfirmPassword => "menu.screen.confirm-password",
         Screen::Browser => "menu.screen.browser",
     }
 }

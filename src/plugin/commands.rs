@@ -18,6 +18,9 @@ use super::{AuthSession, AuthState, SignOutReason, SignedOut};
 #[derive(Resource, Debug, Default)]
 pub(crate) struct PendingRequest {
     pub(crate) running: Option<Running>,
+    /// Revocations of the extra sessions that password confirmations
+    /// made, answered to nobody.
+    pub(crate) revoking: Vec<RequestId>,
 }
 
 #[derive(Debug, Clone)]
@@ -25,6 +28,9 @@ pub(crate) struct Running {
     pub(crate) id: RequestId,
     pub(crate) action: AuthAction,
     pub(crate) username: String,
+    /// A sign-in that confirms the signed-in player's password
+    /// ([`AuthCommands::confirm_password`]), not a new session.
+    pub(crate) proof: bool,
 }
 
 /// Why a command could not start.
@@ -46,6 +52,13 @@ pub enum AuthCommandError {
     /// ([`AuthSession::new_device`] is `None`), or it is remembered already.
     #[error("there is no device to remember")]
     NoDeviceOffered,
+    /// The account change needs the player's password typed again
+    /// ([`confirm_password`](AuthCommands::confirm_password)): the session
+    /// was restored, or its sign-in is older than
+    /// [`AuthSession::PROOF_LASTS`] (see
+    /// [`AuthAction::needs_fresh_proof`]).
+    #[error("confirm your password first")]
+    ProofNeeded,
     /// Browser sign-in is not configured
     /// ([`CognitoLoginPlugin::with_browser_sign_in`](crate::CognitoLoginPlugin::with_browser_sign_in)),
     /// or its configuration does not check out (the reason).
@@ -187,6 +200,7 @@ impl AuthCommands<'_, '_> {
             id,
             action: AuthAction::SignIn,
             username: String::new(),
+            proof: false,
         });
         Ok(id)
     }
@@ -394,6 +408,39 @@ impl AuthCommands<'_, '_> {
         Ok(id)
     }
 
+    /// Checks the signed-in player's password with a fresh sign-in to the
+    /// same account, as proof before the account changes that need one
+    /// ([`AuthCommandError::ProofNeeded`]). A sign-in that answers with
+    /// the account's tokens, or asks for its sign-in code (the password
+    /// was right), is proof: [`PasswordConfirmed`](super::PasswordConfirmed)
+    /// follows and [`AuthSession::recently_proven`] holds for
+    /// [`AuthSession::PROOF_LASTS`]. The session goes on unchanged; the
+    /// extra one the check made is revoked. A wrong password, or tokens of
+    /// another account, fail as [`AuthFailed`](super::AuthFailed).
+    pub fn confirm_password(
+        &mut self,
+        password: impl Into<Password>,
+    ) -> Result<RequestId, AuthCommandError> {
+        let session = self.session.as_ref().ok_or(AuthCommandError::NotSignedIn)?;
+        let username = session.username.clone();
+        let device = self
+            .lifecycle
+            .as_ref()
+            .and_then(|lifecycle| lifecycle.devices.for_sign_in(&username).cloned());
+        let id = self.ready()?.worker.send(AuthRequest::SignIn {
+            username: username.clone(),
+            password: password.into(),
+            device,
+        });
+        self.pending.running = Some(Running {
+            id,
+            action: AuthAction::SignIn,
+            username,
+            proof: true,
+        });
+        Ok(id)
+    }
+
     /// Reads the account's remembered devices; [`DevicesListed`](super::DevicesListed)
     /// follows.
     pub fn list_devices(&mut self) -> Result<RequestId, AuthCommandError> {
@@ -492,6 +539,14 @@ impl AuthCommands<'_, '_> {
         {
             *device = lifecycle.devices.for_sign_in(username).cloned();
         }
+        if request.action().needs_fresh_proof()
+            && self
+                .session
+                .as_ref()
+                .is_some_and(|session| !session.recently_proven())
+        {
+            return Err(AuthCommandError::ProofNeeded);
+        }
         let starts_session = matches!(
             request,
             AuthRequest::SignIn { .. } | AuthRequest::RespondToChallenge { .. }
@@ -510,6 +565,7 @@ impl AuthCommands<'_, '_> {
             id,
             action,
             username,
+            proof: false,
         });
         Ok(id)
     }

@@ -257,7 +257,11 @@ pub(crate) fn apply_events(
         let current = signed_in.as_mut().or(session.as_deref_mut());
         match event {
             SessionEvent::SignedIn { tokens, restored } => match AuthSession::from_tokens(tokens) {
-                Ok(fresh) => {
+                Ok(mut fresh) => {
+                    // A sign-in is proof; a restored session is not.
+                    fresh.proven_at = (!restored).then(Instant::now);
+                    fresh.kept =
+                        restored || (lifecycle.store.is_some() && lifecycle.machine.remembers());
                     info!(username = %fresh.username, restored, "signed in");
                     messages.signed_in.write(SignedIn {
                         username: fresh.username.clone(),
@@ -280,6 +284,8 @@ pub(crate) fn apply_events(
                         account,
                         new_device,
                         offline: session.offline,
+                        proven_at: session.proven_at,
+                        kept: session.kept,
                         ..fresh
                     };
                     messages.refreshed.write(TokensRefreshed {

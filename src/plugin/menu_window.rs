@@ -7,7 +7,7 @@ use bevy::prelude::*;
 use bevy_egui::{EguiContexts, EguiPlugin, EguiPrimaryContextPass, EguiTextureHandle, egui};
 use cognito_login_client::{AuthOutcome, IdentityProvider, MfaMethod, Translations};
 
-use super::commands::AuthCommands;
+use super::commands::{AuthCommandError, AuthCommands};
 use super::receive::ReceivedReplies;
 use super::{AuthSession, AuthState, AuthSystems};
 use crate::menu::{self, AccountRequest, AccountView, LoginForm, MenuAction, MenuSettings, Screen};
@@ -206,7 +206,15 @@ fn apply_replies(
         .filter(|answered| answered.running.is_some())
     {
         let reply = &answered.reply;
-        let actions = menu.form.finish(reply.action, &reply.result);
+        let actions = if answered
+            .running
+            .as_ref()
+            .is_some_and(|running| running.proof)
+        {
+            menu.form.finish_proof(reply.result.as_ref().map(drop))
+        } else {
+            menu.form.finish(reply.action, &reply.result)
+        };
         let account_asks = actions
             .iter()
             .any(|action| matches!(action, MenuAction::Account(_)));
@@ -336,6 +344,7 @@ fn draw_account(
 
 /// Carries out what the account screens asked for.
 fn run_account_request(menu: &mut LoginMenu, auth: &mut AuthCommands, request: AccountRequest) {
+    let asked = request.clone();
     let started = match request {
         AccountRequest::Close => {
             menu.close_account();
@@ -368,9 +377,12 @@ fn run_account_request(menu: &mut LoginMenu, auth: &mut AuthCommands, request: A
         }
         AccountRequest::ListDevices => auth.list_devices().map(drop),
         AccountRequest::ForgetDevice { key } => auth.forget_device(key).map(drop),
+        AccountRequest::ConfirmPassword { password } => auth.confirm_password(password).map(drop),
     };
-    if let Err(error) = started {
-        menu.form.set_error(error.to_string());
+    match started {
+        Ok(()) => {}
+        Err(AuthCommandError::ProofNeeded) => menu.form.ask_for_proof(asked),
+        Err(error) => menu.form.set_error(error.to_string()),
     }
 }
 

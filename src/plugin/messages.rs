@@ -137,6 +137,19 @@ pub struct DevicesListed {
     pub devices: Vec<Device>,
 }
 
+/// The signed-in player's password checked out
+/// ([`AuthCommands::confirm_password`](super::AuthCommands::confirm_password)):
+/// the account changes that need fresh proof can start, for
+/// [`AuthSession::PROOF_LASTS`](super::AuthSession::PROOF_LASTS).
+#[derive(Message, Debug, Clone, PartialEq, Eq)]
+pub struct PasswordConfirmed {
+    /// The request this answers: what the [`AuthCommands`](super::AuthCommands)
+    /// method returned.
+    pub request: RequestId,
+    /// The account.
+    pub username: String,
+}
+
 /// This computer is remembered for the signed-in account
 /// ([`AuthCommands::remember_device`](super::AuthCommands::remember_device)),
 /// and its device kept in the keychain: sign-ins from here skip the MFA

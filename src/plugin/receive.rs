@@ -6,7 +6,8 @@ use std::time::{Instant, SystemTime};
 use bevy::ecs::system::SystemParam;
 use bevy::prelude::*;
 use cognito_login_client::{
-    AuthAction, AuthOutcome, DeviceChange, Identity, Reply, StoreJob, WorkerIo,
+    AuthAction, AuthError, AuthOutcome, AuthRequest, ChallengeName, DeviceChange, Identity,
+    RefreshToken, Reply, StoreJob, WorkerIo,
 };
 
 use super::client::AuthClient;
@@ -16,7 +17,7 @@ use super::lifecycle::Lifecycle;
 use super::{
     AccountConfirmed, AccountRead, AuthFailed, AuthSession, AuthState, AuthenticatorSecretIssued,
     ChallengeRequired, CodeSent, DeviceForgotten, DeviceRemembered, DevicesListed, EmailVerified,
-    MfaChanged, PasswordChanged, SignOutReason, SignedOut, SignedUp,
+    MfaChanged, PasswordChanged, PasswordConfirmed, SignOutReason, SignedOut, SignedUp,
 };
 
 /// Every message the replies can produce, and the session they can end.
@@ -38,6 +39,7 @@ pub(crate) struct ReplyMessages<'w, 's> {
     confirmed: MessageWriter<'w, AccountConfirmed>,
     password_changed: MessageWriter<'w, PasswordChanged>,
     challenge: MessageWriter<'w, ChallengeRequired>,
+    password_confirmed: MessageWriter<'w, PasswordConfirmed>,
 }
 
 /// A reply together with the request it answers, when the player was
@@ -79,11 +81,46 @@ pub(crate) fn receive_replies(
         let Some(mut reply) = machine.reply(&mut io, reply, Instant::now()) else {
             continue;
         };
+        if let Some(at) = pending.revoking.iter().position(|id| *id == reply.id) {
+            pending.revoking.swap_remove(at);
+            if let Err(error) = &reply.result {
+                warn!(%error, "the extra session of a password check was not revoked");
+            }
+            continue;
+        }
         let running = pending.running.take_if(|running| running.id == reply.id);
         let username = running
             .as_ref()
             .map(|r| r.username.clone())
             .unwrap_or_default();
+        if running.as_ref().is_some_and(|running| running.proof) {
+            let revoke = proof_of(&mut reply.result, session.as_deref_mut());
+            if let Some(refresh_token) = revoke {
+                let id = client.worker.send(AuthRequest::SignOut {
+                    refresh_token: Some(refresh_token),
+                });
+                pending.revoking.push(id);
+            }
+            match &reply.result {
+                Ok(_) => {
+                    info!(%username, "the password was confirmed");
+                    messages.password_confirmed.write(PasswordConfirmed {
+                        request: reply.id,
+                        username,
+                    });
+                }
+                Err(error) => {
+                    warn!(%error, "the password was not confirmed");
+                    messages.failed.write(AuthFailed {
+                        request: reply.id,
+                        action: reply.action,
+                        error: error.clone(),
+                    });
+                }
+            }
+            received.0.push(Answered { reply, running });
+            continue;
+        }
         if let Ok(AuthOutcome::Tokens(tokens)) = &reply.result {
             // Tokens start a session only as the answer to the sign-in the
             // player is waiting for; tokens the game cannot read fail it.
@@ -266,4 +303,50 @@ pub(crate) fn receive_replies(
         }
         received.0.push(Answered { reply, running });
     }
+}
+
+/// Reads the answer to a password check
+/// ([`AuthCommands::confirm_password`](super::AuthCommands::confirm_password)):
+/// on proof, `result` stays `Ok` and the session is marked proven now;
+/// otherwise it becomes the failure. Returns the refresh token of the
+/// extra session the check made, to revoke.
+///
+/// Tokens are proof when they are the signed-in player's (the same `sub`).
+/// A challenge for a sign-in code or a new password is proof too: both
+/// transports ask for those only after the password checked out (SRP's
+/// `PASSWORD_VERIFIER` and a remembered device's challenges are answered
+/// inside the transport).
+fn proof_of(
+    result: &mut Result<AuthOutcome, AuthError>,
+    session: Option<&mut AuthSession>,
+) -> Option<RefreshToken> {
+    let Some(session) = session else {
+        // Signed out meanwhile: the check proves nothing any more.
+        let revoke = match result {
+            Ok(AuthOutcome::Tokens(tokens)) => tokens.refresh_token.clone(),
+            _ => None,
+        };
+        if result.is_ok() {
+            *result = Err(AuthError::Cancelled);
+        }
+        return revoke;
+    };
+    let (proven, revoke) = match &*result {
+        Ok(AuthOutcome::Tokens(tokens)) => {
+            let same = Identity::of(tokens).is_ok_and(|identity| identity.sub == session.sub);
+            (same, tokens.refresh_token.clone())
+        }
+        Ok(AuthOutcome::Challenge(challenge)) => {
+            (!matches!(challenge.name, ChallengeName::Other(_)), None)
+        }
+        _ => (false, None),
+    };
+    if proven {
+        session.proven_at = Some(Instant::now());
+    } else if result.is_ok() {
+        *result = Err(AuthError::InvalidToken(
+            "the password check did not prove this account".into(),
+        ));
+    }
+    revoke
 }

@@ -1,6 +1,6 @@
 //! The signed-in session as a resource.
 
-use std::time::SystemTime;
+use std::time::{Duration, Instant, SystemTime};
 
 use bevy::prelude::*;
 use cognito_login_client::{
@@ -61,6 +61,13 @@ pub struct AuthSession {
     /// what needs no server goes on.
     pub offline: bool,
     pub(crate) refresh_token: Option<RefreshToken>,
+    /// When the player last proved to be the player here: typed the
+    /// password (or went through the browser) in this run of the game.
+    /// `None` for a restored session.
+    pub(crate) proven_at: Option<Instant>,
+    /// The session is kept for the next launch (restored, or signed in with
+    /// "Remember me" and a keychain).
+    pub(crate) kept: bool,
 }
 
 impl AuthSession {
@@ -90,7 +97,27 @@ impl AuthSession {
             from_browser: tokens.from_browser,
             offline: false,
             refresh_token: tokens.refresh_token,
+            proven_at: None,
+            kept: false,
         })
+    }
+
+    /// How long a sign-in, or a password typed again
+    /// ([`AuthCommands::confirm_password`](super::AuthCommands::confirm_password)),
+    /// counts as fresh proof for the account changes that need one
+    /// ([`AuthAction::needs_fresh_proof`](cognito_login_client::AuthAction::needs_fresh_proof)).
+    pub const PROOF_LASTS: Duration = Duration::from_secs(10 * 60);
+
+    /// Whether the player proved to be the player at this computer within
+    /// [`PROOF_LASTS`](Self::PROOF_LASTS): signed in (not restored from the
+    /// keychain) or typed the password again. Measured on the monotonic
+    /// clock, so a system clock hours off changes nothing. Until then,
+    /// [`AuthCommands`](super::AuthCommands) refuses the account changes
+    /// that need it with
+    /// [`AuthCommandError::ProofNeeded`](super::AuthCommandError::ProofNeeded).
+    pub fn recently_proven(&self) -> bool {
+        self.proven_at
+            .is_some_and(|at| at.elapsed() < Self::PROOF_LASTS)
     }
 
     /// Whether a refresh token came with the session.

@@ -599,3 +599,90 @@ fn the_offer_to_remember_this_computer_is_taken_or_declined() {
         }
     }
 }
+
+#[test]
+fn a_change_that_needs_fresh_proof_waits_for_the_password_typed_again() {
+    let mut harness = harness();
+    click(&mut harness, "Change email");
+    type_into(&mut harness, "New email", "ada.new@example.com");
+    click(&mut harness, "Send code");
+    let change = AccountRequest::ChangeEmail {
+        email: "ada.new@example.com".into(),
+    };
+    assert_eq!(harness.state().asked, std::slice::from_ref(&change));
+    // The session is too old for it: the plugin asks the form for proof.
+    harness.state_mut().form.ask_for_proof(change.clone());
+    harness.run_steps(3);
+    assert_eq!(harness.state().form.screen(), Screen::ConfirmPassword);
+    assert!(shows(&harness, "needs your password again"));
+    assert!(!harness.state().form.is_busy());
+
+    click(&mut harness, "Continue");
+    assert_eq!(
+        harness.state().asked.len(),
+        1,
+        "nothing typed, nothing sent"
+    );
+    assert_eq!(harness.state().form.error(), Some("Enter your password."));
+    type_into(&mut harness, "Password", " Secret-Pass-1 ");
+    click(&mut harness, "Continue");
+    let AccountRequest::ConfirmPassword { password } = &harness.state().asked[1] else {
+        panic!("asked for {:?}", harness.state().asked[1]);
+    };
+    assert_eq!(password.expose(), " Secret-Pass-1 ", "sent as typed");
+    assert_eq!(
+        format!("{:?}", harness.state().asked[1]),
+        "ConfirmPassword",
+        "never printed"
+    );
+
+    // A wrong password: the error, the same screen, nothing else sent.
+    let wrong = AuthError::Server {
+        kind: ServerErrorKind::NotAuthorized,
+        message: "Incorrect username or password.".into(),
+        status: 400,
+    };
+    assert!(
+        harness
+            .state_mut()
+            .form
+            .finish_proof(Err(&wrong))
+            .is_empty()
+    );
+    harness.run_steps(3);
+    assert_eq!(harness.state().form.screen(), Screen::ConfirmPassword);
+    assert!(harness.state().form.error().is_some());
+    assert_eq!(
+        harness.get_by_label("Password").value().unwrap_or_default(),
+        "•".repeat(15),
+        "kept to correct, hidden"
+    );
+
+    // Right: the change goes out from its own screen, which waits for it.
+    let next = harness.state_mut().form.finish_proof(Ok(()));
+    assert_eq!(next, [MenuAction::Account(change)]);
+    assert_eq!(harness.state().form.screen(), Screen::ChangeEmail);
+    assert!(harness.state().form.is_busy());
+    harness.run_steps(3);
+    finish(
+        &mut harness,
+        AuthAction::ChangeEmail,
+        Ok(AuthOutcome::CodeSent(CodeDelivery {
+            destination: "a***@e***".into(),
+            medium: "EMAIL".into(),
+            attribute: "email".into(),
+        })),
+    );
+    harness.run_steps(3);
+    assert!(shows(&harness, "Code"), "the code field is next");
+
+    // Going back drops the change that waited.
+    harness
+        .state_mut()
+        .form
+        .ask_for_proof(AccountRequest::DeleteAccount);
+    harness.run_steps(3);
+    click(&mut harness, "Back");
+    assert_eq!(harness.state().form.screen(), Screen::Account);
+    assert!(harness.state_mut().form.finish_proof(Ok(())).is_empty());
+}

@@ -687,7 +687,10 @@ fn continue_in_browser_signs_the_player_in_through_the_login_page() {
             .ok()
             .filter(|url| !url.is_empty())
     });
-    assert!(authorize.contains("/oauth2/authorize?"), "{authorize}");
+    assert!(
+        authorize.contains("/logout?response_type=code&"),
+        "a fresh login: {authorize}"
+    );
     let redirect = tokio::runtime::Runtime::new()
         .unwrap()
         .block_on(play_managed_login(&authorize, "wanderer", "Secret-Pass-1"))

@@ -11,6 +11,7 @@ mod menu_look;
 mod plugin_browser;
 mod plugin_devices;
 mod plugin_flows;
+mod plugin_proof;
 mod plugin_session;
 mod support;
 mod window_close;

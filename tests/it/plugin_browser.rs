@@ -243,3 +243,71 @@ fn without_browser_sign_in_the_command_says_so() {
         Err(AuthCommandError::NoBrowserSignIn(_))
     ));
 }
+
+/// Signs `name` in through the browser in `app`, playing the browser.
+fn browser_sign_in(app: &mut App, urls: &Receiver<String>, name: &'static str) {
+    app.auth(|auth| auth.sign_in_with_browser(BrowserRequest::default()))
+        .unwrap();
+    let authorize = opened(app, urls);
+    let redirect = tokio::runtime::Runtime::new()
+        .unwrap()
+        .block_on(play_managed_login(&authorize, name, PASSWORD))
+        .expect("the login page signs the player in");
+    support::get(&redirect);
+    app.update_until("SignedIn", |app| app.auth_state() == AuthState::SignedIn);
+}
+
+/// Quits `app` the way a game does, and returns every URL it opened on
+/// the way out.
+fn quit(mut app: App, urls: &Receiver<String>) -> Vec<String> {
+    app.world_mut().write_message(AppExit::Success);
+    app.update();
+    // The worker is gone once the exit's frame is done: nothing more opens.
+    drop(app);
+    urls.try_iter().collect()
+}
+
+#[test]
+fn a_browser_session_nobody_keeps_ends_with_the_game() {
+    let backend = backend();
+    let store = MemoryStore::new();
+    let (mut app, urls) = app(&backend, &store, Duration::from_secs(60));
+    player(&mut app, &backend, "leaver");
+
+    // "Remember me" off: nothing is kept, and quitting ends the browser's
+    // session too.
+    app.auth(|auth| auth.set_remember(false));
+    browser_sign_in(&mut app, &urls, "leaver");
+    assert!(store.stored().is_none());
+    let mut opened_on_quit = quit(app, &urls);
+    if opened_on_quit.is_empty() {
+        // A worker past its shutdown limit is left behind, not waited on.
+        opened_on_quit.extend(urls.recv_timeout(Duration::from_secs(20)));
+    }
+    assert_eq!(opened_on_quit.len(), 1, "{opened_on_quit:?}");
+    assert!(
+        opened_on_quit[0].contains("/logout?client_id="),
+        "{opened_on_quit:?}"
+    );
+
+    // Kept for the next launch: quitting leaves it, as a sign-out would not.
+    let (mut app, urls) = self::app(&backend, &store, Duration::from_secs(60));
+    app.auth(|auth| auth.set_remember(true));
+    browser_sign_in(&mut app, &urls, "leaver");
+    app.update_until("the session kept", |_| store.stored().is_some());
+    assert_eq!(quit(app, &urls), Vec::<String>::new());
+
+    // And restored at the next launch, it is still kept: quitting leaves it.
+    let (mut app, urls) = self::app(&backend, &store, Duration::from_secs(60));
+    assert_eq!(app.auth_state(), AuthState::SignedIn);
+    app.update();
+    assert_eq!(quit(app, &urls), Vec::<String>::new());
+
+    // A password session opens no browser on the way out.
+    store.set(None);
+    let (mut app, urls) = self::app(&backend, &store, Duration::from_secs(60));
+    app.auth(|auth| auth.set_remember(false));
+    app.auth(|auth| auth.sign_in("leaver", PASSWORD)).unwrap();
+    app.update_until("SignedIn", |app| app.auth_state() == AuthState::SignedIn);
+    assert_eq!(quit(app, &urls), Vec::<String>::new());
+}

@@ -5,7 +5,8 @@ use super::LocalError;
 
 /// Plays the player's browser on the embedded emulator's managed login, for
 /// tests of a browser sign-in without a browser: follows `authorize` (the
-/// URL the game opened) to the login page, submits its form as `username`
+/// URL the game opened, at `/oauth2/authorize` or, for a fresh login, at
+/// `/logout`) to the login page, submits its form as `username`
 /// with `password`, and returns where the login page sends the browser next
 /// (the game's redirect, not followed).
 pub async fn play_managed_login(
@@ -15,9 +16,19 @@ pub async fn play_managed_login(
 ) -> Result<String, LocalError> {
     let origin = authorize
         .find("/oauth2/")
+        .or_else(|| authorize.find("/logout?"))
         .map(|path| &authorize[..path])
         .ok_or_else(|| LocalError::ManagedLogin(format!("not an authorize URL: {authorize}")))?;
-    let login_page = loopback_http("GET", authorize, "").await?.location()?;
+    // A fresh login starts at /logout, which goes on to /oauth2/authorize.
+    let mut login_page = loopback_http("GET", authorize, "").await?.location()?;
+    for _ in 0..3 {
+        if login_page.starts_with("/login") {
+            break;
+        }
+        login_page = loopback_http("GET", &format!("{origin}{login_page}"), "")
+            .await?
+            .location()?;
+    }
     let page = loopback_http("GET", &format!("{origin}{login_page}"), "")
         .await?
         .body;

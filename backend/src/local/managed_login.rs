@@ -14,7 +14,9 @@ use cognitox::types::ClientId;
 /// URL, is refused: a password never goes into a URL. `/logout`, which the
 /// emulator lacks, sends the browser to its `logout_uri` when the app
 /// client lists it, as Cognito does (the emulator keeps no browser session
-/// to end).
+/// to end); given the authorize parameters instead (`response_type`), it
+/// goes on to the login page, as Cognito's "sign out and prompt the user
+/// to sign in as another user" does.
 pub(super) async fn managed_login(
     State(storage): State<Storage>,
     request: Request,
@@ -31,6 +33,11 @@ pub(super) async fn managed_login(
             .map(|(_, value)| value.as_str())
     };
     match request.uri().path() {
+        "/logout" if param("logout_uri").is_none() && param("response_type").is_some() => (
+            StatusCode::FOUND,
+            [(header::LOCATION, format!("/oauth2/authorize?{query}"))],
+        )
+            .into_response(),
         "/logout" => {
             let client = match param("client_id").map(ClientId::new) {
                 Some(Ok(id)) => storage.get_user_pool_client(&id).await,

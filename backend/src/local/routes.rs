@@ -68,9 +68,11 @@ pub(super) fn router(state: Arc<ServerState>) -> Router {
     })
 }
 
-/// The player a profile request is for: the `sub` of the access token in
-/// its `Authorization: Bearer` header, verified against the pool's keys.
-/// Anything else is API Gateway's own 401.
+/// The player a profile request is for: the `sub` of the token in its
+/// `Authorization: Bearer` header, verified against the pool's keys. As
+/// the template's JWT authorizer, it takes an access token (`client_id`)
+/// or an ID token (`aud`) of the game's app client. Anything else is API
+/// Gateway's own 401.
 async fn player(state: &ServerState, headers: &HeaderMap) -> Result<String, ApiResponse> {
     let unauthorized = || ApiResponse {
         status: 401,
@@ -81,7 +83,16 @@ async fn player(state: &ServerState, headers: &HeaderMap) -> Result<String, ApiR
         .and_then(|value| value.to_str().ok())
         .and_then(|value| value.strip_prefix("Bearer "))
         .ok_or_else(unauthorized)?;
-    match state.verifier.verify_token(token, TokenUse::Access).await {
+    // Which check applies is read from the token; the check itself
+    // verifies that claim with the rest.
+    let id_token = cognito_login_client::unverified_claims(token)
+        .is_some_and(|claims| claims.get("token_use").and_then(|v| v.as_str()) == Some("id"));
+    let token_use = if id_token {
+        TokenUse::Id
+    } else {
+        TokenUse::Access
+    };
+    match state.verifier.verify_token(token, token_use).await {
         Ok(claims) => Ok(claims.sub),
         Err(error) if error.is_retryable() => {
             tracing::warn!(%error, "the pool's keys could not be fetched");

@@ -135,8 +135,13 @@ async fn a_player_signs_in_in_the_browser_and_the_session_is_an_ordinary_one() {
     let (browser_sign_in, mut urls) = sign_in(&stack);
     let player = async {
         let authorize = urls.recv().await.unwrap();
+        // A fresh login: the managed login's own session ends first.
+        let logout = format!("{}/logout?", stack.local.endpoints().cognito_endpoint);
+        assert!(authorize.starts_with(&logout), "{authorize}");
         for expected in [
             "response_type=code",
+            "client_id=",
+            "redirect_uri=http%3A%2F%2Flocalhost%3A",
             "code_challenge_method=S256",
             "code_challenge=",
             "state=",
@@ -293,7 +298,7 @@ async fn the_next_sign_in_takes_the_port_from_a_sign_out_still_waiting() {
         tokio::select! {
             ended = &mut sign_in => return ended,
             authorize = urls.recv() => {
-                assert!(authorize.unwrap().contains("/oauth2/authorize?"));
+                assert!(authorize.unwrap().contains("/logout?response_type=code&"));
                 browser_sign_in.cancel();
             }
         }
@@ -683,4 +688,29 @@ async fn a_real_browser_signs_the_player_in_and_out() {
     };
     let (ended, ()) = tokio::join!(browser_sign_in.sign_out(), player);
     ended.expect("the browser session ended");
+}
+
+#[tokio::test]
+async fn a_game_that_allows_it_reuses_the_browsers_session() {
+    let (stack, user) = stack_with_player("reuse").await;
+    let endpoints = stack.local.endpoints();
+    let (opened, mut urls) = unbounded_channel();
+    let login = endpoints
+        .managed_login()
+        .with_browser_session_reused()
+        .with_browser(move |url| {
+            opened.send(url.to_owned()).unwrap();
+            Ok(())
+        });
+    assert!(!login.fresh_login);
+    let browser_sign_in = BrowserSignIn::new(login, endpoints.token_check()).unwrap();
+    let player = async {
+        let authorize = urls.recv().await.unwrap();
+        let straight = format!("{}/oauth2/authorize?", endpoints.cognito_endpoint);
+        assert!(authorize.starts_with(&straight), "{authorize}");
+        return_to_game(&log_in(&authorize, &user).await).await
+    };
+    let (tokens, page) = tokio::join!(browser_sign_in.sign_in(BrowserRequest::default()), player);
+    tokens.expect("signed in");
+    assert!(page.contains("return to the game"), "{page}");
 }

@@ -155,16 +155,30 @@ async fn an_expired_token_is_refused() {
     assert_eq!(api.get(Some(&expired)).await.0, 401);
 }
 
+/// As the template's JWT authorizer (the ID token's `aud`, else the access
+/// token's `client_id`), the local stack takes either token of the game's
+/// app client, so a game API that should not hold the account-changing
+/// scope (`GameApiConfig::with_id_token`) is served the same profile; no
+/// token of another app client is taken.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn only_access_tokens_of_this_app_client_are_taken() {
+async fn only_tokens_of_this_app_client_are_taken() {
     let stack = Stack::start(Emulator::Cognitox).await;
     let api = Api::new(&stack);
     let name = username("profile-tokens");
     let tokens = player(&stack, &name).await;
+    let (access, id) = (tokens.access_token.expose(), tokens.id_token.expose());
+    let write = api
+        .put(id, json!({"version": 0, "data": {"best": 7}}))
+        .await;
     assert_eq!(
-        api.get(Some(tokens.id_token.expose())).await.0,
-        401,
-        "an ID token"
+        write,
+        (200, json!({"version": 1})),
+        "written with the ID token"
+    );
+    assert_eq!(
+        api.get(Some(access)).await,
+        (200, json!({"version": 1, "data": {"best": 7}})),
+        "read with the access token"
     );
 
     // The same player, signed in through another app client of the pool.
@@ -205,9 +219,14 @@ async fn only_access_tokens_of_this_app_client_are_taken() {
     assert_eq!(
         api.get(Some(other_tokens.access_token.expose())).await.0,
         401,
-        "another app client's token"
+        "another app client's access token"
     );
-    assert_eq!(api.get(Some(tokens.access_token.expose())).await.0, 200);
+    assert_eq!(
+        api.get(Some(other_tokens.id_token.expose())).await.0,
+        401,
+        "another app client's ID token"
+    );
+    assert_eq!(api.get(Some(access)).await.0, 200);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -514,3 +514,34 @@ fn alarms_watch_the_function_the_api_and_cognitos_quotas() {
     }
     assert_eq!(template["Resources"]["Alarms"]["Type"], "AWS::SNS::Topic");
 }
+
+#[test]
+fn the_browsers_sso_session_can_be_kept_short_for_the_game_client() {
+    let template = template();
+    assert_eq!(default(&template, "BrowserSessionReuseMinutes"), "");
+    let resources = &template["Resources"];
+    let tracking = &resources["SessionTracking"];
+    let client = &resources["GameClientSession"];
+    for resource in [tracking, client] {
+        assert_eq!(resource["Condition"], "LimitsBrowserSession");
+    }
+    assert_eq!(
+        tracking["Type"],
+        "AWS::Cognito::UserPoolSessionConfigurationAttachment"
+    );
+    assert_eq!(tracking["Properties"]["UserSessionTracking"], "ENABLED");
+    assert_eq!(
+        client["Type"],
+        "AWS::Cognito::UserPoolClientSessionConfigurationAttachment"
+    );
+    assert_eq!(client["DependsOn"], "SessionTracking");
+    assert_eq!(client["Properties"]["ClientId"]["Ref"], "GameClient");
+    assert_eq!(
+        client["Properties"]["SSOSession"]["MaxValidityMinutes"]["Ref"],
+        "BrowserSessionReuseMinutes"
+    );
+    assert_eq!(
+        template["Conditions"]["LimitsBrowserSession"]["Fn::Not"][0]["Fn::Equals"][0]["Ref"],
+        "BrowserSessionReuseMinutes"
+    );
+}

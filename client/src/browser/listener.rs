@@ -164,6 +164,35 @@ pub(super) async fn wait_for(
     }
 }
 
+/// Which of the two paths a request's head asks for, its query, and whether
+/// it is a redirect of another sign-in than the one whose state is `state`;
+/// `None` for anything else.
+pub(super) fn route(head: &[u8], state: Option<&str>) -> Option<(&'static str, Redirect, bool)> {
+    let line = String::from_utf8_lossy(head);
+    let mut parts = line.split_whitespace();
+    let (method, target) = (parts.next()?, parts.next()?);
+    let path = target.split('?').next().unwrap_or_default();
+    let served = [REDIRECT_PATH, SIGNED_OUT_PATH]
+        .into_iter()
+        .find(|served| method == "GET" && path == *served)?;
+    let redirect = Redirect::parse(target);
+    let foreign = served == REDIRECT_PATH && state.is_some() && redirect.state.as_deref() != state;
+    Some((served, redirect, foreign))
+}
+
+/// Routes `head` as the listener does, and reads the code from a redirect
+/// it serves: no input may panic.
+#[cfg(fuzzing)]
+pub(crate) fn fuzz(head: &[u8]) {
+    for state in [None, Some("fuzz-state")] {
+        if let Some((_, redirect, foreign)) = route(head, state)
+            && !foreign
+        {
+            let _ = redirect.code_for(state.unwrap_or_default());
+        }
+    }
+}
+
 /// Reads one request; answers the redirect with a page that sends the
 /// player back to the game (or, when its state is not `state`, one that
 /// says it is not this sign-in's), the return from `/logout` with one that
@@ -185,21 +214,12 @@ async fn answer(mut stream: TcpStream, state: Option<&str>) -> Option<(&'static 
     })
     .await;
     read.ok().flatten()?;
-    let line = String::from_utf8_lossy(&head);
-    let mut parts = line.split_whitespace();
-    let (method, target) = (parts.next()?, parts.next()?);
-    let path = target.split('?').next().unwrap_or_default();
-    let served = [REDIRECT_PATH, SIGNED_OUT_PATH]
-        .into_iter()
-        .find(|served| method == "GET" && path == *served);
-    let Some(served) = served else {
+    let Some((served, redirect, foreign)) = route(&head, state) else {
         let _ = stream
             .write_all(b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
             .await;
         return None;
     };
-    let redirect = Redirect::parse(target);
-    let foreign = served == REDIRECT_PATH && state.is_some() && redirect.state.as_deref() != state;
     let (title, text) = if foreign {
         (
             "Not this sign-in",
