@@ -1,0 +1,4 @@
+//! Keychain entries read at launch.
+#![no_main]
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| cognito_login_client::fuzzing::keychain(data));
