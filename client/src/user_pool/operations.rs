@@ -1,0 +1,249 @@
+//! Each request as the user-pool operation that performs it and that
+//! operation's body, with `SECRET_HASH` where Cognito wants it.
+
+use super::*;
+
+impl UserPoolTransport {
+    /// `SECRET_HASH` for `username`, when the client has a secret.
+    pub(super) fn secret_hash(&self, username: &str) -> Option<String> {
+        let secret = self.config.client_secret.as_ref()?;
+        Some(srp::secret_hash(
+            secret.expose(),
+            username,
+            &self.config.client_id,
+        ))
+    }
+
+    /// The operation and body that perform `request`.
+    pub(super) fn operation(
+        &self,
+        request: &AuthRequest,
+    ) -> Result<(&'static str, Value), AuthError> {
+        let client_id = self.config.client_id.as_str();
+        let with_hash = |mut body: Value, key: &str, username: &str| {
+            if let (Some(hash), Some(fields)) = (self.secret_hash(username), body.as_object_mut()) {
+                fields.insert(key.to_owned(), hash.into());
+            }
+            body
+        };
+        Ok(match request {
+            AuthRequest::SignUp {
+                username,
+                password,
+                email,
+            } => (
+                "SignUp",
+                with_hash(
+                    json!({
+                        "ClientId": client_id,
+                        "Username": username,
+                        "Password": password.expose(),
+                        "UserAttributes": [{"Name": "email", "Value": email}],
+                    }),
+                    "SecretHash",
+                    username,
+                ),
+            ),
+            AuthRequest::ConfirmSignUp { username, code } => (
+                "ConfirmSignUp",
+                with_hash(
+                    json!({"ClientId": client_id, "Username": username,
+                        "ConfirmationCode": code.expose()}),
+                    "SecretHash",
+                    username,
+                ),
+            ),
+            AuthRequest::ResendCode { username } => (
+                "ResendConfirmationCode",
+                with_hash(
+                    json!({"ClientId": client_id, "Username": username}),
+                    "SecretHash",
+                    username,
+                ),
+            ),
+            AuthRequest::ForgotPassword { username } => (
+                "ForgotPassword",
+                with_hash(
+                    json!({"ClientId": client_id, "Username": username}),
+                    "SecretHash",
+                    username,
+                ),
+            ),
+            AuthRequest::ResetPassword {
+                username,
+                code,
+                password,
+            } => (
+                "ConfirmForgotPassword",
+                with_hash(
+                    json!({"ClientId": client_id, "Username": username,
+                        "ConfirmationCode": code.expose(), "Password": password.expose()}),
+                    "SecretHash",
+                    username,
+                ),
+            ),
+            AuthRequest::SignIn {
+                username,
+                password,
+                device,
+            } => {
+                let mut parameters = json!({"USERNAME": username, "PASSWORD": password.expose()});
+                if let Some(device) = device {
+                    parameters["DEVICE_KEY"] = device.key.clone().into();
+                }
+                (
+                    "InitiateAuth",
+                    json!({
+                        "AuthFlow": "USER_PASSWORD_AUTH",
+                        "ClientId": client_id,
+                        "AuthParameters": with_hash(parameters, "SECRET_HASH", username),
+                    }),
+                )
+            }
+            AuthRequest::Refresh { refresh_token, .. } if self.config.refresh_token_rotation => {
+                let mut body = json!({"ClientId": client_id,
+                    "RefreshToken": refresh_token.expose()});
+                if let Some(secret) = &self.config.client_secret {
+                    body["ClientSecret"] = secret.expose().into();
+                }
+                ("GetTokensFromRefreshToken", body)
+            }
+            AuthRequest::Refresh {
+                refresh_token,
+                username,
+            } => {
+                let mut parameters = json!({"REFRESH_TOKEN": refresh_token.expose()});
+                if self.config.client_secret.is_some() {
+                    let username = username.as_deref().ok_or_else(|| {
+                        AuthError::Config(
+                            "a refresh with a client secret needs the internal username".into(),
+                        )
+                    })?;
+                    parameters = with_hash(parameters, "SECRET_HASH", username);
+                }
+                (
+                    "InitiateAuth",
+                    json!({"AuthFlow": "REFRESH_TOKEN_AUTH", "ClientId": client_id,
+                        "AuthParameters": parameters}),
+                )
+            }
+            AuthRequest::RespondToChallenge {
+                username,
+                challenge,
+                session,
+                answer,
+            } => {
+                let key = challenge
+                    .answer_key()
+                    .ok_or_else(|| unsupported(challenge))?;
+                let responses = json!({"USERNAME": username, key: answer.expose()});
+                (
+                    "RespondToAuthChallenge",
+                    json!({
+                        "ChallengeName": challenge.as_str(),
+                        "ClientId": client_id,
+                        "Session": session.expose(),
+                        "ChallengeResponses": with_hash(responses, "SECRET_HASH", username),
+                    }),
+                )
+            }
+            AuthRequest::SignOut { refresh_token } => {
+                let refresh_token = refresh_token.as_ref().ok_or_else(|| {
+                    AuthError::Config("signing out needs the session's refresh token".into())
+                })?;
+                let mut body = json!({"Token": refresh_token.expose(), "ClientId": client_id});
+                if let Some(secret) = &self.config.client_secret {
+                    body["ClientSecret"] = secret.expose().into();
+                }
+                ("RevokeToken", body)
+            }
+            AuthRequest::SignOutEverywhere { access_token } => (
+                "GlobalSignOut",
+                json!({"AccessToken": access_token.expose()}),
+            ),
+            AuthRequest::ChangePassword {
+                access_token,
+                previous,
+                proposed,
+            } => (
+                "ChangePassword",
+                json!({"AccessToken": access_token.expose(),
+                    "PreviousPassword": previous.expose(), "ProposedPassword": proposed.expose()}),
+            ),
+            AuthRequest::GetAccount { access_token } => {
+                ("GetUser", json!({"AccessToken": access_token.expose()}))
+            }
+            AuthRequest::DeleteAccount { access_token } => {
+                ("DeleteUser", json!({"AccessToken": access_token.expose()}))
+            }
+            AuthRequest::ChangeEmail {
+                access_token,
+                email,
+            } => (
+                "UpdateUserAttributes",
+                json!({"AccessToken": access_token.expose(),
+                    "UserAttributes": [{"Name": "email", "Value": email}]}),
+            ),
+            AuthRequest::ResendEmailCode { access_token } => (
+                "GetUserAttributeVerificationCode",
+                json!({"AccessToken": access_token.expose(), "AttributeName": "email"}),
+            ),
+            AuthRequest::VerifyEmail { access_token, code } => (
+                "VerifyUserAttribute",
+                json!({"AccessToken": access_token.expose(), "AttributeName": "email",
+                    "Code": code.expose()}),
+            ),
+            AuthRequest::AddAuthenticator { access_token } => (
+                "AssociateSoftwareToken",
+                json!({"AccessToken": access_token.expose()}),
+            ),
+            AuthRequest::VerifyAuthenticator {
+                access_token,
+                code,
+                device_name,
+            } => (
+                "VerifySoftwareToken",
+                json!({"AccessToken": access_token.expose(), "UserCode": code.expose(),
+                    "FriendlyDeviceName": device_name}),
+            ),
+            AuthRequest::SetMfa {
+                access_token,
+                method,
+                enabled,
+            } => {
+                let settings = match method {
+                    MfaMethod::Authenticator => "SoftwareTokenMfaSettings",
+                    MfaMethod::Email => "EmailMfaSettings",
+                };
+                (
+                    "SetUserMFAPreference",
+                    json!({"AccessToken": access_token.expose(),
+                        settings: {"Enabled": enabled, "PreferredMfa": enabled}}),
+                )
+            }
+            // The verifier is added by `remember_device`, which makes the
+            // device's password.
+            AuthRequest::RememberDevice {
+                access_token,
+                device,
+                name,
+            } => (
+                "ConfirmDevice",
+                json!({"AccessToken": access_token.expose(), "DeviceKey": device.key,
+                    "DeviceName": name}),
+            ),
+            // Cognito's largest page; nobody remembers sixty computers.
+            AuthRequest::ListDevices { access_token } => (
+                "ListDevices",
+                json!({"AccessToken": access_token.expose(), "Limit": 60}),
+            ),
+            AuthRequest::ForgetDevice {
+                access_token,
+                device_key,
+            } => (
+                "ForgetDevice",
+                json!({"AccessToken": access_token.expose(), "DeviceKey": device_key}),
+            ),
+        })
+    }
+}
