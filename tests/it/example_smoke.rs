@@ -402,10 +402,42 @@ fn wait_for_log(log_path: &Path, line: &str) {
     }
 }
 
+/// The element that has focus, as the screen reader hears it
+/// (`role<TAB>name`; empty when none has).
+fn focused(desktop: &Desktop) -> String {
+    let out = screen_reader(desktop, "focused").output().unwrap();
+    String::from_utf8_lossy(&out.stdout).trim_end().to_owned()
+}
+
+/// Waits until the element named `name` has focus.
+fn focus_on(desktop: &Desktop, name: &str) {
+    wait_for(
+        &format!("{name} to take focus"),
+        Duration::from_secs(60),
+        || (focused(desktop).split('\t').nth(1) == Some(name)).then_some(()),
+    );
+}
+
+/// Presses Tab once and waits until the focus has moved: egui moves it
+/// once a frame whatever the number of presses, so on a slow frame two
+/// presses a fixed time apart could count as one.
+fn tab(desktop: &Desktop) {
+    let before = focused(desktop);
+    desktop.xdotool(&["key", "Tab"]);
+    wait_for(
+        &format!("the focus to move on from {before:?}"),
+        Duration::from_secs(60),
+        || (focused(desktop) != before).then_some(()),
+    );
+}
+
 #[test]
 fn a_player_signs_up_plays_and_is_signed_in_again_at_the_next_launch() {
     let dir = tempfile::tempdir().unwrap();
     let desktop = Desktop::start(dir.path());
+    // The keys are pressed as the screen reader sees the focus move.
+    let enabled = screen_reader(&desktop, "enable").status().unwrap();
+    assert!(enabled.success(), "accessibility could not be turned on");
     let first_log = dir.path().join("first.log");
     // The first launch calls the emulator's user pool directly; the second
     // goes through the login routes. Both share the keychain entry.
@@ -417,22 +449,25 @@ fn a_player_signs_up_plays_and_is_signed_in_again_at_the_next_launch() {
     std::thread::sleep(Duration::from_secs(1));
     drawn(&desktop, &window, "menu");
     desktop.xdotool(&["windowactivate", "--sync", &window]);
-    std::thread::sleep(Duration::from_millis(500));
+    focus_on(&desktop, "Username");
 
     // Sign-in screen: Username has focus; Tab past Password, "Show password",
     // "Remember me", "Sign in", "Continue in browser" and "Forgot password?"
     // to "Create account".
     for _ in 0..7 {
-        desktop.key("Tab");
+        tab(&desktop);
     }
+    focus_on(&desktop, "Create account");
     desktop.key("Return");
     // Sign-up screen: Username has focus.
+    focus_on(&desktop, "Username");
     desktop.type_text("smoke");
-    desktop.key("Tab");
+    tab(&desktop);
     desktop.type_text("smoke@example.com");
-    desktop.key("Tab");
+    tab(&desktop);
     desktop.type_text("Secret-Pass-1");
-    desktop.key("Tab");
+    tab(&desktop);
+    focus_on(&desktop, "Repeat password");
     desktop.type_text("Secret-Pass-1");
     desktop.key("Return");
 
@@ -446,6 +481,7 @@ fn a_player_signs_up_plays_and_is_signed_in_again_at_the_next_launch() {
     });
     // Confirm screen: the first empty field, Code, has focus. The form then
     // signs in with the password it kept, and "Remember me" is on.
+    focus_on(&desktop, "Code");
     desktop.type_text(&code);
     desktop.key("Return");
     wait_for_log(&first_log, "signed in username=smoke restored=false");
@@ -469,8 +505,9 @@ fn a_player_signs_up_plays_and_is_signed_in_again_at_the_next_launch() {
     std::thread::sleep(Duration::from_millis(500));
     // The HUD's "Account" (after "Sign out") opens the account screens,
     // which read the account from the server.
-    desktop.key("Tab");
-    desktop.key("Tab");
+    tab(&desktop);
+    tab(&desktop);
+    focus_on(&desktop, "Account");
     desktop.key("Return");
     wait_for_log(&second_log, "read the account username=smoke");
     std::thread::sleep(Duration::from_millis(500));
@@ -479,8 +516,9 @@ fn a_player_signs_up_plays_and_is_signed_in_again_at_the_next_launch() {
     // language picker and the screen's "Change password" and "Change
     // email".
     for _ in 0..4 {
-        desktop.key("Tab");
+        tab(&desktop);
     }
+    focus_on(&desktop, "Sign out");
     desktop.key("Return");
     wait_for_log(&second_log, "signed out username=smoke");
     close(&desktop, game, &window, &second_log);

@@ -6,6 +6,7 @@ session bus in DBUS_SESSION_BUS_ADDRESS:
     screen_reader.py enable   turns accessibility on, as a screen reader does
     screen_reader.py tree     prints every application's accessible tree
     screen_reader.py listen   prints each announcement until it is killed
+    screen_reader.py focused  prints the focused element's `role<TAB>name`
 
 Lines are `role<TAB>name` (tree, indented by depth) and
 `announcement<TAB>text` (listen).
@@ -52,6 +53,29 @@ def walk(node, depth):
         walk(node.get_child_at_index(index), depth + 1)
 
 
+def focused():
+    desktop = Atspi.get_desktop(0)
+    for index in range(desktop.get_child_count()):
+        found = find_focused(desktop.get_child_at_index(index), 0)
+        if found is not None:
+            name = (found.get_name() or "").replace("\n", " ")
+            print(f"{found.get_role_name()}\t{name}")
+            break
+    sys.stdout.flush()
+
+
+def find_focused(node, depth):
+    if node is None or depth > 40:
+        return None
+    if node.get_state_set().contains(Atspi.StateType.FOCUSED):
+        return node
+    for index in range(node.get_child_count()):
+        found = find_focused(node.get_child_at_index(index), depth + 1)
+        if found is not None:
+            return found
+    return None
+
+
 def listen():
     def heard(event):
         text = event.any_data if isinstance(event.any_data, str) else ""
@@ -63,4 +87,4 @@ def listen():
     Atspi.event_main()
 
 
-{"enable": enable, "tree": tree, "listen": listen}[sys.argv[1]]()
+{"enable": enable, "tree": tree, "listen": listen, "focused": focused}[sys.argv[1]]()
