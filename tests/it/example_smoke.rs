@@ -706,18 +706,20 @@ fn continue_in_browser_signs_the_player_in_through_the_login_page() {
         });
     }
     let desktop = Desktop::start(dir.path());
+    let enabled = screen_reader(&desktop, "enable").status().unwrap();
+    assert!(enabled.success(), "accessibility could not be turned on");
     let log_path = dir.path().join("game.log");
     let (game, window) = launch(&desktop, dir.path(), &log_path, &[]);
     drawn(&desktop, &window, "browser-menu");
-    std::thread::sleep(Duration::from_secs(1));
     desktop.xdotool(&["windowactivate", "--sync", &window]);
-    std::thread::sleep(Duration::from_millis(500));
+    focus_on(&desktop, "Username");
 
     // Username has focus; Tab past Password, "Show password", "Remember me"
     // and "Sign in" to "Continue in browser".
     for _ in 0..5 {
-        desktop.key("Tab");
+        tab(&desktop);
     }
+    focus_on(&desktop, "Continue in browser");
     desktop.key("Return");
     let opened = dir.path().join("opened-url");
     let authorize = wait_for("the browser to open", Duration::from_secs(60), || {
