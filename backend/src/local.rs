@@ -145,7 +145,7 @@ pub enum LocalError {
     #[error("cannot set up the user pool: {0}")]
     Setup(String),
     /// The managed login did not answer as a browser expects
-    /// ([`play_managed_login`]).
+    /// (`play_managed_login`, with the `test-utils` feature).
     #[error("the managed login: {0}")]
     ManagedLogin(String),
 }
