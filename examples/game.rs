@@ -10,9 +10,10 @@
 //! Run: `cargo run --example game`. `cargo run --example game -- --user-pool`
 //! skips the login routes and calls the emulator's user-pool API directly.
 //! To use a deployed backend instead, set the template's `GameEnvironment`
-//! output: `BEVY_COGNITO_LOGIN_URL`, `BEVY_COGNITO_LOGIN_POOL` and
-//! `BEVY_COGNITO_LOGIN_CLIENT` (no dev mailbox then; with `--user-pool`, only
-//! the last two are needed and sign-in uses SRP).
+//! output: `BEVY_COGNITO_LOGIN_URL`, `BEVY_COGNITO_LOGIN_POOL`,
+//! `BEVY_COGNITO_LOGIN_CLIENT`, and `BEVY_COGNITO_LOGIN_SERVER_CLIENT` when
+//! the routes sign in through a server client (no dev mailbox then; with
+//! `--user-pool`, only the pool and client are needed and sign-in uses SRP).
 //! `BEVY_COGNITO_LOGIN_DATA=path.json` keeps the local accounts elsewhere.
 //!
 //! "Remember me" keeps the session in the OS keychain: the next launch signs
@@ -52,11 +53,13 @@ fn backend(local: Option<&BackgroundStack>, direct: bool) -> Result<BackendConfi
         let region = pool.split('_').next().unwrap_or_default().to_owned();
         UserPoolConfig::new(region, pool, client).into()
     } else {
-        ApiGatewayConfig::new(
-            var("BEVY_COGNITO_LOGIN_URL")?,
-            TokenCheck::for_pool(&pool, client),
-        )
-        .into()
+        // The routes sign players in through the stack's server client
+        // (`BEVY_COGNITO_LOGIN_SERVER_CLIENT`), the browser through `client`.
+        let mut tokens = TokenCheck::for_pool(&pool, client);
+        if let Ok(server_client) = std::env::var("BEVY_COGNITO_LOGIN_SERVER_CLIENT") {
+            tokens = tokens.with_client(server_client);
+        }
+        ApiGatewayConfig::new(var("BEVY_COGNITO_LOGIN_URL")?, tokens).into()
     })
 }
 

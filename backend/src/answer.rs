@@ -38,6 +38,15 @@ pub(crate) fn not_found() -> ApiResponse {
     ApiResponse::error(404, "ResourceNotFoundException", "Not Found")
 }
 
+/// The answer to a valid token of a player a route is not for (an admin
+/// route's caller outside its group), in API Gateway's words.
+pub(crate) fn forbidden() -> ApiResponse {
+    ApiResponse {
+        status: 403,
+        body: json!({"message": "Forbidden"}),
+    }
+}
+
 /// Removes every `null` member of the objects in `value`.
 fn without_nulls(value: &mut Value) {
     match value {

@@ -13,7 +13,6 @@ use cognito::types::{
 use cognito_login_client::{AUTHENTICATOR_NAME, AuthAction, ChallengeName, MfaMethod, body};
 use serde_json::{Value, json};
 use std::collections::HashMap;
-use std::net::IpAddr;
 use std::sync::Arc;
 
 pub use crate::answer::ApiResponse;
@@ -24,7 +23,10 @@ use crate::profile::{self, ProfileStore};
 mod account;
 mod reply;
 mod request;
+mod server_client;
 mod sign_in;
+
+pub use server_client::{Caller, ServerClient};
 
 use reply::{auth_response, cognito_error, delivery_json, delivery_response};
 #[cfg(fuzzing)]
@@ -42,6 +44,7 @@ pub struct Handlers {
     refresh_token_rotation: bool,
     profiles: Option<Arc<dyn ProfileStore>>,
     limiter: Option<AddressLimiter>,
+    server: Option<ServerClient>,
 }
 
 impl Handlers {
@@ -53,6 +56,20 @@ impl Handlers {
             refresh_token_rotation: false,
             profiles: None,
             limiter: None,
+            server: None,
+        }
+    }
+
+    /// The same handlers signing players up and in through `server`, an
+    /// app client with a secret: sign-in with `AdminInitiateAuth`
+    /// (`ADMIN_USER_PASSWORD_AUTH`), a `SECRET_HASH` on every call that
+    /// takes one, and the player's address and software handed to
+    /// Cognito's threat protection. Refreshes and sign-outs of sessions the
+    /// public client made (browser sign-ins) still go through it.
+    pub fn with_server_client(self, server: ServerClient) -> Self {
+        Self {
+            server: Some(server),
+            ..self
         }
     }
 
@@ -109,16 +126,16 @@ impl Handlers {
     /// Serves one route of the contract, from no known address: no
     /// address limit applies.
     pub async fn handle(&self, action: AuthAction, body: &[u8]) -> ApiResponse {
-        self.handle_from(action, body, None).await
+        self.handle_from(action, body, &Caller::default()).await
     }
 
-    /// Serves one route of the contract for a client at `address` (the
-    /// TCP peer, or API Gateway's `sourceIp`), within its address limits.
+    /// Serves one route of the contract for `caller` (at the TCP peer's
+    /// address, or API Gateway's `sourceIp`), within its address limits.
     pub async fn handle_from(
         &self,
         action: AuthAction,
         body: &[u8],
-        address: Option<IpAddr>,
+        caller: &Caller,
     ) -> ApiResponse {
         if body.len() > MAX_REQUEST_BYTES {
             return ApiResponse::error(
@@ -128,7 +145,7 @@ impl Handlers {
             );
         }
         let start = std::time::Instant::now();
-        let response = match (&self.limiter, LimitKind::of(action), address) {
+        let response = match (&self.limiter, LimitKind::of(action), caller.address) {
             (Some(limiter), Some(kind), Some(address)) if !limiter.admit(kind, address).await => {
                 ApiResponse::error(
                     429,
@@ -137,7 +154,7 @@ impl Handlers {
                 )
             }
             _ => self
-                .dispatch(action, body)
+                .dispatch(action, body, caller)
                 .await
                 .unwrap_or_else(|error| error),
         };
@@ -152,16 +169,16 @@ impl Handlers {
         response
     }
 
-    async fn dispatch(&self, action: AuthAction, body: &[u8]) -> Handled {
+    async fn dispatch(&self, action: AuthAction, body: &[u8], caller: &Caller) -> Handled {
         match action {
-            AuthAction::SignUp => self.sign_up(parse(body)?).await,
-            AuthAction::ConfirmSignUp => self.confirm(parse(body)?).await,
-            AuthAction::ResendCode => self.resend(parse(body)?).await,
-            AuthAction::SignIn => self.sign_in(parse(body)?).await,
-            AuthAction::RespondToChallenge => self.challenge(parse(body)?).await,
+            AuthAction::SignUp => self.sign_up(parse(body)?, caller).await,
+            AuthAction::ConfirmSignUp => self.confirm(parse(body)?, caller).await,
+            AuthAction::ResendCode => self.resend(parse(body)?, caller).await,
+            AuthAction::SignIn => self.sign_in(parse(body)?, caller).await,
+            AuthAction::RespondToChallenge => self.challenge(parse(body)?, caller).await,
             AuthAction::Refresh => self.refresh(parse(body)?).await,
-            AuthAction::ForgotPassword => self.forgot(parse(body)?).await,
-            AuthAction::ResetPassword => self.reset(parse(body)?).await,
+            AuthAction::ForgotPassword => self.forgot(parse(body)?, caller).await,
+            AuthAction::ResetPassword => self.reset(parse(body)?, caller).await,
             AuthAction::SignOut => self.sign_out(parse(body)?).await,
             AuthAction::SignOutEverywhere => self.sign_out_everywhere(parse(body)?).await,
             AuthAction::ChangePassword => self.change_password(parse(body)?).await,

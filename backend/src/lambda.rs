@@ -8,9 +8,11 @@ use lambda_http::request::RequestContext;
 use lambda_http::{Body, Request, RequestExt, Response};
 
 use crate::answer::not_found;
-use crate::handlers::{ApiResponse, Handlers};
+use crate::handlers::{ApiResponse, Caller, Handlers, ServerClient};
 use crate::limit::{AddressLimiter, AddressLimits, DynamoCounter};
-use crate::profile::{DynamoProfiles, MAX_PROFILE_REQUEST_BYTES, PROFILE_ROUTE};
+use crate::profile::{
+    ADMIN_GROUP, ADMIN_PROFILE_ROUTE, DynamoProfiles, MAX_PROFILE_REQUEST_BYTES, PROFILE_ROUTE,
+};
 
 /// The action of a request: from its route key (`POST /signin`) when API
 /// Gateway matched a route, else from its path.
@@ -80,16 +82,33 @@ pub fn log_filter(directives: Option<&str>) -> tracing_subscriber::EnvFilter {
 /// authorizer checked and passed on. A route deployed without the
 /// authorizer has none, and serves nobody.
 pub fn authorized_sub(request: &Request) -> Option<String> {
+    authorizer_claims(request)?
+        .get("sub")
+        .filter(|sub| !sub.is_empty())
+        .cloned()
+}
+
+/// Whether the authorized player is in `group`: the `cognito:groups` claim
+/// the JWT authorizer passed on (as its `[a b]` text).
+pub fn authorized_member(request: &Request, group: &str) -> bool {
+    let Some(groups) = authorizer_claims(request).and_then(|claims| claims.get("cognito:groups"))
+    else {
+        return false;
+    };
+    cognito_login_client::Claims {
+        sub: String::new(),
+        all: [("cognito:groups".to_owned(), groups.clone().into())]
+            .into_iter()
+            .collect(),
+    }
+    .in_group(group)
+}
+
+fn authorizer_claims(request: &Request) -> Option<&std::collections::HashMap<String, String>> {
     match request.request_context_ref() {
-        Some(RequestContext::ApiGatewayV2(context)) => context
-            .authorizer
-            .as_ref()?
-            .jwt
-            .as_ref()?
-            .claims
-            .get("sub")
-            .filter(|sub| !sub.is_empty())
-            .cloned(),
+        Some(RequestContext::ApiGatewayV2(context)) => {
+            Some(&context.authorizer.as_ref()?.jwt.as_ref()?.claims)
+        }
         _ => None,
     }
 }
@@ -102,6 +121,24 @@ pub fn source_ip(request: &Request) -> Option<std::net::IpAddr> {
         }
         _ => None,
     }
+}
+
+/// Who sent `request`: API Gateway's `sourceIp`, the API's domain and the
+/// player's software headers.
+pub fn caller(request: &Request) -> Caller {
+    let server_name = match request.request_context_ref() {
+        Some(RequestContext::ApiGatewayV2(context)) => context.domain_name.clone(),
+        _ => None,
+    };
+    let headers = request
+        .headers()
+        .iter()
+        .filter_map(|(name, value)| Some((name.as_str(), value.to_str().ok()?)));
+    Caller {
+        address: source_ip(request),
+        ..Caller::default()
+    }
+    .with_request(server_name.as_deref().unwrap_or_default(), headers)
 }
 
 /// Serves one API Gateway event, in a log span with API Gateway's request
@@ -119,11 +156,16 @@ pub async fn handle(handlers: &Handlers, request: Request) -> Response<Body> {
 async fn serve(handlers: &Handlers, request: Request) -> Response<Body> {
     use lambda_http::http::Method;
     let profile = request.raw_http_path() == PROFILE_ROUTE;
+    let admin_profile = ADMIN_PROFILE_ROUTE
+        .strip_suffix("{sub}")
+        .and_then(|prefix| request.raw_http_path().strip_prefix(prefix))
+        .filter(|sub| !sub.is_empty() && !sub.contains('/'))
+        .map(str::to_owned);
     let response = match action_of(&request) {
         Some(action) => {
-            let address = source_ip(&request);
+            let caller = caller(&request);
             handlers
-                .handle_from(action, request.body().as_ref(), address)
+                .handle_from(action, request.body().as_ref(), &caller)
                 .await
         }
         None if profile => match (request.method(), authorized_sub(&request)) {
@@ -142,7 +184,17 @@ async fn serve(handlers: &Handlers, request: Request) -> Response<Body> {
             (&Method::PUT, Some(sub)) => handlers.put_profile(&sub, request.body().as_ref()).await,
             _ => not_found(),
         },
-        None => not_found(),
+        None => match (admin_profile, request.method(), authorized_sub(&request)) {
+            (Some(_), _, None) => ApiResponse {
+                status: 401,
+                body: serde_json::json!({"message": "Unauthorized"}),
+            },
+            (Some(_), &Method::GET, Some(_)) if !authorized_member(&request, ADMIN_GROUP) => {
+                crate::answer::forbidden()
+            }
+            (Some(sub), &Method::GET, Some(_)) => handlers.get_profile(&sub).await,
+            _ => not_found(),
+        },
     };
     Response::builder()
         .status(response.status)
@@ -155,8 +207,13 @@ async fn serve(handlers: &Handlers, request: Request) -> Response<Body> {
 /// function's credentials, `COGNITO_CLIENT_ID`, `PROFILE_TABLE` (without
 /// it there is no `/profile`), and `ADDRESS_LIMIT_TABLE` with
 /// `SIGN_IN_PER_ADDRESS` and `SIGN_UP_PER_ADDRESS` (requests a minute; 0 or
-/// unset is no limit), all set by the template.
-pub fn handlers_from_env() -> Result<Handlers, String> {
+/// unset is no limit), all set by the template. With
+/// `COGNITO_SERVER_CLIENT_ID` and `COGNITO_USER_POOL_ID`, players sign up
+/// and in through that confidential client ([`Handlers::with_server_client`]);
+/// its secret is `COGNITO_SERVER_CLIENT_SECRET` when set, else read from the
+/// pool once at start (`DescribeUserPoolClient`), so it is in no template,
+/// environment or game.
+pub async fn handlers_from_env() -> Result<Handlers, String> {
     let var = |name: &str| {
         std::env::var(name).map_err(|_| format!("the environment variable {name} is not set"))
     };
@@ -187,8 +244,17 @@ pub fn handlers_from_env() -> Result<Handlers, String> {
     }
     // Set by the template from its RefreshTokenRotation parameter.
     let rotation = std::env::var("COGNITO_REFRESH_TOKEN_ROTATION").is_ok_and(|v| v == "ENABLED");
-    let mut handlers = Handlers::new(cognito::Client::from_conf(config.build()), client_id)
-        .with_refresh_token_rotation(rotation);
+    let cognito = cognito::Client::from_conf(config.build());
+    let mut handlers =
+        Handlers::new(cognito.clone(), client_id).with_refresh_token_rotation(rotation);
+    if let Ok(server_client) = var("COGNITO_SERVER_CLIENT_ID") {
+        let pool = var("COGNITO_USER_POOL_ID")?;
+        let server_client = match std::env::var("COGNITO_SERVER_CLIENT_SECRET") {
+            Ok(secret) => ServerClient::new(pool, server_client, secret),
+            Err(_) => ServerClient::from_pool(&cognito, &pool, &server_client).await?,
+        };
+        handlers = handlers.with_server_client(server_client);
+    }
     let mut dynamo = aws_sdk_dynamodb::Config::builder()
         .behavior_version(BehaviorVersion::latest())
         .http_client(crate::https_client())

@@ -23,7 +23,7 @@ pub fn fuzz_route_body(body: &[u8]) {
     handlers::fuzz(body);
 }
 
-pub use handlers::{ApiResponse, Handlers};
+pub use handlers::{ApiResponse, Caller, Handlers, ServerClient};
 #[cfg(feature = "local")]
 pub use local::{
     BackgroundStack, CodePurpose, DevMail, DevMailbox, LocalConfig, LocalEndpoints, LocalError,

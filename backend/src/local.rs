@@ -40,6 +40,8 @@ use routes::{ServerState, router};
 pub const POOL_NAME: &str = "bevy-cognito-login-local";
 /// The name of its public app client.
 pub const CLIENT_NAME: &str = "bevy-cognito-login-game";
+/// The name of its confidential app client ([`LocalConfig::server_client`]).
+pub const SERVER_CLIENT_NAME: &str = "bevy-cognito-login-server";
 
 /// Where a running local backend serves, and how a client reaches it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -53,6 +55,9 @@ pub struct LocalEndpoints {
     pub user_pool_id: String,
     /// The app client in use.
     pub client_id: String,
+    /// The confidential app client the routes sign players in through,
+    /// when [`LocalConfig::server_client`] is on.
+    pub server_client_id: Option<String>,
     /// `true` when the emulator is the embedded cognitox.
     pub embedded: bool,
     /// The loopback port the app client's callback URL names.
@@ -63,8 +68,17 @@ impl LocalEndpoints {
     /// How tokens of this pool are checked. cognitox issues them as
     /// `https://cognito-idp.local.amazonaws.com/{pool}` and serves its keys
     /// at its root; another emulator (cognito-local) is taken to issue them
-    /// as `{endpoint}/{pool}` with the keys below that.
+    /// as `{endpoint}/{pool}` with the keys below that. The server client's
+    /// tokens pass too.
     pub fn token_check(&self) -> TokenCheck {
+        let check = self.public_token_check();
+        match &self.server_client_id {
+            Some(server) => check.with_client(server),
+            None => check,
+        }
+    }
+
+    fn public_token_check(&self) -> TokenCheck {
         if self.embedded {
             TokenCheck::new(
                 format!(
@@ -130,6 +144,12 @@ pub struct LocalConfig {
     /// Limits on each client address's sign-ins and sign-ups, counted in
     /// memory; `None`: no limit (every local client is 127.0.0.1).
     pub address_limits: Option<AddressLimits>,
+    /// Sign players up and in through a confidential app client with a
+    /// secret only the routes hold (`AdminInitiateAuth`, `SECRET_HASH`, the
+    /// player's address as `ContextData`), as the template does. Off by
+    /// default: cognitox's `AdminInitiateAuth` hands out tokens without the
+    /// pool's MFA or remembered-device challenges.
+    pub server_client: bool,
 }
 
 /// Why the local stack could not start.
@@ -211,10 +231,16 @@ impl LocalStack {
             // Only the embedded emulator serves a managed login.
             (pool, _) => {
                 let redirect = storage.is_some().then_some(redirect_port);
-                set_up_pool(&sdk, pool.clone(), redirect).await?
+                let (pool, client) = set_up_pool(&sdk, pool.clone(), redirect).await?;
+                pool::set_up_groups(&sdk, &pool).await;
+                (pool, client)
             }
         };
 
+        let server_client = match config.server_client {
+            true => Some(pool::set_up_server_client(&sdk, &user_pool_id).await?),
+            false => None,
+        };
         let mailbox = storage.as_ref().map(|tap| tap.mailbox.clone());
         let storage = storage.map(|tap| tap.storage);
         let listener = TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], config.port))).await?;
@@ -225,8 +251,12 @@ impl LocalStack {
             cognito_endpoint,
             user_pool_id,
             client_id,
+            server_client_id: server_client.as_ref().map(|c| c.client_id().to_owned()),
         };
         let mut handlers = Handlers::new(sdk, endpoints.client_id.clone());
+        if let Some(server_client) = server_client {
+            handlers = handlers.with_server_client(server_client);
+        }
         if let Some(limits) = config.address_limits {
             let counter = Arc::new(MemoryCounter::default());
             handlers = handlers.with_address_limits(AddressLimiter::new(counter, limits));

@@ -36,6 +36,11 @@ pub trait ProfileStore: Send + Sync + std::fmt::Debug + 'static {
 
 /// The profile's route, for `GET` and `PUT`.
 pub const PROFILE_ROUTE: &str = "/profile";
+/// Any player's profile by `sub`, for `GET` by the [`ADMIN_GROUP`]'s
+/// members only (support staff): `/admin/profiles/{sub}`.
+pub const ADMIN_PROFILE_ROUTE: &str = "/admin/profiles/{sub}";
+/// The group whose members may call the admin routes (`cognito:groups`).
+pub const ADMIN_GROUP: &str = "admins";
 /// The largest profile document, in bytes of JSON.
 pub const MAX_PROFILE_BYTES: usize = 64 * 1024;
 /// The largest `PUT /profile` body: the document and its envelope.

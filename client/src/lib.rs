@@ -90,5 +90,5 @@ pub use store::{KeychainStore, SessionStore, StoreError};
 pub use text::{FALLBACK_LOCALE, TranslationError, Translations, placeholders};
 pub use transport::{BoxFuture, Transport};
 pub use user_pool::{AUTHENTICATOR_NAME, SignInFlow, UserPoolConfig, UserPoolTransport};
-pub use verify::{Claims, TokenCheck, TokenUse, TokenVerifier};
+pub use verify::{Claims, MemberError, TokenCheck, TokenUse, TokenVerifier};
 pub use worker::{AuthWorker, Reply, RequestId, SIGN_OUT_GRACE};

@@ -12,52 +12,9 @@ use crate::http::{checked_url, connect_to, http_client, read_answer, transport_e
 use crate::outcome::{Tokens, unverified_claims};
 use crate::signing_keys::SigningKeys;
 
-/// What a token must satisfy: signed (RS256) by a key of the pool's JWKS,
-/// issued by `issuer` for `client_id`, not expired.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TokenCheck {
-    /// The `iss` claim: `https://cognito-idp.{region}.amazonaws.com/{poolId}`.
-    pub issuer: String,
-    /// The app client id: the ID token's `aud`, the access token's `client_id`.
-    pub client_id: String,
-    /// Where the signing keys are: `{issuer}/.well-known/jwks.json` unless set.
-    pub jwks_url: String,
-    /// Clock skew allowed on `exp`.
-    pub leeway: Duration,
-}
+mod check;
 
-impl TokenCheck {
-    /// Tokens of `issuer` for `client_id`, keys at the issuer's
-    /// `/.well-known/jwks.json`, 60 seconds of leeway.
-    pub fn new(issuer: impl Into<String>, client_id: impl Into<String>) -> Self {
-        let issuer = issuer.into();
-        Self {
-            jwks_url: format!("{}/.well-known/jwks.json", issuer.trim_end_matches('/')),
-            issuer,
-            client_id: client_id.into(),
-            leeway: Duration::from_secs(60),
-        }
-    }
-
-    /// Tokens of a real Cognito user pool: the issuer is derived from the
-    /// pool id (`eu-west-1_AbC123` is in `eu-west-1`).
-    pub fn for_pool(user_pool_id: &str, client_id: impl Into<String>) -> Self {
-        let region = user_pool_id.split('_').next().unwrap_or_default();
-        Self::new(
-            format!("https://cognito-idp.{region}.amazonaws.com/{user_pool_id}"),
-            client_id,
-        )
-    }
-
-    /// The same check with the keys at `jwks_url`, for emulators that serve
-    /// them elsewhere.
-    pub fn with_jwks_url(self, jwks_url: impl Into<String>) -> Self {
-        Self {
-            jwks_url: jwks_url.into(),
-            ..self
-        }
-    }
-}
+pub use check::{Claims, MemberError, TokenCheck, TokenUse};
 
 /// When the tokens being checked were issued.
 pub(crate) enum Issued {
@@ -71,45 +28,6 @@ pub(crate) enum Issued {
     /// Some time ago, read from a store: an expired session is not an error
     /// (it is refreshed), and its expiry is the verified `exp`.
     Stored,
-}
-
-/// Which token a game server is sent.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum TokenUse {
-    /// The access token (`token_use` `access`, `client_id` the app client):
-    /// what API Gateway's JWT authorizers and most game APIs take.
-    Access,
-    /// The ID token (`token_use` `id`, `aud` the app client), for an API
-    /// that wants the player's profile claims (`email`, …).
-    Id,
-}
-
-impl TokenUse {
-    fn as_str(self) -> &'static str {
-        match self {
-            Self::Access => "access",
-            Self::Id => "id",
-        }
-    }
-}
-
-/// The claims of a token [`TokenVerifier::verify_token`] accepted.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Claims {
-    /// The player's `sub`: their account's lasting id.
-    pub sub: String,
-    /// Every claim of the token.
-    pub all: Map<String, Value>,
-}
-
-impl Claims {
-    /// The username (`username` in access tokens, `cognito:username` in ID
-    /// tokens).
-    pub fn username(&self) -> Option<&str> {
-        ["username", "cognito:username"]
-            .iter()
-            .find_map(|name| self.all.get(*name)?.as_str())
-    }
 }
 
 /// How long an unknown `kid` waits before the keys are fetched again.
@@ -212,6 +130,29 @@ impl TokenVerifier {
         Ok(Claims { sub, all })
     }
 
+    /// [`verify_token`](Self::verify_token), for a call only members of
+    /// `group` may make (an admin route): a valid token of a player outside
+    /// the group is [`MemberError::NotMember`] (answer 403), an invalid one
+    /// [`MemberError::Token`] (answer 401, or 503 when retryable).
+    pub async fn verify_member(
+        &self,
+        token: &str,
+        token_use: TokenUse,
+        group: &str,
+    ) -> Result<Claims, MemberError> {
+        let claims = self
+            .verify_token(token, token_use)
+            .await
+            .map_err(MemberError::Token)?;
+        if claims.in_group(group) {
+            Ok(claims)
+        } else {
+            Err(MemberError::NotMember {
+                group: group.to_owned(),
+            })
+        }
+    }
+
     pub(crate) fn with_http(check: TokenCheck, http: reqwest::Client) -> Result<Self, ConfigError> {
         Ok(Self {
             jwks_url: checked_url("JWKS URL", &check.jwks_url)?,
@@ -311,7 +252,9 @@ impl TokenVerifier {
         validation.set_issuer(&[&self.check.issuer]);
         if token_use == "id" {
             validation.set_required_spec_claims(&["exp", "iss", "sub", "aud"]);
-            validation.set_audience(&[&self.check.client_id]);
+            let mut audience = vec![self.check.client_id.as_str()];
+            audience.extend(self.check.other_clients.iter().map(String::as_str));
+            validation.set_audience(&audience);
         } else {
             validation.set_required_spec_claims(&["exp", "iss", "sub"]);
             validation.validate_aud = false;
@@ -323,7 +266,9 @@ impl TokenVerifier {
         if text("token_use") != Some(token_use) {
             return Err(refuse(format!("has token_use {:?}", text("token_use"))));
         }
-        if token_use == "access" && text("client_id") != Some(self.check.client_id.as_str()) {
+        if token_use == "access"
+            && !text("client_id").is_some_and(|id| self.check.accepts_client(id))
+        {
             return Err(refuse("was issued to another app client".into()));
         }
         Ok((claims, keys))

@@ -617,6 +617,45 @@ fn real_session(
     update_until(&mut app, "the session stored", |_| store.stored().is_some());
 }
 
+/// The session resource names the player's groups, as the pool's tokens
+/// do (`cognito:groups`): none before the player is in one, the group at
+/// the next sign-in after.
+#[test]
+fn the_session_names_the_players_groups() {
+    let backend = LocalStack::spawn(LocalConfig::default()).unwrap();
+    let config = backend.endpoints().api_gateway_config();
+    let first = MemoryStore::new();
+    real_session(&backend, config.clone(), &first, "grouped");
+    let claims =
+        bevy_cognito_login::client::unverified_claims(first.stored().unwrap().id_token.expose())
+            .unwrap();
+    assert!(claims.get("cognito:groups").is_none(), "{claims:?}");
+    let endpoints = backend.endpoints().clone();
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(
+            cognito_login_backend::local::sdk_client(&endpoints.cognito_endpoint)
+                .admin_add_user_to_group()
+                .user_pool_id(&endpoints.user_pool_id)
+                .username("grouped")
+                .group_name("testers")
+                .send(),
+        )
+        .expect("the local pool has the template's testers group");
+
+    let mut app = app(config, MemoryStore::new());
+    update_until(&mut app, "SignedOut", |app| {
+        state(app) == AuthState::SignedOut
+    });
+    app.auth(|auth| auth.sign_in("grouped", "Secret-Pass-1").unwrap());
+    update_until(&mut app, "signed in", |app| {
+        app.world().get_resource::<AuthSession>().is_some()
+    });
+    assert_eq!(app.world().resource::<AuthSession>().groups, ["testers"]);
+}
+
 #[test]
 fn a_real_session_is_restored_verified_from_its_own_exp() {
     let backend = LocalStack::spawn(LocalConfig::default()).unwrap();

@@ -9,7 +9,7 @@ use lambda_http::{Error, Request, service_fn};
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     lambda::init_logs(std::env::var("RUST_LOG").ok().as_deref());
-    let handlers = lambda::handlers_from_env()?;
+    let handlers = lambda::handlers_from_env().await?;
     let handlers = &handlers;
     lambda_http::run(service_fn(move |request: Request| async move {
         Ok::<_, Error>(lambda::handle(handlers, request).await)

@@ -4,9 +4,10 @@
 //! sign-out.
 
 use super::*;
+use cognito::types::UserContextDataType;
 
 impl Handlers {
-    pub(super) async fn sign_up(&self, request: body::SignUp) -> Handled {
+    pub(super) async fn sign_up(&self, request: body::SignUp, caller: &Caller) -> Handled {
         let email = AttributeType::builder()
             .name("email")
             .value(request.email)
@@ -17,7 +18,9 @@ impl Handlers {
         let output = self
             .cognito
             .sign_up()
-            .client_id(&self.client_id)
+            .client_id(self.front_client())
+            .set_secret_hash(self.secret_hash(&request.username))
+            .set_user_context_data(self.user_context(caller))
             .username(request.username)
             .password(request.password.expose())
             .user_attributes(email)
@@ -32,10 +35,12 @@ impl Handlers {
         Ok(ApiResponse::answer(body))
     }
 
-    pub(super) async fn confirm(&self, request: body::Confirm) -> Handled {
+    pub(super) async fn confirm(&self, request: body::Confirm, caller: &Caller) -> Handled {
         self.cognito
             .confirm_sign_up()
-            .client_id(&self.client_id)
+            .client_id(self.front_client())
+            .set_secret_hash(self.secret_hash(&request.username))
+            .set_user_context_data(self.user_context(caller))
             .username(request.username)
             .confirmation_code(request.code.expose())
             .send()
@@ -44,11 +49,13 @@ impl Handlers {
         Ok(ApiResponse::answer(json!({})))
     }
 
-    pub(super) async fn resend(&self, request: body::Username) -> Handled {
+    pub(super) async fn resend(&self, request: body::Username, caller: &Caller) -> Handled {
         let output = self
             .cognito
             .resend_confirmation_code()
-            .client_id(&self.client_id)
+            .client_id(self.front_client())
+            .set_secret_hash(self.secret_hash(&request.username))
+            .set_user_context_data(self.user_context(caller))
             .username(request.username)
             .send()
             .await
@@ -56,29 +63,77 @@ impl Handlers {
         Ok(delivery_response(output.code_delivery_details()))
     }
 
-    /// `USER_PASSWORD_AUTH`, with the remembered device's key when the game
-    /// sent one: the pool may then answer `DEVICE_SRP_AUTH`, which the game
-    /// answers through `/challenge`. A key the pool no longer knows is left
-    /// out and the sign-in tried once more without it.
-    pub(super) async fn sign_in(&self, request: body::SignIn) -> Handled {
+    /// `USER_PASSWORD_AUTH` (`ADMIN_USER_PASSWORD_AUTH` through the server
+    /// client), with the remembered device's key when the game sent one:
+    /// the pool may then answer `DEVICE_SRP_AUTH`, which the game answers
+    /// through `/challenge`. A key the pool no longer knows is left out and
+    /// the sign-in tried once more without it.
+    pub(super) async fn sign_in(&self, request: body::SignIn, caller: &Caller) -> Handled {
         let mut parameters = vec![
             ("USERNAME", request.username.as_str()),
             ("PASSWORD", request.password.expose()),
         ];
         if let Some(device) = &request.device_key {
             parameters.push(("DEVICE_KEY", device));
-            match self
-                .initiate_auth(AuthFlowType::UserPasswordAuth, parameters.clone())
-                .await
-            {
+            match self.password_auth(&parameters, caller).await {
                 Err(error) if error.body["__type"] == "ResourceNotFoundException" => {
                     parameters.pop();
                 }
                 answer => return answer,
             }
         }
-        self.initiate_auth(AuthFlowType::UserPasswordAuth, parameters)
-            .await
+        self.password_auth(&parameters, caller).await
+    }
+
+    /// A password sign-in with `parameters`, through the server client when
+    /// there is one.
+    async fn password_auth(&self, parameters: &[(&str, &str)], caller: &Caller) -> Handled {
+        let Some(server) = &self.server else {
+            return self
+                .initiate_auth(AuthFlowType::UserPasswordAuth, parameters.iter().copied())
+                .await;
+        };
+        let mut call = self
+            .cognito
+            .admin_initiate_auth()
+            .user_pool_id(&server.user_pool_id)
+            .client_id(&server.client_id)
+            .auth_flow(AuthFlowType::AdminUserPasswordAuth)
+            .set_context_data(caller.context_data(AuthAction::SignIn));
+        for (key, value) in parameters {
+            call = call.auth_parameters(*key, *value);
+            if *key == "USERNAME" {
+                call = call.auth_parameters("SECRET_HASH", server.secret_hash(value));
+            }
+        }
+        let output = call.send().await.map_err(cognito_error)?;
+        self.auth_step(
+            output.authentication_result(),
+            output.challenge_name(),
+            output.session(),
+            output.challenge_parameters(),
+        )
+        .await
+    }
+
+    /// The app client that signs players up and in: the server client when
+    /// there is one.
+    fn front_client(&self) -> &str {
+        self.server
+            .as_ref()
+            .map_or(&self.client_id, |server| &server.client_id)
+    }
+
+    /// `SECRET_HASH` for `username`, where the server client needs one.
+    fn secret_hash(&self, username: &str) -> Option<String> {
+        Some(self.server.as_ref()?.secret_hash(username))
+    }
+
+    /// The player's address for a public call, where the server client
+    /// propagates it (a public client's is ignored by Cognito).
+    fn user_context(&self, caller: &Caller) -> Option<UserContextDataType> {
+        self.server.as_ref()?;
+        caller.user_context_data()
     }
 
     pub(super) async fn initiate_auth(
@@ -138,7 +193,7 @@ impl Handlers {
         ))
     }
 
-    pub(super) async fn challenge(&self, request: body::Challenge) -> Handled {
+    pub(super) async fn challenge(&self, request: body::Challenge, caller: &Caller) -> Handled {
         // `MFA_SETUP` is answered with no key: its code verifies the new
         // authenticator first, and the session that returns answers it.
         let (session, answer) = match request.challenge_name.answer_key() {
@@ -161,15 +216,9 @@ impl Handlers {
                 ));
             }
         };
-        let mut call = self
-            .cognito
-            .respond_to_auth_challenge()
-            .client_id(&self.client_id)
-            .challenge_name(ChallengeNameType::from(request.challenge_name.as_str()))
-            .session(session)
-            .challenge_responses("USERNAME", request.username);
+        let mut responses = HashMap::from([("USERNAME".to_owned(), request.username.clone())]);
         if let Some(key) = answer {
-            call = call.challenge_responses(key, request.answer.expose());
+            responses.insert(key.to_owned(), request.answer.expose().to_owned());
         }
         if is_device_step(&request.challenge_name) {
             for (key, value) in &request.responses {
@@ -183,10 +232,44 @@ impl Handlers {
                         ),
                     ));
                 }
-                call = call.challenge_responses(key, value);
+                responses.insert(key.clone(), value.clone());
             }
         }
-        let output = call.send().await.map_err(cognito_error)?;
+        let name = ChallengeNameType::from(request.challenge_name.as_str());
+        let Some(server) = &self.server else {
+            let output = self
+                .cognito
+                .respond_to_auth_challenge()
+                .client_id(&self.client_id)
+                .challenge_name(name)
+                .session(session)
+                .set_challenge_responses(Some(responses))
+                .send()
+                .await
+                .map_err(cognito_error)?;
+            return self
+                .auth_step(
+                    output.authentication_result(),
+                    output.challenge_name(),
+                    output.session(),
+                    output.challenge_parameters(),
+                )
+                .await;
+        };
+        let hash = server.secret_hash(&responses["USERNAME"]);
+        responses.insert("SECRET_HASH".to_owned(), hash);
+        let output = self
+            .cognito
+            .admin_respond_to_auth_challenge()
+            .user_pool_id(&server.user_pool_id)
+            .client_id(&server.client_id)
+            .challenge_name(name)
+            .session(session)
+            .set_challenge_responses(Some(responses))
+            .set_context_data(caller.context_data(AuthAction::RespondToChallenge))
+            .send()
+            .await
+            .map_err(cognito_error)?;
         self.auth_step(
             output.authentication_result(),
             output.challenge_name(),
@@ -225,7 +308,33 @@ impl Handlers {
             .to_owned())
     }
 
+    /// A refresh through the server client when there is one; a token it
+    /// does not know (a browser sign-in's, made by the public client) is
+    /// refreshed through the public client.
     pub(super) async fn refresh(&self, request: body::Refresh) -> Handled {
+        if let Some(server) = &self.server {
+            let answer = self
+                .cognito
+                .get_tokens_from_refresh_token()
+                .client_id(&server.client_id)
+                .client_secret(server.secret.expose())
+                .refresh_token(request.refresh_token.expose())
+                .send()
+                .await
+                .map_err(cognito_error);
+            match answer {
+                Err(error) if error.body["__type"] == "NotAuthorizedException" => {}
+                answer => {
+                    return Ok(auth_response(
+                        answer?.authentication_result(),
+                        None,
+                        None,
+                        None,
+                        None,
+                    ));
+                }
+            }
+        }
         if self.refresh_token_rotation {
             let output = self
                 .cognito
@@ -248,11 +357,13 @@ impl Handlers {
             .await
     }
 
-    pub(super) async fn forgot(&self, request: body::Username) -> Handled {
+    pub(super) async fn forgot(&self, request: body::Username, caller: &Caller) -> Handled {
         let output = self
             .cognito
             .forgot_password()
-            .client_id(&self.client_id)
+            .client_id(self.front_client())
+            .set_secret_hash(self.secret_hash(&request.username))
+            .set_user_context_data(self.user_context(caller))
             .username(request.username)
             .send()
             .await
@@ -260,10 +371,12 @@ impl Handlers {
         Ok(delivery_response(output.code_delivery_details()))
     }
 
-    pub(super) async fn reset(&self, request: body::Reset) -> Handled {
+    pub(super) async fn reset(&self, request: body::Reset, caller: &Caller) -> Handled {
         self.cognito
             .confirm_forgot_password()
-            .client_id(&self.client_id)
+            .client_id(self.front_client())
+            .set_secret_hash(self.secret_hash(&request.username))
+            .set_user_context_data(self.user_context(caller))
             .username(request.username)
             .confirmation_code(request.code.expose())
             .password(request.password.expose())
@@ -273,7 +386,32 @@ impl Handlers {
         Ok(ApiResponse::answer(json!({})))
     }
 
+    /// Revokes the refresh token through the client that made it: the
+    /// server client's first when there is one, then the public one.
     pub(super) async fn sign_out(&self, request: body::SignOut) -> Handled {
+        if let Some(server) = &self.server {
+            let answer = self
+                .cognito
+                .revoke_token()
+                .client_id(&server.client_id)
+                .client_secret(server.secret.expose())
+                .token(request.refresh_token.expose())
+                .send()
+                .await
+                .map_err(cognito_error);
+            match answer {
+                Ok(_) => return Ok(ApiResponse::answer(json!({}))),
+                Err(error)
+                    if !matches!(
+                        error.body["__type"].as_str(),
+                        Some("NotAuthorizedException" | "UnauthorizedException")
+                    ) =>
+                {
+                    return Err(error);
+                }
+                Err(_) => {}
+            }
+        }
         self.cognito
             .revoke_token()
             .client_id(&self.client_id)

@@ -8,7 +8,8 @@ use cognito::config::{BehaviorVersion, Credentials, Region};
 use cognito::types::{ExplicitAuthFlowsType, OAuthFlowType, VerifiedAttributeType};
 use cognito_login_client::ManagedLogin;
 
-use super::{CLIENT_NAME, LocalError, POOL_NAME};
+use super::{CLIENT_NAME, LocalError, POOL_NAME, SERVER_CLIENT_NAME};
+use crate::handlers::ServerClient;
 
 /// An SDK client for a local Cognito endpoint: dummy credentials (emulators
 /// do not check signatures), no retries, short timeouts.
@@ -125,4 +126,70 @@ pub(super) async fn set_up_pool(
         .await
         .map_err(|e| setup(&e))?;
     Ok((pool_id, client_id))
+}
+
+/// Finds the pool's confidential app client by name, or creates it: a
+/// secret, the admin password sign-in and refresh, the player's context
+/// propagated.
+pub(super) async fn set_up_server_client(
+    sdk: &cognito::Client,
+    pool_id: &str,
+) -> Result<ServerClient, LocalError> {
+    let setup = |error: &dyn std::fmt::Display| LocalError::Setup(error.to_string());
+    let clients = sdk
+        .list_user_pool_clients()
+        .user_pool_id(pool_id)
+        .max_results(60)
+        .send()
+        .await
+        .map_err(|e| setup(&e))?;
+    let existing = clients
+        .user_pool_clients()
+        .iter()
+        .find(|client| client.client_name() == Some(SERVER_CLIENT_NAME))
+        .and_then(|client| client.client_id());
+    let client_id = match existing {
+        Some(id) => id.to_owned(),
+        None => sdk
+            .create_user_pool_client()
+            .user_pool_id(pool_id)
+            .client_name(SERVER_CLIENT_NAME)
+            .generate_secret(true)
+            .explicit_auth_flows(ExplicitAuthFlowsType::AllowAdminUserPasswordAuth)
+            .explicit_auth_flows(ExplicitAuthFlowsType::AllowRefreshTokenAuth)
+            .enable_token_revocation(true)
+            .enable_propagate_additional_user_context_data(true)
+            .send()
+            .await
+            .map_err(|e| setup(&e))?
+            .user_pool_client()
+            .and_then(|client| client.client_id())
+            .ok_or_else(|| LocalError::Setup("CreateUserPoolClient returned no id".into()))?
+            .to_owned(),
+    };
+    ServerClient::from_pool(sdk, pool_id, &client_id)
+        .await
+        .map_err(LocalError::Setup)
+}
+
+/// The template's example groups, made in the local pool when absent. An
+/// emulator without groups (cognito-local) only gets a warning: nothing
+/// but the admin route needs them.
+pub(super) async fn set_up_groups(sdk: &cognito::Client, pool_id: &str) {
+    for (name, precedence) in [(crate::profile::ADMIN_GROUP, 0), ("testers", 10)] {
+        let made = sdk
+            .create_group()
+            .user_pool_id(pool_id)
+            .group_name(name)
+            .precedence(precedence)
+            .send()
+            .await;
+        if let Err(error) = made {
+            use cognito::error::ProvideErrorMetadata as _;
+            if error.code() != Some("GroupExistsException") {
+                tracing::warn!(group = name, error = %crate::answer::error_chain(&error),
+                    "the local pool has no such group");
+            }
+        }
+    }
 }

@@ -9,10 +9,10 @@ use axum::body::Body;
 use axum::extract::Request;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use cognito_login_client::{AuthAction, Routes, TokenUse, TokenVerifier};
+use cognito_login_client::{AuthAction, MemberError, Routes, TokenUse, TokenVerifier};
 
-use crate::handlers::{ApiResponse, Handlers, MAX_REQUEST_BYTES};
-use crate::profile::{MAX_PROFILE_REQUEST_BYTES, PROFILE_ROUTE};
+use crate::handlers::{ApiResponse, Caller, Handlers, MAX_REQUEST_BYTES};
+use crate::profile::{ADMIN_GROUP, ADMIN_PROFILE_ROUTE, MAX_PROFILE_REQUEST_BYTES, PROFILE_ROUTE};
 
 pub(super) struct ServerState {
     pub(super) handlers: Handlers,
@@ -34,6 +34,18 @@ pub(super) fn router(state: Arc<ServerState>) -> Router {
             }),
         );
     }
+    let admin_state = Arc::clone(&state);
+    router = router.route(
+        ADMIN_PROFILE_ROUTE,
+        axum::routing::get(
+            move |axum::extract::Path(sub): axum::extract::Path<String>, headers: HeaderMap| async move {
+                match admin(&admin_state, &headers).await {
+                    Ok(()) => json_response(admin_state.handlers.get_profile(&sub).await),
+                    Err(refusal) => json_response(refusal),
+                }
+            },
+        ),
+    );
     let (get_state, put_state) = (Arc::clone(&state), state);
     router = router.route(
         PROFILE_ROUTE,
@@ -71,20 +83,46 @@ pub(super) fn router(state: Arc<ServerState>) -> Router {
 /// The player a profile request is for: the `sub` of the token in its
 /// `Authorization: Bearer` header, verified against the pool's keys. As
 /// the template's JWT authorizer, it takes an access token (`client_id`)
-/// or an ID token (`aud`) of the game's app client. Anything else is API
+/// or an ID token (`aud`) of the game's app clients. Anything else is API
 /// Gateway's own 401.
 async fn player(state: &ServerState, headers: &HeaderMap) -> Result<String, ApiResponse> {
-    let unauthorized = || ApiResponse {
+    let (token, token_use) = bearer(headers)?;
+    match state.verifier.verify_token(token, token_use).await {
+        Ok(claims) => Ok(claims.sub),
+        Err(error) => Err(refused(&error)),
+    }
+}
+
+/// Whether an admin route's caller is in [`ADMIN_GROUP`]: a valid token of
+/// anyone else is 403, as the function answers on AWS.
+async fn admin(state: &ServerState, headers: &HeaderMap) -> Result<(), ApiResponse> {
+    let (token, token_use) = bearer(headers)?;
+    match state
+        .verifier
+        .verify_member(token, token_use, ADMIN_GROUP)
+        .await
+    {
+        Ok(_) => Ok(()),
+        Err(MemberError::NotMember { .. }) => Err(crate::answer::forbidden()),
+        Err(MemberError::Token(error)) => Err(refused(&error)),
+    }
+}
+
+fn unauthorized() -> ApiResponse {
+    ApiResponse {
         status: 401,
         body: serde_json::json!({"message": "Unauthorized"}),
-    };
+    }
+}
+
+/// The bearer token of `headers`, and which check applies to it (read
+/// from the token; the check itself verifies that claim with the rest).
+fn bearer(headers: &HeaderMap) -> Result<(&str, TokenUse), ApiResponse> {
     let token = headers
         .get(header::AUTHORIZATION)
         .and_then(|value| value.to_str().ok())
         .and_then(|value| value.strip_prefix("Bearer "))
         .ok_or_else(unauthorized)?;
-    // Which check applies is read from the token; the check itself
-    // verifies that claim with the rest.
     let id_token = cognito_login_client::unverified_claims(token)
         .is_some_and(|claims| claims.get("token_use").and_then(|v| v.as_str()) == Some("id"));
     let token_use = if id_token {
@@ -92,20 +130,22 @@ async fn player(state: &ServerState, headers: &HeaderMap) -> Result<String, ApiR
     } else {
         TokenUse::Access
     };
-    match state.verifier.verify_token(token, token_use).await {
-        Ok(claims) => Ok(claims.sub),
-        Err(error) if error.is_retryable() => {
-            tracing::warn!(%error, "the pool's keys could not be fetched");
-            Err(ApiResponse::error(
-                503,
-                "InternalErrorException",
-                "the token could not be checked",
-            ))
-        }
-        Err(error) => {
-            tracing::debug!(%error, "a profile request's token was refused");
-            Err(unauthorized())
-        }
+    Ok((token, token_use))
+}
+
+/// The answer to a refused token: 503 when the pool's keys could not be
+/// fetched, else 401.
+fn refused(error: &cognito_login_client::AuthError) -> ApiResponse {
+    if error.is_retryable() {
+        tracing::warn!(%error, "the pool's keys could not be fetched");
+        ApiResponse::error(
+            503,
+            "InternalErrorException",
+            "the token could not be checked",
+        )
+    } else {
+        tracing::debug!(%error, "a profile request's token was refused");
+        unauthorized()
     }
 }
 
@@ -114,6 +154,20 @@ async fn serve(state: &ServerState, action: AuthAction, request: Request) -> Res
         .extensions()
         .get::<axum::extract::ConnectInfo<SocketAddr>>()
         .map(|peer| peer.0.ip());
+    let headers = request
+        .headers()
+        .iter()
+        .filter_map(|(name, value)| Some((name.as_str(), value.to_str().ok()?)));
+    let host = request
+        .headers()
+        .get(header::HOST)
+        .and_then(|host| host.to_str().ok())
+        .unwrap_or_default();
+    let caller = Caller {
+        address,
+        ..Caller::default()
+    }
+    .with_request(host, headers);
     let Ok(body) = axum::body::to_bytes(request.into_body(), MAX_REQUEST_BYTES).await else {
         return json_response(ApiResponse::error(
             413,
@@ -121,7 +175,7 @@ async fn serve(state: &ServerState, action: AuthAction, request: Request) -> Res
             "the request body is too large",
         ));
     };
-    json_response(state.handlers.handle_from(action, &body, address).await)
+    json_response(state.handlers.handle_from(action, &body, &caller).await)
 }
 
 fn json_response(response: ApiResponse) -> Response {

@@ -209,6 +209,7 @@ fn the_document_names_every_route_of_the_client_and_no_other() {
         .map(|action| action.default_route())
         .collect();
     routes.insert(cognito_login_backend::profile::PROFILE_ROUTE);
+    routes.insert(cognito_login_backend::profile::ADMIN_PROFILE_ROUTE);
     assert_eq!(paths, routes);
     for action in AuthAction::ALL {
         let methods: Vec<&String> = document["paths"][action.default_route()]
@@ -508,10 +509,16 @@ async fn player(local: &LocalStack, name: &str) -> Tokens {
     tokens(ask(&worker, sign_in).await)
 }
 
-/// The profile routes with and without the player's token; the game's
-/// own calls are not the client's, so only their answers are checked.
+/// The profile routes with and without the player's token, and the admin
+/// route as a player and as an admin; the game's own calls are not the
+/// client's, so only their answers are checked.
 async fn profile_tour(recorder: &Recorder, local: &LocalStack) {
     let session = player(local, "contract-profile").await;
+    let sub =
+        cognito_login_client::unverified_claims(session.access_token.expose()).unwrap()["sub"]
+            .as_str()
+            .unwrap()
+            .to_owned();
     let http = support::http().build().unwrap();
     let url = format!("{}/profile", recorder.url);
     let bearer = format!("Bearer {}", session.access_token.expose());
@@ -539,6 +546,34 @@ async fn profile_tour(recorder: &Recorder, local: &LocalStack) {
         call = call.header("content-type", "application/json").body(body);
         call.send().await.unwrap();
     }
+    let admin_url = format!("{}/admin/profiles/{sub}", recorder.url);
+    // The recorder reads every request as JSON, as the tour above sends it.
+    let get = |bearer: String| {
+        http.get(&admin_url)
+            .header("authorization", bearer)
+            .header("content-type", "application/json")
+            .body("{}")
+    };
+    let player_answer = get(bearer.clone());
+    assert_eq!(player_answer.send().await.unwrap().status(), 403);
+    let user = support::username("contract-profile");
+    cognito_login_backend::local::sdk_client(local.cognito_endpoint())
+        .admin_add_user_to_group()
+        .user_pool_id(local.user_pool_id())
+        .username(&user)
+        .group_name(cognito_login_backend::profile::ADMIN_GROUP)
+        .send()
+        .await
+        .unwrap();
+    let worker = support::worker(&local.endpoints().api_gateway_config().into());
+    let sign_in = AuthRequest::SignIn {
+        username: user,
+        password: PASSWORD.into(),
+        device: None,
+    };
+    let admin = tokens(ask(&worker, sign_in).await);
+    let admin_answer = get(format!("Bearer {}", admin.access_token.expose()));
+    assert_eq!(admin_answer.send().await.unwrap().status(), 200);
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -551,6 +586,10 @@ async fn the_client_and_the_handlers_keep_to_the_document() {
     let mut exchanges = recorder.exchanges();
     for exchange in &mut exchanges {
         if exchange.path == cognito_login_backend::profile::PROFILE_ROUTE {
+            exchange.request = None;
+        }
+        if exchange.path.starts_with("/admin/profiles/") {
+            exchange.path = cognito_login_backend::profile::ADMIN_PROFILE_ROUTE.to_owned();
             exchange.request = None;
         }
     }
@@ -591,7 +630,9 @@ async fn the_client_and_the_handlers_keep_to_the_document() {
         }
     }
     for ((path, method), members) in request_members(&document) {
-        if path == cognito_login_backend::profile::PROFILE_ROUTE {
+        if path == cognito_login_backend::profile::PROFILE_ROUTE
+            || path == cognito_login_backend::profile::ADMIN_PROFILE_ROUTE
+        {
             continue;
         }
         let seen = sent.get(&(path.clone(), method.clone()));

@@ -31,7 +31,8 @@ fn event_from(route: &str, body: &[u8], base64: bool, source_ip: &str) -> lambda
         "routeKey": route_key,
         "rawPath": route,
         "rawQueryString": "",
-        "headers": {"content-type": "application/json", "host": "abc123.execute-api.eu-west-1.amazonaws.com"},
+        "headers": {"content-type": "application/json", "host": "abc123.execute-api.eu-west-1.amazonaws.com",
+            "user-agent": "game/1.0", "authorization": "Bearer not-for-cognito"},
         "requestContext": {
             "accountId": "123456789012",
             "apiId": "abc123",
@@ -50,6 +51,20 @@ fn event_from(route: &str, body: &[u8], base64: bool, source_ip: &str) -> lambda
     let typed: ApiGatewayV2httpRequest =
         serde_json::from_value(raw).expect("a valid HTTP API event");
     lambda_http::request::from_str(&serde_json::to_string(&typed).unwrap()).unwrap()
+}
+
+/// Cognito hears of the player API Gateway saw: its `sourceIp`, the API's
+/// domain, and the software headers, never the credentials.
+#[test]
+fn the_caller_is_the_player_api_gateway_saw() {
+    let caller = cognito_login_backend::lambda::caller(&event("/signin", b"{}", false));
+    assert_eq!(
+        caller,
+        cognito_login_backend::Caller::at("203.0.113.7".parse().unwrap()).with_request(
+            "abc123.execute-api.eu-west-1.amazonaws.com",
+            [("user-agent", "game/1.0")]
+        )
+    );
 }
 
 fn json_of(response: &Response<Body>) -> (u16, Value) {
@@ -213,6 +228,19 @@ fn the_runtime_never_logs_raw_events_even_at_trace() {
 /// An HTTP API event for `{method} /profile`, with the claims a JWT
 /// authorizer passes on for `sub` (none when the route has no authorizer).
 fn profile_event(method: &str, sub: Option<&str>, body: &str) -> lambda_http::Request {
+    from_raw(profile_raw(method, sub, body))
+}
+
+/// The request the runtime makes of the event `raw`, checked against the
+/// `aws_lambda_events` type.
+fn from_raw(raw: Value) -> lambda_http::Request {
+    let typed: ApiGatewayV2httpRequest =
+        serde_json::from_value(raw).expect("a valid HTTP API event");
+    lambda_http::request::from_str(&serde_json::to_string(&typed).unwrap()).unwrap()
+}
+
+/// The JSON of [`profile_event`].
+fn profile_raw(method: &str, sub: Option<&str>, body: &str) -> Value {
     let route_key = format!("{method} /profile");
     let mut raw = json!({
         "version": "2.0",
@@ -239,9 +267,7 @@ fn profile_event(method: &str, sub: Option<&str>, body: &str) -> lambda_http::Re
         raw["requestContext"]["authorizer"] =
             json!({"jwt": {"claims": {"sub": sub, "token_use": "access"}, "scopes": null}});
     }
-    let typed: ApiGatewayV2httpRequest =
-        serde_json::from_value(raw).expect("a valid HTTP API event");
-    lambda_http::request::from_str(&serde_json::to_string(&typed).unwrap()).unwrap()
+    raw
 }
 
 /// A client for moto's DynamoDB, and a profile table on it shaped as the
@@ -345,6 +371,40 @@ async fn profile_routes_serve_the_authorized_player_from_dynamodb() {
     assert_eq!(json_of(&call("PUT", Some("ada-sub"), huge).await).0, 413);
     assert_eq!(
         json_of(&call("DELETE", Some("ada-sub"), Value::Null).await).0,
+        404
+    );
+
+    // The admin route: the function reads the group the authorizer passed
+    // on, as API Gateway writes a list claim (`[a b]`).
+    let admin = |path: &str, groups: Option<&str>| {
+        let sub = groups.map(|_| "staff-sub");
+        let mut raw = profile_raw("GET", sub, "");
+        raw["rawPath"] = path.into();
+        raw["requestContext"]["http"]["path"] = path.into();
+        raw["routeKey"] = "GET /admin/profiles/{sub}".into();
+        if let Some(groups) = groups.filter(|groups| !groups.is_empty()) {
+            raw["requestContext"]["authorizer"]["jwt"]["claims"]["cognito:groups"] = groups.into();
+        }
+        lambda::handle(&handlers, from_raw(raw))
+    };
+    assert_eq!(
+        json_of(&admin("/admin/profiles/bob-sub", Some("[testers admins]")).await),
+        (200, json!({"version": 1, "data": "bob"}))
+    );
+    for (case, groups, status) in [
+        ("no groups", Some(""), 403),
+        ("another group", Some("[testers]"), 403),
+        ("a longer name", Some("[admins-old]"), 403),
+        ("no authorizer", None, 401),
+    ] {
+        assert_eq!(
+            json_of(&admin("/admin/profiles/bob-sub", groups).await).0,
+            status,
+            "{case}"
+        );
+    }
+    assert_eq!(
+        json_of(&admin("/admin/profiles/bob-sub/more", Some("[admins]")).await).0,
         404
     );
 }

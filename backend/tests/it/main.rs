@@ -10,6 +10,7 @@ mod lambda;
 mod local_server;
 mod mfa;
 mod profile;
+mod server_client;
 mod support;
 mod template;
 mod user_pool;

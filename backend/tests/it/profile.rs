@@ -314,3 +314,63 @@ async fn beside_a_data_file(dir: &std::path::Path) -> (Stack, LocalConfig) {
         config,
     )
 }
+
+/// The admin route reads any player's profile for the `admins` group's
+/// members only: the same valid token is 403 until its player is in the
+/// group, and a token that is no token is 401.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn only_admins_read_another_players_profile() {
+    let stack = Stack::start(Emulator::Cognitox).await;
+    let api = Api::new(&stack);
+    let (staff, player_name) = (username("profile-staff"), username("profile-player"));
+    let staff_tokens = player(&stack, &staff).await;
+    let their = player(&stack, &player_name).await;
+    let sub = cognito_login_client::unverified_claims(their.access_token.expose()).unwrap()["sub"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let write = api
+        .put(
+            their.access_token.expose(),
+            json!({"version": 0, "data": {"best": 7}}),
+        )
+        .await;
+    assert_eq!(write.0, 200);
+
+    let http = support::http().build().unwrap();
+    let admin_url = format!("{}/admin/profiles/{sub}", stack.local.url());
+    let read = |bearer: Option<String>| {
+        let mut request = http.get(&admin_url);
+        if let Some(bearer) = bearer {
+            request = request.bearer_auth(bearer);
+        }
+        async move { answer(request.send().await.unwrap()).await }
+    };
+    assert_eq!(read(None).await.0, 401);
+    assert_eq!(read(Some("not-a-token".into())).await.0, 401);
+    assert_eq!(
+        read(Some(staff_tokens.access_token.expose().to_owned())).await,
+        (403, json!({"message": "Forbidden"}))
+    );
+
+    sdk_client(stack.local.cognito_endpoint())
+        .admin_add_user_to_group()
+        .user_pool_id(stack.local.user_pool_id())
+        .username(&staff)
+        .group_name("admins")
+        .send()
+        .await
+        .expect("the local pool has the template's admins group");
+    let staff_tokens = stack.sign_in(&staff, PASSWORD).await.expect("signed in");
+    let claims = cognito_login_client::unverified_claims(staff_tokens.id_token.expose()).unwrap();
+    assert_eq!(claims["cognito:groups"], json!(["admins"]));
+    assert_eq!(
+        read(Some(staff_tokens.access_token.expose().to_owned())).await,
+        (200, json!({"version": 1, "data": {"best": 7}}))
+    );
+    // Being an admin is no way into one's own write path for others.
+    assert_eq!(
+        api.get(Some(staff_tokens.access_token.expose())).await,
+        (200, json!({"version": 0, "data": null}))
+    );
+}

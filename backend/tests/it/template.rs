@@ -26,7 +26,7 @@ fn the_template_routes_are_the_client_default_routes() {
         .as_mapping()
         .expect("events")
         .values()
-        .filter(|event| event["Type"] == "HttpApi" && event["Properties"]["Path"] != "/profile")
+        .filter(|event| event["Type"] == "HttpApi" && event["Properties"]["Auth"].is_null())
         .map(|event| {
             let properties = &event["Properties"];
             (
@@ -43,7 +43,8 @@ fn the_template_routes_are_the_client_default_routes() {
 }
 
 /// The Cognito operations the handlers (`src/handlers.rs` and
-/// `src/handlers/`) call: every `self.cognito.op()`.
+/// `src/handlers/`) call: every `cognito.op()` (`self.cognito`'s, and the
+/// server client's read of its secret).
 fn operations_called() -> BTreeSet<String> {
     let src = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
     let mut files = vec![src.join("handlers.rs")];
@@ -58,7 +59,7 @@ fn operations_called() -> BTreeSet<String> {
         .filter(|c| !c.is_whitespace())
         .collect();
     source
-        .split("self.cognito.")
+        .split("cognito.")
         .skip(1)
         .filter_map(|call| {
             let name: String = call
@@ -162,13 +163,17 @@ fn the_profile_routes_take_only_this_pools_tokens_for_this_app_client() {
         );
     }
     // Only the profile routes need a token: the login routes are public.
-    let authorized = events
+    let authorized: BTreeSet<&str> = events
         .as_mapping()
         .unwrap()
         .values()
         .filter(|event| !event["Properties"]["Auth"].is_null())
-        .count();
-    assert_eq!(authorized, 2);
+        .map(|event| event["Properties"]["Path"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        authorized,
+        BTreeSet::from(["/profile", "/admin/profiles/{sub}"])
+    );
 
     let table = &template["Resources"]["ProfileTable"]["Properties"];
     assert_eq!(table["BillingMode"], "PAY_PER_REQUEST");
@@ -204,6 +209,95 @@ fn the_app_client_is_public_with_revocation_and_hidden_user_existence() {
             "ALLOW_REFRESH_TOKEN_AUTH"
         ]
     );
+}
+
+/// By default the routes sign players in through a confidential client: a
+/// secret the function reads from the pool (in no parameter or variable),
+/// the admin password sign-in only, the player's context propagated; its
+/// tokens pass the profile routes' authorizer too.
+#[test]
+fn the_routes_sign_in_through_a_confidential_client_by_default() {
+    let template = template();
+    assert_eq!(default(&template, "ServerSideSignIn"), "ENABLED");
+    assert_eq!(
+        template["Conditions"]["HasServerClient"]["Fn::Equals"][0]["Ref"],
+        "ServerSideSignIn"
+    );
+    let resource = &template["Resources"]["ServerClient"];
+    assert_eq!(resource["Condition"], "HasServerClient");
+    let client = &resource["Properties"];
+    assert_eq!(client["GenerateSecret"], true);
+    assert_eq!(client["EnableTokenRevocation"], true);
+    assert_eq!(client["PreventUserExistenceErrors"], "ENABLED");
+    assert_eq!(client["EnablePropagateAdditionalUserContextData"], true);
+    assert_eq!(
+        strings(&client["ExplicitAuthFlows"]),
+        ["ALLOW_ADMIN_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"]
+    );
+    assert!(
+        client["AllowedOAuthFlows"].is_null(),
+        "no browser flow: its secret stays on the server"
+    );
+    // Its tokens live as long as the public client's.
+    let game = &template["Resources"]["GameClient"]["Properties"];
+    for setting in [
+        "AccessTokenValidity",
+        "IdTokenValidity",
+        "RefreshTokenValidity",
+        "TokenValidityUnits",
+        "RefreshTokenRotation",
+    ] {
+        assert_eq!(client[setting], game[setting], "{setting}");
+    }
+
+    let variables = &function(&template)["Environment"]["Variables"];
+    assert_eq!(
+        variables["COGNITO_SERVER_CLIENT_ID"]["Fn::If"][1]["Ref"],
+        "ServerClient"
+    );
+    assert_eq!(variables["COGNITO_USER_POOL_ID"]["Ref"], "UserPool");
+    assert!(
+        variables["COGNITO_SERVER_CLIENT_SECRET"].is_null(),
+        "the secret is read from the pool, never put in the environment"
+    );
+    let audience = &template["Resources"]["LoginApi"]["Properties"]["Auth"]["Authorizers"]["PlayerToken"]
+        ["JwtConfiguration"]["audience"];
+    assert_eq!(audience[1]["Fn::If"][1]["Ref"], "ServerClient");
+    let outputs = &template["Outputs"];
+    assert_eq!(outputs["ServerClientId"]["Value"]["Ref"], "ServerClient");
+    assert!(
+        outputs["GameEnvironment"]["Value"]["Fn::If"][1]["Fn::Sub"]
+            .as_str()
+            .unwrap()
+            .contains("BEVY_COGNITO_LOGIN_SERVER_CLIENT=${ServerClient}")
+    );
+}
+
+/// The example groups exist, and the admin route the function gates on
+/// its group is a token-checked `GET` of the path the backend serves.
+#[test]
+fn the_admin_route_is_for_the_admins_group_the_template_makes() {
+    let template = template();
+    let resources = &template["Resources"];
+    let groups: BTreeSet<&str> = resources
+        .as_mapping()
+        .unwrap()
+        .values()
+        .filter(|resource| resource["Type"] == "AWS::Cognito::UserPoolGroup")
+        .map(|group| {
+            assert_eq!(group["Properties"]["UserPoolId"]["Ref"], "UserPool");
+            group["Properties"]["GroupName"].as_str().unwrap()
+        })
+        .collect();
+    assert_eq!(groups, BTreeSet::from(["admins", "testers"]));
+    assert!(groups.contains(cognito_login_backend::profile::ADMIN_GROUP));
+    let admin = &function(&template)["Events"]["AdminProfile"]["Properties"];
+    assert_eq!(admin["Method"], "GET");
+    assert_eq!(
+        admin["Path"].as_str(),
+        Some(cognito_login_backend::profile::ADMIN_PROFILE_ROUTE)
+    );
+    assert_eq!(admin["Auth"]["Authorizer"], "PlayerToken");
 }
 
 #[test]
@@ -280,26 +374,32 @@ fn browser_sign_in_has_a_domain_the_clients_redirect_and_optional_providers() {
 #[test]
 fn the_game_environment_names_everything_the_example_reads() {
     let template = template();
-    let line = template["Outputs"]["GameEnvironment"]["Value"]["Fn::Sub"]
-        .as_str()
-        .expect("a Fn::Sub line");
+    let choice = &template["Outputs"]["GameEnvironment"]["Value"]["Fn::If"];
+    assert_eq!(choice[0], "HasServerClient");
     let game = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/game.rs"))
         .unwrap();
-    for (name, value) in [
+    let mut names = vec![
         ("BEVY_COGNITO_LOGIN_URL", "execute-api"),
         ("BEVY_COGNITO_LOGIN_POOL", "${UserPool}"),
         ("BEVY_COGNITO_LOGIN_CLIENT", "${GameClient}"),
         ("BEVY_COGNITO_LOGIN_DOMAIN", "${UserPoolDomain}.auth"),
-    ] {
-        let assignment = line
-            .split(' ')
-            .find_map(|pair| pair.strip_prefix(&format!("{name}=")))
-            .unwrap_or_else(|| panic!("{name} is missing from {line}"));
-        assert!(assignment.contains(value), "{name}={assignment}");
-        assert!(
-            game.contains(&format!("\"{name}\"")),
-            "the example reads {name}"
-        );
+    ];
+    // Without the server client, the same line less its client.
+    for branch in [2, 1] {
+        let line = choice[branch]["Fn::Sub"].as_str().expect("a Fn::Sub line");
+        assert_eq!(line.split(' ').count(), names.len(), "{line}");
+        for (name, value) in &names {
+            let assignment = line
+                .split(' ')
+                .find_map(|pair| pair.strip_prefix(&format!("{name}=")))
+                .unwrap_or_else(|| panic!("{name} is missing from {line}"));
+            assert!(assignment.contains(value), "{name}={assignment}");
+            assert!(
+                game.contains(&format!("\"{name}\"")),
+                "the example reads {name}"
+            );
+        }
+        names.push(("BEVY_COGNITO_LOGIN_SERVER_CLIENT", "${ServerClient}"));
     }
 }
 

@@ -223,6 +223,104 @@ async fn a_game_server_accepts_the_pools_tokens_and_refuses_the_rest() {
             other => panic!("{case}: expected a refusal, got {other:?}"),
         }
     }
+
+    // A game whose routes sign in through the backend's server client takes
+    // that client's tokens too, and still no other client's.
+    let both = TokenVerifier::new(
+        TokenCheck::new(ISSUER, CLIENT)
+            .with_client("server-client")
+            .with_jwks_url(format!("{url}/jwks.json")),
+    )
+    .unwrap();
+    let of = |client: &str| {
+        (
+            key.sign(&with(access_claims(), |c| {
+                c.insert("client_id".into(), client.into());
+            })),
+            key.sign(&with(id_claims(), |c| {
+                c.insert("aud".into(), client.into());
+            })),
+        )
+    };
+    for client in [CLIENT, "server-client"] {
+        let (access, id) = of(client);
+        both.verify_token(&access, TokenUse::Access)
+            .await
+            .unwrap_or_else(|error| panic!("{client}'s access token: {error}"));
+        both.verify_token(&id, TokenUse::Id)
+            .await
+            .unwrap_or_else(|error| panic!("{client}'s ID token: {error}"));
+    }
+    let (access, id) = of("client-3");
+    assert!(matches!(
+        both.verify_token(&access, TokenUse::Access).await,
+        Err(AuthError::InvalidToken(_))
+    ));
+    assert!(matches!(
+        both.verify_token(&id, TokenUse::Id).await,
+        Err(AuthError::InvalidToken(_))
+    ));
+}
+
+/// A group-gated call: a member passes, a valid token of anyone else is
+/// told apart from an invalid one (403, not 401), as is a forged group.
+#[tokio::test]
+async fn only_a_groups_members_pass_a_group_gated_check() {
+    use cognito_login_client::MemberError;
+    let key = Key::new("key-1");
+    let stranger = Key::new("key-2");
+    let pool = Arc::new(Pool::default());
+    pool.keys.lock().unwrap().push(key.jwk());
+    let url = serve(Arc::clone(&pool)).await;
+    let verifier = TokenVerifier::new(
+        TokenCheck::new(ISSUER, CLIENT).with_jwks_url(format!("{url}/jwks.json")),
+    )
+    .unwrap();
+    let in_groups = |groups: Value| {
+        with(access_claims(), |c| {
+            c.insert("cognito:groups".into(), groups);
+        })
+    };
+
+    let admin = key.sign(&in_groups(json!(["testers", "admins"])));
+    let claims = verifier
+        .verify_member(&admin, TokenUse::Access, "admins")
+        .await
+        .expect("a member passes");
+    assert_eq!(claims.groups(), ["testers", "admins"]);
+
+    for (case, token) in [
+        ("no groups", key.sign(&access_claims())),
+        ("another group", key.sign(&in_groups(json!(["testers"])))),
+        (
+            "a group with the name inside",
+            key.sign(&in_groups(json!(["admins-old"]))),
+        ),
+    ] {
+        assert_eq!(
+            verifier
+                .verify_member(&token, TokenUse::Access, "admins")
+                .await,
+            Err(MemberError::NotMember {
+                group: "admins".into()
+            }),
+            "{case}"
+        );
+    }
+    // A group written into a token the pool did not sign gets nowhere.
+    let forged = stranger.sign(&in_groups(json!(["admins"])));
+    assert!(matches!(
+        verifier
+            .verify_member(&forged, TokenUse::Access, "admins")
+            .await,
+        Err(MemberError::Token(AuthError::InvalidToken(_)))
+    ));
+    // API Gateway's JWT authorizer hands a list on as `[a b]`.
+    let claims = cognito_login_client::Claims {
+        sub: "4f1c".into(),
+        all: serde_json::from_value(json!({"cognito:groups": "[testers admins]"})).unwrap(),
+    };
+    assert!(claims.in_group("admins") && !claims.in_group("admin"));
 }
 
 #[tokio::test]

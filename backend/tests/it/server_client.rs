@@ -1,0 +1,318 @@
+//! The routes' confidential server client: players sign up and in through
+//! an app client whose secret only the routes hold, and Cognito is told the
+//! player's address. End to end over the embedded emulator, and call by call
+//! against a loopback Cognito that records what the SDK sends.
+
+use std::net::IpAddr;
+use std::sync::{Arc, Mutex};
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::http::HeaderMap;
+use cognito_login_backend::{Caller, Handlers, LocalConfig, LocalStack, ServerClient, local};
+use cognito_login_client::{
+    AuthAction, AuthError, AuthOutcome, AuthRequest, ServerErrorKind, srp, unverified_claims,
+};
+use serde_json::{Value, json};
+
+use crate::support::{self, Emulator, PASSWORD, Stack, Via, username};
+
+fn claim(token: &str, name: &str) -> String {
+    unverified_claims(token).unwrap()[name]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+fn not_authorized(result: &Result<AuthOutcome, AuthError>) -> bool {
+    matches!(
+        result,
+        Err(AuthError::Server {
+            kind: ServerErrorKind::NotAuthorized,
+            ..
+        })
+    )
+}
+
+/// A whole account's life through the routes, every call of it through the
+/// server client; and a session of the public client (a browser sign-in's)
+/// is still refreshed and revoked by the same routes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn players_sign_up_and_in_through_the_server_client() {
+    let local = LocalStack::start(LocalConfig {
+        server_client: true,
+        ..LocalConfig::default()
+    })
+    .await
+    .expect("the local stack starts");
+    let endpoints = local.endpoints().clone();
+    let server = endpoints.server_client_id.clone().expect("a server client");
+    assert_ne!(server, endpoints.client_id);
+    let public = support::worker(&endpoints.user_pool_config().into());
+    let stack = Stack::over(Emulator::Cognitox, Via::ApiGateway, local);
+
+    let user = username("server-client");
+    assert!(matches!(
+        stack.sign_up(&user).await,
+        AuthOutcome::SignedUp {
+            confirmed: false,
+            ..
+        }
+    ));
+    stack.confirm(&user).await;
+    let tokens = stack.sign_in(&user, PASSWORD).await.expect("signed in");
+    assert_eq!(claim(tokens.access_token.expose(), "client_id"), server);
+    assert_eq!(claim(tokens.id_token.expose(), "aud"), server);
+
+    // A password reset: its code and new password go through it too.
+    let forgot = stack
+        .ask(AuthRequest::ForgotPassword {
+            username: user.clone(),
+        })
+        .await;
+    assert!(matches!(forgot, Ok(AuthOutcome::CodeSent(_))), "{forgot:?}");
+    let code = stack.code(&user, cognito_login_backend::CodePurpose::ResetPassword);
+    let reset = stack
+        .ask(AuthRequest::ResetPassword {
+            username: user.clone(),
+            code: code.into(),
+            password: "Another-Pass-2".into(),
+        })
+        .await;
+    assert_eq!(reset, Ok(AuthOutcome::PasswordReset));
+    let tokens = stack
+        .sign_in(&user, "Another-Pass-2")
+        .await
+        .expect("signed in with the new password");
+
+    let refresh_token = tokens.refresh_token.clone().unwrap();
+    let refreshed = stack
+        .ask(AuthRequest::Refresh {
+            refresh_token: refresh_token.clone(),
+            username: None,
+        })
+        .await;
+    assert!(
+        matches!(&refreshed, Ok(AuthOutcome::Tokens(fresh))
+            if claim(fresh.access_token.expose(), "client_id") == server),
+        "{refreshed:?}"
+    );
+    let signed_out = stack
+        .ask(AuthRequest::SignOut {
+            refresh_token: Some(refresh_token.clone()),
+        })
+        .await;
+    assert_eq!(signed_out, Ok(AuthOutcome::SignedOut));
+    let after = stack
+        .ask(AuthRequest::Refresh {
+            refresh_token,
+            username: None,
+        })
+        .await;
+    assert!(not_authorized(&after), "{after:?}");
+
+    // The public client's session, as a browser sign-in makes one.
+    let theirs = match support::ask(
+        &public,
+        AuthRequest::SignIn {
+            username: user.clone(),
+            password: "Another-Pass-2".into(),
+            device: None,
+        },
+    )
+    .await
+    {
+        Ok(AuthOutcome::Tokens(tokens)) => tokens,
+        other => panic!("expected tokens, got {other:?}"),
+    };
+    assert_eq!(
+        claim(theirs.access_token.expose(), "client_id"),
+        endpoints.client_id
+    );
+    let refresh_token = theirs.refresh_token.unwrap();
+    let refreshed = stack
+        .ask(AuthRequest::Refresh {
+            refresh_token: refresh_token.clone(),
+            username: None,
+        })
+        .await;
+    assert!(
+        matches!(&refreshed, Ok(AuthOutcome::Tokens(fresh))
+            if claim(fresh.access_token.expose(), "client_id") == endpoints.client_id),
+        "{refreshed:?}"
+    );
+    let signed_out = stack
+        .ask(AuthRequest::SignOut {
+            refresh_token: Some(refresh_token.clone()),
+        })
+        .await;
+    assert_eq!(signed_out, Ok(AuthOutcome::SignedOut));
+    let after = stack
+        .ask(AuthRequest::Refresh {
+            refresh_token,
+            username: None,
+        })
+        .await;
+    assert!(not_authorized(&after), "{after:?}");
+}
+
+/// What the SDK sent: each call's operation and body.
+type Calls = Arc<Mutex<Vec<(String, Value)>>>;
+
+/// A loopback "Cognito" that records each call and answers it as the API
+/// model shapes the answer.
+async fn recording_cognito() -> (String, Calls) {
+    let calls: Calls = Arc::default();
+    let recorded = Arc::clone(&calls);
+    let app = Router::new().fallback(move |headers: HeaderMap, body: Bytes| {
+        let recorded = Arc::clone(&recorded);
+        async move {
+            let target = headers["x-amz-target"].to_str().unwrap();
+            let operation = target.rsplit('.').next().unwrap().to_owned();
+            let body: Value = serde_json::from_slice(&body).unwrap();
+            recorded.lock().unwrap().push((operation.clone(), body));
+            let tokens = json!({"AuthenticationResult": {"AccessToken": "a", "IdToken": "i",
+                "RefreshToken": "r", "ExpiresIn": 3600, "TokenType": "Bearer"}});
+            let answer = match operation.as_str() {
+                "SignUp" => json!({"UserConfirmed": false, "UserSub": "4f1c"}),
+                "AdminInitiateAuth" | "GetTokensFromRefreshToken" => tokens,
+                _ => json!({}),
+            };
+            (
+                [("content-type", "application/x-amz-json-1.1")],
+                answer.to_string(),
+            )
+        }
+    });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    (url, calls)
+}
+
+/// Every call carries the hash of the secret (or the secret, where the API
+/// takes it), and the player's address, as the API reference names them;
+/// the secret itself never reaches an answer.
+#[tokio::test]
+async fn each_call_carries_the_secret_hash_and_the_players_address() {
+    let (url, calls) = recording_cognito().await;
+    let handlers = Handlers::new(local::sdk_client(&url), "public-client").with_server_client(
+        ServerClient::new("eu-west-1_Pool", "server-client", "shh-secret"),
+    );
+    let player: IpAddr = "203.0.113.7".parse().unwrap();
+    let caller = Caller::at(player).with_request(
+        "api.example.com",
+        [
+            ("user-agent", "game/1.0"),
+            ("authorization", "Bearer token"),
+        ],
+    );
+    let hash = srp::secret_hash("shh-secret", "ada", "server-client");
+    let handle = |action, body: Value| {
+        let (handlers, caller, calls) = (&handlers, &caller, &calls);
+        async move {
+            let answer = handlers
+                .handle_from(action, body.to_string().as_bytes(), caller)
+                .await;
+            assert_eq!(answer.status, 200, "{action:?}: {}", answer.body);
+            assert!(!answer.body.to_string().contains("shh-secret"));
+            calls.lock().unwrap().pop().unwrap()
+        }
+    };
+
+    let (operation, sent) = handle(
+        AuthAction::SignIn,
+        json!({"username": "ada", "password": PASSWORD}),
+    )
+    .await;
+    assert_eq!(operation, "AdminInitiateAuth");
+    assert_eq!(sent["AuthFlow"], "ADMIN_USER_PASSWORD_AUTH");
+    assert_eq!(sent["UserPoolId"], "eu-west-1_Pool");
+    assert_eq!(sent["ClientId"], "server-client");
+    assert_eq!(sent["AuthParameters"]["SECRET_HASH"], hash.as_str());
+    assert_eq!(sent["ContextData"]["IpAddress"], "203.0.113.7");
+    assert_eq!(sent["ContextData"]["ServerName"], "api.example.com");
+    assert_eq!(sent["ContextData"]["ServerPath"], "/signin");
+    assert_eq!(
+        sent["ContextData"]["HttpHeaders"],
+        json!([{"headerName": "user-agent", "headerValue": "game/1.0"}])
+    );
+
+    let (operation, sent) = handle(
+        AuthAction::SignUp,
+        json!({"username": "ada", "password": PASSWORD, "email": "ada@example.com"}),
+    )
+    .await;
+    assert_eq!(operation, "SignUp");
+    assert_eq!(sent["ClientId"], "server-client");
+    assert_eq!(sent["SecretHash"], hash.as_str());
+    assert_eq!(sent["UserContextData"]["IpAddress"], "203.0.113.7");
+
+    for (action, body, name) in [
+        (
+            AuthAction::ConfirmSignUp,
+            json!({"username": "ada", "code": "123456"}),
+            "ConfirmSignUp",
+        ),
+        (
+            AuthAction::ResendCode,
+            json!({"username": "ada"}),
+            "ResendConfirmationCode",
+        ),
+        (
+            AuthAction::ForgotPassword,
+            json!({"username": "ada"}),
+            "ForgotPassword",
+        ),
+        (
+            AuthAction::ResetPassword,
+            json!({"username": "ada", "code": "123456", "password": PASSWORD}),
+            "ConfirmForgotPassword",
+        ),
+    ] {
+        let (operation, sent) = handle(action, body).await;
+        assert_eq!(operation, name);
+        assert_eq!(sent["SecretHash"], hash.as_str(), "{name}");
+        assert_eq!(
+            sent["UserContextData"]["IpAddress"], "203.0.113.7",
+            "{name}"
+        );
+    }
+
+    let (operation, sent) = handle(
+        AuthAction::RespondToChallenge,
+        json!({"username": "ada", "session": "s".repeat(20), "challengeName": "SOFTWARE_TOKEN_MFA",
+            "answer": "123456"}),
+    )
+    .await;
+    assert_eq!(operation, "AdminRespondToAuthChallenge");
+    assert_eq!(sent["ChallengeResponses"]["SECRET_HASH"], hash.as_str());
+    assert_eq!(
+        sent["ChallengeResponses"]["SOFTWARE_TOKEN_MFA_CODE"],
+        "123456"
+    );
+    assert_eq!(sent["ContextData"]["ServerPath"], "/challenge");
+
+    let (operation, sent) = handle(AuthAction::Refresh, json!({"refreshToken": "r"})).await;
+    assert_eq!(operation, "GetTokensFromRefreshToken");
+    assert_eq!(
+        (&sent["ClientId"], &sent["ClientSecret"]),
+        (&json!("server-client"), &json!("shh-secret"))
+    );
+    let (operation, sent) = handle(AuthAction::SignOut, json!({"refreshToken": "r"})).await;
+    assert_eq!(operation, "RevokeToken");
+    assert_eq!(sent["ClientSecret"], "shh-secret");
+
+    // Without an address (a call from no known peer) no context is made up.
+    let answer = handlers
+        .handle(
+            AuthAction::SignIn,
+            json!({"username": "ada", "password": PASSWORD})
+                .to_string()
+                .as_bytes(),
+        )
+        .await;
+    assert_eq!(answer.status, 200);
+    let (_, sent) = calls.lock().unwrap().pop().unwrap();
+    assert!(sent.get("ContextData").is_none(), "{sent}");
+}
