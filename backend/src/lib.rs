@@ -14,6 +14,7 @@ pub mod limit;
 #[cfg(feature = "local")]
 pub mod local;
 pub mod profile;
+pub mod triggers;
 
 /// The entry point of the `route_body` fuzz target in `fuzz/`, compiled
 /// only with `--cfg fuzzing`: a request body as every route reads it.

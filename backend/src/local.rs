@@ -19,6 +19,7 @@ use tokio::task::JoinHandle;
 use crate::handlers::Handlers;
 use crate::limit::{AddressLimiter, AddressLimits, MemoryCounter};
 use crate::profile::LocalProfiles;
+use crate::triggers::TriggerConfig;
 
 #[cfg(feature = "test-utils")]
 mod browser;
@@ -26,6 +27,7 @@ mod mailbox;
 mod managed_login;
 mod pool;
 mod routes;
+mod triggers;
 
 #[cfg(feature = "test-utils")]
 pub use browser::play_managed_login;
@@ -150,6 +152,10 @@ pub struct LocalConfig {
     /// default: cognitox's `AdminInitiateAuth` hands out tokens without the
     /// pool's MFA or remembered-device challenges.
     pub server_client: bool,
+    /// The pool's triggers, run around the embedded emulator as the
+    /// template's trigger function runs them on AWS: auto-confirmation, the
+    /// allowed email domains.
+    pub triggers: TriggerConfig,
 }
 
 /// Why the local stack could not start.
@@ -209,7 +215,15 @@ impl LocalStack {
                     mailbox: DevMailbox::default(),
                     storage: storage.clone(),
                 };
+                let triggers = triggers::TriggerTap {
+                    config: config.triggers.clone(),
+                    storage: storage.clone(),
+                };
                 let router = cognitox::api::create_router(storage.clone())
+                    .layer(axum::middleware::from_fn_with_state(
+                        triggers,
+                        triggers::run_triggers,
+                    ))
                     .layer(axum::middleware::from_fn_with_state(
                         tap.clone(),
                         collect_codes,

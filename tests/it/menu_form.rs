@@ -854,6 +854,63 @@ fn a_required_new_password_is_set_through_the_menu_on_both_transports() {
     }
 }
 
+/// A stack that confirms new accounts at sign-up (its pre sign-up
+/// trigger): the menu goes from "Create account" straight to signed in,
+/// never showing the code screen, on both transports.
+#[test]
+fn an_auto_confirmed_sign_up_skips_the_code_screen_on_both_transports() {
+    let backend = LocalStack::spawn(LocalConfig {
+        triggers: cognito_login_backend::triggers::TriggerConfig {
+            auto_confirm: true,
+            ..Default::default()
+        },
+        ..LocalConfig::default()
+    })
+    .unwrap();
+    let endpoints = backend.endpoints();
+    for (user, config) in [
+        (
+            "auto-routes",
+            BackendConfig::from(endpoints.api_gateway_config()),
+        ),
+        ("auto-direct", endpoints.user_pool_config().into()),
+    ] {
+        let worker = AuthWorker::spawn(config.transport().unwrap()).unwrap();
+        let mut harness = harness();
+        click(&mut harness, "Create account");
+        type_into(&mut harness, "Username", user);
+        type_into(&mut harness, "Email", &format!("{user}@example.com"));
+        type_into(&mut harness, "Password", PASSWORD);
+        type_into(&mut harness, "Repeat password", PASSWORD);
+        click(&mut harness, "Create account");
+        let mut screens = Vec::new();
+        let mut actions = Vec::new();
+        while let Some(request) = harness.state_mut().sent.pop() {
+            let action = request.action();
+            actions.push(action);
+            let id = worker.send(request);
+            let reply = worker
+                .replies()
+                .recv_timeout(Duration::from_secs(20))
+                .expect("an answer within 20 s");
+            assert_eq!(reply.id, id);
+            assert!(
+                reply.result.is_ok(),
+                "{user}: {action:?}: {:?}",
+                reply.result
+            );
+            finish(&mut harness, action, reply.result);
+            screens.push(harness.state().form.screen());
+        }
+        assert_eq!(actions, [AuthAction::SignUp, AuthAction::SignIn], "{user}");
+        assert!(
+            !screens.contains(&Screen::ConfirmCode),
+            "{user}: {screens:?}"
+        );
+        assert_eq!(harness.state().form.error(), None, "{user}");
+    }
+}
+
 fn tokens() -> Tokens {
     Tokens::new(
         "a".into(),

@@ -13,4 +13,5 @@ mod profile;
 mod server_client;
 mod support;
 mod template;
+mod triggers;
 mod user_pool;

@@ -654,3 +654,61 @@ fn the_browsers_sso_session_can_be_kept_short_for_the_game_client() {
         "BrowserSessionReuseMinutes"
     );
 }
+
+/// The pre sign-up trigger is wired only when a parameter asks for what it
+/// does (off by default: a live game confirms by code), to a function of
+/// the same build in trigger mode, which Cognito alone may invoke, for this
+/// pool; the function reads its settings where `TriggerConfig::from_env`
+/// looks.
+#[test]
+fn the_pre_sign_up_trigger_is_wired_when_asked_for() {
+    let template = template();
+    assert_eq!(default(&template, "AutoConfirm"), "false");
+    assert_eq!(default(&template, "AllowedEmailDomains"), "");
+    let condition = &template["Conditions"]["HasTriggers"]["Fn::Or"];
+    assert_eq!(condition[0]["Fn::Equals"][0]["Ref"], "AutoConfirm");
+    assert_eq!(
+        condition[1]["Fn::Not"][0]["Fn::Equals"][0]["Ref"],
+        "AllowedEmailDomains"
+    );
+    let wiring = &pool(&template)["LambdaConfig"]["Fn::If"];
+    assert_eq!(wiring[0], "HasTriggers");
+    assert_eq!(wiring[1]["PreSignUp"]["Fn::GetAtt"][0], "TriggerFunction");
+    assert_eq!(wiring[2]["Ref"], "AWS::NoValue");
+
+    let resources = &template["Resources"];
+    let function = &resources["TriggerFunction"];
+    assert_eq!(function["Condition"], "HasTriggers");
+    let properties = &function["Properties"];
+    assert_eq!(
+        properties["CodeUri"], resources["LoginFunction"]["Properties"]["CodeUri"],
+        "the same build"
+    );
+    assert!(
+        properties["Policies"].is_null(),
+        "no permission beyond logs"
+    );
+    let variables = &properties["Environment"]["Variables"];
+    assert_eq!(variables["COGNITO_LOGIN_TRIGGERS"], "1");
+    assert_eq!(variables["AUTO_CONFIRM"]["Ref"], "AutoConfirm");
+    assert_eq!(
+        variables["ALLOWED_EMAIL_DOMAINS"]["Ref"],
+        "AllowedEmailDomains"
+    );
+    let permission = &resources["TriggerPermission"]["Properties"];
+    assert_eq!(permission["Principal"], "cognito-idp.amazonaws.com");
+    assert_eq!(permission["SourceArn"]["Fn::GetAtt"][0], "UserPool");
+    assert_eq!(
+        permission["FunctionName"]["Fn::GetAtt"][0],
+        "TriggerFunction"
+    );
+    // The binary reads exactly these.
+    let source =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/src/triggers.rs")).unwrap();
+    for name in ["AUTO_CONFIRM", "ALLOWED_EMAIL_DOMAINS"] {
+        assert!(source.contains(&format!("\"{name}\"")), "{name}");
+    }
+    let binary =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/src/bin/lambda.rs")).unwrap();
+    assert!(binary.contains("\"COGNITO_LOGIN_TRIGGERS\""));
+}

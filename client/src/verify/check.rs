@@ -89,7 +89,7 @@ impl TokenUse {
     }
 }
 
-/// The claims of a token [`TokenVerifier::verify_token`] accepted.
+/// The claims of a token [`TokenVerifier::verify_token`](crate::TokenVerifier::verify_token) accepted.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Claims {
     /// The player's `sub`: their account's lasting id.

@@ -1,0 +1,126 @@
+//! The pool's triggers around the embedded emulator, which runs none: a
+//! `SignUp` goes through the same pre sign-up handler as on AWS
+//! ([`crate::triggers`]), with the event Cognito would send it, and its
+//! answer is carried out as Cognito does (a refusal, or the account
+//! confirmed and its email verified).
+
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::{StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use cognitox::storage::Storage;
+use cognitox::types::ClientId;
+use serde_json::{Value, json};
+
+use crate::handlers::MAX_REQUEST_BYTES;
+use crate::triggers::{self, TriggerConfig};
+
+/// What the trigger runner needs.
+#[derive(Clone)]
+pub(super) struct TriggerTap {
+    pub(super) config: TriggerConfig,
+    pub(super) storage: Storage,
+}
+
+/// Runs the pre sign-up trigger around the emulator's `SignUp`.
+pub(super) async fn run_triggers(
+    State(tap): State<TriggerTap>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let is_sign_up = request
+        .headers()
+        .get("x-amz-target")
+        .and_then(|target| target.to_str().ok())
+        .is_some_and(|target| target.ends_with(".SignUp"));
+    if !is_sign_up || tap.config == TriggerConfig::default() {
+        return next.run(request).await;
+    }
+    let (parts, body) = request.into_parts();
+    let Ok(body) = axum::body::to_bytes(body, MAX_REQUEST_BYTES).await else {
+        return StatusCode::PAYLOAD_TOO_LARGE.into_response();
+    };
+    let call: Value = serde_json::from_slice(&body).unwrap_or_default();
+    let pool = match ClientId::new(call["ClientId"].as_str().unwrap_or_default().to_owned()) {
+        Ok(client) => tap
+            .storage
+            .get_user_pool_client(&client)
+            .await
+            .map(|client| client.user_pool_id.to_string()),
+        Err(_) => None,
+    };
+    let (Some(pool), Some(username)) = (pool, call["Username"].as_str()) else {
+        // The emulator answers what it cannot read.
+        return next.run(Request::from_parts(parts, Body::from(body))).await;
+    };
+    let attributes = call["UserAttributes"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|attribute| {
+            Some((
+                attribute["Name"].as_str()?.to_owned(),
+                attribute["Value"].as_str()?.to_owned(),
+            ))
+        });
+    let event = triggers::pre_sign_up_event(
+        &pool,
+        call["ClientId"].as_str().unwrap_or_default(),
+        username,
+        attributes,
+    );
+    let answer = match triggers::handle(&tap.config, event) {
+        Ok(answer) => answer,
+        // Cognito's own words for a refusing pre sign-up trigger.
+        Err(refusal) => {
+            return cognito_error(
+                "UserLambdaValidationException",
+                &format!("PreSignUp failed with error {refusal}."),
+            );
+        }
+    };
+    let response = next.run(Request::from_parts(parts, Body::from(body))).await;
+    if !response.status().is_success() || answer["response"]["autoConfirmUser"] != true {
+        return response;
+    }
+    let (parts, body) = response.into_parts();
+    let Ok(body) = axum::body::to_bytes(body, MAX_REQUEST_BYTES).await else {
+        return StatusCode::BAD_GATEWAY.into_response();
+    };
+    let mut signed_up: Value = serde_json::from_slice(&body).unwrap_or_default();
+    let confirm = json!({"UserPoolId": pool, "Username": username});
+    if let Err(error) =
+        cognitox::action::user::admin_confirm_sign_up::handler(&tap.storage, confirm).await
+    {
+        tracing::warn!(%error, "the auto-confirmation failed");
+        return Response::from_parts(parts, Body::from(body));
+    }
+    if answer["response"]["autoVerifyEmail"] == true {
+        let verify = json!({"UserPoolId": pool, "Username": username,
+            "UserAttributes": [{"Name": "email_verified", "Value": "true"}]});
+        if let Err(error) =
+            cognitox::action::user::admin_update_user_attributes::handler(&tap.storage, verify)
+                .await
+        {
+            tracing::warn!(%error, "the auto-verification failed");
+        }
+    }
+    // As Cognito answers a sign-up its trigger confirmed: no code was sent.
+    signed_up["UserConfirmed"] = true.into();
+    if let Some(fields) = signed_up.as_object_mut() {
+        fields.remove("CodeDeliveryDetails");
+    }
+    let mut response = Response::from_parts(parts, Body::from(signed_up.to_string()));
+    response.headers_mut().remove(header::CONTENT_LENGTH);
+    response
+}
+
+fn cognito_error(error_type: &str, message: &str) -> Response {
+    (
+        StatusCode::BAD_REQUEST,
+        [(header::CONTENT_TYPE, "application/x-amz-json-1.1")],
+        json!({"__type": error_type, "message": message}).to_string(),
+    )
+        .into_response()
+}

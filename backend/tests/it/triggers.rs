@@ -1,0 +1,117 @@
+//! The pool's triggers over the local stack, on both transports: the same
+//! handlers the template's trigger function runs, called around the
+//! embedded emulator.
+
+use cognito_login_backend::triggers::TriggerConfig;
+use cognito_login_backend::{CodePurpose, LocalConfig, LocalStack};
+use cognito_login_client::{
+    AuthError, AuthOutcome, AuthRequest, ServerErrorKind, unverified_claims,
+};
+
+use crate::support::{Emulator, PASSWORD, Stack, Via, username};
+
+async fn stack(via: Via, triggers: TriggerConfig) -> Stack {
+    let local = LocalStack::start(LocalConfig {
+        triggers,
+        ..LocalConfig::default()
+    })
+    .await
+    .expect("the local stack starts");
+    Stack::over(Emulator::Cognitox, via, local)
+}
+
+/// With auto-confirmation a new account signs in at once, its email
+/// verified, and no code was sent for it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_auto_confirmed_player_signs_in_without_a_code() {
+    for via in [Via::ApiGateway, Via::UserPool] {
+        let stack = stack(
+            via,
+            TriggerConfig {
+                auto_confirm: true,
+                ..TriggerConfig::default()
+            },
+        )
+        .await;
+        let user = username(&format!("auto-{via:?}"));
+        let signed_up = stack.sign_up(&user).await;
+        assert!(
+            matches!(
+                signed_up,
+                AuthOutcome::SignedUp {
+                    confirmed: true,
+                    delivery: None,
+                    ..
+                }
+            ),
+            "{via:?}: {signed_up:?}"
+        );
+        let tokens = stack.sign_in(&user, PASSWORD).await.expect("signed in");
+        let claims = unverified_claims(tokens.id_token.expose()).unwrap();
+        assert_eq!(claims["email_verified"], true, "{via:?}");
+        assert!(
+            stack
+                .local
+                .mailbox()
+                .unwrap()
+                .latest_code(&user, CodePurpose::ConfirmSignUp)
+                .is_none(),
+            "{via:?}: no code for a confirmed account"
+        );
+    }
+}
+
+/// A stack that lists email domains takes sign-ups from those only: the
+/// player is told why, and no account is made.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn only_listed_email_domains_sign_up() {
+    for via in [Via::ApiGateway, Via::UserPool] {
+        let stack = stack(
+            via,
+            TriggerConfig::from_values(None, Some("studio.example")),
+        )
+        .await;
+        let outsider = username(&format!("outsider-{via:?}"));
+        let refused = stack
+            .ask(AuthRequest::SignUp {
+                username: outsider.clone(),
+                password: PASSWORD.into(),
+                email: format!("{outsider}@example.com"),
+            })
+            .await;
+        let Err(AuthError::Server { kind, message, .. }) = &refused else {
+            panic!("{via:?}: expected a refusal, got {refused:?}");
+        };
+        assert_eq!(
+            kind,
+            &ServerErrorKind::Unknown("UserLambdaValidationException".into()),
+            "{via:?}"
+        );
+        assert!(
+            kind.player_message(message).contains("listed domains"),
+            "{via:?}: {message}"
+        );
+        let never_made = stack.sign_in(&outsider, PASSWORD).await;
+        assert!(never_made.is_err(), "{via:?}: {never_made:?}");
+
+        let insider = username(&format!("insider-{via:?}"));
+        let signed_up = stack
+            .ask(AuthRequest::SignUp {
+                username: insider.clone(),
+                password: PASSWORD.into(),
+                email: format!("{insider}@Studio.Example"),
+            })
+            .await;
+        assert!(
+            matches!(
+                signed_up,
+                Ok(AuthOutcome::SignedUp {
+                    confirmed: false,
+                    ..
+                })
+            ),
+            "{via:?}: {signed_up:?}"
+        );
+        stack.confirm(&insider).await;
+    }
+}
