@@ -27,6 +27,7 @@ mod mailbox;
 mod managed_login;
 mod pool;
 mod routes;
+mod template;
 mod triggers;
 
 #[cfg(feature = "test-utils")]
@@ -37,6 +38,7 @@ use managed_login::managed_login;
 pub use pool::sdk_client;
 use pool::set_up_pool;
 use routes::{ServerState, router};
+pub use template::Template;
 
 /// The name of the user pool the local stack creates (or finds again).
 pub const POOL_NAME: &str = "bevy-cognito-login-local";
@@ -244,8 +246,8 @@ impl LocalStack {
             (Some(pool), Some(client)) => (pool.clone(), client.clone()),
             // Only the embedded emulator serves a managed login.
             (pool, _) => {
-                let redirect = storage.is_some().then_some(redirect_port);
-                let (pool, client) = set_up_pool(&sdk, pool.clone(), redirect).await?;
+                let embedded = storage.as_ref().map(|tap| (&tap.storage, redirect_port));
+                let (pool, client) = set_up_pool(&sdk, pool.clone(), embedded).await?;
                 pool::set_up_groups(&sdk, &pool).await;
                 (pool, client)
             }

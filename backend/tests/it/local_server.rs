@@ -185,3 +185,141 @@ async fn an_address_past_its_limit_is_told_to_wait_and_no_other_is() {
         .unwrap();
     assert_eq!(other.status(), 200);
 }
+
+/// Calls an operation of the emulator's user-pool API with a JSON body, as
+/// the AWS SDKs do (`awsJson1_1`), and returns its answer.
+async fn cognito_call(endpoint: &str, operation: &str, body: Value) -> Value {
+    let response = support::http()
+        .build()
+        .unwrap()
+        .post(endpoint)
+        .header("content-type", "application/x-amz-json-1.1")
+        .header(
+            "x-amz-target",
+            format!("AWSCognitoIdentityProviderService.{operation}"),
+        )
+        .body(body.to_string())
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        response.status().is_success(),
+        "{operation}: {}",
+        response.status()
+    );
+    serde_json::from_slice(&response.bytes().await.unwrap()).unwrap()
+}
+
+/// Whether every member of `expected` is in `actual` with the same value
+/// (`actual` may hold more, as the service's defaults).
+fn holds(actual: &Value, expected: &Value) -> bool {
+    match (actual, expected) {
+        (Value::Object(actual), Value::Object(expected)) => expected
+            .iter()
+            .all(|(key, value)| actual.get(key).is_some_and(|found| holds(found, value))),
+        _ => actual == expected,
+    }
+}
+
+/// One pool definition: the local stack's pool and app client are made
+/// from the template's `UserPool` and `GameClient` at their default
+/// parameters, so what the tests exercise is what a studio deploys (as far
+/// as the emulator acts on it: the README's table).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_local_pool_is_the_templates() {
+    use cognito_login_backend::local::Template;
+    let stack = Stack::start(Emulator::Cognitox).await;
+    let endpoint = stack.local.cognito_endpoint().to_owned();
+    let template = Template::built_in();
+
+    let mut pool = cognito_call(
+        &endpoint,
+        "DescribeUserPool",
+        serde_json::json!({"UserPoolId": stack.local.user_pool_id()}),
+    )
+    .await["UserPool"]
+        .take();
+    // cognitox spells the recovery options in capitals (the README's table).
+    for mechanism in pool["AccountRecoverySetting"]["RecoveryMechanisms"]
+        .as_array_mut()
+        .into_iter()
+        .flatten()
+    {
+        let name = mechanism["Name"]
+            .as_str()
+            .unwrap_or_default()
+            .to_lowercase();
+        mechanism["Name"] = name.into();
+    }
+    let defined = template.properties("UserPool");
+    // Every setting the template gives the pool is compared below, but for
+    // what only AWS acts on (the tier, the MFA methods, the triggers) and
+    // what cognitox's data file cannot hold (the README's table).
+    let compared = [
+        "UsernameConfiguration",
+        "AliasAttributes",
+        "AutoVerifiedAttributes",
+        "MfaConfiguration",
+        "DeviceConfiguration",
+        "AccountRecoverySetting",
+        "UserAttributeUpdateSettings",
+        "DeletionProtection",
+    ];
+    let not_compared = [
+        "UserPoolTier",
+        "EnabledMfas",
+        "Policies",
+        "Schema",
+        "VerificationMessageTemplate",
+        "EmailConfiguration",
+    ];
+    for setting in defined.keys() {
+        assert!(
+            compared.contains(&setting.as_str()) || not_compared.contains(&setting.as_str()),
+            "the template's {setting} is neither compared nor a known exception"
+        );
+    }
+    for setting in compared
+        .into_iter()
+        .filter(|setting| !not_compared.contains(setting))
+    {
+        let expected = defined
+            .get(setting)
+            .unwrap_or_else(|| panic!("the template sets {setting}"));
+        assert!(
+            holds(&pool[setting], expected),
+            "{setting}: the local pool has {}, the template {expected}",
+            pool[setting]
+        );
+    }
+
+    let client = &cognito_call(
+        &endpoint,
+        "DescribeUserPoolClient",
+        serde_json::json!({"UserPoolId": stack.local.user_pool_id(),
+            "ClientId": stack.local.client_id()}),
+    )
+    .await["UserPoolClient"];
+    let defined = template.properties("GameClient");
+    for setting in [
+        "ExplicitAuthFlows",
+        "EnableTokenRevocation",
+        "PreventUserExistenceErrors",
+        "AccessTokenValidity",
+        "IdTokenValidity",
+        "RefreshTokenValidity",
+        "TokenValidityUnits",
+        "AllowedOAuthFlows",
+        "AllowedOAuthScopes",
+        "SupportedIdentityProviders",
+    ] {
+        let expected = defined
+            .get(setting)
+            .unwrap_or_else(|| panic!("the template sets {setting}"));
+        assert!(
+            holds(&client[setting], expected),
+            "{setting}: the local client has {}, the template {expected}",
+            client[setting]
+        );
+    }
+}
