@@ -13,6 +13,7 @@ use crate::limit::{AddressLimiter, AddressLimits, DynamoCounter};
 use crate::profile::{
     ADMIN_GROUP, ADMIN_PROFILE_ROUTE, DynamoProfiles, MAX_PROFILE_REQUEST_BYTES, PROFILE_ROUTE,
 };
+use crate::triggers::{TriggerConfig, Triggers};
 
 /// The action of a request: from its route key (`POST /signin`) when API
 /// Gateway matched a route, else from its path.
@@ -203,6 +204,55 @@ async fn serve(handlers: &Handlers, request: Request) -> Response<Body> {
         .expect("a status and a static header always build")
 }
 
+/// The user pool's triggers configured from the Lambda environment:
+/// [`TriggerConfig::from_env`], and `PROFILE_TABLE` for the profiles the
+/// post confirmation trigger writes.
+pub fn triggers_from_env() -> Result<Triggers, String> {
+    let mut triggers = Triggers::new(TriggerConfig::from_env()?);
+    if let Ok(table) = var("PROFILE_TABLE") {
+        let (region, credentials) = aws_from_env()?;
+        let profiles = DynamoProfiles::new(dynamo_client(region, credentials), table);
+        triggers = triggers.with_profiles(std::sync::Arc::new(profiles));
+    }
+    Ok(triggers)
+}
+
+fn var(name: &str) -> Result<String, String> {
+    std::env::var(name).map_err(|_| format!("the environment variable {name} is not set"))
+}
+
+/// The function's region, and its own credentials when present: the
+/// public user-pool operations need no signature, DynamoDB does.
+fn aws_from_env() -> Result<(Region, Option<Credentials>), String> {
+    let region = Region::new(var("AWS_REGION")?);
+    let credentials = match (var("AWS_ACCESS_KEY_ID"), var("AWS_SECRET_ACCESS_KEY")) {
+        (Ok(key), Ok(secret)) => Some(Credentials::new(
+            key,
+            secret,
+            std::env::var("AWS_SESSION_TOKEN").ok(),
+            None,
+            "lambda-environment",
+        )),
+        _ => None,
+    };
+    Ok((region, credentials))
+}
+
+/// A DynamoDB client in `region` (at `DYNAMODB_ENDPOINT` when set).
+fn dynamo_client(region: Region, credentials: Option<Credentials>) -> aws_sdk_dynamodb::Client {
+    let mut dynamo = aws_sdk_dynamodb::Config::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .http_client(crate::https_client())
+        .region(region);
+    if let Some(credentials) = credentials {
+        dynamo = dynamo.credentials_provider(credentials);
+    }
+    if let Ok(endpoint) = std::env::var("DYNAMODB_ENDPOINT") {
+        dynamo = dynamo.endpoint_url(endpoint);
+    }
+    aws_sdk_dynamodb::Client::from_conf(dynamo.build())
+}
+
 /// Handlers configured from the Lambda environment: `AWS_REGION`, the
 /// function's credentials, `COGNITO_CLIENT_ID`, `PROFILE_TABLE` (without
 /// it there is no `/profile`), and `ADDRESS_LIMIT_TABLE` with
@@ -214,24 +264,8 @@ async fn serve(handlers: &Handlers, request: Request) -> Response<Body> {
 /// pool once at start (`DescribeUserPoolClient`), so it is in no template,
 /// environment or game.
 pub async fn handlers_from_env() -> Result<Handlers, String> {
-    let var = |name: &str| {
-        std::env::var(name).map_err(|_| format!("the environment variable {name} is not set"))
-    };
-    let region = Region::new(var("AWS_REGION")?);
+    let (region, credentials) = aws_from_env()?;
     let client_id = var("COGNITO_CLIENT_ID")?;
-    // The public user-pool operations the handlers call need no signature;
-    // the function's own credentials are passed on when present (DynamoDB
-    // needs them).
-    let credentials = match (var("AWS_ACCESS_KEY_ID"), var("AWS_SECRET_ACCESS_KEY")) {
-        (Ok(key), Ok(secret)) => Some(Credentials::new(
-            key,
-            secret,
-            std::env::var("AWS_SESSION_TOKEN").ok(),
-            None,
-            "lambda-environment",
-        )),
-        _ => None,
-    };
     let mut config = cognito::Config::builder()
         .behavior_version(BehaviorVersion::latest())
         .http_client(crate::https_client())
@@ -255,17 +289,7 @@ pub async fn handlers_from_env() -> Result<Handlers, String> {
         };
         handlers = handlers.with_server_client(server_client);
     }
-    let mut dynamo = aws_sdk_dynamodb::Config::builder()
-        .behavior_version(BehaviorVersion::latest())
-        .http_client(crate::https_client())
-        .region(region);
-    if let Some(credentials) = credentials {
-        dynamo = dynamo.credentials_provider(credentials);
-    }
-    if let Ok(endpoint) = std::env::var("DYNAMODB_ENDPOINT") {
-        dynamo = dynamo.endpoint_url(endpoint);
-    }
-    let dynamo = aws_sdk_dynamodb::Client::from_conf(dynamo.build());
+    let dynamo = dynamo_client(region, credentials);
     let per_minute = |name: &str| match std::env::var(name) {
         Ok(value) => value
             .parse::<u32>()

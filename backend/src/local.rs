@@ -19,7 +19,7 @@ use tokio::task::JoinHandle;
 use crate::handlers::Handlers;
 use crate::limit::{AddressLimiter, AddressLimits, MemoryCounter};
 use crate::profile::LocalProfiles;
-use crate::triggers::TriggerConfig;
+use crate::triggers::{TriggerConfig, Triggers};
 
 #[cfg(feature = "test-utils")]
 mod browser;
@@ -195,6 +195,12 @@ impl LocalStack {
     /// pool and app client, and serves the login routes.
     pub async fn start(config: LocalConfig) -> Result<Self, LocalError> {
         let mut tasks = Vec::new();
+        // Beside the emulator's data file, or in memory with it.
+        let profiles = Arc::new(LocalProfiles::new(config.data_file.as_ref().map(|file| {
+            file.parent()
+                .unwrap_or(std::path::Path::new("."))
+                .join("profiles")
+        })));
         let (cognito_endpoint, storage) = match &config.cognito_endpoint {
             Some(endpoint) => (endpoint.trim_end_matches('/').to_owned(), None),
             None => {
@@ -218,7 +224,8 @@ impl LocalStack {
                     storage: storage.clone(),
                 };
                 let triggers = triggers::TriggerTap {
-                    config: config.triggers.clone(),
+                    triggers: Triggers::new(config.triggers.clone())
+                        .with_profiles(profiles.clone()),
                     storage: storage.clone(),
                 };
                 let router = cognitox::api::create_router(storage.clone())
@@ -280,14 +287,7 @@ impl LocalStack {
         let state = Arc::new(ServerState {
             handlers: handlers
                 .with_refresh_token_rotation(config.refresh_token_rotation)
-                // Beside the emulator's data file, or in memory with it.
-                .with_profiles(Arc::new(LocalProfiles::new(config.data_file.as_ref().map(
-                    |file| {
-                        file.parent()
-                            .unwrap_or(std::path::Path::new("."))
-                            .join("profiles")
-                    },
-                )))),
+                .with_profiles(profiles),
             verifier: TokenVerifier::new(endpoints.token_check())
                 .map_err(|error| LocalError::Setup(error.to_string()))?,
         });

@@ -7,9 +7,20 @@
 //! - **Pre sign-up**: confirms the account and marks its email verified
 //!   when the stack says so (test and staging stacks), and takes sign-ups
 //!   only from listed email domains when it lists any.
+//! - **Post confirmation**: writes the profile a new player starts with,
+//!   when the stack gives one. Cognito runs it on `ConfirmSignUp` (and
+//!   `AdminConfirmSignUp`), not for an account the pre sign-up trigger
+//!   confirmed.
 
-use aws_lambda_events::event::cognito::CognitoEventUserPoolsPreSignup;
+use std::sync::Arc;
+
+use aws_lambda_events::event::cognito::{
+    CognitoEventUserPoolsPostConfirmation, CognitoEventUserPoolsPostConfirmationTriggerSource,
+    CognitoEventUserPoolsPreSignup,
+};
 use serde_json::Value;
+
+use crate::profile::{MAX_PROFILE_BYTES, ProfileError, ProfileStore};
 
 /// What the triggers do, from the stack's parameters.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -20,21 +31,46 @@ pub struct TriggerConfig {
     /// Take sign-ups only for addresses in these domains (`example.com`,
     /// compared without case); empty: any domain.
     pub allowed_email_domains: Vec<String>,
+    /// The profile a player starts with once their account is confirmed
+    /// (version 1); `None`: the profile starts empty (version 0, `null`).
+    pub initial_profile: Option<Value>,
 }
 
 impl TriggerConfig {
-    /// From the function's environment: `AUTO_CONFIRM` (`true`) and
-    /// `ALLOWED_EMAIL_DOMAINS` (comma-separated), as the template sets them.
-    pub fn from_env() -> Self {
+    /// From the function's environment: `AUTO_CONFIRM` (`true`),
+    /// `ALLOWED_EMAIL_DOMAINS` (comma-separated) and `INITIAL_PROFILE` (a
+    /// JSON document), as the template sets them.
+    pub fn from_env() -> Result<Self, String> {
         Self::from_values(
             std::env::var("AUTO_CONFIRM").ok().as_deref(),
             std::env::var("ALLOWED_EMAIL_DOMAINS").ok().as_deref(),
         )
+        .with_initial_profile(std::env::var("INITIAL_PROFILE").ok().as_deref())
+    }
+
+    /// The same settings, new players starting with the JSON document
+    /// `initial_profile` (none when absent or empty).
+    pub fn with_initial_profile(self, initial_profile: Option<&str>) -> Result<Self, String> {
+        let initial_profile = match initial_profile.map(str::trim) {
+            None | Some("") => None,
+            Some(text) if text.len() > MAX_PROFILE_BYTES => {
+                return Err(format!("INITIAL_PROFILE is over {MAX_PROFILE_BYTES} bytes"));
+            }
+            Some(text) => Some(
+                serde_json::from_str(text)
+                    .map_err(|error| format!("INITIAL_PROFILE is not JSON: {error}"))?,
+            ),
+        };
+        Ok(Self {
+            initial_profile,
+            ..self
+        })
     }
 
     /// From the two settings' texts.
     pub fn from_values(auto_confirm: Option<&str>, allowed_email_domains: Option<&str>) -> Self {
         Self {
+            initial_profile: None,
             auto_confirm: auto_confirm.is_some_and(|value| value.eq_ignore_ascii_case("true")),
             allowed_email_domains: allowed_email_domains
                 .unwrap_or_default()
@@ -84,25 +120,92 @@ pub fn pre_sign_up(
     Ok(event)
 }
 
-/// Serves one trigger event, whichever trigger it is (its `triggerSource`),
-/// answering the event with its response filled in.
-pub fn handle(config: &TriggerConfig, event: Value) -> Result<Value, TriggerRefusal> {
-    let source = event["triggerSource"].as_str().unwrap_or_default();
-    let malformed =
-        |error: serde_json::Error| TriggerRefusal(format!("a malformed event: {error}"));
-    match source {
-        "PreSignUp_SignUp" | "PreSignUp_AdminCreateUser" | "PreSignUp_ExternalProvider" => {
-            let event = serde_json::from_value(event).map_err(malformed)?;
-            let event = pre_sign_up(config, event)?;
-            serde_json::to_value(event).map_err(malformed)
-        }
-        // A trigger the template does not wire: Cognito's event back as
-        // it came changes nothing.
-        _ => {
-            tracing::warn!(source, "an unknown trigger event, answered unchanged");
-            Ok(event)
+/// The triggers, with the profile store the post confirmation trigger
+/// writes to.
+#[derive(Debug, Clone, Default)]
+pub struct Triggers {
+    config: TriggerConfig,
+    profiles: Option<Arc<dyn ProfileStore>>,
+}
+
+impl Triggers {
+    /// Triggers doing what `config` says.
+    pub fn new(config: TriggerConfig) -> Self {
+        Self {
+            config,
+            profiles: None,
         }
     }
+
+    /// The same triggers, writing new players' profiles to `store`.
+    pub fn with_profiles(self, store: Arc<dyn ProfileStore>) -> Self {
+        Self {
+            profiles: Some(store),
+            ..self
+        }
+    }
+
+    /// What they do.
+    pub fn config(&self) -> &TriggerConfig {
+        &self.config
+    }
+
+    /// Serves one trigger event, whichever trigger it is (its
+    /// `triggerSource`), answering the event with its response filled in.
+    pub async fn handle(&self, event: Value) -> Result<Value, TriggerRefusal> {
+        let source = event["triggerSource"].as_str().unwrap_or_default();
+        let malformed =
+            |error: serde_json::Error| TriggerRefusal(format!("a malformed event: {error}"));
+        match source {
+            "PreSignUp_SignUp" | "PreSignUp_AdminCreateUser" | "PreSignUp_ExternalProvider" => {
+                let event = serde_json::from_value(event).map_err(malformed)?;
+                let event = pre_sign_up(&self.config, event)?;
+                serde_json::to_value(event).map_err(malformed)
+            }
+            "PostConfirmation_ConfirmSignUp" | "PostConfirmation_ConfirmForgotPassword" => {
+                let event = serde_json::from_value(event).map_err(malformed)?;
+                let event = self.post_confirmation(event).await;
+                serde_json::to_value(event).map_err(malformed)
+            }
+            // A trigger the template does not wire: Cognito's event back as
+            // it came changes nothing.
+            _ => {
+                tracing::warn!(source, "an unknown trigger event, answered unchanged");
+                Ok(event)
+            }
+        }
+    }
+
+    /// The post confirmation trigger: a newly confirmed player's profile
+    /// starts as [`TriggerConfig::initial_profile`], unless one was written
+    /// already. A store that fails is logged, not the player's problem: the
+    /// account is confirmed either way, and the profile starts empty.
+    pub async fn post_confirmation(
+        &self,
+        event: CognitoEventUserPoolsPostConfirmation,
+    ) -> CognitoEventUserPoolsPostConfirmation {
+        let new_account = matches!(
+            event.cognito_event_user_pools_header.trigger_source,
+            Some(CognitoEventUserPoolsPostConfirmationTriggerSource::ConfirmSignUp)
+        );
+        if let (true, Some(initial), Some(store), Some(sub)) = (
+            new_account,
+            &self.config.initial_profile,
+            &self.profiles,
+            event.request.user_attributes.get("sub"),
+        ) {
+            match store.put(sub, 0, initial.clone()).await {
+                Ok(_) | Err(ProfileError::Conflict(_)) => {}
+                Err(error) => tracing::warn!(%error, "a new player's profile was not written"),
+            }
+        }
+        event
+    }
+}
+
+/// [`Triggers::handle`] with `config` and no profile store.
+pub async fn handle(config: &TriggerConfig, event: Value) -> Result<Value, TriggerRefusal> {
+    Triggers::new(config.clone()).handle(event).await
 }
 
 /// The pre sign-up event Cognito sends for a `SignUp` call (its
@@ -129,6 +232,21 @@ pub fn pre_sign_up_event(
     })
 }
 
+/// The post confirmation event Cognito sends once `ConfirmSignUp` confirmed
+/// an account (its documented shape), as the local stack makes it.
+pub fn post_confirmation_event(
+    user_pool_id: &str,
+    client_id: &str,
+    username: &str,
+    attributes: impl IntoIterator<Item = (String, String)>,
+) -> Value {
+    let mut event = pre_sign_up_event(user_pool_id, client_id, username, attributes);
+    event["triggerSource"] = "PostConfirmation_ConfirmSignUp".into();
+    event["request"]["validationData"] = Value::Null;
+    event["response"] = serde_json::json!({});
+    event
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -142,49 +260,123 @@ mod tests {
         )
     }
 
-    #[test]
-    fn by_default_nothing_changes() {
-        let answer = handle(&TriggerConfig::default(), sign_up("ada@example.com")).unwrap();
+    #[tokio::test]
+    async fn by_default_nothing_changes() {
+        let answer = handle(&TriggerConfig::default(), sign_up("ada@example.com"))
+            .await
+            .unwrap();
         assert_eq!(answer["response"]["autoConfirmUser"], false);
         assert_eq!(answer["response"]["autoVerifyEmail"], false);
         assert_eq!(answer["userName"], "ada");
     }
 
-    #[test]
-    fn auto_confirm_confirms_and_verifies_the_email() {
+    #[tokio::test]
+    async fn auto_confirm_confirms_and_verifies_the_email() {
         let config = TriggerConfig::from_values(Some("true"), None);
-        let answer = handle(&config, sign_up("ada@example.com")).unwrap();
+        let answer = handle(&config, sign_up("ada@example.com")).await.unwrap();
         assert_eq!(answer["response"]["autoConfirmUser"], true);
         assert_eq!(answer["response"]["autoVerifyEmail"], true);
         assert_eq!(answer["response"]["autoVerifyPhone"], false);
     }
 
-    #[test]
-    fn only_listed_domains_sign_up() {
+    #[tokio::test]
+    async fn only_listed_domains_sign_up() {
         let config = TriggerConfig::from_values(None, Some(" Studio.example , @qa.example,"));
         assert_eq!(
             config.allowed_email_domains,
             ["studio.example", "qa.example"]
         );
-        assert!(handle(&config, sign_up("ada@STUDIO.example")).is_ok());
-        assert!(handle(&config, sign_up("bob@qa.example")).is_ok());
+        assert!(handle(&config, sign_up("ada@STUDIO.example")).await.is_ok());
+        assert!(handle(&config, sign_up("bob@qa.example")).await.is_ok());
         for refused in [
             "eve@example.com",
             "eve@studio.example.evil",
             "eve@sub.studio.example",
             "no-at-sign",
         ] {
-            assert!(handle(&config, sign_up(refused)).is_err(), "{refused}");
+            assert!(
+                handle(&config, sign_up(refused)).await.is_err(),
+                "{refused}"
+            );
         }
         let mut no_email = sign_up("x@studio.example");
         no_email["request"]["userAttributes"] = serde_json::json!({});
-        assert!(handle(&config, no_email).is_err());
+        assert!(handle(&config, no_email).await.is_err());
+    }
+
+    #[tokio::test]
+    async fn a_confirmed_player_starts_with_the_initial_profile_once() {
+        use crate::profile::LocalProfiles;
+        let config = TriggerConfig::default()
+            .with_initial_profile(Some(r#" {"coins": 100} "#))
+            .unwrap();
+        let store = Arc::new(LocalProfiles::new(None));
+        let triggers = Triggers::new(config).with_profiles(store.clone());
+        let confirmed = post_confirmation_event(
+            "eu-west-1_Pool",
+            "client",
+            "ada",
+            [("sub".to_owned(), "4f1c".to_owned())],
+        );
+        let answer = triggers.handle(confirmed.clone()).await.unwrap();
+        assert_eq!(answer["response"], serde_json::json!({}));
+        let profile = store.get("4f1c").await.unwrap();
+        assert_eq!(
+            (profile.version, &profile.data),
+            (1, &serde_json::json!({"coins": 100}))
+        );
+
+        // The player spends; a later confirmation (a password reset, or the
+        // same event again) never resets the profile.
+        store
+            .put("4f1c", 1, serde_json::json!({"coins": 3}))
+            .await
+            .unwrap();
+        let mut reset = confirmed.clone();
+        reset["triggerSource"] = "PostConfirmation_ConfirmForgotPassword".into();
+        for event in [confirmed, reset] {
+            triggers.handle(event).await.unwrap();
+        }
+        assert_eq!(
+            store.get("4f1c").await.unwrap().data,
+            serde_json::json!({"coins": 3})
+        );
     }
 
     #[test]
-    fn other_triggers_come_back_unchanged() {
+    fn an_initial_profile_must_be_json_of_a_profiles_size() {
+        let config = TriggerConfig::default();
+        assert_eq!(
+            config
+                .clone()
+                .with_initial_profile(Some(" "))
+                .unwrap()
+                .initial_profile,
+            None
+        );
+        assert!(
+            config
+                .clone()
+                .with_initial_profile(Some("{coins"))
+                .unwrap_err()
+                .contains("not JSON")
+        );
+        let huge = format!("\"{}\"", "x".repeat(MAX_PROFILE_BYTES));
+        assert!(
+            config
+                .with_initial_profile(Some(&huge))
+                .unwrap_err()
+                .contains("bytes")
+        );
+    }
+
+    #[tokio::test]
+    async fn other_triggers_come_back_unchanged() {
         let event = serde_json::json!({"triggerSource": "PostAuthentication_Authentication",
             "request": {}, "response": {}});
-        assert_eq!(handle(&TriggerConfig::default(), event.clone()), Ok(event));
+        assert_eq!(
+            handle(&TriggerConfig::default(), event.clone()).await,
+            Ok(event)
+        );
     }
 }

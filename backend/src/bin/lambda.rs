@@ -7,7 +7,7 @@
 //! --features lambda --bin cognito-login-lambda` (no emulator compiled);
 //! deploy with `backend/template.yaml` (see the README).
 
-use cognito_login_backend::{lambda, triggers};
+use cognito_login_backend::lambda;
 use lambda_http::lambda_runtime::{self, LambdaEvent};
 use lambda_http::{Error, Request, service_fn};
 
@@ -15,11 +15,11 @@ use lambda_http::{Error, Request, service_fn};
 async fn main() -> Result<(), Error> {
     lambda::init_logs(std::env::var("RUST_LOG").ok().as_deref());
     if std::env::var_os("COGNITO_LOGIN_TRIGGERS").is_some() {
-        let config = triggers::TriggerConfig::from_env();
-        let config = &config;
+        let triggers = lambda::triggers_from_env()?;
+        let triggers = &triggers;
         return lambda_runtime::run(service_fn(
             move |event: LambdaEvent<serde_json::Value>| async move {
-                triggers::handle(config, event.payload).map_err(Error::from)
+                triggers.handle(event.payload).await.map_err(Error::from)
             },
         ))
         .await;

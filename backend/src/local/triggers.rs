@@ -2,7 +2,8 @@
 //! `SignUp` goes through the same pre sign-up handler as on AWS
 //! ([`crate::triggers`]), with the event Cognito would send it, and its
 //! answer is carried out as Cognito does (a refusal, or the account
-//! confirmed and its email verified).
+//! confirmed and its email verified); a `ConfirmSignUp` that confirmed an
+//! account goes through the post confirmation handler.
 
 use axum::body::Body;
 use axum::extract::{Request, State};
@@ -14,27 +15,36 @@ use cognitox::types::ClientId;
 use serde_json::{Value, json};
 
 use crate::handlers::MAX_REQUEST_BYTES;
-use crate::triggers::{self, TriggerConfig};
+use crate::triggers::{self, Triggers};
 
 /// What the trigger runner needs.
 #[derive(Clone)]
 pub(super) struct TriggerTap {
-    pub(super) config: TriggerConfig,
+    pub(super) triggers: Triggers,
     pub(super) storage: Storage,
 }
 
-/// Runs the pre sign-up trigger around the emulator's `SignUp`.
+/// Runs the pre sign-up trigger around the emulator's `SignUp`, and the
+/// post confirmation trigger after its `ConfirmSignUp`.
 pub(super) async fn run_triggers(
     State(tap): State<TriggerTap>,
     request: Request,
     next: Next,
 ) -> Response {
-    let is_sign_up = request
+    let operation = request
         .headers()
         .get("x-amz-target")
         .and_then(|target| target.to_str().ok())
-        .is_some_and(|target| target.ends_with(".SignUp"));
-    if !is_sign_up || tap.config == TriggerConfig::default() {
+        .and_then(|target| target.rsplit('.').next())
+        .unwrap_or_default()
+        .to_owned();
+    let config = tap.triggers.config();
+    let runs = match operation.as_str() {
+        "SignUp" => config.auto_confirm || !config.allowed_email_domains.is_empty(),
+        "ConfirmSignUp" => config.initial_profile.is_some(),
+        _ => false,
+    };
+    if !runs {
         return next.run(request).await;
     }
     let (parts, body) = request.into_parts();
@@ -64,13 +74,16 @@ pub(super) async fn run_triggers(
                 attribute["Value"].as_str()?.to_owned(),
             ))
         });
-    let event = triggers::pre_sign_up_event(
-        &pool,
-        call["ClientId"].as_str().unwrap_or_default(),
-        username,
-        attributes,
-    );
-    let answer = match triggers::handle(&tap.config, event) {
+    let client = call["ClientId"].as_str().unwrap_or_default();
+    if operation == "ConfirmSignUp" {
+        let response = next.run(Request::from_parts(parts, Body::from(body))).await;
+        if response.status().is_success() {
+            tap.post_confirmation(&pool, client, username).await;
+        }
+        return response;
+    }
+    let event = triggers::pre_sign_up_event(&pool, client, username, attributes);
+    let answer = match tap.triggers.handle(event).await {
         Ok(answer) => answer,
         // Cognito's own words for a refusing pre sign-up trigger.
         Err(refusal) => {
@@ -114,6 +127,28 @@ pub(super) async fn run_triggers(
     let mut response = Response::from_parts(parts, Body::from(signed_up.to_string()));
     response.headers_mut().remove(header::CONTENT_LENGTH);
     response
+}
+
+impl TriggerTap {
+    /// The post confirmation trigger for `username`, with the attributes
+    /// the emulator holds for them (their `sub` among them).
+    async fn post_confirmation(&self, pool: &str, client: &str, username: &str) {
+        let Ok(pool_id) = cognitox::types::UserPoolId::new(pool.to_owned()) else {
+            return;
+        };
+        let Some(user) = self.storage.get_user_by_username(&pool_id, username).await else {
+            return;
+        };
+        let attributes = user
+            .attributes
+            .iter()
+            .filter_map(|attribute| Some((attribute.name.clone(), attribute.value.clone()?)))
+            .chain([("sub".to_owned(), user.id.to_string())]);
+        let event = triggers::post_confirmation_event(pool, client, username, attributes);
+        if let Err(refusal) = self.triggers.handle(event).await {
+            tracing::warn!(%refusal, "the post confirmation trigger failed");
+        }
+    }
 }
 
 fn cognito_error(error_type: &str, message: &str) -> Response {

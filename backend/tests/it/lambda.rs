@@ -576,3 +576,32 @@ async fn each_source_address_is_limited_through_dynamodb() {
         assert_ne!(response.status(), 429, "0 is no limit");
     }
 }
+
+/// The trigger function's post confirmation, against moto's DynamoDB as the
+/// template makes the table: a new player's profile is written once, with
+/// the one action the trigger function's role has (`PutItem`).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_trigger_function_writes_a_new_players_profile_to_dynamodb() {
+    use cognito_login_backend::profile::{DynamoProfiles, ProfileStore};
+    use cognito_login_backend::triggers::{TriggerConfig, Triggers, post_confirmation_event};
+    let moto = support::Moto::start();
+    let (dynamo, table) = profile_table(&moto).await;
+    let store = std::sync::Arc::new(DynamoProfiles::new(dynamo, table));
+    let triggers = Triggers::new(
+        TriggerConfig::default()
+            .with_initial_profile(Some(r#"{"coins": 100}"#))
+            .unwrap(),
+    )
+    .with_profiles(store.clone());
+    let event = post_confirmation_event(
+        "eu-west-1_Pool",
+        "client",
+        "ada",
+        [("sub".to_owned(), "ada-sub".to_owned())],
+    );
+    for _ in 0..2 {
+        triggers.handle(event.clone()).await.unwrap();
+    }
+    let profile = store.get("ada-sub").await.unwrap();
+    assert_eq!((profile.version, profile.data), (1, json!({"coins": 100})));
+}

@@ -655,25 +655,30 @@ fn the_browsers_sso_session_can_be_kept_short_for_the_game_client() {
     );
 }
 
-/// The pre sign-up trigger is wired only when a parameter asks for what it
-/// does (off by default: a live game confirms by code), to a function of
-/// the same build in trigger mode, which Cognito alone may invoke, for this
-/// pool; the function reads its settings where `TriggerConfig::from_env`
-/// looks.
+/// The triggers are wired only when a parameter asks for what they do (off
+/// by default: a live game confirms by code, and profiles start empty), to
+/// a function of the same build in trigger mode, which Cognito alone may
+/// invoke, for this pool, allowed only to write a profile; the function
+/// reads its settings where `TriggerConfig::from_env` looks.
 #[test]
-fn the_pre_sign_up_trigger_is_wired_when_asked_for() {
+fn the_triggers_are_wired_when_asked_for() {
     let template = template();
     assert_eq!(default(&template, "AutoConfirm"), "false");
     assert_eq!(default(&template, "AllowedEmailDomains"), "");
+    assert_eq!(default(&template, "InitialProfile"), "");
     let condition = &template["Conditions"]["HasTriggers"]["Fn::Or"];
     assert_eq!(condition[0]["Fn::Equals"][0]["Ref"], "AutoConfirm");
-    assert_eq!(
-        condition[1]["Fn::Not"][0]["Fn::Equals"][0]["Ref"],
-        "AllowedEmailDomains"
-    );
+    for (at, parameter) in [(1, "AllowedEmailDomains"), (2, "InitialProfile")] {
+        assert_eq!(
+            condition[at]["Fn::Not"][0]["Fn::Equals"][0]["Ref"],
+            parameter
+        );
+    }
     let wiring = &pool(&template)["LambdaConfig"]["Fn::If"];
     assert_eq!(wiring[0], "HasTriggers");
-    assert_eq!(wiring[1]["PreSignUp"]["Fn::GetAtt"][0], "TriggerFunction");
+    for trigger in ["PreSignUp", "PostConfirmation"] {
+        assert_eq!(wiring[1][trigger]["Fn::GetAtt"][0], "TriggerFunction");
+    }
     assert_eq!(wiring[2]["Ref"], "AWS::NoValue");
 
     let resources = &template["Resources"];
@@ -684,10 +689,16 @@ fn the_pre_sign_up_trigger_is_wired_when_asked_for() {
         properties["CodeUri"], resources["LoginFunction"]["Properties"]["CodeUri"],
         "the same build"
     );
-    assert!(
-        properties["Policies"].is_null(),
-        "no permission beyond logs"
+    let statements = properties["Policies"][0]["Statement"]
+        .as_sequence()
+        .unwrap();
+    assert_eq!(statements.len(), 1);
+    assert_eq!(
+        statements[0]["Action"].as_sequence().unwrap(),
+        &[Value::from("dynamodb:PutItem")],
+        "a new player's profile, nothing else"
     );
+    assert_eq!(statements[0]["Resource"]["Fn::GetAtt"][0], "ProfileTable");
     let variables = &properties["Environment"]["Variables"];
     assert_eq!(variables["COGNITO_LOGIN_TRIGGERS"], "1");
     assert_eq!(variables["AUTO_CONFIRM"]["Ref"], "AutoConfirm");
@@ -695,6 +706,8 @@ fn the_pre_sign_up_trigger_is_wired_when_asked_for() {
         variables["ALLOWED_EMAIL_DOMAINS"]["Ref"],
         "AllowedEmailDomains"
     );
+    assert_eq!(variables["INITIAL_PROFILE"]["Ref"], "InitialProfile");
+    assert_eq!(variables["PROFILE_TABLE"]["Ref"], "ProfileTable");
     let permission = &resources["TriggerPermission"]["Properties"];
     assert_eq!(permission["Principal"], "cognito-idp.amazonaws.com");
     assert_eq!(permission["SourceArn"]["Fn::GetAtt"][0], "UserPool");
@@ -705,7 +718,7 @@ fn the_pre_sign_up_trigger_is_wired_when_asked_for() {
     // The binary reads exactly these.
     let source =
         std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/src/triggers.rs")).unwrap();
-    for name in ["AUTO_CONFIRM", "ALLOWED_EMAIL_DOMAINS"] {
+    for name in ["AUTO_CONFIRM", "ALLOWED_EMAIL_DOMAINS", "INITIAL_PROFILE"] {
         assert!(source.contains(&format!("\"{name}\"")), "{name}");
     }
     let binary =

@@ -115,3 +115,39 @@ async fn only_listed_email_domains_sign_up() {
         stack.confirm(&insider).await;
     }
 }
+
+/// A stack that gives new players a starting profile writes it once their
+/// account is confirmed, whichever transport confirmed it: the first read
+/// of the profile is that document, at version 1.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_confirmed_player_starts_with_the_stacks_initial_profile() {
+    for via in [Via::ApiGateway, Via::UserPool] {
+        let stack = stack(
+            via,
+            TriggerConfig::default()
+                .with_initial_profile(Some(r#"{"coins": 100}"#))
+                .unwrap(),
+        )
+        .await;
+        let user = username(&format!("starter-{via:?}"));
+        stack.sign_up(&user).await;
+        stack.confirm(&user).await;
+        let tokens = stack.sign_in(&user, PASSWORD).await.expect("signed in");
+        let profile = crate::support::http()
+            .build()
+            .unwrap()
+            .get(format!("{}/profile", stack.local.url()))
+            .bearer_auth(tokens.access_token.expose())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(profile.status(), 200, "{via:?}");
+        let profile: serde_json::Value =
+            serde_json::from_slice(&profile.bytes().await.unwrap()).unwrap();
+        assert_eq!(
+            profile,
+            serde_json::json!({"version": 1, "data": {"coins": 100}}),
+            "{via:?}"
+        );
+    }
+}
