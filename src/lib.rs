@@ -13,7 +13,9 @@
 //!         .add_plugins(DefaultPlugins)
 //!         .add_plugins(CognitoLoginPlugin::new(ApiGatewayConfig::new(
 //!             "https://abc123.execute-api.eu-west-1.amazonaws.com/prod",
-//!             TokenCheck::for_pool("eu-west-1_AbC123", "1example23456789"),
+//!             // The game's app client, and the routes' server client.
+//!             TokenCheck::for_pool("eu-west-1_AbC123", "1example23456789")
+//!                 .with_client("2example34567890"),
 //!         )))
 //!         .add_systems(Startup, |mut commands: Commands| {
 //!             commands.spawn(Camera2d);
