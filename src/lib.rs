@@ -44,6 +44,8 @@
 //! - The plugin: [`CognitoLoginPlugin`], [`AuthState`], [`AuthSession`],
 //!   [`AuthCommands`], the messages and [`AuthSystems`].
 
+// docs.rs marks each item with the features it needs.
+#![cfg_attr(docsrs, feature(doc_cfg))]
 #![warn(missing_docs)]
 
 pub use cognito_login_client as client;

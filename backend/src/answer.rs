@@ -40,6 +40,7 @@ pub(crate) fn not_found() -> ApiResponse {
 
 /// The answer to a valid token of a player a route is not for (an admin
 /// route's caller outside its group), in API Gateway's words.
+#[cfg(any(feature = "local", feature = "lambda"))]
 pub(crate) fn forbidden() -> ApiResponse {
     ApiResponse {
         status: 403,

@@ -6,6 +6,9 @@
 //! Lambda entry point) and `cli` (the `serve` command), all on by default. A
 //! Lambda build needs only `lambda`.
 
+// docs.rs marks each item with the features it needs.
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
 mod answer;
 pub mod handlers;
 #[cfg(feature = "lambda")]

@@ -32,6 +32,9 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+// docs.rs marks each item with the features it needs.
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
 mod api;
 mod api_gateway;
 mod browser;

@@ -7,6 +7,7 @@ mod challenges;
 mod conformance;
 mod game_api;
 mod import_loops;
+mod packaging;
 mod srp_agreement;
 mod srp_exchange;
 mod support;
