@@ -91,20 +91,8 @@ pub(super) async fn set_up_pool(
             }
         }
     };
-    let clients = sdk
-        .list_user_pool_clients()
-        .user_pool_id(&pool_id)
-        .max_results(60)
-        .send()
-        .await
-        .map_err(|e| setup(&e))?;
-    let existing = clients
-        .user_pool_clients()
-        .iter()
-        .find(|client| client.client_name() == Some(CLIENT_NAME))
-        .and_then(|client| client.client_id());
-    let client_id = match existing {
-        Some(id) => id.to_owned(),
+    let client_id = match client_named(sdk, &pool_id, CLIENT_NAME).await? {
+        Some(id) => id,
         None if let Some((storage, _)) = embedded => {
             let mut properties = template.properties("GameClient");
             properties.insert("UserPoolId".into(), pool_id.clone().into());
@@ -168,6 +156,27 @@ pub(super) async fn set_up_pool(
     Ok((pool_id, client_id))
 }
 
+/// The id of the pool's app client called `name`, if it has one.
+async fn client_named(
+    sdk: &cognito::Client,
+    pool_id: &str,
+    name: &str,
+) -> Result<Option<String>, LocalError> {
+    let clients = sdk
+        .list_user_pool_clients()
+        .user_pool_id(pool_id)
+        .max_results(60)
+        .send()
+        .await
+        .map_err(|error| LocalError::Setup(error.to_string()))?;
+    Ok(clients
+        .user_pool_clients()
+        .iter()
+        .find(|client| client.client_name() == Some(name))
+        .and_then(|client| client.client_id())
+        .map(str::to_owned))
+}
+
 /// Finds the pool's confidential app client by name, or creates it: a
 /// secret, the admin password sign-in and refresh, the player's context
 /// propagated.
@@ -176,20 +185,8 @@ pub(super) async fn set_up_server_client(
     pool_id: &str,
 ) -> Result<ServerClient, LocalError> {
     let setup = |error: &dyn std::fmt::Display| LocalError::Setup(error.to_string());
-    let clients = sdk
-        .list_user_pool_clients()
-        .user_pool_id(pool_id)
-        .max_results(60)
-        .send()
-        .await
-        .map_err(|e| setup(&e))?;
-    let existing = clients
-        .user_pool_clients()
-        .iter()
-        .find(|client| client.client_name() == Some(SERVER_CLIENT_NAME))
-        .and_then(|client| client.client_id());
-    let client_id = match existing {
-        Some(id) => id.to_owned(),
+    let client_id = match client_named(sdk, pool_id, SERVER_CLIENT_NAME).await? {
+        Some(id) => id,
         None => sdk
             .create_user_pool_client()
             .user_pool_id(pool_id)
