@@ -11,7 +11,8 @@ use axum::body::Bytes;
 use axum::http::HeaderMap;
 use cognito_login_backend::{Caller, Handlers, LocalConfig, LocalStack, ServerClient, local};
 use cognito_login_client::{
-    AuthAction, AuthError, AuthOutcome, AuthRequest, ServerErrorKind, srp, unverified_claims,
+    AuthAction, AuthError, AuthOutcome, AuthRequest, RefreshToken, ServerErrorKind, srp,
+    unverified_claims,
 };
 use serde_json::{Value, json};
 
@@ -32,6 +33,35 @@ fn not_authorized(result: &Result<AuthOutcome, AuthError>) -> bool {
             ..
         })
     )
+}
+
+/// Through the routes: `refresh_token` is refreshed (the fresh tokens still
+/// `client`'s), revoked, and then refused.
+async fn refresh_then_revoke(stack: &Stack, refresh_token: RefreshToken, client: &str) {
+    let refreshed = stack
+        .ask(AuthRequest::Refresh {
+            refresh_token: refresh_token.clone(),
+            username: None,
+        })
+        .await;
+    assert!(
+        matches!(&refreshed, Ok(AuthOutcome::Tokens(fresh))
+            if claim(fresh.access_token.expose(), "client_id") == client),
+        "{refreshed:?}"
+    );
+    let signed_out = stack
+        .ask(AuthRequest::SignOut {
+            refresh_token: Some(refresh_token.clone()),
+        })
+        .await;
+    assert_eq!(signed_out, Ok(AuthOutcome::SignedOut));
+    let after = stack
+        .ask(AuthRequest::Refresh {
+            refresh_token,
+            username: None,
+        })
+        .await;
+    assert!(not_authorized(&after), "{after:?}");
 }
 
 /// A whole account's life through the routes, every call of it through the
@@ -86,30 +116,7 @@ async fn players_sign_up_and_in_through_the_server_client() {
         .expect("signed in with the new password");
 
     let refresh_token = tokens.refresh_token.clone().unwrap();
-    let refreshed = stack
-        .ask(AuthRequest::Refresh {
-            refresh_token: refresh_token.clone(),
-            username: None,
-        })
-        .await;
-    assert!(
-        matches!(&refreshed, Ok(AuthOutcome::Tokens(fresh))
-            if claim(fresh.access_token.expose(), "client_id") == server),
-        "{refreshed:?}"
-    );
-    let signed_out = stack
-        .ask(AuthRequest::SignOut {
-            refresh_token: Some(refresh_token.clone()),
-        })
-        .await;
-    assert_eq!(signed_out, Ok(AuthOutcome::SignedOut));
-    let after = stack
-        .ask(AuthRequest::Refresh {
-            refresh_token,
-            username: None,
-        })
-        .await;
-    assert!(not_authorized(&after), "{after:?}");
+    refresh_then_revoke(&stack, refresh_token, &server).await;
 
     // The public client's session, as a browser sign-in makes one.
     let theirs = match support::ask(
@@ -130,30 +137,7 @@ async fn players_sign_up_and_in_through_the_server_client() {
         endpoints.client_id
     );
     let refresh_token = theirs.refresh_token.unwrap();
-    let refreshed = stack
-        .ask(AuthRequest::Refresh {
-            refresh_token: refresh_token.clone(),
-            username: None,
-        })
-        .await;
-    assert!(
-        matches!(&refreshed, Ok(AuthOutcome::Tokens(fresh))
-            if claim(fresh.access_token.expose(), "client_id") == endpoints.client_id),
-        "{refreshed:?}"
-    );
-    let signed_out = stack
-        .ask(AuthRequest::SignOut {
-            refresh_token: Some(refresh_token.clone()),
-        })
-        .await;
-    assert_eq!(signed_out, Ok(AuthOutcome::SignedOut));
-    let after = stack
-        .ask(AuthRequest::Refresh {
-            refresh_token,
-            username: None,
-        })
-        .await;
-    assert!(not_authorized(&after), "{after:?}");
+    refresh_then_revoke(&stack, refresh_token, &endpoints.client_id).await;
 }
 
 /// What the SDK sent: each call's operation and body.
