@@ -21,7 +21,8 @@ use std::sync::Arc;
 
 use cognito_login_client::{BackendConfig, GameApiConfig, ManagedLogin};
 
-pub use commands::{AuthCommandError, AuthCommands};
+pub use cognito_login_client::CommandError as AuthCommandError;
+pub use commands::AuthCommands;
 pub use game_api::{ApiReplied, GameApi};
 #[cfg(feature = "menu")]
 pub use gamepad::MenuNavigation;
@@ -163,20 +164,10 @@ impl Plugin for CognitoLoginPlugin {
             .add_message::<EmailVerified>()
             .add_message::<ChallengeRequired>()
             .add_message::<SessionNotForgotten>()
-            .init_resource::<commands::PendingRequest>()
             .init_resource::<receive::ReceivedReplies>()
-            .insert_resource(lifecycle::Lifecycle::new(
-                self.session.as_ref(),
-                &self.backend.namespace(),
-            ))
             .add_systems(
                 PreUpdate,
-                (
-                    lifecycle::drive,
-                    receive::receive_replies,
-                    lifecycle::apply_events,
-                )
-                    .chain()
+                receive::receive
                     .in_set(AuthSystems::Receive)
                     .run_if(resource_exists::<client::AuthClient>),
             )
@@ -189,20 +180,22 @@ impl Plugin for CognitoLoginPlugin {
         // with the reason: the menu shows it.
         match self.backend.spawn_worker() {
             Ok(worker) => {
-                let browser = self.browser.clone().map(|login| {
+                let mut session =
+                    lifecycle::session(worker, self.session.as_ref(), &self.backend.namespace());
+                if let Some(login) = self.browser.clone() {
                     let browser = self.backend.browser_sign_in(login).map(Arc::new);
                     if let Err(error) = &browser {
                         error!("browser sign-in cannot run: {error}");
                     }
-                    browser
-                });
-                app.insert_resource(client::AuthClient { worker, browser });
+                    session = session.with_browser(browser);
+                }
+                app.insert_resource(client::AuthClient { session });
             }
             Err(error) => error!("the login worker thread could not start: {error}"),
         }
 
         if self.session.is_some() {
-            app.add_systems(Startup, lifecycle::start_restore);
+            app.add_systems(Startup, receive::start_restore);
         }
         if let Some(config) = &self.game_api {
             game_api::build(app, config);
@@ -210,7 +203,7 @@ impl Plugin for CognitoLoginPlugin {
                 PreUpdate,
                 game_api::pump
                     .in_set(AuthSystems::Receive)
-                    .after(lifecycle::apply_events)
+                    .after(receive::receive)
                     .run_if(resource_exists::<client::AuthClient>)
                     .run_if(resource_exists::<game_api::GameApiState>),
             );
@@ -244,17 +237,13 @@ impl Plugin for CognitoLoginPlugin {
 /// the same grace), so the next person at the computer is asked again.
 fn shut_down_on_exit(
     mut exits: MessageReader<AppExit>,
-    session: Option<Res<AuthSession>>,
     client: Option<Res<client::AuthClient>>,
     mut commands: Commands,
 ) {
     if exits.read().next().is_some() {
-        if let (Some(session), Some(client)) = (&session, &client)
-            && !session.kept
-        {
-            client.end_browser_session(session);
+        if let Some(client) = &client {
+            client.session.end_unkept_browser_session();
         }
         commands.remove_resource::<client::AuthClient>();
-        commands.remove_resource::<lifecycle::Lifecycle>();
     }
 }

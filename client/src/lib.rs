@@ -85,8 +85,9 @@ pub use secret::{
     IdToken, Password, RefreshToken,
 };
 pub use session::{
-    DevicesReply, Generation, Identity, MakeStore, SessionEvent, SessionIo, SessionMachine,
-    SessionPhase, SessionPolicy, StoreJob, StoreJobKind, StoreReply, StoreThread, WorkerIo,
+    Answer, AuthEvent, CommandError, DevicesReply, Generation, Identity, MakeStore, Session,
+    SessionEnd, SessionEvent, SessionIo, SessionMachine, SessionPhase, SessionPolicy,
+    SignedInPlayer, StoreJob, StoreJobKind, StoreReply, StoreThread, WorkerIo,
 };
 pub use signing_keys::SigningKeys;
 pub use store::{KeychainStore, SessionStore, StoreError};

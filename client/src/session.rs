@@ -8,6 +8,7 @@
 //! belongs to an older generation is dropped, never applied. That is what
 //! makes a sign-out final.
 
+mod driver;
 mod identity;
 mod machine;
 mod refresh;
@@ -17,6 +18,7 @@ mod store_thread;
 use std::collections::VecDeque;
 use std::time::{Duration, Instant, SystemTime};
 
+pub use driver::{Answer, AuthEvent, CommandError, Session, SessionEnd, SignedInPlayer};
 pub use identity::Identity;
 #[cfg(test)]
 use refresh::retry_delay;

@@ -13,7 +13,6 @@ use serde_json::Value;
 
 use super::AuthSession;
 use super::client::AuthClient;
-use super::lifecycle::Lifecycle;
 
 /// A call to the game's API ended.
 #[derive(Message, Debug, Clone, PartialEq)]
@@ -48,7 +47,7 @@ pub(crate) struct GameApiState {
 /// Sets up the client for `config` on the worker's runtime.
 pub(crate) fn build(app: &mut App, config: &GameApiConfig) {
     let client = match app.world().get_resource::<AuthClient>() {
-        Some(auth) => GameApiClient::new(config.clone(), &auth.worker)
+        Some(auth) => GameApiClient::new(config.clone(), auth.session.worker())
             .map_err(|error| AuthError::Config(error.to_string())),
         None => Err(AuthError::Config("the login client is not running".into())),
     };
@@ -65,15 +64,14 @@ pub(crate) fn build(app: &mut App, config: &GameApiConfig) {
 /// Each frame, after the session took its replies: the calls' answers in,
 /// the calls whose refresh is over out, [`ApiReplied`] written.
 pub(crate) fn pump(
-    client: Res<AuthClient>,
-    mut lifecycle: ResMut<Lifecycle>,
+    mut client: ResMut<AuthClient>,
     mut state: ResMut<GameApiState>,
     mut replied: MessageWriter<ApiReplied>,
 ) {
     let GameApiState { client: api, queue } = &mut *state;
     let Ok(api) = api else { return };
-    let (machine, mut io) = lifecycle.split(&client);
-    queue.update(api, machine, &mut io, Instant::now(), SystemTime::now());
+    let now = (Instant::now(), SystemTime::now());
+    client.session.update_api(queue, api, now.0, now.1);
     while let Some(reply) = queue.next_reply() {
         replied.write(ApiReplied {
             id: reply.id,

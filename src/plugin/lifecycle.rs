@@ -1,18 +1,14 @@
-//! The glue between Bevy and the client's [`SessionMachine`]: it feeds the
-//! machine the keychain's answers and a tick each frame, and turns its
-//! events into [`AuthState`], the [`AuthSession`] resource and messages.
+//! How sessions are kept ([`SessionSettings`]), the client's session made
+//! from them, and the messages of a session's life.
 
 use std::sync::Arc;
-use std::time::{Duration, Instant, SystemTime};
+use std::time::Duration;
 
 use bevy::prelude::*;
 use cognito_login_client::{
-    DeviceChange, KeychainStore, MakeStore, RememberedDevices, RequestId, SessionEvent,
-    SessionMachine, SessionPolicy, SessionStore, StoreError, StoreJob, StoreThread, WorkerIo,
+    AuthWorker, KeychainStore, MakeStore, Session, SessionPolicy, SessionStore, StoreError,
+    StoreThread,
 };
-
-use super::client::AuthClient;
-use super::{AuthSession, AuthState, DevicesNotKept, SignOutReason, SignedIn, SignedOut};
 
 /// How sessions are kept between launches.
 #[derive(Clone)]
@@ -93,7 +89,8 @@ impl SessionSettings {
     }
 }
 
-/// The session was refreshed; [`AuthSession`] holds the new tokens.
+/// The session was refreshed; [`AuthSession`](super::AuthSession) holds the
+/// new tokens.
 #[derive(Message, Debug, Clone, PartialEq, Eq)]
 pub struct TokensRefreshed {
     /// Whose session.
@@ -101,8 +98,8 @@ pub struct TokensRefreshed {
 }
 
 /// The login server cannot be reached: the player stays signed in
-/// ([`AuthSession::offline`]), and the session is refreshed as soon as the
-/// server answers again ([`BackOnline`]).
+/// ([`AuthSession::offline`](super::AuthSession::offline)), and the session
+/// is refreshed as soon as the server answers again ([`BackOnline`]).
 #[derive(Message, Debug, Clone, PartialEq, Eq)]
 pub struct WentOffline {
     /// Whose session.
@@ -111,7 +108,7 @@ pub struct WentOffline {
 
 /// The login server answers again: the session was refreshed
 /// ([`TokensRefreshed`] came first) and is no longer
-/// [`offline`](AuthSession::offline).
+/// [`offline`](super::AuthSession::offline).
 #[derive(Message, Debug, Clone, PartialEq, Eq)]
 pub struct BackOnline {
     /// Whose session.
@@ -127,205 +124,26 @@ pub struct SessionNotForgotten {
     pub error: StoreError,
 }
 
-/// The session machine and, when sessions are kept, the keychain's thread
-/// and the devices it remembers.
-#[derive(Resource, Debug)]
-pub(crate) struct Lifecycle {
-    pub(crate) machine: SessionMachine,
-    pub(crate) store: Option<StoreThread>,
-    /// The remembered devices, as the keychain last answered.
-    pub(crate) devices: RememberedDevices,
-    /// What changes in `devices` once a request succeeds.
-    pub(crate) device_change: Option<(RequestId, DeviceChange)>,
-    /// The name the player signed in with, this session.
-    pub(crate) signed_in_as: Option<String>,
-}
-
-impl Lifecycle {
-    /// The machine for `settings` (`None`: nothing kept, still refreshed).
-    pub(crate) fn new(settings: Option<&SessionSettings>, namespace: &str) -> Self {
-        let policy = settings.map_or_else(
-            || SessionPolicy {
-                remember: false,
-                ..SessionPolicy::default()
-            },
-            SessionSettings::policy,
-        );
-        let store = settings.and_then(|settings| match settings.store_thread(namespace) {
-            Ok(thread) => Some(thread),
-            Err(error) => {
-                warn!("the keychain thread could not start ({error}): sessions are not kept");
-                None
-            }
-        });
-        Self {
-            machine: SessionMachine::new(policy),
-            store,
-            devices: RememberedDevices::default(),
-            device_change: None,
-            signed_in_as: None,
+/// The client's session over `worker`, keeping sessions as `settings` say
+/// (`None`: nothing kept, still refreshed).
+pub(crate) fn session(
+    worker: AuthWorker,
+    settings: Option<&SessionSettings>,
+    namespace: &str,
+) -> Session {
+    let policy = settings.map_or_else(
+        || SessionPolicy {
+            remember: false,
+            ..SessionPolicy::default()
+        },
+        SessionSettings::policy,
+    );
+    let store = settings.and_then(|settings| match settings.store_thread(namespace) {
+        Ok(thread) => Some(thread),
+        Err(error) => {
+            warn!("the keychain thread could not start ({error}): sessions are not kept");
+            None
         }
-    }
-
-    /// The machine and what it drives, borrowed together.
-    pub(crate) fn split<'a>(
-        &'a mut self,
-        client: &'a AuthClient,
-    ) -> (&'a mut SessionMachine, WorkerIo<'a>) {
-        let io = WorkerIo {
-            worker: &client.worker,
-            store: self.store.as_ref(),
-        };
-        (&mut self.machine, io)
-    }
-}
-
-/// At launch: asks the keychain for a stored session.
-pub(crate) fn start_restore(
-    client: Option<Res<AuthClient>>,
-    mut lifecycle: ResMut<Lifecycle>,
-    mut next: ResMut<NextState<AuthState>>,
-) {
-    match client {
-        Some(client) => {
-            let (machine, mut io) = lifecycle.split(&client);
-            // The devices first: they are known by the time the restore
-            // ends (see `drive`), so the first sign-in proves its device.
-            if let Some(store) = io.store {
-                store.run(machine.generation(), StoreJob::LoadDevices);
-            }
-            machine.restore(&mut io, Instant::now());
-        }
-        None => next.set(AuthState::SignedOut),
-    }
-}
-
-/// Each frame: the keychain's answers, then the clock (a restore that waited
-/// too long, a refresh that came due).
-pub(crate) fn drive(
-    client: Res<AuthClient>,
-    mut lifecycle: ResMut<Lifecycle>,
-    mut not_kept: MessageWriter<DevicesNotKept>,
-) {
-    let lifecycle = &mut *lifecycle;
-    let (machine, mut io) = lifecycle.split(&client);
-    while let Some(reply) = io.store.and_then(StoreThread::try_recv) {
-        machine.stored(&mut io, reply);
-    }
-    machine.tick(&mut io, Instant::now(), SystemTime::now());
-    // After the session's answers: a device job queued before a session
-    // job has answered by the time that one has (one keychain thread, in
-    // order), so the devices loaded at launch are in before the restore ends.
-    while let Some(reply) = lifecycle
-        .store
-        .as_ref()
-        .and_then(StoreThread::try_recv_devices)
-    {
-        match reply {
-            Ok(devices) => lifecycle.devices = devices,
-            Err(error) => {
-                warn!(%error, "the remembered devices were not kept");
-                not_kept.write(DevicesNotKept { error });
-            }
-        }
-    }
-}
-
-/// The messages the session's events write.
-#[derive(bevy::ecs::system::SystemParam)]
-pub(crate) struct SessionMessages<'w> {
-    signed_in: MessageWriter<'w, SignedIn>,
-    signed_out: MessageWriter<'w, SignedOut>,
-    refreshed: MessageWriter<'w, TokensRefreshed>,
-    offline: MessageWriter<'w, WentOffline>,
-    online: MessageWriter<'w, BackOnline>,
-    not_forgotten: MessageWriter<'w, SessionNotForgotten>,
-}
-
-/// Turns the machine's events into state, the session resource and messages.
-pub(crate) fn apply_events(
-    mut lifecycle: ResMut<Lifecycle>,
-    mut session: Option<ResMut<AuthSession>>,
-    mut next: ResMut<NextState<AuthState>>,
-    mut commands: Commands,
-    mut messages: SessionMessages,
-) {
-    // A session signed in by these events, inserted at the end (an offline
-    // event may follow its sign-in).
-    let mut signed_in: Option<AuthSession> = None;
-    while let Some(event) = lifecycle.machine.next_event() {
-        let current = signed_in.as_mut().or(session.as_deref_mut());
-        match event {
-            SessionEvent::SignedIn { tokens, restored } => match AuthSession::from_tokens(tokens) {
-                Ok(mut fresh) => {
-                    // A sign-in is proof; a restored session is not.
-                    fresh.proven_at = (!restored).then(Instant::now);
-                    fresh.kept =
-                        restored || (lifecycle.store.is_some() && lifecycle.machine.remembers());
-                    info!(username = %fresh.username, restored, "signed in");
-                    messages.signed_in.write(SignedIn {
-                        username: fresh.username.clone(),
-                    });
-                    signed_in = Some(fresh);
-                    next.set(AuthState::SignedIn);
-                }
-                Err(error) => {
-                    // Verified tokens always carry a `sub`; an unverified
-                    // backend's may not.
-                    warn!(%error, "the session's ID token is unreadable");
-                    next.set(AuthState::SignedOut);
-                }
-            },
-            SessionEvent::Refreshed(tokens) => match (current, AuthSession::from_tokens(tokens)) {
-                (Some(session), Ok(fresh)) => {
-                    let account = session.account.take();
-                    let new_device = session.new_device.take();
-                    *session = AuthSession {
-                        account,
-                        new_device,
-                        offline: session.offline,
-                        proven_at: session.proven_at,
-                        kept: session.kept,
-                        ..fresh
-                    };
-                    messages.refreshed.write(TokensRefreshed {
-                        username: session.username.clone(),
-                    });
-                }
-                (_, Err(error)) => warn!(%error, "the refreshed ID token is unreadable"),
-                (None, Ok(_)) => {}
-            },
-            SessionEvent::Offline | SessionEvent::Online => {
-                let offline = event == SessionEvent::Offline;
-                if let Some(session) = current {
-                    session.offline = offline;
-                    let username = session.username.clone();
-                    if offline {
-                        info!(%username, "offline: the login server cannot be reached");
-                        messages.offline.write(WentOffline { username });
-                    } else {
-                        info!(%username, "back online");
-                        messages.online.write(BackOnline { username });
-                    }
-                }
-            }
-            SessionEvent::Ended(error) => {
-                info!("the session ended: {error}");
-                signed_in = None;
-                commands.remove_resource::<AuthSession>();
-                next.set(AuthState::SignedOut);
-                messages.signed_out.write(SignedOut {
-                    reason: SignOutReason::SessionEnded(error),
-                });
-            }
-            SessionEvent::NotRestored => next.set(AuthState::SignedOut),
-            SessionEvent::ForgetFailed(error) => {
-                messages.not_forgotten.write(SessionNotForgotten { error });
-            }
-            _ => {}
-        }
-    }
-    if let Some(fresh) = signed_in {
-        commands.insert_resource(fresh);
-    }
+    });
+    Session::new(worker, store, policy)
 }

@@ -7,8 +7,8 @@ use bevy::prelude::*;
 use bevy_egui::{EguiContexts, EguiPlugin, EguiPrimaryContextPass, EguiTextureHandle, egui};
 use cognito_login_client::{AuthOutcome, IdentityProvider, MfaMethod, Translations};
 
-use super::commands::{AuthCommandError, AuthCommands};
 use super::receive::ReceivedReplies;
+use super::{AuthCommandError, AuthCommands};
 use super::{AuthSession, AuthState, AuthSystems};
 use crate::menu::{self, AccountRequest, AccountView, LoginForm, MenuAction, MenuSettings, Screen};
 
@@ -92,7 +92,7 @@ pub(super) fn build(
     .add_systems(
         PreUpdate,
         apply_replies
-            .after(super::receive::receive_replies)
+            .after(super::receive::receive)
             .in_set(AuthSystems::Receive),
     )
     .add_systems(
@@ -200,17 +200,8 @@ fn apply_replies(
     mut menu: ResMut<LoginMenu>,
     mut auth: AuthCommands,
 ) {
-    for answered in received
-        .0
-        .iter()
-        .filter(|answered| answered.running.is_some())
-    {
-        let reply = &answered.reply;
-        let actions = if answered
-            .running
-            .as_ref()
-            .is_some_and(|running| running.proof)
-        {
+    for reply in &received.0 {
+        let actions = if reply.proof {
             menu.form.finish_proof(reply.result.as_ref().map(drop))
         } else {
             menu.form.finish(reply.action, &reply.result)

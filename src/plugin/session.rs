@@ -4,7 +4,8 @@ use std::time::{Duration, Instant, SystemTime};
 
 use bevy::prelude::*;
 use cognito_login_client::{
-    AccessToken, Account, AuthError, IdToken, Identity, NewDevice, RefreshToken, Tokens,
+    AccessToken, Account, AuthError, IdToken, Identity, NewDevice, RefreshToken, Session,
+    SignedInPlayer, Tokens,
 };
 use serde_json::{Map, Value};
 
@@ -74,15 +75,25 @@ impl AuthSession {
     /// Builds the session from tokens the transport verified, reading the
     /// ID token's claims.
     pub fn from_tokens(tokens: Tokens) -> Result<Self, AuthError> {
-        let Identity {
-            username,
-            sub,
-            email,
-            email_verified,
-            groups,
-            claims,
-        } = Identity::of(&tokens)?;
-        Ok(Self {
+        let identity = Identity::of(&tokens)?;
+        Ok(Self::from_player(SignedInPlayer { identity, tokens }))
+    }
+
+    /// The session of a player the client read already.
+    pub(crate) fn from_player(player: SignedInPlayer) -> Self {
+        let SignedInPlayer {
+            identity:
+                Identity {
+                    username,
+                    sub,
+                    email,
+                    email_verified,
+                    groups,
+                    claims,
+                },
+            tokens,
+        } = player;
+        Self {
             username,
             sub,
             email,
@@ -99,14 +110,28 @@ impl AuthSession {
             refresh_token: tokens.refresh_token,
             proven_at: None,
             kept: false,
-        })
+        }
+    }
+
+    /// Takes refreshed tokens; what the client learnt of the account, the
+    /// device on offer and the session's standing stay.
+    pub(crate) fn refreshed(&mut self, player: SignedInPlayer) {
+        let fresh = Self::from_player(player);
+        *self = Self {
+            account: self.account.take(),
+            new_device: self.new_device.take(),
+            offline: self.offline,
+            proven_at: self.proven_at,
+            kept: self.kept,
+            ..fresh
+        };
     }
 
     /// How long a sign-in, or a password typed again
     /// ([`AuthCommands::confirm_password`](super::AuthCommands::confirm_password)),
     /// counts as fresh proof for the account changes that need one
     /// ([`AuthAction::needs_fresh_proof`](cognito_login_client::AuthAction::needs_fresh_proof)).
-    pub const PROOF_LASTS: Duration = Duration::from_secs(10 * 60);
+    pub const PROOF_LASTS: Duration = Session::PROOF_LASTS;
 
     /// Whether the player proved to be the player at this computer within
     /// [`PROOF_LASTS`](Self::PROOF_LASTS): signed in (not restored from the

@@ -8,6 +8,7 @@ mod conformance;
 mod game_api;
 mod import_loops;
 mod packaging;
+mod session;
 mod srp_agreement;
 mod srp_exchange;
 mod support;

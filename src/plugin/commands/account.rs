@@ -36,11 +36,7 @@ impl AuthCommands<'_, '_> {
     /// the account and the session as they were. Ask the player to confirm
     /// first.
     pub fn delete_account(&mut self) -> Result<RequestId, AuthCommandError> {
-        let access_token = self.access_token()?;
-        let account = self.username()?;
-        let id = self.send(AuthRequest::DeleteAccount { access_token })?;
-        self.on_success(id, DeviceChange::ForgetAccount(account));
-        Ok(id)
+        self.session()?.delete_account()
     }
 
     /// Changes the signed-in player's email address: a code goes to the new
@@ -129,33 +125,7 @@ impl AuthCommands<'_, '_> {
         &mut self,
         name: impl Into<String>,
     ) -> Result<RequestId, AuthCommandError> {
-        let access_token = self.access_token()?;
-        let session = self.session.as_ref().ok_or(AuthCommandError::NotSignedIn)?;
-        let offered = session
-            .new_device
-            .clone()
-            .ok_or(AuthCommandError::NoDeviceOffered)?;
-        let device = RememberedDevice::new(offered).map_err(|_| AuthCommandError::Unavailable)?;
-        let names = [session.email.clone()]
-            .into_iter()
-            .chain([self.lifecycle.as_ref().and_then(|l| l.signed_in_as.clone())])
-            .flatten()
-            .collect();
-        let account = session.username.clone();
-        let id = self.send(AuthRequest::RememberDevice {
-            access_token,
-            device: device.clone(),
-            name: name.into(),
-        })?;
-        self.on_success(
-            id,
-            DeviceChange::Remember {
-                account,
-                names,
-                device,
-            },
-        );
-        Ok(id)
+        self.session()?.remember_device(name)
     }
 
     /// Checks the signed-in player's password with a fresh sign-in to the
@@ -171,24 +141,7 @@ impl AuthCommands<'_, '_> {
         &mut self,
         password: impl Into<Password>,
     ) -> Result<RequestId, AuthCommandError> {
-        let session = self.session.as_ref().ok_or(AuthCommandError::NotSignedIn)?;
-        let username = session.username.clone();
-        let device = self
-            .lifecycle
-            .as_ref()
-            .and_then(|lifecycle| lifecycle.devices.for_sign_in(&username).cloned());
-        let id = self.ready()?.worker.send(AuthRequest::SignIn {
-            username: username.clone(),
-            password: password.into(),
-            device,
-        });
-        self.pending.running = Some(Running {
-            id,
-            action: AuthAction::SignIn,
-            username,
-            proof: true,
-        });
-        Ok(id)
+        self.session()?.confirm_password(password)
     }
 
     /// Reads the account's remembered devices; [`DevicesListed`](crate::DevicesListed)
@@ -206,26 +159,12 @@ impl AuthCommands<'_, '_> {
         &mut self,
         device_key: impl Into<String>,
     ) -> Result<RequestId, AuthCommandError> {
-        let access_token = self.access_token()?;
-        let device_key = device_key.into();
-        let id = self.send(AuthRequest::ForgetDevice {
-            access_token,
-            device_key: device_key.clone(),
-        })?;
-        // When it is this computer, the keychain forgets it too.
-        self.on_success(id, DeviceChange::ForgetKey(device_key));
-        Ok(id)
+        self.session()?.forget_device(device_key)
     }
 
     /// The device this computer remembers for the signed-in account, if
     /// any: its key, to mark it in a list of devices.
     pub fn this_device(&self) -> Option<&str> {
-        let session = self.session.as_ref()?;
-        let device = self
-            .lifecycle
-            .as_ref()?
-            .devices
-            .of_account(&session.username)?;
-        Some(&device.key)
+        self.client.as_ref()?.session.this_device()
     }
 }
