@@ -11,7 +11,7 @@ use crate::device::proof::{Step, answer_device, device_refused};
 use crate::error::{AuthError, ConfigError};
 use crate::http::{checked_url, http_client, read_answer, transport_error};
 use crate::outcome::{AuthOutcome, Tokens};
-use crate::request::{AuthAction, AuthRequest, ChallengeName, body};
+use crate::request::{AuthAction, AuthRequest, ChallengeName, body, with_actions};
 use crate::response;
 use crate::secret::Password;
 use crate::transport::{BoxFuture, Transport, connect, finish};
@@ -61,114 +61,37 @@ impl ApiGatewayConfig {
     }
 }
 
-/// The path of each action; [`Default`] gives the contract's routes.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Routes {
-    /// Sign up (`/signup`).
-    pub sign_up: String,
-    /// Confirm a sign-up code (`/confirm`).
-    pub confirm_sign_up: String,
-    /// Resend the code (`/resend`).
-    pub resend_code: String,
-    /// Sign in (`/signin`).
-    pub sign_in: String,
-    /// Answer a challenge (`/challenge`).
-    pub respond_to_challenge: String,
-    /// Refresh the tokens (`/refresh`).
-    pub refresh: String,
-    /// Start a password reset (`/forgot`).
-    pub forgot_password: String,
-    /// Finish a password reset (`/reset`).
-    pub reset_password: String,
-    /// Sign out of this device (`/signout`).
-    pub sign_out: String,
-    /// Sign out everywhere (`/signout/everywhere`).
-    pub sign_out_everywhere: String,
-    /// Change the password (`/account/password`).
-    pub change_password: String,
-    /// Read the account (`/account`).
-    pub get_account: String,
-    /// Delete the account (`/account/delete`).
-    pub delete_account: String,
-    /// Change the email address (`/account/email`).
-    pub change_email: String,
-    /// Send its code again (`/account/email/resend`).
-    pub resend_email_code: String,
-    /// Verify it (`/account/email/verify`).
-    pub verify_email: String,
-    /// Start adding an authenticator app (`/account/mfa/authenticator`).
-    pub add_authenticator: String,
-    /// Check its first code (`/account/mfa/authenticator/verify`).
-    pub verify_authenticator: String,
-    /// Turn an MFA method on or off (`/account/mfa`).
-    pub set_mfa: String,
-    /// Remember this device (`/account/devices/remember`).
-    pub remember_device: String,
-    /// List the remembered devices (`/account/devices`).
-    pub list_devices: String,
-    /// Forget a device (`/account/devices/forget`).
-    pub forget_device: String,
+macro_rules! routes {
+    ($($action:ident, $field:ident, $route:literal, $words:literal, $proof:literal;)*) => {
+        /// The path of each action; [`Default`] gives the contract's routes.
+        #[derive(Debug, Clone, PartialEq, Eq)]
+        pub struct Routes {
+            $(
+                #[doc = concat!("The route to ", $words, " (`", $route, "`).")]
+                pub $field: String,
+            )*
+        }
+
+        impl Routes {
+            /// The path of `action`.
+            pub fn get(&self, action: AuthAction) -> &str {
+                match action {
+                    $(AuthAction::$action => &self.$field,)*
+                }
+            }
+        }
+
+        impl Default for Routes {
+            fn default() -> Self {
+                Self {
+                    $($field: AuthAction::$action.default_route().to_owned(),)*
+                }
+            }
+        }
+    };
 }
 
-impl Routes {
-    /// The path of `action`.
-    pub fn get(&self, action: AuthAction) -> &str {
-        match action {
-            AuthAction::SignUp => &self.sign_up,
-            AuthAction::ConfirmSignUp => &self.confirm_sign_up,
-            AuthAction::ResendCode => &self.resend_code,
-            AuthAction::SignIn => &self.sign_in,
-            AuthAction::RespondToChallenge => &self.respond_to_challenge,
-            AuthAction::Refresh => &self.refresh,
-            AuthAction::ForgotPassword => &self.forgot_password,
-            AuthAction::ResetPassword => &self.reset_password,
-            AuthAction::SignOut => &self.sign_out,
-            AuthAction::SignOutEverywhere => &self.sign_out_everywhere,
-            AuthAction::ChangePassword => &self.change_password,
-            AuthAction::GetAccount => &self.get_account,
-            AuthAction::DeleteAccount => &self.delete_account,
-            AuthAction::ChangeEmail => &self.change_email,
-            AuthAction::ResendEmailCode => &self.resend_email_code,
-            AuthAction::VerifyEmail => &self.verify_email,
-            AuthAction::AddAuthenticator => &self.add_authenticator,
-            AuthAction::VerifyAuthenticator => &self.verify_authenticator,
-            AuthAction::SetMfa => &self.set_mfa,
-            AuthAction::RememberDevice => &self.remember_device,
-            AuthAction::ListDevices => &self.list_devices,
-            AuthAction::ForgetDevice => &self.forget_device,
-        }
-    }
-}
-
-impl Default for Routes {
-    fn default() -> Self {
-        let route = |action: AuthAction| action.default_route().to_owned();
-        Self {
-            sign_up: route(AuthAction::SignUp),
-            confirm_sign_up: route(AuthAction::ConfirmSignUp),
-            resend_code: route(AuthAction::ResendCode),
-            sign_in: route(AuthAction::SignIn),
-            respond_to_challenge: route(AuthAction::RespondToChallenge),
-            refresh: route(AuthAction::Refresh),
-            forgot_password: route(AuthAction::ForgotPassword),
-            reset_password: route(AuthAction::ResetPassword),
-            sign_out: route(AuthAction::SignOut),
-            sign_out_everywhere: route(AuthAction::SignOutEverywhere),
-            change_password: route(AuthAction::ChangePassword),
-            get_account: route(AuthAction::GetAccount),
-            delete_account: route(AuthAction::DeleteAccount),
-            change_email: route(AuthAction::ChangeEmail),
-            resend_email_code: route(AuthAction::ResendEmailCode),
-            verify_email: route(AuthAction::VerifyEmail),
-            add_authenticator: route(AuthAction::AddAuthenticator),
-            verify_authenticator: route(AuthAction::VerifyAuthenticator),
-            set_mfa: route(AuthAction::SetMfa),
-            remember_device: route(AuthAction::RememberDevice),
-            list_devices: route(AuthAction::ListDevices),
-            forget_device: route(AuthAction::ForgetDevice),
-        }
-    }
-}
+with_actions!(routes);
 
 /// Sends requests as JSON `POST`s to the routes of an [`ApiGatewayConfig`].
 #[derive(Debug, Clone)]

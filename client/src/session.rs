@@ -9,6 +9,7 @@
 //! makes a sign-out final.
 
 mod driver;
+mod events;
 mod identity;
 mod machine;
 mod refresh;
@@ -18,7 +19,8 @@ mod store_thread;
 use std::collections::VecDeque;
 use std::time::{Duration, Instant, SystemTime};
 
-pub use driver::{Answer, AuthEvent, CommandError, Session, SessionEnd, SignedInPlayer};
+pub use driver::Session;
+pub use events::{Answer, AuthEvent, CommandError, SessionEnd, SignedInPlayer};
 pub use identity::Identity;
 #[cfg(test)]
 use refresh::retry_delay;

@@ -1,0 +1,123 @@
+//! What a [`Session`](super::Session) reports: its events, the answers to
+//! requests, and why a request could not start.
+
+use super::Identity;
+use crate::error::AuthError;
+use crate::outcome::{AuthOutcome, Tokens};
+use crate::request::AuthAction;
+use crate::store::StoreError;
+use crate::worker::RequestId;
+
+/// Why a request could not start.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum CommandError {
+    /// Another request is still running.
+    #[error("wait: the game is still trying to {}", .0.describe())]
+    Busy(AuthAction),
+    /// A player is signed in already.
+    #[error("a player is already signed in")]
+    AlreadySignedIn,
+    /// Nobody is signed in.
+    #[error("nobody is signed in")]
+    NotSignedIn,
+    /// The background worker could not start.
+    #[error("the login client is not running")]
+    Unavailable,
+    /// The sign-in offered no device to remember, or it is remembered
+    /// already.
+    #[error("there is no device to remember")]
+    NoDeviceOffered,
+    /// The account change needs the player's password typed again
+    /// ([`Session::confirm_password`]): the session was restored, or its
+    /// sign-in is older than [`Session::PROOF_LASTS`] (see
+    /// [`AuthAction::needs_fresh_proof`]).
+    #[error("confirm your password first")]
+    ProofNeeded,
+    /// Browser sign-in is not configured, or its configuration does not
+    /// check out (the reason).
+    #[error("browser sign-in is not available: {0}")]
+    NoBrowserSignIn(String),
+}
+
+/// Why a session ended without a sign-out asked for here.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum SessionEnd {
+    /// The account was signed out on every device.
+    Everywhere,
+    /// The account was deleted.
+    AccountDeleted,
+    /// The server refused to refresh the session (revoked, expired).
+    Refused(AuthError),
+}
+
+/// Who signed in: read once from the ID token of a sign-in, a restore or a
+/// refresh, with the tokens it was read from.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SignedInPlayer {
+    /// Read from `tokens`' ID token.
+    pub identity: Identity,
+    /// The session's tokens, verified.
+    pub tokens: Tokens,
+}
+
+/// The answer to a request, as the session applied it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Answer {
+    /// The id the request was started with.
+    pub id: RequestId,
+    /// What was asked.
+    pub action: AuthAction,
+    /// How it ended. Tokens that could not start a session here (unreadable,
+    /// or not the signed-in player's at a password check) arrive as the
+    /// failure.
+    pub result: Result<AuthOutcome, AuthError>,
+    /// The account it was about: the name a sign-in used, or the signed-in
+    /// player's; empty for a browser sign-in.
+    pub username: String,
+    /// The player was waiting for it: it was the running request
+    /// ([`Session::running`]). A sign-out's revocation is answered to
+    /// nobody.
+    pub awaited: bool,
+    /// It answered a password check ([`Session::confirm_password`]): `Ok`
+    /// is proof.
+    pub proof: bool,
+}
+
+/// What happened, in the order it happened.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum AuthEvent {
+    /// A player is signed in.
+    SignedIn {
+        /// Who, and the session's tokens.
+        player: Box<SignedInPlayer>,
+        /// The session came from the store.
+        restored: bool,
+        /// The session is kept for the next launch (restored, or signed in
+        /// with "Remember me" and a store).
+        kept: bool,
+    },
+    /// The tokens were refreshed in place.
+    Refreshed(Box<SignedInPlayer>),
+    /// The login server cannot be reached; the session is kept, as verified
+    /// before.
+    Offline,
+    /// The server answered again, and the session was refreshed.
+    Online,
+    /// The session ended here (it is forgotten and no longer refreshed).
+    Ended(SessionEnd),
+    /// The restore at launch found no session it could use.
+    NotRestored,
+    /// The stored session could not be forgotten: the next launch may
+    /// restore it.
+    ForgetFailed(StoreError),
+    /// The remembered devices changed in the store (loaded, or changed by a
+    /// request that succeeded).
+    DevicesChanged,
+    /// The remembered devices could not be read or kept.
+    DevicesNotKept(StoreError),
+    /// A request was answered.
+    Replied(Answer),
+}
