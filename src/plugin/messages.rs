@@ -7,10 +7,12 @@ use cognito_login_client::{
 };
 
 /// A player signed in; [`AuthSession`](super::AuthSession) is now present.
-/// A change of the session, not an answer: a restore at launch has no
-/// request (a refused sign-in is an [`AuthFailed`]).
+/// A refused sign-in is an [`AuthFailed`].
 #[derive(Message, Debug, Clone, PartialEq, Eq)]
 pub struct SignedIn {
+    /// The sign-in this answers: what the [`AuthCommands`](super::AuthCommands)
+    /// method returned; `None` for a session restored at launch.
+    pub request: Option<RequestId>,
     /// Who.
     pub username: String,
 }

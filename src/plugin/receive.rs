@@ -90,6 +90,7 @@ pub(crate) fn receive(
         match event {
             AuthEvent::SignedIn {
                 player,
+                request,
                 restored,
                 kept,
             } => {
@@ -99,6 +100,7 @@ pub(crate) fn receive(
                 fresh.kept = kept;
                 info!(username = %fresh.username, restored, "signed in");
                 messages.signed_in.write(SignedIn {
+                    request,
                     username: fresh.username.clone(),
                 });
                 signed_in = Some(Some(fresh));

@@ -190,14 +190,20 @@ fn whole_flow(config: fn(&LocalEndpoints) -> BackendConfig) {
     );
     assert!(!app.world().contains_resource::<AuthSession>());
 
-    app.auth(|auth| auth.sign_in("ada", PASSWORD)).unwrap();
+    let request = app.auth(|auth| auth.sign_in("ada", PASSWORD)).unwrap();
     app.update_until("SignedIn", |app| {
         let world = app.world();
         !world.resource::<Seen>().signed_in.is_empty()
     });
     app.update();
     assert_eq!(app.auth_state(), AuthState::SignedIn);
-    assert_eq!(seen(&app).signed_in[0].username, "ada");
+    assert_eq!(
+        seen(&app).signed_in[0],
+        SignedIn {
+            request: Some(request),
+            username: "ada".into()
+        }
+    );
     let session = app.world().resource::<AuthSession>().clone();
     assert_eq!(session.username, "ada");
     assert_eq!(session.email.as_deref(), Some("ada@example.com"));

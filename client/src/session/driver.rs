@@ -70,7 +70,7 @@ pub struct Session {
     player: Option<Player>,
     /// Read from the tokens of the sign-in being entered, for the machine's
     /// event that follows.
-    entering: Option<(Identity, Option<String>)>,
+    entering: Option<(Identity, Option<String>, RequestId)>,
     events: VecDeque<AuthEvent>,
 }
 
@@ -186,8 +186,9 @@ impl Session {
         let event = match event {
             SessionEvent::SignedIn { tokens, restored } => {
                 let entered = self.entering.take().filter(|_| !restored);
+                let request = entered.as_ref().map(|(_, _, id)| *id);
                 let (identity, signed_in_as) = match entered {
-                    Some(entered) => entered,
+                    Some((identity, signed_in_as, _)) => (identity, signed_in_as),
                     None => match Identity::of(&tokens) {
                         Ok(identity) => (identity, None),
                         Err(error) => {
@@ -214,6 +215,7 @@ impl Session {
                 });
                 AuthEvent::SignedIn {
                     player: Box::new(SignedInPlayer { identity, tokens }),
+                    request,
                     restored,
                     kept,
                 }
@@ -274,7 +276,9 @@ impl Session {
                 )
             });
             match Identity::of(tokens) {
-                Ok(identity) if signing_in => self.enter(identity, tokens.clone(), &username),
+                Ok(identity) if signing_in => {
+                    self.enter(identity, tokens.clone(), &username, reply.id);
+                }
                 Ok(_) => {
                     tracing::debug!("dropped tokens nobody was waiting for");
                     return;
@@ -331,7 +335,7 @@ impl Session {
     }
 
     /// A sign-in's tokens, read as `identity`, start a session.
-    fn enter(&mut self, identity: Identity, tokens: Tokens, username: &str) {
+    fn enter(&mut self, identity: Identity, tokens: Tokens, username: &str, request: RequestId) {
         // The pool took this sign-in for a new device: the one kept for the
         // account is gone from it.
         if let (Some(offered), Some(kept)) =
@@ -343,7 +347,7 @@ impl Session {
         }
         // A browser sign-in names no account here.
         let signed_in_as = Some(username.to_owned()).filter(|name| !name.is_empty());
-        self.entering = Some((identity, signed_in_as));
+        self.entering = Some((identity, signed_in_as, request));
         self.drive(|machine, io| machine.signed_in(io, tokens, SystemTime::now()));
     }
 

@@ -93,6 +93,8 @@ pub enum AuthEvent {
     SignedIn {
         /// Who, and the session's tokens.
         player: Box<SignedInPlayer>,
+        /// The sign-in request this answers; `None` for a restored session.
+        request: Option<RequestId>,
         /// The session came from the store.
         restored: bool,
         /// The session is kept for the next launch (restored, or signed in
