@@ -11,12 +11,18 @@
 //!   when the stack gives one. Cognito runs it on `ConfirmSignUp` (and
 //!   `AdminConfirmSignUp`), not for an account the pre sign-up trigger
 //!   confirmed.
+//! - **Pre token generation** (the version 2 event, which reaches the
+//!   access token too): refuses tokens to the [`SUSPENDED_GROUP`]'s members,
+//!   at sign-in and at every refresh, and adds the player's
+//!   [`ROLE_CLAIM`] to both tokens for a game server to check.
 
 use std::sync::Arc;
 
 use aws_lambda_events::event::cognito::{
+    ClaimsAndScopeOverrideDetailsV2, ClaimsOverrideDetails, CognitoAccessTokenGenerationV2,
     CognitoEventUserPoolsPostConfirmation, CognitoEventUserPoolsPostConfirmationTriggerSource,
-    CognitoEventUserPoolsPreSignup,
+    CognitoEventUserPoolsPreSignup, CognitoEventUserPoolsPreTokenGen,
+    CognitoEventUserPoolsPreTokenGenV2, CognitoIdTokenGenerationV2,
 };
 use serde_json::Value;
 
@@ -34,18 +40,49 @@ pub struct TriggerConfig {
     /// The profile a player starts with once their account is confirmed
     /// (version 1); `None`: the profile starts empty (version 0, `null`).
     pub initial_profile: Option<Value>,
+    /// Run the pre token generation trigger: no tokens for the
+    /// [`SUSPENDED_GROUP`], a [`ROLE_CLAIM`] in everyone else's.
+    pub game_claims: bool,
+}
+
+/// The group whose members get no tokens while `game_claims` is on: their
+/// sign-ins and refreshes fail with "This account is suspended.", so a
+/// suspended player's session ends at its next refresh (sign them out
+/// everywhere, `AdminUserGlobalSignOut`, to end it at once).
+pub const SUSPENDED_GROUP: &str = "suspended";
+
+/// The claim the pre token generation trigger adds to both tokens: `admin`
+/// for the [`ADMIN_GROUP`](crate::profile::ADMIN_GROUP), `tester` for
+/// `testers`, else `player`.
+pub const ROLE_CLAIM: &str = "game:role";
+
+/// The role of a player in `groups`.
+pub fn role_of(groups: &[String]) -> &'static str {
+    let member = |group: &str| groups.iter().any(|name| name == group);
+    if member(crate::profile::ADMIN_GROUP) {
+        "admin"
+    } else if member("testers") {
+        "tester"
+    } else {
+        "player"
+    }
 }
 
 impl TriggerConfig {
     /// From the function's environment: `AUTO_CONFIRM` (`true`),
-    /// `ALLOWED_EMAIL_DOMAINS` (comma-separated) and `INITIAL_PROFILE` (a
-    /// JSON document), as the template sets them.
+    /// `ALLOWED_EMAIL_DOMAINS` (comma-separated), `INITIAL_PROFILE` (a
+    /// JSON document) and `GAME_CLAIMS` (`true`), as the template sets them.
     pub fn from_env() -> Result<Self, String> {
-        Self::from_values(
+        let config = Self::from_values(
             std::env::var("AUTO_CONFIRM").ok().as_deref(),
             std::env::var("ALLOWED_EMAIL_DOMAINS").ok().as_deref(),
         )
-        .with_initial_profile(std::env::var("INITIAL_PROFILE").ok().as_deref())
+        .with_initial_profile(std::env::var("INITIAL_PROFILE").ok().as_deref())?;
+        Ok(Self {
+            game_claims: std::env::var("GAME_CLAIMS")
+                .is_ok_and(|value| value.eq_ignore_ascii_case("true")),
+            ..config
+        })
     }
 
     /// The same settings, new players starting with the JSON document
@@ -71,6 +108,7 @@ impl TriggerConfig {
     pub fn from_values(auto_confirm: Option<&str>, allowed_email_domains: Option<&str>) -> Self {
         Self {
             initial_profile: None,
+            game_claims: false,
             auto_confirm: auto_confirm.is_some_and(|value| value.eq_ignore_ascii_case("true")),
             allowed_email_domains: allowed_email_domains
                 .unwrap_or_default()
@@ -120,6 +158,53 @@ pub fn pre_sign_up(
     Ok(event)
 }
 
+/// The pre token generation trigger (version 2): refuses a member of the
+/// [`SUSPENDED_GROUP`]; adds the [`ROLE_CLAIM`] to the ID and the access
+/// token, the player's groups left as they are.
+pub fn pre_token_generation(
+    mut event: CognitoEventUserPoolsPreTokenGenV2,
+) -> Result<CognitoEventUserPoolsPreTokenGenV2, TriggerRefusal> {
+    let groups = &event.request.group_configuration.groups_to_override;
+    if groups.iter().any(|group| group == SUSPENDED_GROUP) {
+        return Err(TriggerRefusal("This account is suspended.".into()));
+    }
+    let role = Value::from(role_of(groups));
+    let mut id_token = CognitoIdTokenGenerationV2::default();
+    id_token
+        .claims_to_add_or_override
+        .insert(ROLE_CLAIM.into(), role.clone());
+    let mut access_token = CognitoAccessTokenGenerationV2::default();
+    access_token
+        .claims_to_add_or_override
+        .insert(ROLE_CLAIM.into(), role);
+    let mut details = ClaimsAndScopeOverrideDetailsV2::default();
+    // An answer's groups replace the player's: the same ones, unchanged.
+    details.group_override_details = event.request.group_configuration.clone();
+    details.id_token_generation = Some(id_token);
+    details.access_token_generation = Some(access_token);
+    event.response.claims_and_scope_override_details = Some(details);
+    Ok(event)
+}
+
+/// [`pre_token_generation`] for a pool that sends the version 1 event
+/// (`V1_0`, the only one of the Lite tier), which reaches the ID token
+/// alone.
+pub fn pre_token_generation_v1(
+    mut event: CognitoEventUserPoolsPreTokenGen,
+) -> Result<CognitoEventUserPoolsPreTokenGen, TriggerRefusal> {
+    let groups = &event.request.group_configuration.groups_to_override;
+    if groups.iter().any(|group| group == SUSPENDED_GROUP) {
+        return Err(TriggerRefusal("This account is suspended.".into()));
+    }
+    let mut details = ClaimsOverrideDetails::default();
+    details
+        .claims_to_add_or_override
+        .insert(ROLE_CLAIM.into(), role_of(groups).into());
+    details.group_override_details = event.request.group_configuration.clone();
+    event.response.claims_override_details = Some(details);
+    Ok(event)
+}
+
 /// The triggers, with the profile store the post confirmation trigger
 /// writes to.
 #[derive(Debug, Clone, Default)]
@@ -165,6 +250,16 @@ impl Triggers {
             "PostConfirmation_ConfirmSignUp" | "PostConfirmation_ConfirmForgotPassword" => {
                 let event = serde_json::from_value(event).map_err(malformed)?;
                 let event = self.post_confirmation(event).await;
+                serde_json::to_value(event).map_err(malformed)
+            }
+            source if source.starts_with("TokenGeneration_") && self.config.game_claims => {
+                if event["version"] == "1" {
+                    let event = serde_json::from_value(event).map_err(malformed)?;
+                    let event = pre_token_generation_v1(event)?;
+                    return serde_json::to_value(event).map_err(malformed);
+                }
+                let event = serde_json::from_value(event).map_err(malformed)?;
+                let event = pre_token_generation(event)?;
                 serde_json::to_value(event).map_err(malformed)
             }
             // A trigger the template does not wire: Cognito's event back as
@@ -244,6 +339,34 @@ pub fn post_confirmation_event(
     event["triggerSource"] = "PostConfirmation_ConfirmSignUp".into();
     event["request"]["validationData"] = Value::Null;
     event["response"] = serde_json::json!({});
+    event
+}
+
+/// The pre token generation event (version 2) Cognito sends when it issues
+/// tokens to `username` in `groups` (its documented shape), as the local
+/// stack makes it; `refresh` for a refresh's tokens.
+pub fn pre_token_generation_event(
+    user_pool_id: &str,
+    client_id: &str,
+    username: &str,
+    groups: &[String],
+    refresh: bool,
+) -> Value {
+    let mut event = pre_sign_up_event(user_pool_id, client_id, username, []);
+    event["version"] = "2".into();
+    event["triggerSource"] = if refresh {
+        "TokenGeneration_RefreshTokens"
+    } else {
+        "TokenGeneration_Authentication"
+    }
+    .into();
+    event["request"] = serde_json::json!({
+        "userAttributes": {},
+        "groupConfiguration": {"groupsToOverride": groups, "iamRolesToOverride": [],
+            "preferredRole": null},
+        "scopes": ["aws.cognito.signin.user.admin"]
+    });
+    event["response"] = serde_json::json!({"claimsAndScopeOverrideDetails": null});
     event
 }
 
@@ -367,6 +490,104 @@ mod tests {
                 .with_initial_profile(Some(&huge))
                 .unwrap_err()
                 .contains("bytes")
+        );
+    }
+
+    /// The version 2 event of AWS's documentation for the trigger.
+    fn documented_token_event(groups: &[&str]) -> Value {
+        serde_json::json!({
+            "version": "2",
+            "triggerSource": "TokenGeneration_Authentication",
+            "region": "us-east-1",
+            "userPoolId": "us-east-1_EXAMPLE",
+            "userName": "JaneDoe",
+            "callerContext": {"awsSdkVersion": "aws-sdk-unknown-unknown",
+                "clientId": "1example23456789"},
+            "request": {
+                "userAttributes": {"sub": "a36036a8-7061-4f1c-9d8a-2d5e5a7a3d2f",
+                    "cognito:user_status": "CONFIRMED", "email_verified": "true",
+                    "email": "janedoe@example.com"},
+                "groupConfiguration": {"groupsToOverride": groups,
+                    "iamRolesToOverride": [], "preferredRole": null},
+                "scopes": ["aws.cognito.signin.user.admin", "openid", "email"]
+            },
+            "response": {"claimsAndScopeOverrideDetails": null}
+        })
+    }
+
+    fn game_claims() -> TriggerConfig {
+        TriggerConfig {
+            game_claims: true,
+            ..TriggerConfig::default()
+        }
+    }
+
+    #[tokio::test]
+    async fn tokens_carry_the_players_role_and_keep_their_groups() {
+        for (groups, role) in [
+            (&["admins", "testers"][..], "admin"),
+            (&["testers"][..], "tester"),
+            (&[][..], "player"),
+        ] {
+            let answer = handle(&game_claims(), documented_token_event(groups))
+                .await
+                .unwrap();
+            let details = &answer["response"]["claimsAndScopeOverrideDetails"];
+            for token in ["idTokenGeneration", "accessTokenGeneration"] {
+                assert_eq!(
+                    details[token]["claimsToAddOrOverride"],
+                    serde_json::json!({"game:role": role}),
+                    "{token} of {groups:?}"
+                );
+                assert_eq!(details[token]["claimsToSuppress"], serde_json::json!([]));
+            }
+            assert_eq!(
+                details["groupOverrideDetails"]["groupsToOverride"],
+                serde_json::json!(groups),
+                "the groups stay"
+            );
+            assert_eq!(answer["userName"], "JaneDoe");
+        }
+        // The same event as the local stack makes it.
+        let made = pre_token_generation_event("p", "c", "ada", &["testers".into()], true);
+        let answer = handle(&game_claims(), made).await.unwrap();
+        assert_eq!(
+            answer["response"]["claimsAndScopeOverrideDetails"]["accessTokenGeneration"]["claimsToAddOrOverride"]
+                ["game:role"],
+            "tester"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_suspended_player_gets_no_tokens() {
+        let refused = handle(
+            &game_claims(),
+            documented_token_event(&["testers", "suspended"]),
+        )
+        .await;
+        assert_eq!(
+            refused,
+            Err(TriggerRefusal("This account is suspended.".into()))
+        );
+        let mut refresh = documented_token_event(&["suspended"]);
+        refresh["triggerSource"] = "TokenGeneration_RefreshTokens".into();
+        assert!(handle(&game_claims(), refresh.clone()).await.is_err());
+        // A version 1 event (the Lite tier's) too, its ID token keeping the role.
+        let mut v1 = refresh;
+        v1["version"] = "1".into();
+        v1["response"] = serde_json::json!({"claimsOverrideDetails": null});
+        assert!(handle(&game_claims(), v1.clone()).await.is_err());
+        v1["request"]["groupConfiguration"]["groupsToOverride"] = serde_json::json!(["admins"]);
+        let answer = handle(&game_claims(), v1).await.unwrap();
+        assert_eq!(
+            answer["response"]["claimsOverrideDetails"]["claimsToAddOrOverride"],
+            serde_json::json!({"game:role": "admin"})
+        );
+        // Without game claims the event comes back as it came.
+        let event = documented_token_event(&["suspended"]);
+        assert_eq!(
+            handle(&TriggerConfig::default(), event.clone()).await,
+            Ok(event)
         );
     }
 

@@ -209,16 +209,22 @@ pub(super) async fn set_up_server_client(
         .map_err(LocalError::Setup)
 }
 
-/// The template's example groups, made in the local pool when absent. An
-/// emulator without groups (cognito-local) only gets a warning: nothing
-/// but the admin route needs them.
+/// The template's groups, made in the local pool when absent. An emulator
+/// without groups (cognito-local) only gets a warning: nothing but the
+/// admin route and the suspension need them.
 pub(super) async fn set_up_groups(sdk: &cognito::Client, pool_id: &str) {
-    for (name, precedence) in [(crate::profile::ADMIN_GROUP, 0), ("testers", 10)] {
+    for group in Template::built_in().all_of("AWS::Cognito::UserPoolGroup") {
+        let name = group["GroupName"].as_str().unwrap_or_default();
         let made = sdk
             .create_group()
             .user_pool_id(pool_id)
             .group_name(name)
-            .precedence(precedence)
+            .set_description(group["Description"].as_str().map(str::to_owned))
+            .set_precedence(
+                group["Precedence"]
+                    .as_i64()
+                    .and_then(|p| i32::try_from(p).ok()),
+            )
             .send()
             .await;
         if let Err(error) = made {

@@ -43,6 +43,19 @@ impl Template {
         }
     }
 
+    /// The resolved `Properties` of every resource of `kind`
+    /// (`AWS::Cognito::UserPoolGroup`), in the template's order.
+    pub fn all_of(&self, kind: &str) -> Vec<Map<String, Value>> {
+        let Value::Object(resources) = &self.document["Resources"] else {
+            return Vec::new();
+        };
+        resources
+            .iter()
+            .filter(|(_, resource)| resource["Type"] == kind)
+            .map(|(name, _)| self.properties(name))
+            .collect()
+    }
+
     /// `value` with its intrinsic functions applied; `None` for
     /// `AWS::NoValue` or what cannot be resolved here.
     fn resolve(&self, value: &Value) -> Option<Value> {

@@ -3,7 +3,10 @@
 //! ([`crate::triggers`]), with the event Cognito would send it, and its
 //! answer is carried out as Cognito does (a refusal, or the account
 //! confirmed and its email verified); a `ConfirmSignUp` that confirmed an
-//! account goes through the post confirmation handler.
+//! account goes through the post confirmation handler; tokens the emulator
+//! issues go through the pre token generation handler, whose refusal is
+//! carried out (a suspended player gets none). Its claims are not: the
+//! emulator signs its tokens, so the local stack cannot add to them.
 
 use axum::body::Body;
 use axum::extract::{Request, State};
@@ -39,10 +42,18 @@ pub(super) async fn run_triggers(
         .unwrap_or_default()
         .to_owned();
     let config = tap.triggers.config();
+    let issues_tokens = matches!(
+        operation.as_str(),
+        "InitiateAuth"
+            | "AdminInitiateAuth"
+            | "RespondToAuthChallenge"
+            | "AdminRespondToAuthChallenge"
+            | "GetTokensFromRefreshToken"
+    );
     let runs = match operation.as_str() {
         "SignUp" => config.auto_confirm || !config.allowed_email_domains.is_empty(),
         "ConfirmSignUp" => config.initial_profile.is_some(),
-        _ => false,
+        _ => issues_tokens && config.game_claims,
     };
     if !runs {
         return next.run(request).await;
@@ -52,6 +63,15 @@ pub(super) async fn run_triggers(
         return StatusCode::PAYLOAD_TOO_LARGE.into_response();
     };
     let call: Value = serde_json::from_slice(&body).unwrap_or_default();
+    if issues_tokens {
+        let refresh = operation == "GetTokensFromRefreshToken"
+            || matches!(
+                call["AuthFlow"].as_str(),
+                Some("REFRESH_TOKEN_AUTH" | "REFRESH_TOKEN")
+            );
+        let response = next.run(Request::from_parts(parts, Body::from(body))).await;
+        return tap.pre_token_generation(response, refresh).await;
+    }
     let pool = match ClientId::new(call["ClientId"].as_str().unwrap_or_default().to_owned()) {
         Ok(client) => tap
             .storage
@@ -130,6 +150,48 @@ pub(super) async fn run_triggers(
 }
 
 impl TriggerTap {
+    /// The pre token generation trigger for the tokens in `response`, if
+    /// any: its refusal replaces them.
+    async fn pre_token_generation(&self, response: Response, refresh: bool) -> Response {
+        if !response.status().is_success() {
+            return response;
+        }
+        let (parts, body) = response.into_parts();
+        let Ok(body) = axum::body::to_bytes(body, MAX_REQUEST_BYTES).await else {
+            return StatusCode::BAD_GATEWAY.into_response();
+        };
+        let answer: Value = serde_json::from_slice(&body).unwrap_or_default();
+        let claims = answer["AuthenticationResult"]["IdToken"]
+            .as_str()
+            .and_then(cognito_login_client::unverified_claims);
+        if let Some(claims) = claims {
+            let text = |key: &str| claims.get(key).and_then(Value::as_str).unwrap_or_default();
+            let groups: Vec<String> = claims
+                .get("cognito:groups")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .filter_map(|group| Some(group.as_str()?.to_owned()))
+                .collect();
+            let pool = text("iss").rsplit('/').next().unwrap_or_default();
+            let event = triggers::pre_token_generation_event(
+                pool,
+                text("aud"),
+                text("cognito:username"),
+                &groups,
+                refresh,
+            );
+            if let Err(refusal) = self.triggers.handle(event).await {
+                // Cognito's own words for a refusing trigger.
+                return cognito_error(
+                    "UserLambdaValidationException",
+                    &format!("PreTokenGeneration failed with error {refusal}."),
+                );
+            }
+        }
+        Response::from_parts(parts, Body::from(body))
+    }
+
     /// The post confirmation trigger for `username`, with the attributes
     /// the emulator holds for them (their `sub` among them).
     async fn post_confirmation(&self, pool: &str, client: &str, username: &str) {

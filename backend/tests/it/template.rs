@@ -289,7 +289,7 @@ fn the_admin_route_is_for_the_admins_group_the_template_makes() {
             group["Properties"]["GroupName"].as_str().unwrap()
         })
         .collect();
-    assert_eq!(groups, BTreeSet::from(["admins", "testers"]));
+    assert_eq!(groups, BTreeSet::from(["admins", "suspended", "testers"]));
     assert!(groups.contains(cognito_login_backend::profile::ADMIN_GROUP));
     let admin = &function(&template)["Events"]["AdminProfile"]["Properties"];
     assert_eq!(admin["Method"], "GET");
@@ -666,7 +666,13 @@ fn the_triggers_are_wired_when_asked_for() {
     assert_eq!(default(&template, "AutoConfirm"), "false");
     assert_eq!(default(&template, "AllowedEmailDomains"), "");
     assert_eq!(default(&template, "InitialProfile"), "");
+    assert_eq!(default(&template, "GameClaims"), "DISABLED");
     let condition = &template["Conditions"]["HasTriggers"]["Fn::Or"];
+    assert_eq!(condition[3]["Condition"], "HasGameClaims");
+    assert_eq!(
+        template["Conditions"]["HasGameClaims"]["Fn::Equals"][0]["Ref"],
+        "GameClaims"
+    );
     assert_eq!(condition[0]["Fn::Equals"][0]["Ref"], "AutoConfirm");
     for (at, parameter) in [(1, "AllowedEmailDomains"), (2, "InitialProfile")] {
         assert_eq!(
@@ -680,6 +686,22 @@ fn the_triggers_are_wired_when_asked_for() {
         assert_eq!(wiring[1][trigger]["Fn::GetAtt"][0], "TriggerFunction");
     }
     assert_eq!(wiring[2]["Ref"], "AWS::NoValue");
+    // The token trigger: version 2 (both tokens) where the tier allows.
+    let tokens = &wiring[1]["PreTokenGenerationConfig"]["Fn::If"];
+    assert_eq!(tokens[0], "HasGameClaims");
+    assert_eq!(tokens[1]["LambdaArn"]["Fn::GetAtt"][0], "TriggerFunction");
+    assert_eq!(
+        tokens[1]["LambdaVersion"]["Fn::If"],
+        serde_yaml::from_str::<Value>("[LiteTier, V1_0, V2_0]").unwrap()
+    );
+    assert_eq!(
+        template["Conditions"]["LiteTier"]["Fn::Equals"][0]["Ref"],
+        "UserPoolTier"
+    );
+    assert_eq!(
+        template["Resources"]["SuspendedGroup"]["Properties"]["GroupName"],
+        cognito_login_backend::triggers::SUSPENDED_GROUP
+    );
 
     let resources = &template["Resources"];
     let function = &resources["TriggerFunction"];
@@ -707,6 +729,7 @@ fn the_triggers_are_wired_when_asked_for() {
         "AllowedEmailDomains"
     );
     assert_eq!(variables["INITIAL_PROFILE"]["Ref"], "InitialProfile");
+    assert_eq!(variables["GAME_CLAIMS"]["Fn::If"][0], "HasGameClaims");
     assert_eq!(variables["PROFILE_TABLE"]["Ref"], "ProfileTable");
     let permission = &resources["TriggerPermission"]["Properties"];
     assert_eq!(permission["Principal"], "cognito-idp.amazonaws.com");
@@ -718,7 +741,12 @@ fn the_triggers_are_wired_when_asked_for() {
     // The binary reads exactly these.
     let source =
         std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/src/triggers.rs")).unwrap();
-    for name in ["AUTO_CONFIRM", "ALLOWED_EMAIL_DOMAINS", "INITIAL_PROFILE"] {
+    for name in [
+        "AUTO_CONFIRM",
+        "ALLOWED_EMAIL_DOMAINS",
+        "INITIAL_PROFILE",
+        "GAME_CLAIMS",
+    ] {
         assert!(source.contains(&format!("\"{name}\"")), "{name}");
     }
     let binary =

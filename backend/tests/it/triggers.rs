@@ -151,3 +151,62 @@ async fn a_confirmed_player_starts_with_the_stacks_initial_profile() {
         );
     }
 }
+
+/// With game claims, a player added to the suspended group gets no tokens:
+/// their next sign-in and their next refresh are refused with Cognito's
+/// words for a refusing trigger, on both transports.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_suspended_player_gets_no_tokens() {
+    use cognito_login_backend::triggers::SUSPENDED_GROUP;
+    for via in [Via::ApiGateway, Via::UserPool] {
+        let stack = stack(
+            via,
+            TriggerConfig {
+                game_claims: true,
+                ..TriggerConfig::default()
+            },
+        )
+        .await;
+        let user = username(&format!("suspended-{via:?}"));
+        stack.sign_up(&user).await;
+        stack.confirm(&user).await;
+        let tokens = stack.sign_in(&user, PASSWORD).await.expect("signed in");
+
+        cognito_login_backend::local::sdk_client(stack.local.cognito_endpoint())
+            .admin_add_user_to_group()
+            .user_pool_id(stack.local.user_pool_id())
+            .username(&user)
+            .group_name(SUSPENDED_GROUP)
+            .send()
+            .await
+            .expect("the local pool has the template's suspended group");
+        let refused = |answer: Result<AuthOutcome, AuthError>| match answer {
+            Err(AuthError::Server { kind, message, .. }) => {
+                assert_eq!(
+                    kind,
+                    ServerErrorKind::Unknown("UserLambdaValidationException".into()),
+                    "{via:?}"
+                );
+                assert!(
+                    kind.player_message(&message).contains("suspended"),
+                    "{via:?}: {message}"
+                );
+            }
+            other => panic!("{via:?}: expected a refusal, got {other:?}"),
+        };
+        refused(
+            stack
+                .sign_in(&user, PASSWORD)
+                .await
+                .map(AuthOutcome::Tokens),
+        );
+        refused(
+            stack
+                .ask(AuthRequest::Refresh {
+                    refresh_token: tokens.refresh_token.clone().unwrap(),
+                    username: Some(user.clone()),
+                })
+                .await,
+        );
+    }
+}
