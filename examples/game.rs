@@ -32,6 +32,7 @@ use std::time::Duration;
 use bevy::prelude::*;
 use bevy_cognito_login::prelude::*;
 use bevy_egui::{EguiContexts, EguiPrimaryContextPass, egui};
+use cognito_login_backend::triggers::TriggerConfig;
 use cognito_login_backend::{BackgroundStack, CodePurpose, DevMailbox, LocalConfig, LocalStack};
 
 /// Where the game signs in, from the command line and the environment.
@@ -83,6 +84,11 @@ fn main() -> AppExit {
             });
         let config = LocalConfig {
             data_file: Some(data_file),
+            // The codes' emails in the language the menu signed up in.
+            triggers: TriggerConfig {
+                translated_emails: true,
+                ..TriggerConfig::default()
+            },
             ..LocalConfig::default()
         };
         match LocalStack::spawn(config) {
@@ -378,7 +384,11 @@ fn dev_mailbox(
                         CodePurpose::ResetPassword => "reset",
                         CodePurpose::VerifyEmail => "email",
                     };
-                    ui.label(format!("{} ({what}):", mail.username));
+                    let label = ui.label(format!("{} ({what}):", mail.username));
+                    if let Some(email) = &mail.email {
+                        // The email as the player would read it.
+                        label.on_hover_text(format!("{}\n\n{}", email.subject, email.body));
+                    }
                     ui.monospace(&mail.code);
                     if ui.small_button("Use").clicked() {
                         menu.form.fill_code(&mail.username, &mail.code);

@@ -140,6 +140,7 @@ fn failing_flows(config: BackendConfig, user: &str) -> Vec<String> {
             username: username(),
             password: PASSWORD.into(),
             email: "x@example.com".into(),
+            locale: None,
         },
         AuthRequest::ConfirmSignUp {
             username: username(),

@@ -30,8 +30,8 @@ pub fn fuzz_route_body(body: &[u8]) {
 pub use handlers::{ApiResponse, Caller, Handlers, ServerClient};
 #[cfg(feature = "local")]
 pub use local::{
-    BackgroundStack, CodePurpose, DevMail, DevMailbox, LocalConfig, LocalEndpoints, LocalError,
-    LocalStack,
+    BackgroundStack, CodePurpose, DevEmail, DevMail, DevMailbox, LocalConfig, LocalEndpoints,
+    LocalError, LocalStack,
 };
 pub use profile::{LocalProfiles, Profile, ProfileError};
 

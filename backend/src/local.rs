@@ -32,7 +32,7 @@ mod triggers;
 
 #[cfg(feature = "test-utils")]
 pub use browser::play_managed_login;
-pub use mailbox::{CodePurpose, DevMail, DevMailbox};
+pub use mailbox::{CodePurpose, DevEmail, DevMail, DevMailbox};
 use mailbox::{CodeTap, collect_codes};
 use managed_login::managed_login;
 pub use pool::sdk_client;
@@ -222,6 +222,7 @@ impl LocalStack {
                 let tap = CodeTap {
                     mailbox: DevMailbox::default(),
                     storage: storage.clone(),
+                    triggers: config.triggers.clone(),
                 };
                 let triggers = triggers::TriggerTap {
                     triggers: Triggers::new(config.triggers.clone())

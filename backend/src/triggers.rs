@@ -15,15 +15,22 @@
 //!   access token too): refuses tokens to the [`SUSPENDED_GROUP`]'s members,
 //!   at sign-in and at every refresh, and adds the player's
 //!   [`ROLE_CLAIM`] to both tokens for a game server to check.
+//! - **Custom message**: writes the pool's emails (the codes to confirm an
+//!   account, reset a password, verify an address or sign in, and an
+//!   invitation) in the player's language, the account's `locale`
+//!   attribute, which the client sets at sign-up, from the same
+//!   translation table as the menu's sentences.
 
 use std::sync::Arc;
 
 use aws_lambda_events::event::cognito::{
     ClaimsAndScopeOverrideDetailsV2, ClaimsOverrideDetails, CognitoAccessTokenGenerationV2,
+    CognitoEventUserPoolsCustomMessage, CognitoEventUserPoolsCustomMessageTriggerSource,
     CognitoEventUserPoolsPostConfirmation, CognitoEventUserPoolsPostConfirmationTriggerSource,
     CognitoEventUserPoolsPreSignup, CognitoEventUserPoolsPreTokenGen,
     CognitoEventUserPoolsPreTokenGenV2, CognitoIdTokenGenerationV2,
 };
+use cognito_login_client::{FALLBACK_LOCALE, Translations};
 use serde_json::Value;
 
 use crate::profile::{MAX_PROFILE_BYTES, ProfileError, ProfileStore};
@@ -43,6 +50,9 @@ pub struct TriggerConfig {
     /// Run the pre token generation trigger: no tokens for the
     /// [`SUSPENDED_GROUP`], a [`ROLE_CLAIM`] in everyone else's.
     pub game_claims: bool,
+    /// Run the custom message trigger: the pool's emails in the player's
+    /// language.
+    pub translated_emails: bool,
 }
 
 /// The group whose members get no tokens while `game_claims` is on: their
@@ -71,16 +81,19 @@ pub fn role_of(groups: &[String]) -> &'static str {
 impl TriggerConfig {
     /// From the function's environment: `AUTO_CONFIRM` (`true`),
     /// `ALLOWED_EMAIL_DOMAINS` (comma-separated), `INITIAL_PROFILE` (a
-    /// JSON document) and `GAME_CLAIMS` (`true`), as the template sets them.
+    /// JSON document), `GAME_CLAIMS` and `TRANSLATED_EMAILS` (`true`), as
+    /// the template sets them.
     pub fn from_env() -> Result<Self, String> {
         let config = Self::from_values(
             std::env::var("AUTO_CONFIRM").ok().as_deref(),
             std::env::var("ALLOWED_EMAIL_DOMAINS").ok().as_deref(),
         )
         .with_initial_profile(std::env::var("INITIAL_PROFILE").ok().as_deref())?;
+        let on =
+            |name: &str| std::env::var(name).is_ok_and(|value| value.eq_ignore_ascii_case("true"));
         Ok(Self {
-            game_claims: std::env::var("GAME_CLAIMS")
-                .is_ok_and(|value| value.eq_ignore_ascii_case("true")),
+            game_claims: on("GAME_CLAIMS"),
+            translated_emails: on("TRANSLATED_EMAILS"),
             ..config
         })
     }
@@ -109,6 +122,7 @@ impl TriggerConfig {
         Self {
             initial_profile: None,
             game_claims: false,
+            translated_emails: false,
             auto_confirm: auto_confirm.is_some_and(|value| value.eq_ignore_ascii_case("true")),
             allowed_email_domains: allowed_email_domains
                 .unwrap_or_default()
@@ -205,6 +219,70 @@ pub fn pre_token_generation_v1(
     Ok(event)
 }
 
+/// The custom message trigger: the email of the event's kind in the
+/// language of the account's `locale` attribute (English when it has none,
+/// or one without sentences), from the shipped translation tables. Cognito
+/// puts the code where the event's `codeParameter` stands (and, for an
+/// invitation, the username at its `usernameParameter`); SMS and kinds
+/// without a sentence keep Cognito's own message.
+pub fn custom_message(
+    mut event: CognitoEventUserPoolsCustomMessage,
+) -> CognitoEventUserPoolsCustomMessage {
+    use CognitoEventUserPoolsCustomMessageTriggerSource as Source;
+    static SHIPPED: std::sync::LazyLock<Translations> =
+        std::sync::LazyLock::new(|| Translations::shipped_in(FALLBACK_LOCALE));
+    let kind = match event.cognito_event_user_pools_header.trigger_source {
+        Some(Source::SignUp | Source::ResendCode) => "sign-up",
+        Some(Source::ForgotPassword) => "reset",
+        Some(Source::UpdateUserAttribute | Source::VerifyUserAttribute) => "verify",
+        Some(Source::Authentication) => "sign-in",
+        Some(Source::AdminCreateUser) => "invite",
+        _ => return event,
+    };
+    let request = &event.request;
+    let Some(code) = request.code_parameter.clone() else {
+        return event;
+    };
+    let username = match &request.username_parameter {
+        Some(placeholder) if kind == "invite" => placeholder.clone(),
+        _ => html_escaped(
+            event
+                .cognito_event_user_pools_header
+                .user_name
+                .as_deref()
+                .unwrap_or_default(),
+        ),
+    };
+    let mut texts = SHIPPED.clone();
+    if let Some(locale) = request
+        .user_attributes
+        .get("locale")
+        .and_then(Value::as_str)
+    {
+        texts.select(locale);
+    }
+    let values = [("code", code.as_str()), ("username", username.as_str())];
+    event.response.email_subject = Some(texts.format(&format!("email.{kind}.subject"), &[]));
+    event.response.email_message = Some(texts.format(&format!("email.{kind}.body"), &values));
+    event
+}
+
+/// `text` for an HTML email: a player's name is theirs to choose.
+fn html_escaped(text: &str) -> String {
+    let mut escaped = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => escaped.push_str("&amp;"),
+            '<' => escaped.push_str("&lt;"),
+            '>' => escaped.push_str("&gt;"),
+            '"' => escaped.push_str("&quot;"),
+            '\'' => escaped.push_str("&#39;"),
+            c => escaped.push(c),
+        }
+    }
+    escaped
+}
+
 /// The triggers, with the profile store the post confirmation trigger
 /// writes to.
 #[derive(Debug, Clone, Default)]
@@ -251,6 +329,10 @@ impl Triggers {
                 let event = serde_json::from_value(event).map_err(malformed)?;
                 let event = self.post_confirmation(event).await;
                 serde_json::to_value(event).map_err(malformed)
+            }
+            source if source.starts_with("CustomMessage_") && self.config.translated_emails => {
+                let event = serde_json::from_value(event).map_err(malformed)?;
+                serde_json::to_value(custom_message(event)).map_err(malformed)
             }
             source if source.starts_with("TokenGeneration_") && self.config.game_claims => {
                 if event["version"] == "1" {
@@ -370,234 +452,29 @@ pub fn pre_token_generation_event(
     event
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn sign_up(email: &str) -> Value {
-        pre_sign_up_event(
-            "eu-west-1_Pool",
-            "client",
-            "ada",
-            [("email".to_owned(), email.to_owned())],
-        )
+/// The custom message event Cognito sends for a code of `source`
+/// (`CustomMessage_SignUp`, …) to `username` (its documented shape), as the
+/// local stack makes it.
+pub fn custom_message_event(
+    user_pool_id: &str,
+    client_id: &str,
+    username: &str,
+    source: &str,
+    locale: Option<&str>,
+) -> Value {
+    let attributes = locale.map(|locale| ("locale".to_owned(), locale.to_owned()));
+    let mut event = pre_sign_up_event(user_pool_id, client_id, username, attributes);
+    event["triggerSource"] = source.into();
+    event["request"]["codeParameter"] = "{####}".into();
+    event["request"]["linkParameter"] = "{##Click Here##}".into();
+    event["request"]["usernameParameter"] = Value::Null;
+    if let Some(fields) = event["request"].as_object_mut() {
+        fields.remove("validationData");
     }
-
-    #[tokio::test]
-    async fn by_default_nothing_changes() {
-        let answer = handle(&TriggerConfig::default(), sign_up("ada@example.com"))
-            .await
-            .unwrap();
-        assert_eq!(answer["response"]["autoConfirmUser"], false);
-        assert_eq!(answer["response"]["autoVerifyEmail"], false);
-        assert_eq!(answer["userName"], "ada");
-    }
-
-    #[tokio::test]
-    async fn auto_confirm_confirms_and_verifies_the_email() {
-        let config = TriggerConfig::from_values(Some("true"), None);
-        let answer = handle(&config, sign_up("ada@example.com")).await.unwrap();
-        assert_eq!(answer["response"]["autoConfirmUser"], true);
-        assert_eq!(answer["response"]["autoVerifyEmail"], true);
-        assert_eq!(answer["response"]["autoVerifyPhone"], false);
-    }
-
-    #[tokio::test]
-    async fn only_listed_domains_sign_up() {
-        let config = TriggerConfig::from_values(None, Some(" Studio.example , @qa.example,"));
-        assert_eq!(
-            config.allowed_email_domains,
-            ["studio.example", "qa.example"]
-        );
-        assert!(handle(&config, sign_up("ada@STUDIO.example")).await.is_ok());
-        assert!(handle(&config, sign_up("bob@qa.example")).await.is_ok());
-        for refused in [
-            "eve@example.com",
-            "eve@studio.example.evil",
-            "eve@sub.studio.example",
-            "no-at-sign",
-        ] {
-            assert!(
-                handle(&config, sign_up(refused)).await.is_err(),
-                "{refused}"
-            );
-        }
-        let mut no_email = sign_up("x@studio.example");
-        no_email["request"]["userAttributes"] = serde_json::json!({});
-        assert!(handle(&config, no_email).await.is_err());
-    }
-
-    #[tokio::test]
-    async fn a_confirmed_player_starts_with_the_initial_profile_once() {
-        use crate::profile::LocalProfiles;
-        let config = TriggerConfig::default()
-            .with_initial_profile(Some(r#" {"coins": 100} "#))
-            .unwrap();
-        let store = Arc::new(LocalProfiles::new(None));
-        let triggers = Triggers::new(config).with_profiles(store.clone());
-        let confirmed = post_confirmation_event(
-            "eu-west-1_Pool",
-            "client",
-            "ada",
-            [("sub".to_owned(), "4f1c".to_owned())],
-        );
-        let answer = triggers.handle(confirmed.clone()).await.unwrap();
-        assert_eq!(answer["response"], serde_json::json!({}));
-        let profile = store.get("4f1c").await.unwrap();
-        assert_eq!(
-            (profile.version, &profile.data),
-            (1, &serde_json::json!({"coins": 100}))
-        );
-
-        // The player spends; a later confirmation (a password reset, or the
-        // same event again) never resets the profile.
-        store
-            .put("4f1c", 1, serde_json::json!({"coins": 3}))
-            .await
-            .unwrap();
-        let mut reset = confirmed.clone();
-        reset["triggerSource"] = "PostConfirmation_ConfirmForgotPassword".into();
-        for event in [confirmed, reset] {
-            triggers.handle(event).await.unwrap();
-        }
-        assert_eq!(
-            store.get("4f1c").await.unwrap().data,
-            serde_json::json!({"coins": 3})
-        );
-    }
-
-    #[test]
-    fn an_initial_profile_must_be_json_of_a_profiles_size() {
-        let config = TriggerConfig::default();
-        assert_eq!(
-            config
-                .clone()
-                .with_initial_profile(Some(" "))
-                .unwrap()
-                .initial_profile,
-            None
-        );
-        assert!(
-            config
-                .clone()
-                .with_initial_profile(Some("{coins"))
-                .unwrap_err()
-                .contains("not JSON")
-        );
-        let huge = format!("\"{}\"", "x".repeat(MAX_PROFILE_BYTES));
-        assert!(
-            config
-                .with_initial_profile(Some(&huge))
-                .unwrap_err()
-                .contains("bytes")
-        );
-    }
-
-    /// The version 2 event of AWS's documentation for the trigger.
-    fn documented_token_event(groups: &[&str]) -> Value {
-        serde_json::json!({
-            "version": "2",
-            "triggerSource": "TokenGeneration_Authentication",
-            "region": "us-east-1",
-            "userPoolId": "us-east-1_EXAMPLE",
-            "userName": "JaneDoe",
-            "callerContext": {"awsSdkVersion": "aws-sdk-unknown-unknown",
-                "clientId": "1example23456789"},
-            "request": {
-                "userAttributes": {"sub": "a36036a8-7061-4f1c-9d8a-2d5e5a7a3d2f",
-                    "cognito:user_status": "CONFIRMED", "email_verified": "true",
-                    "email": "janedoe@example.com"},
-                "groupConfiguration": {"groupsToOverride": groups,
-                    "iamRolesToOverride": [], "preferredRole": null},
-                "scopes": ["aws.cognito.signin.user.admin", "openid", "email"]
-            },
-            "response": {"claimsAndScopeOverrideDetails": null}
-        })
-    }
-
-    fn game_claims() -> TriggerConfig {
-        TriggerConfig {
-            game_claims: true,
-            ..TriggerConfig::default()
-        }
-    }
-
-    #[tokio::test]
-    async fn tokens_carry_the_players_role_and_keep_their_groups() {
-        for (groups, role) in [
-            (&["admins", "testers"][..], "admin"),
-            (&["testers"][..], "tester"),
-            (&[][..], "player"),
-        ] {
-            let answer = handle(&game_claims(), documented_token_event(groups))
-                .await
-                .unwrap();
-            let details = &answer["response"]["claimsAndScopeOverrideDetails"];
-            for token in ["idTokenGeneration", "accessTokenGeneration"] {
-                assert_eq!(
-                    details[token]["claimsToAddOrOverride"],
-                    serde_json::json!({"game:role": role}),
-                    "{token} of {groups:?}"
-                );
-                assert_eq!(details[token]["claimsToSuppress"], serde_json::json!([]));
-            }
-            assert_eq!(
-                details["groupOverrideDetails"]["groupsToOverride"],
-                serde_json::json!(groups),
-                "the groups stay"
-            );
-            assert_eq!(answer["userName"], "JaneDoe");
-        }
-        // The same event as the local stack makes it.
-        let made = pre_token_generation_event("p", "c", "ada", &["testers".into()], true);
-        let answer = handle(&game_claims(), made).await.unwrap();
-        assert_eq!(
-            answer["response"]["claimsAndScopeOverrideDetails"]["accessTokenGeneration"]["claimsToAddOrOverride"]
-                ["game:role"],
-            "tester"
-        );
-    }
-
-    #[tokio::test]
-    async fn a_suspended_player_gets_no_tokens() {
-        let refused = handle(
-            &game_claims(),
-            documented_token_event(&["testers", "suspended"]),
-        )
-        .await;
-        assert_eq!(
-            refused,
-            Err(TriggerRefusal("This account is suspended.".into()))
-        );
-        let mut refresh = documented_token_event(&["suspended"]);
-        refresh["triggerSource"] = "TokenGeneration_RefreshTokens".into();
-        assert!(handle(&game_claims(), refresh.clone()).await.is_err());
-        // A version 1 event (the Lite tier's) too, its ID token keeping the role.
-        let mut v1 = refresh;
-        v1["version"] = "1".into();
-        v1["response"] = serde_json::json!({"claimsOverrideDetails": null});
-        assert!(handle(&game_claims(), v1.clone()).await.is_err());
-        v1["request"]["groupConfiguration"]["groupsToOverride"] = serde_json::json!(["admins"]);
-        let answer = handle(&game_claims(), v1).await.unwrap();
-        assert_eq!(
-            answer["response"]["claimsOverrideDetails"]["claimsToAddOrOverride"],
-            serde_json::json!({"game:role": "admin"})
-        );
-        // Without game claims the event comes back as it came.
-        let event = documented_token_event(&["suspended"]);
-        assert_eq!(
-            handle(&TriggerConfig::default(), event.clone()).await,
-            Ok(event)
-        );
-    }
-
-    #[tokio::test]
-    async fn other_triggers_come_back_unchanged() {
-        let event = serde_json::json!({"triggerSource": "PostAuthentication_Authentication",
-            "request": {}, "response": {}});
-        assert_eq!(
-            handle(&TriggerConfig::default(), event.clone()).await,
-            Ok(event)
-        );
-    }
+    event["response"] =
+        serde_json::json!({"smsMessage": null, "emailMessage": null, "emailSubject": null});
+    event
 }
+
+#[cfg(test)]
+mod tests;

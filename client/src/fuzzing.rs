@@ -52,6 +52,7 @@ pub fn response(data: &[u8]) {
             username: "ada".into(),
             password: Password::new("pw"),
             email: "ada@example.com".into(),
+            locale: None,
         },
         AuthRequest::ConfirmSignUp {
             username: "ada".into(),

@@ -18,6 +18,10 @@ pub enum AuthRequest {
         password: Password,
         /// Where the confirmation code goes.
         email: String,
+        /// The player's language (BCP 47, `de`, `pt-BR`), kept as the
+        /// account's `locale` attribute: the pool's custom message trigger
+        /// writes the player's emails in it. `None` sets none.
+        locale: Option<String>,
     },
     /// Confirm an account with the code that was sent.
     ConfirmSignUp {

@@ -178,6 +178,7 @@ fn sign_up(
         username,
         password,
         email,
+        locale: Some(fields.texts.locale().to_owned()),
     })
 }
 

@@ -7,7 +7,7 @@ use bevy::prelude::*;
 
 use cognito_login_client::{
     AccessToken, AuthAction, AuthRequest, BrowserRequest, ChallengeName, ChallengeSession, Code,
-    MfaMethod, Password, RequestId, Session,
+    MfaMethod, Password, RequestId, Session, Translations,
 };
 
 use super::client::AuthClient;
@@ -41,6 +41,8 @@ impl AuthCommands<'_, '_> {
             username: username.into(),
             password: password.into(),
             email: email.into(),
+            // The system's language, of those the game has sentences in.
+            locale: Some(Translations::shipped().locale().to_owned()),
         })
     }
 

@@ -694,6 +694,7 @@ fn continue_in_browser_signs_the_player_in_through_the_login_page() {
             username: "wanderer".into(),
             password: "Secret-Pass-1".into(),
             email: "wanderer@example.com".into(),
+            locale: None,
         });
         let code = local
             .mailbox()

@@ -203,6 +203,7 @@ fn a_valid_sign_up_is_sent_once_and_the_form_is_busy() {
         username,
         password,
         email,
+        locale,
     } = &sent[0]
     else {
         panic!("{sent:?}")
@@ -210,6 +211,11 @@ fn a_valid_sign_up_is_sent_once_and_the_form_is_busy() {
     assert_eq!(
         (username.as_str(), email.as_str(), password.expose()),
         ("ada", "ada@example.com", PASSWORD)
+    );
+    // The menu's language, for the account's emails.
+    assert_eq!(
+        locale.as_deref(),
+        Some(harness.state().form.texts().locale())
     );
 
     assert!(harness.state().form.is_busy());

@@ -214,7 +214,8 @@ fn every_shipped_sentence_has_its_glyphs() {
     let ctx = harness.ctx.clone();
     let font = egui::FontId::proportional(15.0);
     for locale in texts.locales() {
-        for key in texts.keys(locale) {
+        // The pool's emails are sent, never drawn.
+        for key in texts.keys(locale).filter(|key| !key.starts_with("email.")) {
             let text = texts.get_in(locale, key).unwrap();
             let missing: String = text
                 .chars()

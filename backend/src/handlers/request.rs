@@ -1,6 +1,7 @@
 //! Reading a route's request body: JSON, each member held to Cognito's
 //! own limits, refused with a message that names a member, never a value.
 
+use cognito_login_client::body::{MAX_LOCALE_LEN, is_locale};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
@@ -90,6 +91,8 @@ enum Chars {
     Token,
     /// Cognito's `DeviceKeyType`: `[\w-]+_[0-9a-f-]+`.
     DeviceKey,
+    /// A language tag: `[A-Za-z0-9-]+`.
+    Locale,
 }
 
 /// The limits on the string members of the request bodies, by name, in
@@ -99,13 +102,14 @@ enum Chars {
 /// request quota. `backend/openapi.yaml` states the same limits;
 /// `the_routes_hold_members_to_the_documents_limits` tries both sides of
 /// each bound.
-const MEMBER_LIMITS: [(&str, usize, usize, Chars); 15] = [
+const MEMBER_LIMITS: [(&str, usize, usize, Chars); 16] = [
     ("username", 1, 128, Chars::Any),
     ("password", 1, 256, Chars::Any),
     ("previousPassword", 1, 256, Chars::Any),
     ("proposedPassword", 1, 256, Chars::Any),
     ("code", 1, 2048, Chars::Any),
     ("email", 1, 2048, Chars::Any),
+    ("locale", 1, MAX_LOCALE_LEN, Chars::Locale),
     ("session", 20, 2048, Chars::Any),
     ("answer", 0, 256, Chars::Any),
     ("accessToken", 1, 8192, Chars::Token),
@@ -137,6 +141,7 @@ fn check_member(name: &str, member: &Value) -> Result<(), String> {
         let well_formed = match chars {
             Chars::Any => true,
             Chars::Token => text.chars().all(token_char),
+            Chars::Locale => is_locale(text),
             Chars::DeviceKey => text.rsplit_once('_').is_some_and(|(region, id)| {
                 !region.is_empty()
                     && region

@@ -8,13 +8,20 @@ use cognito::types::UserContextDataType;
 
 impl Handlers {
     pub(super) async fn sign_up(&self, request: body::SignUp, caller: &Caller) -> Handled {
-        let email = AttributeType::builder()
-            .name("email")
-            .value(request.email)
-            .build()
-            .map_err(|error| {
-                ApiResponse::error(400, "InvalidParameterException", error.to_string())
-            })?;
+        let attribute = |name: &str, value: String| {
+            AttributeType::builder()
+                .name(name)
+                .value(value)
+                .build()
+                .map_err(|error| {
+                    ApiResponse::error(400, "InvalidParameterException", error.to_string())
+                })
+        };
+        let mut attributes = vec![attribute("email", request.email)?];
+        // Its shape was checked with the body's other members.
+        if let Some(locale) = request.locale {
+            attributes.push(attribute("locale", locale)?);
+        }
         let output = self
             .cognito
             .sign_up()
@@ -23,7 +30,7 @@ impl Handlers {
             .set_user_context_data(self.user_context(caller))
             .username(request.username)
             .password(request.password.expose())
-            .user_attributes(email)
+            .set_user_attributes(Some(attributes))
             .send()
             .await
             .map_err(cognito_error)?;

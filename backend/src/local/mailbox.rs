@@ -1,4 +1,6 @@
-//! The codes the embedded emulator "sends", copied into a [`DevMailbox`].
+//! The codes the embedded emulator "sends", copied into a [`DevMailbox`],
+//! each with the email the pool's custom message trigger writes for it when
+//! the stack runs that trigger.
 
 use std::sync::{Arc, Mutex};
 use std::time::SystemTime;
@@ -18,6 +20,7 @@ use crate::handlers::MAX_REQUEST_BYTES;
 pub(super) struct CodeTap {
     pub(super) mailbox: DevMailbox,
     pub(super) storage: Storage,
+    pub(super) triggers: crate::triggers::TriggerConfig,
 }
 
 /// Wraps the embedded emulator: after a call that sends a code (from the
@@ -131,10 +134,41 @@ impl CodeTap {
         };
         if let Some(code) = code {
             tracing::info!(%username, %code, ?purpose, "dev mailbox: code sent");
+            let email = self.triggers.translated_emails.then(|| {
+                let locale = user
+                    .attributes
+                    .iter()
+                    .find(|attribute| attribute.name == "locale")
+                    .and_then(|attribute| attribute.value.clone());
+                let source = match purpose {
+                    CodePurpose::ConfirmSignUp => "CustomMessage_SignUp",
+                    CodePurpose::ResetPassword => "CustomMessage_ForgotPassword",
+                    CodePurpose::VerifyEmail => "CustomMessage_UpdateUserAttribute",
+                };
+                let event = crate::triggers::custom_message_event(
+                    client.user_pool_id.as_ref(),
+                    client_id.as_ref(),
+                    &username,
+                    source,
+                    locale.as_deref(),
+                );
+                let written = serde_json::from_value(event)
+                    .map(crate::triggers::custom_message)
+                    .map(|event| event.response)
+                    .unwrap_or_default();
+                // Cognito puts the code where the trigger left its placeholder.
+                let filled =
+                    |text: Option<String>| text.unwrap_or_default().replace("{####}", &code);
+                DevEmail {
+                    subject: filled(written.email_subject),
+                    body: filled(written.email_message),
+                }
+            });
             self.mailbox.push(DevMail {
                 username,
                 code,
                 purpose,
+                email,
                 sent_at: SystemTime::now(),
             });
         }
@@ -161,8 +195,21 @@ pub struct DevMail {
     pub code: String,
     /// What it is for.
     pub purpose: CodePurpose,
+    /// The email the custom message trigger wrote for it, the code filled
+    /// in (when the stack runs that trigger,
+    /// [`TriggerConfig::translated_emails`](crate::triggers::TriggerConfig::translated_emails)).
+    pub email: Option<DevEmail>,
     /// When it was sent.
     pub sent_at: SystemTime,
+}
+
+/// An email as the player would read it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DevEmail {
+    /// Its subject.
+    pub subject: String,
+    /// Its body (HTML).
+    pub body: String,
 }
 
 /// The codes the embedded emulator sent, newest last. Cheap to clone; every

@@ -30,6 +30,7 @@ fn a_background_stack_serves_a_whole_flow_and_stops_on_drop() {
             username: user.into(),
             password: support::PASSWORD.into(),
             email: "b@example.com".into(),
+            locale: None,
         },
     )
     .unwrap();

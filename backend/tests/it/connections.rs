@@ -144,6 +144,7 @@ pub fn session(direct: bool) -> Vec<Step> {
             username: username.clone(),
             password: password.into(),
             email: format!("{username}@example.com"),
+            locale: None,
         },
     )
     .expect("sign-up");

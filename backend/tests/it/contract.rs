@@ -287,6 +287,7 @@ async fn tour(local: &LocalStack, worker: &AuthWorker) {
         username: user.clone(),
         password: PASSWORD.into(),
         email: format!("{user}@example.com"),
+        locale: Some("pt-BR".into()),
     };
     let sign_in = |password: &str, device: Option<RememberedDevice>| AuthRequest::SignIn {
         username: user.clone(),
@@ -489,6 +490,7 @@ async fn player(local: &LocalStack, name: &str) -> Tokens {
         username: user.clone(),
         password: PASSWORD.into(),
         email: format!("{user}@example.com"),
+        locale: None,
     };
     ask(&worker, sign_up).await;
     let code = local

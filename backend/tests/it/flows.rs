@@ -363,6 +363,7 @@ async fn a_taken_username_is_refused(emulator: Emulator, via: Via) {
             username: user.clone(),
             password: PASSWORD.into(),
             email: "other@example.com".into(),
+            locale: None,
         })
         .await;
     let error = again.unwrap_err();

@@ -114,6 +114,7 @@ impl Stack {
             username: username.into(),
             password: PASSWORD.into(),
             email: format!("{username}@example.com"),
+            locale: None,
         })
         .await
         .expect("sign-up succeeds")

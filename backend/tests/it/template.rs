@@ -669,6 +669,12 @@ fn the_triggers_are_wired_when_asked_for() {
     assert_eq!(default(&template, "GameClaims"), "DISABLED");
     let condition = &template["Conditions"]["HasTriggers"]["Fn::Or"];
     assert_eq!(condition[3]["Condition"], "HasGameClaims");
+    assert_eq!(condition[4]["Condition"], "HasTranslatedEmails");
+    assert_eq!(default(&template, "TranslatedEmails"), "DISABLED");
+    assert_eq!(
+        template["Conditions"]["HasTranslatedEmails"]["Fn::Equals"][0]["Ref"],
+        "TranslatedEmails"
+    );
     assert_eq!(
         template["Conditions"]["HasGameClaims"]["Fn::Equals"][0]["Ref"],
         "GameClaims"
@@ -686,6 +692,9 @@ fn the_triggers_are_wired_when_asked_for() {
         assert_eq!(wiring[1][trigger]["Fn::GetAtt"][0], "TriggerFunction");
     }
     assert_eq!(wiring[2]["Ref"], "AWS::NoValue");
+    let messages = &wiring[1]["CustomMessage"]["Fn::If"];
+    assert_eq!(messages[0], "HasTranslatedEmails");
+    assert_eq!(messages[1]["Fn::GetAtt"][0], "TriggerFunction");
     // The token trigger: version 2 (both tokens) where the tier allows.
     let tokens = &wiring[1]["PreTokenGenerationConfig"]["Fn::If"];
     assert_eq!(tokens[0], "HasGameClaims");
@@ -730,6 +739,10 @@ fn the_triggers_are_wired_when_asked_for() {
     );
     assert_eq!(variables["INITIAL_PROFILE"]["Ref"], "InitialProfile");
     assert_eq!(variables["GAME_CLAIMS"]["Fn::If"][0], "HasGameClaims");
+    assert_eq!(
+        variables["TRANSLATED_EMAILS"]["Fn::If"][0],
+        "HasTranslatedEmails"
+    );
     assert_eq!(variables["PROFILE_TABLE"]["Ref"], "ProfileTable");
     let permission = &resources["TriggerPermission"]["Properties"];
     assert_eq!(permission["Principal"], "cognito-idp.amazonaws.com");
@@ -746,6 +759,7 @@ fn the_triggers_are_wired_when_asked_for() {
         "ALLOWED_EMAIL_DOMAINS",
         "INITIAL_PROFILE",
         "GAME_CLAIMS",
+        "TRANSLATED_EMAILS",
     ] {
         assert!(source.contains(&format!("\"{name}\"")), "{name}");
     }

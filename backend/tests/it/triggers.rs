@@ -77,6 +77,7 @@ async fn only_listed_email_domains_sign_up() {
                 username: outsider.clone(),
                 password: PASSWORD.into(),
                 email: format!("{outsider}@example.com"),
+                locale: None,
             })
             .await;
         let Err(AuthError::Server { kind, message, .. }) = &refused else {
@@ -100,6 +101,7 @@ async fn only_listed_email_domains_sign_up() {
                 username: insider.clone(),
                 password: PASSWORD.into(),
                 email: format!("{insider}@Studio.Example"),
+                locale: None,
             })
             .await;
         assert!(
@@ -208,5 +210,61 @@ async fn a_suspended_player_gets_no_tokens() {
                 })
                 .await,
         );
+    }
+}
+
+/// With translated emails, the code a new player gets is in the language
+/// the game set at sign-up, on both transports; a password reset's too.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_players_emails_are_in_the_language_they_signed_up_in() {
+    for via in [Via::ApiGateway, Via::UserPool] {
+        let stack = stack(
+            via,
+            TriggerConfig {
+                translated_emails: true,
+                ..TriggerConfig::default()
+            },
+        )
+        .await;
+        let user = username(&format!("sprache-{via:?}"));
+        let signed_up = stack
+            .ask(AuthRequest::SignUp {
+                username: user.clone(),
+                password: PASSWORD.into(),
+                email: format!("{user}@example.com"),
+                locale: Some("de".into()),
+            })
+            .await;
+        assert!(signed_up.is_ok(), "{via:?}: {signed_up:?}");
+        let mailbox = stack.local.mailbox().unwrap();
+        let mail = mailbox
+            .messages()
+            .into_iter()
+            .rfind(|mail| mail.username == user && mail.purpose == CodePurpose::ConfirmSignUp)
+            .expect("a code was sent");
+        let email = mail.email.expect("written by the trigger");
+        assert_eq!(email.subject, "Bestätige dein Konto", "{via:?}");
+        assert_eq!(
+            email.body,
+            format!(
+                "Willkommen, {user}! Dein Bestätigungscode lautet {}.",
+                mail.code
+            ),
+            "{via:?}"
+        );
+        stack.confirm(&user).await;
+        stack
+            .ask(AuthRequest::ForgotPassword {
+                username: user.clone(),
+            })
+            .await
+            .expect("a reset code");
+        let reset = mailbox
+            .messages()
+            .into_iter()
+            .rfind(|mail| mail.username == user && mail.purpose == CodePurpose::ResetPassword)
+            .and_then(|mail| mail.email)
+            .expect("a reset email");
+        assert_eq!(reset.subject, "Setze dein Passwort zurück", "{via:?}");
     }
 }

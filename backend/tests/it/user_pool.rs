@@ -129,6 +129,7 @@ async fn a_client_secret_signs_every_call(emulator: Emulator) {
         username: user.clone(),
         password: PASSWORD.into(),
         email: format!("{user}@example.com"),
+        locale: None,
     };
 
     let refused = ask(&bad, sign_up.clone()).await;

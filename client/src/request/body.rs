@@ -17,6 +17,24 @@ pub struct SignUp {
     pub password: Password,
     /// Its email address.
     pub email: String,
+    /// The player's language ([`MAX_LOCALE_LEN`] characters of letters,
+    /// digits and `-` at most), kept as the account's `locale`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub locale: Option<String>,
+}
+
+/// The longest `locale` a sign-up may set: the longest BCP 47 tag the
+/// standard asks implementations to take.
+pub const MAX_LOCALE_LEN: usize = 35;
+
+/// Whether `locale` is a language tag's shape: letters, digits and `-`,
+/// [`MAX_LOCALE_LEN`] at most.
+pub fn is_locale(locale: &str) -> bool {
+    !locale.is_empty()
+        && locale.len() <= MAX_LOCALE_LEN
+        && locale
+            .bytes()
+            .all(|byte| byte.is_ascii_alphanumeric() || byte == b'-')
 }
 
 /// `POST /confirm`.
@@ -202,10 +220,12 @@ impl AuthRequest {
                 username,
                 password,
                 email,
+                locale,
             } => serde_json::to_value(SignUp {
                 username,
                 password,
                 email,
+                locale,
             }),
             Self::ConfirmSignUp { username, code } => {
                 serde_json::to_value(Confirm { username, code })

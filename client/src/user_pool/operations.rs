@@ -31,6 +31,7 @@ impl UserPoolTransport {
                 username,
                 password,
                 email,
+                locale,
             } => (
                 "SignUp",
                 with_hash(
@@ -38,7 +39,7 @@ impl UserPoolTransport {
                         "ClientId": client_id,
                         "Username": username,
                         "Password": password.expose(),
-                        "UserAttributes": [{"Name": "email", "Value": email}],
+                        "UserAttributes": sign_up_attributes(email, locale.as_deref()),
                     }),
                     "SecretHash",
                     username,
@@ -246,4 +247,14 @@ impl UserPoolTransport {
             ),
         })
     }
+}
+
+/// A sign-up's `UserAttributes`: the email address, and the player's
+/// language when it has a language tag's shape.
+pub(crate) fn sign_up_attributes(email: &str, locale: Option<&str>) -> serde_json::Value {
+    let mut attributes = vec![json!({"Name": "email", "Value": email})];
+    if let Some(locale) = locale.filter(|locale| crate::request::body::is_locale(locale)) {
+        attributes.push(json!({"Name": "locale", "Value": locale}));
+    }
+    attributes.into()
 }

@@ -105,6 +105,7 @@ fn every_request() -> Vec<AuthRequest> {
             username: "ada".into(),
             password: "Secret-Pass-1".into(),
             email: "ada@example.com".into(),
+            locale: None,
         },
         AuthRequest::ConfirmSignUp {
             username: "ada".into(),

@@ -311,6 +311,7 @@ fn parsed_as() -> Vec<(&'static str, AuthRequest)> {
                 username: "ada".into(),
                 password: "Secret-Pass-1".into(),
                 email: "ada@example.com".into(),
+                locale: None,
             },
         ),
         (
