@@ -27,6 +27,7 @@ mod mailbox;
 mod managed_login;
 mod pool;
 mod routes;
+mod rules;
 mod template;
 mod triggers;
 
@@ -233,6 +234,11 @@ impl LocalStack {
                     .layer(axum::middleware::from_fn_with_state(
                         triggers,
                         triggers::run_triggers,
+                    ))
+                    // Before the triggers: Cognito checks a password first.
+                    .layer(axum::middleware::from_fn_with_state(
+                        rules::PasswordPolicy::of(&Template::built_in()),
+                        rules::hold_to_policy,
                     ))
                     .layer(axum::middleware::from_fn_with_state(
                         tap.clone(),

@@ -213,7 +213,7 @@ impl TriggerTap {
     }
 }
 
-fn cognito_error(error_type: &str, message: &str) -> Response {
+pub(super) fn cognito_error(error_type: &str, message: &str) -> Response {
     (
         StatusCode::BAD_REQUEST,
         [(header::CONTENT_TYPE, "application/x-amz-json-1.1")],

@@ -323,3 +323,61 @@ async fn the_local_pool_is_the_templates() {
         );
     }
 }
+
+/// The emulator keeps no password policy (its data file cannot hold
+/// `Policies`); the local stack holds new passwords to the template's, on
+/// both transports, with Cognito's error and words.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn new_passwords_are_held_to_the_templates_policy() {
+    use cognito_login_client::{AuthError, AuthRequest, ServerErrorKind};
+    for via in [Via::ApiGateway, Via::UserPool] {
+        let local = LocalStack::start(LocalConfig::default()).await.unwrap();
+        let stack = Stack::over(Emulator::Cognitox, via, local);
+        let user = username(&format!("policy-{via:?}"));
+        let weak = |password: &str| AuthRequest::SignUp {
+            username: user.clone(),
+            password: password.into(),
+            email: format!("{user}@example.com"),
+            locale: None,
+        };
+        for (password, words) in [
+            ("Se-1", "Password not long enough"),
+            ("secret-pass-1", "Password must have uppercase characters"),
+            ("SecretPass12", "Password must have symbol characters"),
+        ] {
+            match stack.ask(weak(password)).await {
+                Err(AuthError::Server { kind, message, .. }) => {
+                    assert_eq!(kind, ServerErrorKind::InvalidPassword, "{via:?} {password}");
+                    assert_eq!(
+                        message,
+                        format!("Password did not conform with policy: {words}"),
+                        "{via:?}"
+                    );
+                }
+                other => panic!("{via:?} {password}: expected a refusal, got {other:?}"),
+            }
+        }
+        // No account was made; a password that keeps the policy makes one,
+        // and a change to a weak one is refused too.
+        stack.sign_up(&user).await;
+        stack.confirm(&user).await;
+        let tokens = stack.sign_in(&user, PASSWORD).await.expect("signed in");
+        let changed = stack
+            .ask(AuthRequest::ChangePassword {
+                access_token: tokens.access_token.clone(),
+                previous: PASSWORD.into(),
+                proposed: "password".into(),
+            })
+            .await;
+        assert!(
+            matches!(
+                &changed,
+                Err(AuthError::Server {
+                    kind: ServerErrorKind::InvalidPassword,
+                    ..
+                })
+            ),
+            "{via:?}: {changed:?}"
+        );
+    }
+}
