@@ -47,6 +47,7 @@ mod file_store;
 #[doc(hidden)]
 pub mod fuzzing;
 mod http;
+mod identity_pool;
 mod outcome;
 mod request;
 pub mod response;
@@ -78,11 +79,12 @@ pub use error::{
     AuthError, BrowserErrorKind, ConfigError, RawBody, ServerErrorKind, TransportErrorKind,
 };
 pub use file_store::FileStore;
+pub use identity_pool::{AwsCredentials, IdentityPoolClient, IdentityPoolConfig, Login};
 pub use outcome::{Account, AuthOutcome, Challenge, CodeDelivery, Tokens, unverified_claims};
 pub use request::{AuthAction, AuthRequest, ChallengeName, MfaMethod, body};
 pub use secret::{
-    AccessToken, AuthenticatorSecret, ChallengeSession, ClientSecret, Code, DevicePassword,
-    IdToken, Password, RefreshToken,
+    AccessToken, AuthenticatorSecret, AwsSecretKey, AwsSessionToken, ChallengeSession,
+    ClientSecret, Code, DevicePassword, IdToken, Password, RefreshToken,
 };
 pub use session::{
     Answer, AuthEvent, CommandError, DevicesReply, Generation, Identity, MakeStore, Session,

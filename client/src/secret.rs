@@ -92,6 +92,15 @@ secret!(
     DevicePassword
 );
 secret!(
+    /// The secret half of an identity pool's temporary AWS credentials
+    /// (`SecretKey`).
+    AwsSecretKey
+);
+secret!(
+    /// The session token of an identity pool's temporary AWS credentials.
+    AwsSessionToken
+);
+secret!(
     /// An authenticator app's shared secret (base32), as Cognito made it
     /// for the account (`AssociateSoftwareToken`).
     AuthenticatorSecret

@@ -6,6 +6,7 @@ mod connections;
 mod contract;
 mod features;
 mod flows;
+mod identity_pool;
 mod lambda;
 mod local_server;
 mod mfa;

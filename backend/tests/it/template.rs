@@ -767,3 +767,85 @@ fn the_triggers_are_wired_when_asked_for() {
         std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/src/bin/lambda.rs")).unwrap();
     assert!(binary.contains("\"COGNITO_LOGIN_TRIGGERS\""));
 }
+
+/// The identity pool takes this pool's game client, its tokens checked on
+/// the server side; guests only when asked for; each role is assumable
+/// only through this identity pool, by its own kind of identity, and
+/// reaches only the caller's own rows of the player table.
+#[test]
+fn the_identity_pool_gives_each_player_their_own_rows_only() {
+    let template = template();
+    let resources = &template["Resources"];
+    assert_eq!(default(&template, "GuestAccess"), "DISABLED");
+    let pool = &resources["IdentityPool"]["Properties"];
+    assert_eq!(
+        pool["AllowUnauthenticatedIdentities"]["Fn::If"],
+        serde_yaml::from_str::<Value>("[HasGuests, true, false]").unwrap()
+    );
+    assert_eq!(pool["AllowClassicFlow"], false);
+    let provider = &pool["CognitoIdentityProviders"][0];
+    assert_eq!(provider["ClientId"]["Ref"], "GameClient");
+    assert_eq!(
+        provider["ProviderName"]["Fn::GetAtt"],
+        serde_yaml::from_str::<Value>("[UserPool, ProviderName]").unwrap()
+    );
+    assert_eq!(provider["ServerSideTokenCheck"], true);
+
+    for (role, amr) in [
+        ("PlayerRole", "authenticated"),
+        ("GuestRole", "unauthenticated"),
+    ] {
+        let properties = &resources[role]["Properties"];
+        let trust = &properties["AssumeRolePolicyDocument"]["Statement"][0];
+        assert_eq!(
+            trust["Principal"]["Federated"],
+            "cognito-identity.amazonaws.com"
+        );
+        assert_eq!(trust["Action"], "sts:AssumeRoleWithWebIdentity");
+        assert_eq!(
+            trust["Condition"]["StringEquals"]["cognito-identity.amazonaws.com:aud"]["Ref"],
+            "IdentityPool",
+            "{role}: this identity pool only"
+        );
+        assert_eq!(
+            trust["Condition"]["ForAnyValue:StringLike"]["cognito-identity.amazonaws.com:amr"], amr,
+            "{role}"
+        );
+        let statements = properties["Policies"][0]["PolicyDocument"]["Statement"]
+            .as_sequence()
+            .unwrap();
+        assert_eq!(statements.len(), 1, "{role}");
+        let statement = &statements[0];
+        assert_eq!(statement["Resource"]["Fn::GetAtt"][0], "PlayerDataTable");
+        assert_eq!(
+            statement["Condition"]["ForAllValues:StringEquals"]["dynamodb:LeadingKeys"],
+            serde_yaml::from_str::<Value>(r#"["${cognito-identity.amazonaws.com:sub}"]"#).unwrap(),
+            "{role}: the caller's own rows"
+        );
+        for action in statement["Action"].as_sequence().unwrap() {
+            let action = action.as_str().unwrap();
+            assert!(
+                !action.contains('*') && !action.ends_with("Scan"),
+                "{role}: {action} reaches past the caller's rows"
+            );
+        }
+    }
+    assert_eq!(resources["GuestRole"]["Condition"], "HasGuests");
+    let roles = &resources["IdentityPoolRoles"]["Properties"];
+    assert_eq!(roles["IdentityPoolId"]["Ref"], "IdentityPool");
+    assert_eq!(
+        roles["Roles"]["authenticated"]["Fn::GetAtt"][0],
+        "PlayerRole"
+    );
+    assert_eq!(roles["Roles"]["unauthenticated"]["Fn::If"][0], "HasGuests");
+    let table = &resources["PlayerDataTable"];
+    assert_eq!(table["DeletionPolicy"], "Retain");
+    assert_eq!(
+        table["Properties"]["KeySchema"][0]["AttributeName"],
+        "identity"
+    );
+    assert_eq!(
+        template["Outputs"]["IdentityPoolId"]["Value"]["Ref"],
+        "IdentityPool"
+    );
+}

@@ -1,0 +1,136 @@
+//! The client's identity-pool calls against moto's cognito-identity server:
+//! a guest identity and its credentials, and a signed-in player's. moto
+//! checks no login and no pool setting (the README's table), so what
+//! Cognito refuses is tested against a loopback server with Cognito's
+//! documented answers.
+
+use std::time::SystemTime;
+
+use cognito_login_client::{
+    AuthError, IdentityPoolClient, IdentityPoolConfig, Login, ServerErrorKind,
+};
+use serde_json::{Value, json};
+
+use crate::support::{self, Moto};
+
+/// Creates an identity pool on `moto` for the user pool `user_pool_id`.
+async fn identity_pool(moto: &Moto, user_pool_id: &str, guests: bool) -> String {
+    let answer = support::http()
+        .build()
+        .unwrap()
+        .post(&moto.endpoint)
+        .header("content-type", "application/x-amz-json-1.1")
+        .header(
+            "x-amz-target",
+            "AWSCognitoIdentityService.CreateIdentityPool",
+        )
+        .body(
+            json!({"IdentityPoolName": "game", "AllowUnauthenticatedIdentities": guests,
+                "CognitoIdentityProviders": [{"ProviderName": Login::provider_name(user_pool_id),
+                    "ClientId": "1example23456789", "ServerSideTokenCheck": true}]})
+            .to_string(),
+        )
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    let answer: Value = serde_json::from_slice(&answer).unwrap();
+    answer["IdentityPoolId"].as_str().unwrap().to_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_guest_and_a_player_get_credentials_for_their_identity() {
+    let moto = Moto::start();
+    let pool = identity_pool(&moto, "eu-west-1_Game", true).await;
+    let client = IdentityPoolClient::new(
+        IdentityPoolConfig::new(pool.clone()).with_endpoint(&moto.endpoint),
+    )
+    .unwrap();
+
+    let guest = client.get_id(None).await.expect("a guest identity");
+    assert!(
+        guest.starts_with(pool.split(':').next().unwrap()),
+        "{guest}"
+    );
+    let credentials = client.credentials(&guest, None).await.expect("credentials");
+    assert_eq!(credentials.identity_id, guest);
+    assert!(!credentials.access_key_id.is_empty());
+    assert!(!credentials.secret_key.is_empty() && !credentials.session_token.is_empty());
+    assert!(
+        credentials
+            .expiration
+            .is_some_and(|at| at > SystemTime::now()),
+        "{:?}",
+        credentials.expiration
+    );
+    let printed = format!("{credentials:?}");
+    for secret in [
+        credentials.secret_key.expose(),
+        credentials.session_token.expose(),
+    ] {
+        assert!(!printed.contains(secret), "{printed}");
+    }
+
+    let login = Login::user_pool("eu-west-1_Game", "header.claims.signature".into());
+    assert_eq!(
+        login.provider,
+        "cognito-idp.eu-west-1.amazonaws.com/eu-west-1_Game"
+    );
+    let player = client.get_id(Some(&login)).await.expect("an identity");
+    let credentials = client
+        .credentials(&player, Some(&login))
+        .await
+        .expect("credentials");
+    assert_eq!(credentials.identity_id, player);
+}
+
+/// Cognito's answers when a login already belongs to another identity and
+/// when guests are not allowed, from a loopback server: the player's
+/// message, and the error kind a game tells apart.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cognitos_refusals_arrive_as_its_errors() {
+    let app = axum::Router::new().fallback(|body: axum::body::Bytes| async move {
+        let body: Value = serde_json::from_slice(&body).unwrap();
+        let (kind, message) = match body.get("Logins") {
+            Some(_) => (
+                "ResourceConflictException",
+                "Logins don't match. Please include at least one valid login for this identity or identity pool.",
+            ),
+            None => (
+                "NotAuthorizedException",
+                "Unauthenticated access is not supported for this identity pool.",
+            ),
+        };
+        (
+            axum::http::StatusCode::BAD_REQUEST,
+            [("content-type", "application/x-amz-json-1.1")],
+            json!({"__type": kind, "message": message}).to_string(),
+        )
+    });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    let client = IdentityPoolClient::new(
+        IdentityPoolConfig::new("eu-west-1:00000000-0000-0000-0000-000000000000")
+            .with_endpoint(url),
+    )
+    .unwrap();
+    match client.get_id(None).await {
+        Err(AuthError::Server { kind, .. }) => assert_eq!(kind, ServerErrorKind::NotAuthorized),
+        other => panic!("{other:?}"),
+    }
+    let login = Login::user_pool("eu-west-1_Game", "t".into());
+    match client.credentials("eu-west-1:guest", Some(&login)).await {
+        Err(AuthError::Server { kind, .. }) => assert_eq!(
+            kind,
+            ServerErrorKind::Unknown("ResourceConflictException".into())
+        ),
+        other => panic!("{other:?}"),
+    }
+    assert!(
+        IdentityPoolClient::new(IdentityPoolConfig::new("no-region")).is_err(),
+        "an id without its region"
+    );
+}
