@@ -70,6 +70,6 @@ pub mod prelude {
     pub use crate::menu::{MenuSettings, MenuTheme, SignInName};
     pub use crate::{
         ApiReplied, AuthCommands, AuthFailed, AuthSession, AuthState, AuthSystems,
-        CognitoLoginPlugin, GameApi, SessionSettings, SignedIn, SignedOut,
+        CognitoLoginPlugin, GameApi, PlayerCredentials, SessionSettings, SignedIn, SignedOut,
     };
 }

@@ -3,6 +3,7 @@
 
 mod client;
 mod commands;
+mod credentials;
 mod game_api;
 #[cfg(feature = "menu")]
 mod gamepad;
@@ -23,6 +24,7 @@ use cognito_login_client::{BackendConfig, GameApiConfig, ManagedLogin};
 
 pub use cognito_login_client::CommandError as AuthCommandError;
 pub use commands::AuthCommands;
+pub use credentials::{CredentialsFailed, IdentityPoolSettings, PlayerCredentials};
 pub use game_api::{ApiReplied, GameApi};
 #[cfg(feature = "menu")]
 pub use gamepad::MenuNavigation;
@@ -74,6 +76,9 @@ pub struct CognitoLoginPlugin {
     /// buttons); `None` (the default) offers none. Its tokens are checked
     /// as [`backend`](Self::backend)'s are.
     pub browser: Option<ManagedLogin>,
+    /// An identity pool for the signed-in player's AWS credentials
+    /// ([`PlayerCredentials`]); `None` (the default) asks for none.
+    pub identity_pool: Option<IdentityPoolSettings>,
 }
 
 /// [`CognitoLoginPlugin::keep_warm`] with the menu: well under the minute
@@ -92,6 +97,24 @@ impl CognitoLoginPlugin {
             keep_warm: cfg!(feature = "menu").then_some(KEEP_WARM),
             game_api: None,
             browser: None,
+            identity_pool: None,
+        }
+    }
+
+    /// The same plugin with temporary AWS credentials for each signed-in
+    /// player from the identity pool `pool`, which takes the ID tokens of
+    /// the user pool `user_pool_id`: [`PlayerCredentials`].
+    pub fn with_identity_pool(
+        self,
+        pool: cognito_login_client::IdentityPoolConfig,
+        user_pool_id: impl Into<String>,
+    ) -> Self {
+        Self {
+            identity_pool: Some(IdentityPoolSettings {
+                pool,
+                user_pool_id: user_pool_id.into(),
+            }),
+            ..self
         }
     }
 
@@ -164,6 +187,7 @@ impl Plugin for CognitoLoginPlugin {
             .add_message::<EmailVerified>()
             .add_message::<ChallengeRequired>()
             .add_message::<SessionNotForgotten>()
+            .add_message::<CredentialsFailed>()
             .init_resource::<receive::ReceivedReplies>()
             .add_systems(
                 PreUpdate,
@@ -188,6 +212,14 @@ impl Plugin for CognitoLoginPlugin {
                         error!("browser sign-in cannot run: {error}");
                     }
                     session = session.with_browser(browser);
+                }
+                if let Some(settings) = &self.identity_pool {
+                    match cognito_login_client::IdentityPoolClient::new(settings.pool.clone()) {
+                        Ok(client) => {
+                            session = session.with_identity_pool(client, &settings.user_pool_id);
+                        }
+                        Err(error) => error!("the identity pool cannot be reached: {error}"),
+                    }
                 }
                 app.insert_resource(client::AuthClient { session });
             }

@@ -244,6 +244,7 @@ fn leave_session(
     reason: SignOutReason,
 ) {
     commands.remove_resource::<AuthSession>();
+    commands.remove_resource::<super::PlayerCredentials>();
     next_state.set(AuthState::SignedOut);
     signed_out.write(SignedOut { reason });
 }

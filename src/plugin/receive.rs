@@ -8,6 +8,7 @@ use bevy::prelude::*;
 use cognito_login_client::{Answer, AuthEvent, AuthOutcome, SessionEnd};
 
 use super::client::AuthClient;
+use super::credentials::{CredentialsFailed, PlayerCredentials};
 use super::lifecycle::{BackOnline, SessionNotForgotten, TokensRefreshed, WentOffline};
 use super::{
     AccountConfirmed, AccountRead, AuthFailed, AuthSession, AuthState, AuthenticatorSecretIssued,
@@ -26,6 +27,7 @@ pub(crate) struct SessionMessages<'w> {
     online: MessageWriter<'w, BackOnline>,
     not_forgotten: MessageWriter<'w, SessionNotForgotten>,
     devices_not_kept: MessageWriter<'w, DevicesNotKept>,
+    credentials_failed: MessageWriter<'w, CredentialsFailed>,
 }
 
 /// The messages the answers write.
@@ -140,6 +142,7 @@ pub(crate) fn receive(
                 };
                 signed_in = Some(None);
                 commands.remove_resource::<AuthSession>();
+                commands.remove_resource::<PlayerCredentials>();
                 next.set(AuthState::SignedOut);
                 messages.signed_out.write(SignedOut { reason });
             }
@@ -149,6 +152,14 @@ pub(crate) fn receive(
             }
             AuthEvent::DevicesNotKept(error) => {
                 messages.devices_not_kept.write(DevicesNotKept { error });
+            }
+            AuthEvent::CredentialsIssued(credentials) => {
+                commands.insert_resource(PlayerCredentials(*credentials));
+            }
+            AuthEvent::CredentialsFailed(error) => {
+                messages
+                    .credentials_failed
+                    .write(CredentialsFailed { error });
             }
             AuthEvent::Replied(answer) => {
                 write_answer(&answer, current, &mut replies);

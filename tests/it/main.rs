@@ -9,6 +9,7 @@ mod menu_form;
 mod menu_gamepad;
 mod menu_look;
 mod plugin_browser;
+mod plugin_credentials;
 mod plugin_devices;
 mod plugin_flows;
 mod plugin_proof;

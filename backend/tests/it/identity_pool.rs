@@ -134,3 +134,85 @@ async fn cognitos_refusals_arrive_as_its_errors() {
         "an id without its region"
     );
 }
+
+/// A session with an identity pool: each sign-in brings the player's
+/// credentials, for the identity of that login; a sign-out drops them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_session_brings_the_signed_in_players_credentials() {
+    use std::time::{Duration, Instant};
+
+    use cognito_login_client::{
+        AuthEvent, AuthOutcome, AuthRequest, AuthWorker, BoxFuture, Session, SessionPolicy, Tokens,
+        Transport,
+    };
+
+    /// Signs anyone in with unsigned tokens (the identity pool's moto
+    /// checks no login).
+    struct Pool;
+    impl Transport for Pool {
+        fn send(&self, request: AuthRequest) -> BoxFuture<'_, Result<AuthOutcome, AuthError>> {
+            Box::pin(async move {
+                Ok(match request {
+                    AuthRequest::SignIn { .. } => {
+                        let claims = json!({"sub": "4f1c", "cognito:username": "ada"});
+                        let jwt = format!(
+                            "e30.{}.c2ln",
+                            base64::Engine::encode(
+                                &base64::engine::general_purpose::URL_SAFE_NO_PAD,
+                                claims.to_string()
+                            )
+                        );
+                        AuthOutcome::Tokens(Tokens::new(
+                            jwt.clone().into(),
+                            jwt.into(),
+                            Some("r".into()),
+                            Some(3600),
+                            SystemTime::now(),
+                        ))
+                    }
+                    _ => AuthOutcome::SignedOut,
+                })
+            })
+        }
+    }
+
+    let moto = Moto::start();
+    let pool = identity_pool(&moto, "eu-west-1_Game", false).await;
+    let client =
+        IdentityPoolClient::new(IdentityPoolConfig::new(pool).with_endpoint(&moto.endpoint))
+            .unwrap();
+    let mut session = Session::new(
+        AuthWorker::spawn(Pool).unwrap(),
+        None,
+        SessionPolicy::default(),
+    )
+    .with_identity_pool(client, "eu-west-1_Game");
+    session
+        .send(AuthRequest::SignIn {
+            username: "ada".into(),
+            password: "Secret-Pass-1".into(),
+            device: None,
+        })
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let mut seen = Vec::new();
+    let issued = loop {
+        session.update(Instant::now(), SystemTime::now());
+        if let Some(event) = session.next_event() {
+            if let AuthEvent::CredentialsIssued(credentials) = event {
+                break credentials;
+            }
+            seen.push(event);
+            continue;
+        }
+        assert!(Instant::now() < deadline, "no credentials; saw {seen:?}");
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    };
+    assert!(
+        matches!(seen[0], AuthEvent::SignedIn { .. }),
+        "the sign-in comes first: {seen:?}"
+    );
+    assert_eq!(session.credentials(), Some(&*issued));
+    session.sign_out().unwrap();
+    assert_eq!(session.credentials(), None, "a sign-out drops them");
+}

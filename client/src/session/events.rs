@@ -3,6 +3,7 @@
 
 use super::Identity;
 use crate::error::AuthError;
+use crate::identity_pool::AwsCredentials;
 use crate::outcome::{AuthOutcome, Tokens};
 use crate::request::AuthAction;
 use crate::store::StoreError;
@@ -122,4 +123,10 @@ pub enum AuthEvent {
     DevicesNotKept(StoreError),
     /// A request was answered.
     Replied(Answer),
+    /// The identity pool issued the signed-in player's AWS credentials
+    /// ([`Session::with_identity_pool`](super::Session::with_identity_pool)),
+    /// after a sign-in or ahead of the last ones' expiry.
+    CredentialsIssued(Box<AwsCredentials>),
+    /// The identity pool gave none; the next sign-in or refresh asks again.
+    CredentialsFailed(AuthError),
 }
