@@ -2,6 +2,8 @@
 //! requests, and why a request could not start.
 
 use super::Identity;
+#[cfg(doc)]
+use super::Session;
 use crate::error::AuthError;
 use crate::identity_pool::AwsCredentials;
 use crate::outcome::{AuthOutcome, Tokens};

@@ -107,7 +107,7 @@ impl Session {
     }
 
     /// Ends the browser sign-in under way, if any: it fails with
-    /// [`AuthError::Cancelled`].
+    /// [`AuthError::Cancelled`](crate::AuthError::Cancelled).
     pub fn cancel_browser_sign_in(&self) {
         if let Some(Ok(browser)) = &self.browser {
             browser.cancel();
@@ -257,7 +257,7 @@ impl Session {
     }
 
     /// Opens the connection ahead of the player's next request
-    /// ([`AuthWorker::connect`]).
+    /// ([`AuthWorker::connect`](crate::AuthWorker::connect)).
     pub fn connect(&self) {
         self.worker.connect();
     }
