@@ -11,19 +11,18 @@ use super::events::{Answer, AuthEvent, SessionEnd, SignedInPlayer};
 use super::{
     Identity, SessionEvent, SessionMachine, SessionPolicy, StoreJob, StoreThread, WorkerIo,
 };
-use crossbeam_channel::{Receiver, Sender};
-
-use super::Generation;
 use crate::browser::BrowserSignIn;
 use crate::device::{DeviceChange, NewDevice, RememberedDevices};
 use crate::error::{AuthError, ConfigError};
-use crate::identity_pool::{AwsCredentials, IdentityPoolClient, Login};
 use crate::outcome::{AuthOutcome, Tokens};
 use crate::request::{AuthAction, AuthRequest, ChallengeName};
 use crate::secret::RefreshToken;
 use crate::worker::{AuthWorker, Reply, RequestId};
 
 mod commands;
+mod credentials;
+
+use credentials::IdentityLink;
 
 /// The request the player is waiting for.
 #[derive(Debug, Clone)]
@@ -80,32 +79,6 @@ pub struct Session {
     events: VecDeque<AuthEvent>,
 }
 
-/// The identity pool behind a session: the player's AWS credentials, asked
-/// for at each sign-in and again before they expire.
-#[derive(Debug)]
-struct IdentityLink {
-    client: Arc<IdentityPoolClient>,
-    /// The user pool whose ID tokens the identity pool takes.
-    user_pool_id: String,
-    answers: (Sender<Issued>, Receiver<Issued>),
-    /// The generation a request is on its way for.
-    asked: Option<Generation>,
-    /// The signed-in player's, once issued.
-    credentials: Option<AwsCredentials>,
-    /// After a failure: no ask before then.
-    retry_at: Option<SystemTime>,
-}
-
-/// After the identity pool gave no credentials, the next ask waits this
-/// long.
-const CREDENTIALS_RETRY: Duration = Duration::from_secs(30);
-
-/// The identity pool's answer for a session.
-type Issued = (Generation, Result<AwsCredentials, AuthError>);
-
-/// Credentials are asked for again this long before they expire.
-const CREDENTIALS_MARGIN: Duration = Duration::from_secs(5 * 60);
-
 impl Session {
     /// How long a sign-in, or a password typed again
     /// ([`confirm_password`](Self::confirm_password)), counts as fresh proof
@@ -129,96 +102,6 @@ impl Session {
             entering: None,
             identity_pool: None,
             events: VecDeque::new(),
-        }
-    }
-
-    /// With temporary AWS credentials for each signed-in player from
-    /// `client`'s identity pool, which takes the ID tokens of the user pool
-    /// `user_pool_id`: [`AuthEvent::CredentialsIssued`] after each sign-in
-    /// and again before they expire, bound to the session (an answer for an
-    /// earlier session is dropped; a sign-out drops them).
-    pub fn with_identity_pool(mut self, client: IdentityPoolClient, user_pool_id: &str) -> Self {
-        self.identity_pool = Some(IdentityLink {
-            client: Arc::new(client),
-            user_pool_id: user_pool_id.to_owned(),
-            answers: crossbeam_channel::unbounded(),
-            asked: None,
-            credentials: None,
-            retry_at: None,
-        });
-        self
-    }
-
-    /// The signed-in player's AWS credentials, once issued.
-    pub fn credentials(&self) -> Option<&AwsCredentials> {
-        self.identity_pool.as_ref()?.credentials.as_ref()
-    }
-
-    /// Asks the identity pool for the signed-in player's credentials, unless
-    /// an ask for this session is on its way.
-    fn ask_for_credentials(&mut self) {
-        let generation = self.machine.generation();
-        let (Some(link), Some(tokens)) = (&mut self.identity_pool, self.machine.tokens()) else {
-            return;
-        };
-        if link.asked == Some(generation) {
-            return;
-        }
-        link.asked = Some(generation);
-        let login = Login::user_pool(&link.user_pool_id, tokens.id_token.clone());
-        let known = link.credentials.as_ref().map(|c| c.identity_id.clone());
-        let client = Arc::clone(&link.client);
-        let answers = link.answers.0.clone();
-        self.worker.runtime().spawn(async move {
-            let issued = async {
-                let identity_id = match known {
-                    Some(id) => id,
-                    None => client.get_id(Some(&login)).await?,
-                };
-                client.credentials(&identity_id, Some(&login)).await
-            };
-            let _ = answers.send((generation, issued.await));
-        });
-    }
-
-    /// The identity pool's answers, and credentials that are due again.
-    fn update_credentials(&mut self, wall: SystemTime) {
-        let generation = self.machine.generation();
-        let Some(link) = &mut self.identity_pool else {
-            return;
-        };
-        while let Ok((asked, answer)) = link.answers.1.try_recv() {
-            if link.asked == Some(asked) {
-                link.asked = None;
-            }
-            // An answer for an earlier session reaches nobody.
-            if asked != generation || self.player.is_none() {
-                continue;
-            }
-            match answer {
-                Ok(credentials) => {
-                    link.retry_at = None;
-                    link.credentials = Some(credentials.clone());
-                    self.events
-                        .push_back(AuthEvent::CredentialsIssued(Box::new(credentials)));
-                }
-                Err(error) => {
-                    link.retry_at = Some(wall + CREDENTIALS_RETRY);
-                    tracing::warn!(%error, "the identity pool gave no credentials");
-                    self.events.push_back(AuthEvent::CredentialsFailed(error));
-                }
-            }
-        }
-        // None yet (an ask failed), or about to expire; not while an
-        // earlier failure waits out its pause.
-        let due = link.credentials.as_ref().is_none_or(|credentials| {
-            credentials
-                .expiration
-                .is_some_and(|expires| wall + CREDENTIALS_MARGIN >= expires)
-        });
-        let waiting = link.retry_at.is_some_and(|at| wall < at);
-        if due && !waiting && self.player.is_some() {
-            self.ask_for_credentials();
         }
     }
 
@@ -536,15 +419,6 @@ impl Session {
             self.end_browser_session();
         }
         tokens
-    }
-
-    /// Forgets the player's credentials: a session's end.
-    fn drop_credentials(&mut self) {
-        if let Some(link) = &mut self.identity_pool {
-            link.credentials = None;
-            link.asked = None;
-            link.retry_at = None;
-        }
     }
 
     fn end_browser_session(&self) {
