@@ -8,8 +8,8 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use cognito_login_client::{
-    ApiGatewayConfig, DEFAULT_REDIRECT_PORT, ManagedLogin, SignInFlow, TokenCheck, TokenVerifier,
-    UserPoolConfig,
+    ApiGatewayConfig, DEFAULT_REDIRECT_PORT, IdentityPoolConfig, ManagedLogin, SignInFlow,
+    TokenCheck, TokenVerifier, UserPoolConfig,
 };
 use cognitox::config::StorageConfig;
 use cognitox::storage::Storage;
@@ -23,6 +23,7 @@ use crate::triggers::{TriggerConfig, Triggers};
 
 #[cfg(feature = "test-utils")]
 mod browser;
+mod identity;
 mod mailbox;
 mod managed_login;
 mod pool;
@@ -33,6 +34,7 @@ mod triggers;
 
 #[cfg(feature = "test-utils")]
 pub use browser::play_managed_login;
+pub use identity::{IDENTITY_POOL_PATH, LOCAL_IDENTITY_POOL_ID};
 pub use mailbox::{CodePurpose, DevEmail, DevMail, DevMailbox};
 use mailbox::{CodeTap, collect_codes};
 use managed_login::managed_login;
@@ -115,6 +117,14 @@ impl LocalEndpoints {
             .with_redirect_port(self.redirect_port)
     }
 
+    /// The local stand-in for an identity pool over this user pool, at the
+    /// login routes' [`IDENTITY_POOL_PATH`]: credentials only the local
+    /// stack takes, for `IdentityPoolClient` and `with_identity_pool`.
+    pub fn identity_pool_config(&self) -> IdentityPoolConfig {
+        IdentityPoolConfig::new(LOCAL_IDENTITY_POOL_ID)
+            .with_endpoint(format!("{}{IDENTITY_POOL_PATH}", self.url))
+    }
+
     /// The direct transport's configuration: the emulator's user-pool API
     /// with `USER_PASSWORD_AUTH`, since the emulators lack SRP.
     pub fn user_pool_config(&self) -> UserPoolConfig {
@@ -159,6 +169,9 @@ pub struct LocalConfig {
     /// template's trigger function runs them on AWS: auto-confirmation, the
     /// allowed email domains.
     pub triggers: TriggerConfig,
+    /// The local identity pool gives players who have not signed in a guest
+    /// identity (the template's `GuestAccess`).
+    pub guest_access: bool,
 }
 
 /// Why the local stack could not start.
@@ -297,6 +310,10 @@ impl LocalStack {
                 .with_profiles(profiles),
             verifier: TokenVerifier::new(endpoints.token_check())
                 .map_err(|error| LocalError::Setup(error.to_string()))?,
+            identity_pool: identity::LocalIdentityPool::new(
+                &endpoints.user_pool_id,
+                config.guest_access,
+            ),
         });
         let router = router(state).into_make_service_with_connect_info::<SocketAddr>();
         tasks.push(tokio::spawn(async move {

@@ -19,6 +19,8 @@ pub(super) struct ServerState {
     /// Checks the bearer tokens of the profile routes, as API Gateway's
     /// JWT authorizer does on AWS.
     pub(super) verifier: TokenVerifier,
+    /// The stand-in for an identity pool.
+    pub(super) identity_pool: super::identity::LocalIdentityPool,
 }
 
 /// The contract's routes, and API Gateway's JSON 404 for anything else.
@@ -35,6 +37,19 @@ pub(super) fn router(state: Arc<ServerState>) -> Router {
         );
     }
     let admin_state = Arc::clone(&state);
+    let identity_state = Arc::clone(&state);
+    router = router.route(
+        super::IDENTITY_POOL_PATH,
+        axum::routing::post(
+            move |headers: HeaderMap, body: axum::body::Bytes| async move {
+                let state = &identity_state;
+                state
+                    .identity_pool
+                    .serve(&state.verifier, &headers, &body)
+                    .await
+            },
+        ),
+    );
     router = router.route(
         ADMIN_PROFILE_ROUTE,
         axum::routing::get(

@@ -216,3 +216,75 @@ async fn a_session_brings_the_signed_in_players_credentials() {
     session.sign_out().unwrap();
     assert_eq!(session.credentials(), None, "a sign-out drops them");
 }
+
+/// The local stack's identity pool, over the local user pool: a guest's
+/// identity carries on when the guest signs in (the upgrade), a second
+/// guest cannot take that player's login (the conflict), a forged token is
+/// refused, and a stack without guests gives none.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_guest_who_signs_in_keeps_their_identity_on_the_local_stack() {
+    use cognito_login_backend::{LocalConfig, LocalStack};
+
+    use crate::support::{Emulator, PASSWORD, Stack, Via, username};
+
+    let local = LocalStack::start(LocalConfig {
+        guest_access: true,
+        ..LocalConfig::default()
+    })
+    .await
+    .unwrap();
+    let client = IdentityPoolClient::new(local.endpoints().identity_pool_config()).unwrap();
+    let user_pool_id = local.user_pool_id().to_owned();
+    let stack = Stack::over(Emulator::Cognitox, Via::ApiGateway, local);
+
+    let guest = client.get_id(None).await.expect("a guest identity");
+    let as_guest = client
+        .credentials(&guest, None)
+        .await
+        .expect("guest credentials");
+    assert!(
+        as_guest.access_key_id.starts_with("LOCAL"),
+        "only the local stack's"
+    );
+
+    let user = username("guest-upgrade");
+    stack.sign_up(&user).await;
+    stack.confirm(&user).await;
+    let tokens = stack.sign_in(&user, PASSWORD).await.expect("signed in");
+    let login = Login::user_pool(&user_pool_id, tokens.id_token.clone());
+    let upgraded = client
+        .credentials(&guest, Some(&login))
+        .await
+        .expect("the guest's identity takes the login");
+    assert_eq!(upgraded.identity_id, guest, "the same identity carries on");
+    assert_eq!(
+        client.get_id(Some(&login)).await.unwrap(),
+        guest,
+        "the player's identity is the guest's"
+    );
+    // Without the login, the player's identity gives nothing.
+    assert!(client.credentials(&guest, None).await.is_err());
+
+    let other_guest = client.get_id(None).await.unwrap();
+    assert_ne!(other_guest, guest);
+    match client.credentials(&other_guest, Some(&login)).await {
+        Err(AuthError::Server { kind, .. }) => assert_eq!(
+            kind,
+            ServerErrorKind::Unknown("ResourceConflictException".into()),
+            "the login belongs to the first guest's identity"
+        ),
+        other => panic!("{other:?}"),
+    }
+    let forged = Login::user_pool(&user_pool_id, "e30.e30.c2ln".into());
+    match client.get_id(Some(&forged)).await {
+        Err(AuthError::Server { kind, .. }) => assert_eq!(kind, ServerErrorKind::NotAuthorized),
+        other => panic!("{other:?}"),
+    }
+
+    let no_guests = LocalStack::start(LocalConfig::default()).await.unwrap();
+    let client = IdentityPoolClient::new(no_guests.endpoints().identity_pool_config()).unwrap();
+    match client.get_id(None).await {
+        Err(AuthError::Server { kind, .. }) => assert_eq!(kind, ServerErrorKind::NotAuthorized),
+        other => panic!("{other:?}"),
+    }
+}
