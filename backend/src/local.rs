@@ -502,3 +502,15 @@ impl std::fmt::Debug for LocalStack {
             .finish_non_exhaustive()
     }
 }
+
+/// The user-pool API operation a call to the emulator names
+/// (`x-amz-target: AWSCognitoIdentityProviderService.SignUp` → `SignUp`).
+fn operation_of(request: &axum::extract::Request) -> String {
+    request
+        .headers()
+        .get("x-amz-target")
+        .and_then(|target| target.to_str().ok())
+        .and_then(|target| target.rsplit('.').next())
+        .unwrap_or_default()
+        .to_owned()
+}

@@ -172,6 +172,14 @@ pub fn pre_sign_up(
     Ok(event)
 }
 
+/// Refuses a member of the [`SUSPENDED_GROUP`].
+fn refuse_suspended(groups: &[String]) -> Result<(), TriggerRefusal> {
+    if groups.iter().any(|group| group == SUSPENDED_GROUP) {
+        return Err(TriggerRefusal("This account is suspended.".into()));
+    }
+    Ok(())
+}
+
 /// The pre token generation trigger (version 2): refuses a member of the
 /// [`SUSPENDED_GROUP`]; adds the [`ROLE_CLAIM`] to the ID and the access
 /// token, the player's groups left as they are.
@@ -179,9 +187,7 @@ pub fn pre_token_generation(
     mut event: CognitoEventUserPoolsPreTokenGenV2,
 ) -> Result<CognitoEventUserPoolsPreTokenGenV2, TriggerRefusal> {
     let groups = &event.request.group_configuration.groups_to_override;
-    if groups.iter().any(|group| group == SUSPENDED_GROUP) {
-        return Err(TriggerRefusal("This account is suspended.".into()));
-    }
+    refuse_suspended(groups)?;
     let role = Value::from(role_of(groups));
     let mut id_token = CognitoIdTokenGenerationV2::default();
     id_token
@@ -207,9 +213,7 @@ pub fn pre_token_generation_v1(
     mut event: CognitoEventUserPoolsPreTokenGen,
 ) -> Result<CognitoEventUserPoolsPreTokenGen, TriggerRefusal> {
     let groups = &event.request.group_configuration.groups_to_override;
-    if groups.iter().any(|group| group == SUSPENDED_GROUP) {
-        return Err(TriggerRefusal("This account is suspended.".into()));
-    }
+    refuse_suspended(groups)?;
     let mut details = ClaimsOverrideDetails::default();
     details
         .claims_to_add_or_override

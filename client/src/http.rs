@@ -208,3 +208,27 @@ pub(crate) async fn read_answer(
         date,
     })
 }
+
+/// POSTs `body` to an AWS JSON API (`awsJson1_1`) at `url` as `target`
+/// (`AWSCognitoIdentityProviderService.SignUp`) and reads the answer, as
+/// [`read_answer`] does.
+pub(crate) async fn post_aws_json(
+    http: &reqwest::Client,
+    url: &Url,
+    target: String,
+    body: &serde_json::Value,
+    max_body_bytes: usize,
+) -> Result<ReadAnswer, AuthError> {
+    let response = http
+        .post(url.clone())
+        .header(
+            reqwest::header::CONTENT_TYPE,
+            reqwest::header::HeaderValue::from_static("application/x-amz-json-1.1"),
+        )
+        .header("x-amz-target", target)
+        .body(serde_json::to_vec(body).expect("JSON values always serialize"))
+        .send()
+        .await
+        .map_err(|error| transport_error(error, ""))?;
+    read_answer(response, max_body_bytes).await
+}

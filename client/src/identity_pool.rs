@@ -8,11 +8,10 @@
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use reqwest::Url;
-use reqwest::header::{CONTENT_TYPE, HeaderValue};
 use serde_json::{Value, json};
 
 use crate::error::{AuthError, ConfigError, RawBody};
-use crate::http::{checked_url, http_client, read_answer, transport_error};
+use crate::http::{checked_url, http_client, post_aws_json};
 use crate::response::checked_json;
 use crate::secret::{AwsSecretKey, AwsSessionToken, IdToken};
 
@@ -173,22 +172,15 @@ impl IdentityPoolClient {
     }
 
     async fn call(&self, operation: &str, body: &Value) -> Result<Value, AuthError> {
-        let response = self
-            .http
-            .post(self.endpoint.clone())
-            .header(
-                CONTENT_TYPE,
-                HeaderValue::from_static("application/x-amz-json-1.1"),
-            )
-            .header(
-                "x-amz-target",
-                format!("AWSCognitoIdentityService.{operation}"),
-            )
-            .body(serde_json::to_vec(body).expect("JSON values always serialize"))
-            .send()
-            .await
-            .map_err(|error| transport_error(error, ""))?;
-        let answer = read_answer(response, self.config.max_body_bytes).await?;
+        let target = format!("AWSCognitoIdentityService.{operation}");
+        let answer = post_aws_json(
+            &self.http,
+            &self.endpoint,
+            target,
+            body,
+            self.config.max_body_bytes,
+        )
+        .await?;
         tracing::debug!(operation, status = answer.status, "identity pool answered");
         checked_json(answer.answer().aws_json())
     }

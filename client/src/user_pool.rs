@@ -5,13 +5,12 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use reqwest::Url;
-use reqwest::header::{CONTENT_TYPE, HeaderValue};
 use serde_json::{Value, json};
 
 use crate::device::RememberedDevice;
 use crate::device::proof::{answer_device, device_refused, parameter, unknown_device};
 use crate::error::{AuthError, ConfigError, RawBody, ServerErrorKind};
-use crate::http::{ReadAnswer, checked_url, http_client, read_answer, transport_error};
+use crate::http::{ReadAnswer, checked_url, http_client, post_aws_json};
 use crate::outcome::{AuthOutcome, Tokens};
 use crate::request::{AuthRequest, ChallengeName, MfaMethod};
 use crate::response;
@@ -190,19 +189,14 @@ impl UserPoolTransport {
     /// Calls `operation` and returns its answer unread.
     async fn post(&self, operation: &str, body: &Value) -> Result<ReadAnswer, AuthError> {
         let target = format!("AWSCognitoIdentityProviderService.{operation}");
-        let response = self
-            .http
-            .post(self.endpoint.clone())
-            .header(
-                CONTENT_TYPE,
-                HeaderValue::from_static("application/x-amz-json-1.1"),
-            )
-            .header("x-amz-target", target)
-            .body(serde_json::to_vec(body).expect("JSON values always serialize"))
-            .send()
-            .await
-            .map_err(|error| transport_error(error, ""))?;
-        let answer = read_answer(response, self.config.max_body_bytes).await?;
+        let answer = post_aws_json(
+            &self.http,
+            &self.endpoint,
+            target,
+            body,
+            self.config.max_body_bytes,
+        )
+        .await?;
         tracing::debug!(
             operation,
             status = answer.status,

@@ -31,20 +31,14 @@ pub(super) async fn collect_codes(
     request: Request,
     next: Next,
 ) -> Response {
-    let operation = request
-        .headers()
-        .get("x-amz-target")
-        .and_then(|target| target.to_str().ok())
-        .and_then(|target| target.rsplit('.').next());
-    let purpose = match operation {
-        Some("SignUp" | "ResendConfirmationCode") => CodePurpose::ConfirmSignUp,
-        Some("ForgotPassword") => CodePurpose::ResetPassword,
-        Some("UpdateUserAttributes" | "GetUserAttributeVerificationCode") => {
-            CodePurpose::VerifyEmail
-        }
+    let operation = super::operation_of(&request);
+    let purpose = match operation.as_str() {
+        "SignUp" | "ResendConfirmationCode" => CodePurpose::ConfirmSignUp,
+        "ForgotPassword" => CodePurpose::ResetPassword,
+        "UpdateUserAttributes" | "GetUserAttributeVerificationCode" => CodePurpose::VerifyEmail,
         _ => return next.run(request).await,
     };
-    let updates_email = operation == Some("UpdateUserAttributes");
+    let updates_email = operation == "UpdateUserAttributes";
     let (parts, body) = request.into_parts();
     let Ok(body) = axum::body::to_bytes(body, MAX_REQUEST_BYTES).await else {
         return StatusCode::PAYLOAD_TOO_LARGE.into_response();

@@ -84,13 +84,7 @@ pub(super) async fn hold_to_policy(
     request: Request,
     next: Next,
 ) -> Response {
-    let operation = request
-        .headers()
-        .get("x-amz-target")
-        .and_then(|target| target.to_str().ok())
-        .and_then(|target| target.rsplit('.').next())
-        .unwrap_or_default()
-        .to_owned();
+    let operation = super::operation_of(&request);
     let sets_password = matches!(
         operation.as_str(),
         "SignUp"

@@ -34,13 +34,7 @@ pub(super) async fn run_triggers(
     request: Request,
     next: Next,
 ) -> Response {
-    let operation = request
-        .headers()
-        .get("x-amz-target")
-        .and_then(|target| target.to_str().ok())
-        .and_then(|target| target.rsplit('.').next())
-        .unwrap_or_default()
-        .to_owned();
+    let operation = super::operation_of(&request);
     let config = tap.triggers.config();
     let issues_tokens = matches!(
         operation.as_str(),
