@@ -2,7 +2,7 @@
 //! through counting TCP proxies on loopback in front of the local stack
 //! (the same scenario `tests/it/connections.rs` checks). Run with
 //! `cargo bench -p cognito_login_backend --bench connections`; the numbers
-//! are in the README.
+//! are in the guide (`docs/GUIDE.md`).
 
 #[allow(dead_code)]
 #[path = "../tests/it/connections.rs"]

@@ -4,7 +4,7 @@
 //! (the work from the click); pycognito (PyPI, `scripts/test.sh` installs
 //! it) and the `aws-cognito-srp` crate doing the whole client share. Run with
 //! `cargo bench -p cognito_login_client --bench srp`; the numbers are in the
-//! README.
+//! guide (`docs/GUIDE.md`).
 
 use std::process::Command;
 use std::time::{Duration, Instant, SystemTime};

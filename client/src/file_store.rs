@@ -6,7 +6,7 @@
 //! sees the old entry or the new one, never half of each. An entry whose
 //! file another user could read or that another user owns is refused, not
 //! used. Nothing seals the contents: they are as safe as the user's files
-//! (see the README's "Sessions across launches" for when that is enough).
+//! (see the guide's "Sessions across launches" for when that is enough).
 
 use std::any::Any;
 use std::collections::HashMap;

@@ -5,7 +5,7 @@
 //! triggers' function.
 //! Build: `cargo lambda build --release --arm64 --no-default-features
 //! --features lambda --bin cognito-login-lambda` (no emulator compiled);
-//! deploy with `backend/template.yaml` (see the README).
+//! deploy with `backend/template.yaml` (see `docs/GUIDE.md`).
 
 use cognito_login_backend::lambda;
 use lambda_http::lambda_runtime::{self, LambdaEvent};

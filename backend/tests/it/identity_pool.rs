@@ -1,6 +1,6 @@
 //! The client's identity-pool calls against moto's cognito-identity server:
 //! a guest identity and its credentials, and a signed-in player's. moto
-//! checks no login and no pool setting (the README's table), so what
+//! checks no login and no pool setting (the guide's table), so what
 //! Cognito refuses is tested against a loopback server with Cognito's
 //! documented answers.
 

@@ -224,7 +224,7 @@ fn holds(actual: &Value, expected: &Value) -> bool {
 /// One pool definition: the local stack's pool and app client are made
 /// from the template's `UserPool` and `GameClient` at their default
 /// parameters, so what the tests exercise is what a studio deploys (as far
-/// as the emulator acts on it: the README's table).
+/// as the emulator acts on it: the guide's table).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_local_pool_is_the_templates() {
     use cognito_login_backend::local::Template;
@@ -239,7 +239,7 @@ async fn the_local_pool_is_the_templates() {
     )
     .await["UserPool"]
         .take();
-    // cognitox spells the recovery options in capitals (the README's table).
+    // cognitox spells the recovery options in capitals (the guide's table).
     for mechanism in pool["AccountRecoverySetting"]["RecoveryMechanisms"]
         .as_array_mut()
         .into_iter()
@@ -254,7 +254,7 @@ async fn the_local_pool_is_the_templates() {
     let defined = template.properties("UserPool");
     // Every setting the template gives the pool is compared below, but for
     // what only AWS acts on (the tier, the MFA methods, the triggers) and
-    // what cognitox's data file cannot hold (the README's table).
+    // what cognitox's data file cannot hold (the guide's table).
     let compared = [
         "UsernameConfiguration",
         "AliasAttributes",

@@ -230,7 +230,7 @@ async fn refreshes_with_rotation(via: Via) {
     assert_eq!(fresh.internal_username(), tokens.internal_username());
     // Cognito hands out a new refresh token and retires its predecessor
     // after the grace period (at most 60 s); cognitox hands the same one
-    // back (README, the emulator table). Either way the session goes on with
+    // back (the guide's emulator table). Either way the session goes on with
     // the one the answer carries; that the client then never sends the
     // predecessor is `a_rotated_refresh_token_replaces_its_predecessor`.
     let next = fresh

@@ -46,7 +46,7 @@ def filter_failure(context, failure, case, response):
     """Keeps every failure but the one the embedded emulator causes: cognitox
     answers a challenge it does not implement (device SRP, `EMAIL_OTP`) with
     501, where Cognito checks the challenge's session (a made-up one here)
-    and answers 400 (README, the emulator table)."""
+    and answers 400 (the guide's emulator table)."""
     return not (
         case.path == "/challenge"
         and response.status_code == 501
