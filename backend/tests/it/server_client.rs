@@ -300,3 +300,85 @@ async fn each_call_carries_the_secret_hash_and_the_players_address() {
     let (_, sent) = calls.lock().unwrap().pop().unwrap();
     assert!(sent.get("ContextData").is_none(), "{sent}");
 }
+
+/// The server client against moto, a second emulator with another reading
+/// of the API: the secret made and read back from the pool, a sign-up with
+/// its secret hash, the admin sign-in (`ADMIN_USER_PASSWORD_AUTH`) with the
+/// player's context, and a wrong password refused, all through the routes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_server_client_signs_players_in_on_moto_too() {
+    let moto = support::Moto::start();
+    let sdk = local::sdk_client(&moto.endpoint);
+    let pool = sdk
+        .create_user_pool()
+        .pool_name("server-client")
+        .send()
+        .await
+        .expect("moto creates the pool")
+        .user_pool()
+        .and_then(|pool| pool.id())
+        .expect("a pool id")
+        .to_owned();
+    let local = LocalStack::start(LocalConfig {
+        cognito_endpoint: Some(moto.endpoint.clone()),
+        user_pool_id: Some(pool.clone()),
+        server_client: true,
+        ..LocalConfig::default()
+    })
+    .await
+    .expect("the local stack starts over moto");
+    let server = local
+        .endpoints()
+        .server_client_id
+        .clone()
+        .expect("a server client");
+    let routes =
+        support::worker(&cognito_login_client::ApiGatewayConfig::unverified(local.url()).into());
+
+    let user = username("moto-server");
+    let signed_up = support::ask(
+        &routes,
+        AuthRequest::SignUp {
+            username: user.clone(),
+            password: PASSWORD.into(),
+            email: format!("{user}@example.com"),
+            locale: None,
+        },
+    )
+    .await;
+    assert!(
+        matches!(signed_up, Ok(AuthOutcome::SignedUp { .. })),
+        "{signed_up:?}"
+    );
+    sdk.admin_confirm_sign_up()
+        .user_pool_id(&pool)
+        .username(&user)
+        .send()
+        .await
+        .expect("moto confirms the account");
+    let signed_in = support::ask(
+        &routes,
+        AuthRequest::SignIn {
+            username: user.clone(),
+            password: PASSWORD.into(),
+            device: None,
+        },
+    )
+    .await;
+    let Ok(AuthOutcome::Tokens(tokens)) = signed_in else {
+        panic!("expected tokens, got {signed_in:?}");
+    };
+    assert_eq!(claim(tokens.access_token.expose(), "client_id"), server);
+    let wrong = support::ask(
+        &routes,
+        AuthRequest::SignIn {
+            username: user.clone(),
+            password: "Wrong-Pass-9".into(),
+            device: None,
+        },
+    )
+    .await;
+    assert!(not_authorized(&wrong), "{wrong:?}");
+    // moto has no GetTokensFromRefreshToken, the server client's refresh
+    // (the guide's emulator table): cognitox's test refreshes.
+}
