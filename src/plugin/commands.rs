@@ -41,8 +41,7 @@ impl AuthCommands<'_, '_> {
             username: username.into(),
             password: password.into(),
             email: email.into(),
-            // The system's language, of those the game has sentences in.
-            locale: Some(Translations::shipped().locale().to_owned()),
+            locale: Some(system_locale()),
         })
     }
 
@@ -233,6 +232,14 @@ impl AuthCommands<'_, '_> {
     pub fn running(&self) -> Option<AuthAction> {
         self.client.as_ref()?.session.running()
     }
+}
+
+/// The system's language, of those the game has sentences in, for the
+/// account's emails: read once, not at every sign-up.
+fn system_locale() -> String {
+    static LOCALE: std::sync::LazyLock<String> =
+        std::sync::LazyLock::new(|| Translations::shipped().locale().to_owned());
+    LOCALE.clone()
 }
 
 /// Ends the session here: the resource goes, the state becomes `SignedOut`
