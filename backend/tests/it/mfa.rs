@@ -27,16 +27,7 @@ impl MfaPool {
     pub(crate) async fn start() -> Self {
         let moto = Moto::start();
         let sdk = sdk_client(&moto.endpoint);
-        let pool = sdk
-            .create_user_pool()
-            .pool_name("mfa-required")
-            .send()
-            .await
-            .expect("moto creates the pool")
-            .user_pool()
-            .and_then(|pool| pool.id())
-            .expect("a pool id")
-            .to_owned();
+        let pool = moto.create_pool("mfa-required").await;
         sdk.set_user_pool_mfa_config()
             .user_pool_id(&pool)
             .mfa_configuration(UserPoolMfaType::On)

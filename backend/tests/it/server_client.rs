@@ -309,16 +309,7 @@ async fn each_call_carries_the_secret_hash_and_the_players_address() {
 async fn the_server_client_signs_players_in_on_moto_too() {
     let moto = support::Moto::start();
     let sdk = local::sdk_client(&moto.endpoint);
-    let pool = sdk
-        .create_user_pool()
-        .pool_name("server-client")
-        .send()
-        .await
-        .expect("moto creates the pool")
-        .user_pool()
-        .and_then(|pool| pool.id())
-        .expect("a pool id")
-        .to_owned();
+    let pool = moto.create_pool("server-client").await;
     let local = LocalStack::start(LocalConfig {
         cognito_endpoint: Some(moto.endpoint.clone()),
         user_pool_id: Some(pool.clone()),

@@ -331,6 +331,22 @@ impl Moto {
     }
 }
 
+impl Moto {
+    /// A new user pool named `name` on this server; its id.
+    pub async fn create_pool(&self, name: &str) -> String {
+        cognito_login_backend::local::sdk_client(&self.endpoint)
+            .create_user_pool()
+            .pool_name(name)
+            .send()
+            .await
+            .expect("moto creates the pool")
+            .user_pool()
+            .and_then(|pool| pool.id())
+            .expect("a pool id")
+            .to_owned()
+    }
+}
+
 impl Drop for Moto {
     fn drop(&mut self) {
         let _ = self.child.kill();
