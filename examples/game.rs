@@ -23,6 +23,12 @@
 //! system browser (the emulator's login page locally; a deployed pool's
 //! domain from `BEVY_COGNITO_LOGIN_DOMAIN`).
 //!
+//! "Play as guest" plays without an account: the local identity pool (or a
+//! deployed one from `BEVY_COGNITO_LOGIN_IDENTITY_POOL`, with the template's
+//! `GuestAccess`) gives the guest an identity, kept on this computer, that
+//! becomes the account's when the guest signs up or signs in from the top
+//! bar.
+//!
 //! The menu is themed in the game's gold, speaks the system's language
 //! (`-- --lang ja` picks another; the top bar switches it while playing),
 //! follows a gamepad (D-pad, A, B, Start) and is read by screen readers.
@@ -89,6 +95,7 @@ fn main() -> AppExit {
                 translated_emails: true,
                 ..TriggerConfig::default()
             },
+            guest_access: true,
             ..LocalConfig::default()
         };
         match LocalStack::spawn(config) {
@@ -125,6 +132,22 @@ fn main() -> AppExit {
             .zip(std::env::var("BEVY_COGNITO_LOGIN_CLIENT").ok())
             .map(|(domain, client)| ManagedLogin::new(domain, client)),
     };
+    // AWS credentials for the player, and guest play: the local stand-in
+    // identity pool, or the deployed one.
+    let identity_pool = match &local {
+        Some(local) => Some((
+            local.endpoints().identity_pool_config(),
+            local.endpoints().user_pool_id.clone(),
+        )),
+        None => std::env::var("BEVY_COGNITO_LOGIN_IDENTITY_POOL")
+            .ok()
+            .zip(std::env::var("BEVY_COGNITO_LOGIN_POOL").ok())
+            .map(|(pool, user_pool)| (IdentityPoolConfig::new(pool), user_pool)),
+    };
+    let mut plugin = CognitoLoginPlugin::new(backend);
+    if let Some((pool, user_pool)) = identity_pool {
+        plugin = plugin.with_identity_pool(pool, user_pool).with_guest_play();
+    }
 
     let mut app = App::new();
     app.add_plugins(DefaultPlugins.set(WindowPlugin {
@@ -159,7 +182,7 @@ fn main() -> AppExit {
         }),
         game_api,
         browser,
-        ..CognitoLoginPlugin::new(backend)
+        ..plugin
     })
     .init_resource::<Game>()
     .init_resource::<Best>()
@@ -167,6 +190,9 @@ fn main() -> AppExit {
         commands.spawn(Camera2d);
     })
     .add_systems(OnEnter(AuthState::SignedIn), start_game)
+    .add_systems(OnEnter(AuthState::Guest), |mut game: ResMut<Game>| {
+        *game = Game::default();
+    })
     .add_systems(
         Update,
         (keep_best, read_best).run_if(in_state(AuthState::SignedIn)),
@@ -174,7 +200,10 @@ fn main() -> AppExit {
     .add_systems(EguiPrimaryContextPass, hud.before(AuthSystems::Menu))
     .add_systems(
         EguiPrimaryContextPass,
-        play.run_if(in_state(AuthState::SignedIn)).after(hud),
+        play.run_if(|state: Res<State<AuthState>>| {
+            matches!(state.get(), AuthState::SignedIn | AuthState::Guest)
+        })
+        .after(hud),
     );
     if let Some(mailbox) = mailbox {
         app.insert_resource(Mailbox(mailbox)).add_systems(
@@ -331,6 +360,18 @@ fn hud(
                     }
                     if ui.button("Account").clicked() {
                         menu.open_account();
+                    }
+                }
+                if *state.get() == AuthState::Guest {
+                    ui.separator();
+                    ui.label("Playing as a guest");
+                    if ui.button("Create account or sign in").clicked() {
+                        menu.open_sign_in();
+                    }
+                    if ui.button("Leave").clicked()
+                        && let Err(error) = auth.end_guest_play()
+                    {
+                        warn!("{error}");
                     }
                 }
                 ui.separator();

@@ -64,7 +64,8 @@ pub mod prelude {
     pub use crate::LoginMenu;
     pub use crate::client::{
         ApiCallId, ApiGatewayConfig, AuthAction, AuthError, BackendConfig, BrowserRequest,
-        GameApiConfig, ManagedLogin, SignInFlow, TokenCheck, Translations, UserPoolConfig,
+        GameApiConfig, IdentityPoolConfig, ManagedLogin, SignInFlow, TokenCheck, Translations,
+        UserPoolConfig,
     };
     #[cfg(feature = "menu")]
     pub use crate::menu::{MenuSettings, MenuTheme, SignInName};

@@ -13,7 +13,9 @@ mod widgets;
 
 pub use account::{AccountView, draw_account};
 pub use draw::draw;
-pub use form::{AccountRequest, LoginForm, MenuAction, MenuSettings, Screen, SignInName};
+pub use form::{
+    AccountRequest, GuestButton, LoginForm, MenuAction, MenuSettings, Screen, SignInName,
+};
 pub use nav::{MenuInput, Navigated};
 pub use policy::{PasswordPolicy, PolicyCheck};
 pub use theme::{

@@ -24,7 +24,10 @@ use cognito_login_client::{BackendConfig, GameApiConfig, ManagedLogin};
 
 pub use cognito_login_client::CommandError as AuthCommandError;
 pub use commands::AuthCommands;
-pub use credentials::{CredentialsFailed, IdentityPoolSettings, PlayerCredentials};
+pub use credentials::{
+    CredentialsFailed, GuestLinked, GuestNotLinked, GuestPlayFailed, IdentityPoolSettings,
+    PlayerCredentials,
+};
 pub use game_api::{ApiReplied, GameApi};
 #[cfg(feature = "menu")]
 pub use gamepad::MenuNavigation;
@@ -113,9 +116,22 @@ impl CognitoLoginPlugin {
             identity_pool: Some(IdentityPoolSettings {
                 pool,
                 user_pool_id: user_pool_id.into(),
+                guests: false,
             }),
             ..self
         }
+    }
+
+    /// The same plugin with guest play, where the identity pool of
+    /// [`with_identity_pool`](Self::with_identity_pool) allows guests (the
+    /// template's `GuestAccess`): the menu offers "Play as guest"
+    /// ([`AuthCommands::play_as_guest`], [`AuthState::Guest`]). Without an
+    /// identity pool it changes nothing.
+    pub fn with_guest_play(mut self) -> Self {
+        if let Some(settings) = &mut self.identity_pool {
+            settings.guests = true;
+        }
+        self
     }
 
     /// The same plugin with sign-in in the player's browser through the
@@ -188,6 +204,9 @@ impl Plugin for CognitoLoginPlugin {
             .add_message::<ChallengeRequired>()
             .add_message::<SessionNotForgotten>()
             .add_message::<CredentialsFailed>()
+            .add_message::<GuestPlayFailed>()
+            .add_message::<GuestLinked>()
+            .add_message::<GuestNotLinked>()
             .init_resource::<receive::ReceivedReplies>()
             .add_systems(
                 PreUpdate,
@@ -254,6 +273,7 @@ impl Plugin for CognitoLoginPlugin {
                 settings.clone(),
                 self.session.as_ref().map(|s| s.remember_by_default),
                 self.browser.as_ref().map(|login| login.providers.clone()),
+                self.identity_pool.as_ref().is_some_and(|pool| pool.guests),
             );
             gamepad::build(app);
         }

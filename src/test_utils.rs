@@ -24,6 +24,7 @@ use crate::{AuthCommands, AuthState};
 pub struct MemoryStore {
     tokens: Mutex<Option<Tokens>>,
     devices: Mutex<RememberedDevices>,
+    guest: Mutex<Option<String>>,
     failure: Mutex<Option<StoreError>>,
     stall: Mutex<Option<Duration>>,
     calls: AtomicUsize,
@@ -56,6 +57,11 @@ impl MemoryStore {
     /// The remembered devices the store holds.
     pub fn devices(&self) -> RememberedDevices {
         self.devices.lock().unwrap().clone()
+    }
+
+    /// The guest identity id the store keeps.
+    pub fn guest(&self) -> Option<String> {
+        self.guest.lock().unwrap().clone()
     }
 
     /// Every later call fails with `error` (`None`: works again).
@@ -113,6 +119,17 @@ impl SessionStore for MemoryStore {
     fn save_devices(&self, devices: &RememberedDevices) -> Result<(), StoreError> {
         self.answer()?;
         *self.devices.lock().unwrap() = devices.clone();
+        Ok(())
+    }
+
+    fn load_guest(&self) -> Result<Option<String>, StoreError> {
+        self.answer()?;
+        Ok(self.guest())
+    }
+
+    fn save_guest(&self, identity_id: Option<&str>) -> Result<(), StoreError> {
+        self.answer()?;
+        *self.guest.lock().unwrap() = identity_id.map(str::to_owned);
         Ok(())
     }
 }

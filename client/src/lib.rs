@@ -87,8 +87,8 @@ pub use secret::{
     ClientSecret, Code, DevicePassword, IdToken, Password, RefreshToken,
 };
 pub use session::{
-    Answer, AuthEvent, CommandError, DevicesReply, Generation, Identity, MakeStore, Session,
-    SessionEnd, SessionEvent, SessionIo, SessionMachine, SessionPhase, SessionPolicy,
+    Answer, AuthEvent, CommandError, DevicesReply, Generation, GuestReply, Identity, MakeStore,
+    Session, SessionEnd, SessionEvent, SessionIo, SessionMachine, SessionPhase, SessionPolicy,
     SignedInPlayer, StoreJob, StoreJobKind, StoreReply, StoreThread, WorkerIo,
 };
 pub use signing_keys::SigningKeys;

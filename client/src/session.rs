@@ -27,7 +27,9 @@ use refresh::retry_delay;
 use refresh::{
     answered, checked_offline, lifetime, outcome_name, refresh_request, same_player, unreachable,
 };
-pub use store_thread::{DevicesReply, MakeStore, StoreJob, StoreJobKind, StoreReply, StoreThread};
+pub use store_thread::{
+    DevicesReply, GuestReply, MakeStore, StoreJob, StoreJobKind, StoreReply, StoreThread,
+};
 
 use crate::error::{AuthError, RawBody, ServerErrorKind};
 use crate::outcome::{AuthOutcome, Tokens, unverified_claims};

@@ -40,6 +40,23 @@ pub trait SessionStore: Send + Sync + 'static {
             ))
         }
     }
+    /// The guest identity this computer keeps (an identity pool's id; it
+    /// gives that guest's credentials to whoever holds it), `Ok(None)` when
+    /// there is none. A store that keeps none (the default) has none.
+    fn load_guest(&self) -> Result<Option<String>, StoreError> {
+        Ok(None)
+    }
+    /// Keeps `identity_id` as the guest of this computer, or forgets the
+    /// guest (`None`). A store that keeps none (the default) refuses: the
+    /// next guest is a new one.
+    fn save_guest(&self, identity_id: Option<&str>) -> Result<(), StoreError> {
+        match identity_id {
+            None => Ok(()),
+            Some(_) => Err(StoreError::Failed(
+                "this session store keeps no guest".into(),
+            )),
+        }
+    }
 }
 
 /// Why the session store failed.
@@ -74,6 +91,8 @@ impl From<Error> for StoreError {
 const SESSION: &str = "session";
 /// The entry that holds the remembered devices.
 const DEVICES: &str = "devices";
+/// The entry that holds the guest's identity id.
+const GUEST: &str = "guest";
 /// Entries of the one-entry-per-token format of earlier versions, removed
 /// by [`SessionStore::clear`].
 const LEGACY: [&str; 4] = ["access-token", "id-token", "refresh-token", "expires-at"];
@@ -332,6 +351,34 @@ impl SessionStore for KeychainStore {
             }
         }
     }
+
+    fn load_guest(&self) -> Result<Option<String>, StoreError> {
+        let id = self.read(GUEST)?;
+        match id {
+            Some(id) if !is_identity_id(&id) => Err(StoreError::Corrupt(
+                "the kept guest identity is not an identity id".into(),
+            )),
+            id => Ok(id),
+        }
+    }
+
+    fn save_guest(&self, identity_id: Option<&str>) -> Result<(), StoreError> {
+        match identity_id {
+            Some(id) => self.write(GUEST, id),
+            None => self.delete(GUEST).map(drop),
+        }
+    }
+}
+
+/// An identity pool's identity id: `region:uuid`, short and printable.
+fn is_identity_id(id: &str) -> bool {
+    id.len() <= 128
+        && id
+            .split_once(':')
+            .is_some_and(|(region, rest)| !region.is_empty() && !rest.is_empty())
+        && id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | ':' | '_'))
 }
 
 /// `text` in pieces of at most `room` bytes, never inside a character.

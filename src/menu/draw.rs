@@ -7,7 +7,7 @@ use super::widgets::{
     CODE, Fields, authenticator_key, checked, email_address, framed, new_password,
     new_password_fields, now_and_cooldown, required, resend_button, show_toggle,
 };
-use super::{LoginForm, MenuAction, Screen, SignInName};
+use super::{GuestButton, LoginForm, MenuAction, Screen, SignInName};
 
 /// Draws the open screen of `form` into `ui` and returns what the player
 /// asked for: a request to send when they submit a valid form, a browser
@@ -60,6 +60,7 @@ fn sign_in(
     }
     let submit = fields.submit(ui, "menu.button.sign-in");
     browser_buttons(ui, form, fields, next);
+    guest_button(ui, form, fields);
     ui.horizontal_wrapped(|ui| {
         fields.link(
             ui,
@@ -115,6 +116,25 @@ fn browser_buttons(ui: &mut Ui, form: &mut LoginForm, fields: &Fields, next: &mu
             login_hint: (!hint.is_empty()).then(|| hint.to_owned()),
         });
         *next = Some(Screen::Browser);
+    }
+}
+
+/// "Play as guest" (or, for a guest, "Back to the game"), when offered.
+fn guest_button(ui: &mut Ui, form: &mut LoginForm, fields: &Fields) {
+    let key = match form.guest {
+        None => return,
+        Some(GuestButton::Play) => "menu.button.play-as-guest",
+        Some(GuestButton::BackToGame) => "menu.button.back-to-game",
+    };
+    if form.browser.is_none() {
+        ui.separator();
+    }
+    let size = egui::vec2(ui.available_width(), ui.spacing().interact_size.y);
+    if ui
+        .add(egui::Button::new(fields.t(key)).min_size(size))
+        .clicked()
+    {
+        form.guest_asked = true;
     }
 }
 

@@ -16,6 +16,7 @@ mod screens;
 mod settings;
 
 pub use screens::{AccountRequest, MenuAction, Screen};
+
 pub use settings::{MenuSettings, SignInName};
 
 /// Everything the login menu shows and remembers between frames.
@@ -80,6 +81,21 @@ pub struct LoginForm {
     pub(super) browser_request: Option<BrowserRequest>,
     /// The player cancelled the browser sign-in under way.
     pub(super) browser_cancelled: bool,
+    /// The sign-in screen's guest button: "Play as guest", or "Back to the
+    /// game" for a guest; `None` offers none.
+    pub(super) guest: Option<GuestButton>,
+    /// The player pressed the guest button.
+    pub(super) guest_asked: bool,
+}
+
+/// The sign-in screen's guest button ([`LoginForm::offer_guest`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GuestButton {
+    /// "Play as guest": nobody plays yet.
+    Play,
+    /// "Back to the game": a guest opened the sign-in screens to sign in or
+    /// create an account.
+    BackToGame,
 }
 
 impl LoginForm {
@@ -156,6 +172,22 @@ impl LoginForm {
         self.browser = providers;
     }
 
+    /// Offers the guest button on the sign-in screen; `None` offers none.
+    pub fn offer_guest(&mut self, button: Option<GuestButton>) {
+        self.guest = button;
+    }
+
+    /// The guest button offered, if any.
+    pub fn guest_button(&self) -> Option<GuestButton> {
+        self.guest
+    }
+
+    /// Shows `notice` (a sentence for the player).
+    pub fn set_notice(&mut self, notice: impl Into<String>) {
+        self.error = None;
+        self.notice = Some(notice.into());
+    }
+
     /// What a frame of the sign-in screens asks for: the submitted
     /// `request`, else a browser sign-in or its cancel the player asked for
     /// (kept for the next frame when a request came first).
@@ -165,6 +197,9 @@ impl LoginForm {
         }
         if let Some(browser) = self.browser_request.take() {
             return Some(MenuAction::SignInWithBrowser(browser));
+        }
+        if std::mem::take(&mut self.guest_asked) {
+            return Some(MenuAction::PlayAsGuest);
         }
         std::mem::take(&mut self.browser_cancelled).then_some(MenuAction::CancelBrowserSignIn)
     }

@@ -164,6 +164,27 @@ impl AuthCommands<'_, '_> {
         Ok(id)
     }
 
+    /// Plays without an account, where the identity pool allows guests
+    /// ([`CognitoLoginPlugin::with_identity_pool`](crate::CognitoLoginPlugin::with_identity_pool)):
+    /// the guest kept on this computer comes back (or a new one is made and
+    /// kept), the state becomes [`AuthState::Guest`] and
+    /// [`PlayerCredentials`](super::PlayerCredentials) holds the guest's
+    /// credentials; [`GuestPlayFailed`](super::GuestPlayFailed) says why
+    /// not. A sign-in or sign-up from there links the guest's identity to
+    /// the account ([`GuestLinked`](super::GuestLinked), or
+    /// [`GuestNotLinked`](super::GuestNotLinked)). Asking again while the
+    /// guest starts or plays does nothing.
+    pub fn play_as_guest(&mut self) -> Result<(), AuthCommandError> {
+        self.session()?.play_as_guest()
+    }
+
+    /// Ends guest play: the state becomes [`AuthState::SignedOut`] and the
+    /// credentials go; the guest stays kept for the next
+    /// [`play_as_guest`](Self::play_as_guest).
+    pub fn end_guest_play(&mut self) -> Result<(), AuthCommandError> {
+        self.session()?.end_guest_play()
+    }
+
     /// Signs the account out on every device (GlobalSignOut). Unlike
     /// [`sign_out`](Self::sign_out) it waits for the server: once it
     /// answers, the session ends here as well, with

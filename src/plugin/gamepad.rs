@@ -103,11 +103,7 @@ fn apply_navigation(
         navigation.clear();
         return;
     };
-    let shown = match state.get() {
-        AuthState::SignedOut => true,
-        AuthState::SignedIn => menu.is_account_open(),
-        AuthState::Restoring => false,
-    };
+    let shown = menu.is_shown(*state.get());
     if !shown {
         navigation.clear();
         return;

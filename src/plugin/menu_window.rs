@@ -7,10 +7,13 @@ use bevy::prelude::*;
 use bevy_egui::{EguiContexts, EguiPlugin, EguiPrimaryContextPass, EguiTextureHandle, egui};
 use cognito_login_client::{AuthOutcome, IdentityProvider, MfaMethod, Translations};
 
+use super::credentials::{GuestNotLinked, GuestPlayFailed};
 use super::receive::ReceivedReplies;
 use super::{AuthCommandError, AuthCommands};
 use super::{AuthSession, AuthState, AuthSystems};
-use crate::menu::{self, AccountRequest, AccountView, LoginForm, MenuAction, MenuSettings, Screen};
+use crate::menu::{
+    self, AccountRequest, AccountView, GuestButton, LoginForm, MenuAction, MenuSettings, Screen,
+};
 
 /// The login menu's form, while the menu is enabled.
 ///
@@ -26,6 +29,8 @@ pub struct LoginMenu {
     account_open: bool,
     /// The account was asked for since the screens opened.
     account_read: bool,
+    /// A guest opened the sign-in screens.
+    sign_in_open: bool,
 }
 
 impl LoginMenu {
@@ -47,6 +52,36 @@ impl LoginMenu {
     pub fn is_account_open(&self) -> bool {
         self.account_open
     }
+
+    /// Opens the sign-in screens over the game while a guest plays
+    /// ([`AuthState::Guest`]), so the guest can create an account or sign
+    /// in (their identity carries on); "Back to the game" closes them.
+    pub fn open_sign_in(&mut self) {
+        if !self.sign_in_open {
+            self.sign_in_open = true;
+            self.form.show(Screen::SignIn);
+        }
+    }
+
+    /// Closes the sign-in screens a guest opened.
+    pub fn close_sign_in(&mut self) {
+        self.sign_in_open = false;
+    }
+
+    /// Whether a guest opened the sign-in screens.
+    pub fn is_sign_in_open(&self) -> bool {
+        self.sign_in_open
+    }
+
+    /// Whether the menu shows in `state`.
+    pub(super) fn is_shown(&self, state: AuthState) -> bool {
+        match state {
+            AuthState::SignedOut => true,
+            AuthState::SignedIn => self.account_open,
+            AuthState::Guest => self.sign_in_open,
+            AuthState::Restoring => false,
+        }
+    }
 }
 
 #[derive(Resource)]
@@ -64,6 +99,7 @@ pub(super) fn build(
     settings: MenuSettings,
     remember: Option<bool>,
     browser: Option<Vec<IdentityProvider>>,
+    guests: bool,
 ) {
     if !app.is_plugin_added::<EguiPlugin>() {
         app.add_plugins(EguiPlugin::default());
@@ -84,21 +120,25 @@ pub(super) fn build(
     let mut form = LoginForm::new(settings);
     form.offer_remember(remember);
     form.offer_browser(browser);
+    form.offer_guest(guests.then_some(GuestButton::Play));
     app.insert_resource(LoginMenu {
         form,
         account_open: false,
         account_read: false,
+        sign_in_open: false,
     })
     .add_systems(
         PreUpdate,
-        apply_replies
+        (apply_replies, guest_answers)
             .after(super::receive::receive)
             .in_set(AuthSystems::Receive),
     )
     .add_systems(
         EguiPrimaryContextPass,
         (
-            draw_menu.run_if(in_state(AuthState::SignedOut)),
+            draw_menu.run_if(|state: Res<State<AuthState>>, menu: Res<LoginMenu>| {
+                *state.get() != AuthState::SignedIn && menu.is_shown(*state.get())
+            }),
             draw_account
                 .run_if(in_state(AuthState::SignedIn))
                 .run_if(|menu: Res<LoginMenu>| menu.account_open),
@@ -108,7 +148,18 @@ pub(super) fn build(
     .add_systems(
         OnExit(AuthState::SignedIn),
         |mut menu: ResMut<LoginMenu>| menu.close_account(),
-    );
+    )
+    .add_systems(OnEnter(AuthState::Guest), |mut menu: ResMut<LoginMenu>| {
+        if menu.form.guest_button().is_some() {
+            menu.form.offer_guest(Some(GuestButton::BackToGame));
+        }
+    })
+    .add_systems(OnExit(AuthState::Guest), |mut menu: ResMut<LoginMenu>| {
+        menu.close_sign_in();
+        if menu.form.guest_button().is_some() {
+            menu.form.offer_guest(Some(GuestButton::Play));
+        }
+    });
     app.add_systems(
         PostUpdate,
         forget_cursor_of_closing_windows.after(bevy_egui::EguiPostUpdateSet::ProcessOutput),
@@ -166,6 +217,7 @@ fn warn_text_that_does_not_fit(
 ) {
     let name = match state.get() {
         AuthState::SignedOut => SIGN_IN_PANEL,
+        AuthState::Guest if menu.sign_in_open => SIGN_IN_PANEL,
         AuthState::SignedIn if menu.account_open => ACCOUNT_PANEL,
         _ => return,
     };
@@ -219,6 +271,29 @@ fn apply_replies(
     }
 }
 
+/// What guest play's messages change in the menu: why it did not start,
+/// and a guest who signed in to an account with an identity of its own.
+fn guest_answers(
+    mut failed: MessageReader<GuestPlayFailed>,
+    mut not_linked: MessageReader<GuestNotLinked>,
+    mut menu: ResMut<LoginMenu>,
+) {
+    for GuestPlayFailed { error } in failed.read() {
+        let message = error.player_message_in(menu.form.texts());
+        menu.form.set_error(message);
+    }
+    if not_linked.read().last().is_some() {
+        menu.account_open = true;
+        menu.form.show(Screen::Account);
+        let notice = menu
+            .form
+            .texts()
+            .get("menu.notice.guest-not-linked")
+            .to_owned();
+        menu.form.set_notice(notice);
+    }
+}
+
 /// Carries out what the menu asked for.
 fn run_menu_action(menu: &mut LoginMenu, auth: &mut AuthCommands, action: MenuAction) {
     let started = match action {
@@ -229,6 +304,12 @@ fn run_menu_action(menu: &mut LoginMenu, auth: &mut AuthCommands, action: MenuAc
             Ok(())
         }
         MenuAction::Account(request) => return run_account_request(menu, auth, request),
+        MenuAction::PlayAsGuest => {
+            // A guest going back to the game closes the screens; the guest
+            // plays on.
+            menu.close_sign_in();
+            auth.play_as_guest()
+        }
         MenuAction::OpenAccount(screen) => {
             // Drawn once the session is in.
             menu.account_open = true;

@@ -8,7 +8,9 @@ use bevy::prelude::*;
 use cognito_login_client::{Answer, AuthEvent, AuthOutcome, SessionEnd};
 
 use super::client::AuthClient;
-use super::credentials::{CredentialsFailed, PlayerCredentials};
+use super::credentials::{
+    CredentialsFailed, GuestLinked, GuestNotLinked, GuestPlayFailed, PlayerCredentials,
+};
 use super::lifecycle::{BackOnline, SessionNotForgotten, TokensRefreshed, WentOffline};
 use super::{
     AccountConfirmed, AccountRead, AuthFailed, AuthSession, AuthState, AuthenticatorSecretIssued,
@@ -28,6 +30,9 @@ pub(crate) struct SessionMessages<'w> {
     not_forgotten: MessageWriter<'w, SessionNotForgotten>,
     devices_not_kept: MessageWriter<'w, DevicesNotKept>,
     credentials_failed: MessageWriter<'w, CredentialsFailed>,
+    guest_failed: MessageWriter<'w, GuestPlayFailed>,
+    guest_linked: MessageWriter<'w, GuestLinked>,
+    guest_not_linked: MessageWriter<'w, GuestNotLinked>,
 }
 
 /// The messages the answers write.
@@ -106,6 +111,8 @@ pub(crate) fn receive(
                     username: fresh.username.clone(),
                 });
                 signed_in = Some(Some(fresh));
+                // A guest's credentials are not the player's.
+                commands.remove_resource::<PlayerCredentials>();
                 next.set(AuthState::SignedIn);
             }
             AuthEvent::Refreshed(player) => {
@@ -160,6 +167,29 @@ pub(crate) fn receive(
                 messages
                     .credentials_failed
                     .write(CredentialsFailed { error });
+            }
+            AuthEvent::GuestPlaying { identity_id } => {
+                info!(%identity_id, "a guest plays");
+                next.set(AuthState::Guest);
+            }
+            AuthEvent::GuestFailed(error) => {
+                messages.guest_failed.write(GuestPlayFailed { error });
+            }
+            AuthEvent::GuestLinked { identity_id } => {
+                messages.guest_linked.write(GuestLinked { identity_id });
+            }
+            AuthEvent::GuestNotLinked {
+                guest_identity_id,
+                player_identity_id,
+            } => {
+                messages.guest_not_linked.write(GuestNotLinked {
+                    guest_identity_id,
+                    player_identity_id,
+                });
+            }
+            AuthEvent::GuestEnded => {
+                commands.remove_resource::<PlayerCredentials>();
+                next.set(AuthState::SignedOut);
             }
             AuthEvent::Replied(answer) => {
                 write_answer(&answer, current, &mut replies);

@@ -17,6 +17,12 @@ pub enum AuthState {
     Restoring,
     /// A player is signed in and [`AuthSession`](super::AuthSession) holds the tokens.
     SignedIn,
+    /// A guest plays without an account
+    /// ([`AuthCommands::play_as_guest`](super::AuthCommands::play_as_guest)):
+    /// [`PlayerCredentials`](super::PlayerCredentials) holds the guest's AWS
+    /// credentials, and there is no `AuthSession`. A sign-in or sign-up
+    /// from here links the guest's identity to the account.
+    Guest,
 }
 
 /// The system sets of the plugin.

@@ -452,9 +452,9 @@ fn a_player_signs_up_plays_and_is_signed_in_again_at_the_next_launch() {
     focus_on(&desktop, "Username");
 
     // Sign-in screen: Username has focus; Tab past Password, "Show password",
-    // "Remember me", "Sign in", "Continue in browser" and "Forgot password?"
-    // to "Create account".
-    for _ in 0..7 {
+    // "Remember me", "Sign in", "Continue in browser", "Play as guest" and
+    // "Forgot password?" to "Create account".
+    for _ in 0..8 {
         tab(&desktop);
     }
     focus_on(&desktop, "Create account");
@@ -629,6 +629,7 @@ fn a_screen_reader_reads_the_menu_and_hears_its_errors() {
         "check box\tRemember me",
         "push button\tSign in",
         "push button\tContinue in browser",
+        "push button\tPlay as guest",
         "link\tForgot password?",
         "link\tCreate account",
         "link\tI have a code",

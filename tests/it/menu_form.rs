@@ -10,7 +10,9 @@ use bevy_cognito_login::client::{
     Tokens,
 };
 use bevy_cognito_login::client::{AuthWorker, BackendConfig};
-use bevy_cognito_login::menu::{LoginForm, MenuAction, MenuSettings, Screen, SignInName, draw};
+use bevy_cognito_login::menu::{
+    GuestButton, LoginForm, MenuAction, MenuSettings, Screen, SignInName, draw,
+};
 use cognito_login_backend::local::sdk_client;
 use cognito_login_backend::{LocalConfig, LocalStack};
 use egui_kittest::Harness;
@@ -790,6 +792,40 @@ fn a_browser_sign_in_waits_with_a_cancel_and_ends_on_a_usable_sign_in_screen() {
     );
     assert_eq!(harness.state().form.screen(), Screen::SignIn);
     assert_eq!(harness.state().form.username(), "");
+}
+
+#[test]
+fn the_guest_button_asks_for_guest_play_and_takes_a_guest_back_to_the_game() {
+    let mut harness = harness();
+    assert!(
+        harness.query_by_label("Play as guest").is_none(),
+        "not offered without guest play"
+    );
+    harness
+        .state_mut()
+        .form
+        .offer_guest(Some(GuestButton::Play));
+    harness.run_steps(3);
+    click(&mut harness, "Play as guest");
+    let asked = |harness: &mut Harness<'_, Menu>| {
+        take_asked(harness, |action| {
+            (*action == MenuAction::PlayAsGuest).then_some(())
+        })
+        .is_some()
+    };
+    assert!(asked(&mut harness));
+    assert!(!asked(&mut harness), "asked once per click");
+    assert!(harness.state().sent.is_empty(), "no request of the form's");
+
+    // A guest who opened the screens goes back to the game with it.
+    harness
+        .state_mut()
+        .form
+        .offer_guest(Some(GuestButton::BackToGame));
+    harness.run_steps(3);
+    assert!(harness.query_by_label("Play as guest").is_none());
+    click(&mut harness, "Back to the game");
+    assert!(asked(&mut harness));
 }
 
 /// Sends what the form asked for through `worker` and reports each answer

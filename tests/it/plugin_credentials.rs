@@ -12,11 +12,19 @@ use bevy::prelude::*;
 use bevy::state::app::StatesPlugin;
 use bevy_cognito_login::client::{AuthOutcome, AuthRequest, IdentityPoolConfig};
 use bevy_cognito_login::prelude::*;
-use bevy_cognito_login::test_utils::{CannedTransport, TestApp, unsigned_tokens};
+use bevy_cognito_login::test_utils::{CannedTransport, MemoryStore, TestApp, unsigned_tokens};
+use bevy_cognito_login::{AuthCommandError, GuestLinked, GuestNotLinked};
 
 /// An identity pool on loopback that gives every login the identity
-/// `eu-west-1:ada` and credentials for an hour; records the operations.
+/// `eu-west-1:ada`, a guest `eu-west-1:guest`, and credentials for an hour
+/// for the identity asked for (the guest's given a login: linked, or when
+/// `conflict`, Cognito's `ResourceConflictException`); records the
+/// operations.
 fn identity_pool() -> (String, Arc<Mutex<Vec<String>>>) {
+    identity_pool_with(false)
+}
+
+fn identity_pool_with(conflict: bool) -> (String, Arc<Mutex<Vec<String>>>) {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let url = format!("http://{}/", listener.local_addr().unwrap());
     let calls: Arc<Mutex<Vec<String>>> = Arc::default();
@@ -45,18 +53,36 @@ fn identity_pool() -> (String, Arc<Mutex<Vec<String>>>) {
                 .duration_since(UNIX_EPOCH)
                 .unwrap()
                 .as_secs();
-            let answer = if target.ends_with(".getid") {
-                serde_json::json!({"IdentityId": "eu-west-1:ada"})
+            let body: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
+            let login = body.get("Logins").is_some();
+            let asked = body["IdentityId"].as_str().unwrap_or_default();
+            let (status, answer) = if target.ends_with(".getid") {
+                let id = if login {
+                    "eu-west-1:ada"
+                } else {
+                    "eu-west-1:guest"
+                };
+                ("200 OK", serde_json::json!({"IdentityId": id}))
+            } else if conflict && login && asked == "eu-west-1:guest" {
+                (
+                    "400 Bad Request",
+                    serde_json::json!({
+                    "__type": "ResourceConflictException",
+                    "message": "Login is already linked to another identity."}),
+                )
             } else {
-                serde_json::json!({"IdentityId": "eu-west-1:ada", "Credentials": {
+                (
+                    "200 OK",
+                    serde_json::json!({"IdentityId": asked, "Credentials": {
                     "AccessKeyId": "ASIAEXAMPLE", "SecretKey": "secret-key-of-ada",
-                    "SessionToken": "session-token-of-ada", "Expiration": expires}})
-            }
-            .to_string();
+                    "SessionToken": "session-token-of-ada", "Expiration": expires}}),
+                )
+            };
+            let answer = answer.to_string();
             recorded.lock().unwrap().push(target);
             let _ = write!(
                 stream,
-                "HTTP/1.1 200 OK\r\ncontent-type: application/x-amz-json-1.1\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{answer}",
+                "HTTP/1.1 {status}\r\ncontent-type: application/x-amz-json-1.1\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{answer}",
                 answer.len()
             );
         }
@@ -115,5 +141,147 @@ fn a_signed_in_player_has_aws_credentials_until_they_sign_out() {
     assert!(
         !app.world().contains_resource::<PlayerCredentials>(),
         "the next player never sees them"
+    );
+}
+
+/// What the guest's messages said.
+#[derive(Resource, Default)]
+struct GuestNews {
+    linked: Vec<String>,
+    not_linked: Vec<(String, String)>,
+}
+
+/// An app with guest play over `url`'s identity pool, sessions kept in
+/// `store`, signed out.
+fn guest_app(url: String, store: &Arc<MemoryStore>) -> App {
+    let transport = CannedTransport::new(|request| {
+        let answer = match request {
+            AuthRequest::SignIn { .. } => {
+                Ok(AuthOutcome::Tokens(unsigned_tokens("ada", 3600, 3600)))
+            }
+            _ => Ok(AuthOutcome::SignedOut),
+        };
+        (Duration::ZERO, answer)
+    });
+    let mut app = App::new();
+    app.add_plugins((MinimalPlugins, StatesPlugin))
+        .add_plugins(CognitoLoginPlugin {
+            session: Some(SessionSettings {
+                store: Some(store.clone()),
+                ..SessionSettings::default()
+            }),
+            ..CognitoLoginPlugin::new(transport.backend())
+                .without_menu()
+                .with_identity_pool(
+                    IdentityPoolConfig::new("eu-west-1:pool").with_endpoint(url),
+                    "eu-west-1_Game",
+                )
+                .with_guest_play()
+        })
+        .init_resource::<GuestNews>()
+        .add_systems(
+            Update,
+            |mut news: ResMut<GuestNews>,
+             mut linked: MessageReader<GuestLinked>,
+             mut not_linked: MessageReader<GuestNotLinked>| {
+                news.linked
+                    .extend(linked.read().map(|m| m.identity_id.clone()));
+                news.not_linked.extend(
+                    not_linked
+                        .read()
+                        .map(|m| (m.guest_identity_id.clone(), m.player_identity_id.clone())),
+                );
+            },
+        );
+    app.update_until("signed out", |app| app.auth_state() == AuthState::SignedOut);
+    app
+}
+
+fn identity(app: &App) -> Option<String> {
+    let credentials = app.world().get_resource::<PlayerCredentials>()?;
+    Some(credentials.0.identity_id.clone())
+}
+
+#[test]
+fn a_guest_plays_comes_back_and_keeps_the_identity_when_signing_in() {
+    let (url, _) = identity_pool();
+    let store = MemoryStore::new();
+    let mut app = guest_app(url.clone(), &store);
+    app.auth(|auth| auth.play_as_guest().unwrap());
+    app.update_until("a guest", |app| app.auth_state() == AuthState::Guest);
+    app.update_until("the guest's credentials", |app| identity(app).is_some());
+    assert_eq!(identity(&app).as_deref(), Some("eu-west-1:guest"));
+    assert!(!app.world().contains_resource::<AuthSession>());
+    app.update_until("the guest kept", |_| store.guest().is_some());
+    assert_eq!(store.guest().as_deref(), Some("eu-west-1:guest"));
+    let printed = format!("{:?}", app.world().resource::<PlayerCredentials>());
+    assert!(!printed.contains("secret-key-of-ada"), "{printed}");
+
+    // Leaving and playing again: the same guest, and nothing meanwhile.
+    app.auth(|auth| auth.end_guest_play().unwrap());
+    app.update_until("signed out", |app| app.auth_state() == AuthState::SignedOut);
+    assert_eq!(identity(&app), None, "the guest's credentials went");
+    app.auth(|auth| auth.play_as_guest().unwrap());
+    app.update_until("the guest again", |app| identity(app).is_some());
+    assert_eq!(identity(&app).as_deref(), Some("eu-west-1:guest"));
+
+    // The guest signs in: the identity carries on as the player's.
+    app.auth(|auth| auth.sign_in("ada", "Secret-Pass-1").unwrap());
+    app.update_until("linked", |app| {
+        !app.world().resource::<GuestNews>().linked.is_empty()
+    });
+    assert_eq!(app.auth_state(), AuthState::SignedIn);
+    assert_eq!(
+        app.world().resource::<GuestNews>().linked,
+        ["eu-west-1:guest"]
+    );
+    assert_eq!(identity(&app).as_deref(), Some("eu-west-1:guest"));
+    app.update_until("the guest forgotten here", |_| store.guest().is_none());
+    assert!(app.world().resource::<GuestNews>().not_linked.is_empty());
+}
+
+#[test]
+fn a_guest_who_signs_in_to_an_account_with_an_identity_hears_both_ids() {
+    let (url, _) = identity_pool_with(true);
+    let store = MemoryStore::new();
+    let mut app = guest_app(url, &store);
+    app.auth(|auth| auth.play_as_guest().unwrap());
+    app.update_until("the guest's credentials", |app| identity(app).is_some());
+
+    app.auth(|auth| auth.sign_in("ada", "Secret-Pass-1").unwrap());
+    app.update_until("not linked", |app| {
+        !app.world().resource::<GuestNews>().not_linked.is_empty()
+    });
+    let news = app.world().resource::<GuestNews>();
+    assert_eq!(
+        news.not_linked,
+        [("eu-west-1:guest".to_owned(), "eu-west-1:ada".to_owned())]
+    );
+    assert!(news.linked.is_empty());
+    assert_eq!(
+        identity(&app).as_deref(),
+        Some("eu-west-1:ada"),
+        "the account's"
+    );
+    // The guest's identity stays kept, not lost.
+    app.update_until("the guest kept", |_| store.guest().is_some());
+    app.update_until_idle();
+    assert_eq!(store.guest().as_deref(), Some("eu-west-1:guest"));
+}
+
+#[test]
+fn guest_play_without_an_identity_pool_says_so() {
+    let transport = CannedTransport::new(|_| (Duration::ZERO, Ok(AuthOutcome::SignedOut)));
+    let mut app = App::new();
+    app.add_plugins((MinimalPlugins, StatesPlugin)).add_plugins(
+        CognitoLoginPlugin::new(transport.backend())
+            .without_menu()
+            .without_session()
+            .with_guest_play(),
+    );
+    app.update_until("signed out", |app| app.auth_state() == AuthState::SignedOut);
+    assert_eq!(
+        app.auth(|auth| auth.play_as_guest()),
+        Err(AuthCommandError::NoGuestPlay)
     );
 }

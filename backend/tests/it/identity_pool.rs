@@ -288,3 +288,181 @@ async fn a_guest_who_signs_in_keeps_their_identity_on_the_local_stack() {
         other => panic!("{other:?}"),
     }
 }
+
+/// Guest play through the client's session on the local stack: the guest
+/// kept in the store comes back at the next launch, keeps their identity
+/// when they sign in, and a later guest who signs in to the same account
+/// hears both ids (the conflict), their own identity still kept.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_guest_session_comes_back_and_becomes_the_players_on_the_local_stack() {
+    use std::sync::{Arc, Mutex};
+    use std::time::{Duration, Instant};
+
+    use cognito_login_backend::{LocalConfig, LocalStack};
+    use cognito_login_client::{
+        AuthEvent, AuthRequest, BackendConfig, Session, SessionPolicy, SessionStore, StoreError,
+        StoreThread, Tokens,
+    };
+
+    use crate::support::{Emulator, PASSWORD, Stack, Via, username, worker};
+
+    /// Keeps only the guest.
+    #[derive(Default)]
+    struct Guest(Mutex<Option<String>>);
+    impl SessionStore for Guest {
+        fn load(&self) -> Result<Option<Tokens>, StoreError> {
+            Ok(None)
+        }
+        fn save(&self, _: &Tokens) -> Result<(), StoreError> {
+            Ok(())
+        }
+        fn clear(&self) -> Result<(), StoreError> {
+            Ok(())
+        }
+        fn load_guest(&self) -> Result<Option<String>, StoreError> {
+            Ok(self.0.lock().unwrap().clone())
+        }
+        fn save_guest(&self, id: Option<&str>) -> Result<(), StoreError> {
+            *self.0.lock().unwrap() = id.map(str::to_owned);
+            Ok(())
+        }
+    }
+
+    /// Updates `session` until an event `done` takes; returns the events.
+    async fn until(session: &mut Session, done: impl Fn(&AuthEvent) -> bool) -> Vec<AuthEvent> {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        let mut seen = Vec::new();
+        loop {
+            session.update(Instant::now(), SystemTime::now());
+            while let Some(event) = session.next_event() {
+                let last = done(&event);
+                seen.push(event);
+                if last {
+                    return seen;
+                }
+            }
+            assert!(Instant::now() < deadline, "not yet; saw {seen:?}");
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    }
+
+    async fn kept(store: &Guest, want: Option<&str>) {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while store.0.lock().unwrap().as_deref() != want {
+            assert!(Instant::now() < deadline, "the store never kept {want:?}");
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    }
+
+    let local = LocalStack::start(LocalConfig {
+        guest_access: true,
+        ..LocalConfig::default()
+    })
+    .await
+    .unwrap();
+    let backend: BackendConfig = local.endpoints().api_gateway_config().into();
+    let pool = local.endpoints().identity_pool_config();
+    let user_pool_id = local.user_pool_id().to_owned();
+    let stack = Stack::over(Emulator::Cognitox, Via::ApiGateway, local);
+    let store = Arc::new(Guest::default());
+    let launch = || {
+        let store = Arc::clone(&store);
+        let thread =
+            StoreThread::spawn(Box::new(move || Ok(store as Arc<dyn SessionStore>))).unwrap();
+        Session::new(worker(&backend), Some(thread), SessionPolicy::default()).with_identity_pool(
+            IdentityPoolClient::new(pool.clone()).unwrap(),
+            &user_pool_id,
+        )
+    };
+    let issued = |event: &AuthEvent| matches!(event, AuthEvent::CredentialsIssued(_));
+
+    let mut session = launch();
+    session.play_as_guest().unwrap();
+    let events = until(&mut session, issued).await;
+    let [
+        AuthEvent::GuestPlaying { identity_id: guest },
+        AuthEvent::CredentialsIssued(first),
+    ] = events.as_slice()
+    else {
+        panic!("{events:?}")
+    };
+    let guest = guest.clone();
+    assert_eq!(first.identity_id, guest);
+    assert!(first.access_key_id.starts_with("LOCAL"));
+    assert_eq!(session.guest(), Some(guest.as_str()));
+    kept(&store, Some(&guest)).await;
+    drop(session);
+
+    // The next launch: the same guest.
+    let mut session = launch();
+    session.play_as_guest().unwrap();
+    let events = until(&mut session, issued).await;
+    assert!(
+        matches!(&events[0], AuthEvent::GuestPlaying { identity_id } if *identity_id == guest),
+        "{events:?}"
+    );
+
+    // The guest makes an account and signs in: the identity carries on.
+    let user = username("guest-session");
+    stack.sign_up(&user).await;
+    stack.confirm(&user).await;
+    session
+        .send(AuthRequest::SignIn {
+            username: user.clone(),
+            password: PASSWORD.into(),
+            device: None,
+        })
+        .unwrap();
+    let events = until(&mut session, |event| {
+        matches!(event, AuthEvent::GuestLinked { .. })
+    })
+    .await;
+    let issued_to: Vec<_> = events
+        .iter()
+        .filter_map(|event| match event {
+            AuthEvent::CredentialsIssued(credentials) => Some(credentials.identity_id.clone()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(issued_to, std::slice::from_ref(&guest), "{events:?}");
+    assert!(
+        matches!(events.last(), Some(AuthEvent::GuestLinked { identity_id }) if *identity_id == guest)
+    );
+    assert_eq!(session.guest(), None, "a player now, not a guest");
+    kept(&store, None).await;
+    session.sign_out().unwrap();
+    drop(session);
+
+    // A new guest signs in to that account: their identity stays apart.
+    let mut session = launch();
+    session.play_as_guest().unwrap();
+    let events = until(&mut session, issued).await;
+    let AuthEvent::GuestPlaying {
+        identity_id: second,
+    } = &events[0]
+    else {
+        panic!("{events:?}")
+    };
+    let second = second.clone();
+    assert_ne!(second, guest, "a new guest");
+    session
+        .send(AuthRequest::SignIn {
+            username: user,
+            password: PASSWORD.into(),
+            device: None,
+        })
+        .unwrap();
+    let events = until(&mut session, |event| {
+        matches!(event, AuthEvent::GuestNotLinked { .. })
+    })
+    .await;
+    assert!(
+        events.contains(&AuthEvent::GuestNotLinked {
+            guest_identity_id: second.clone(),
+            player_identity_id: guest.clone(),
+        }),
+        "{events:?}"
+    );
+    assert_eq!(session.credentials().unwrap().identity_id, guest);
+    kept(&store, Some(&second)).await;
+}

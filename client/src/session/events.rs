@@ -41,6 +41,11 @@ pub enum CommandError {
     /// check out (the reason).
     #[error("browser sign-in is not available: {0}")]
     NoBrowserSignIn(String),
+    /// Guest play needs an identity pool
+    /// ([`Session::with_identity_pool`](super::Session::with_identity_pool))
+    /// that allows guests.
+    #[error("guest play is not available")]
+    NoGuestPlay,
 }
 
 /// Why a session ended without a sign-out asked for here.
@@ -129,6 +134,35 @@ pub enum AuthEvent {
     /// ([`Session::with_identity_pool`](super::Session::with_identity_pool)),
     /// after a sign-in or ahead of the last ones' expiry.
     CredentialsIssued(Box<AwsCredentials>),
-    /// The identity pool gave none; the next sign-in or refresh asks again.
+    /// The identity pool gave none; the session asks again after a short
+    /// pause, and at the next sign-in.
     CredentialsFailed(AuthError),
+    /// A guest plays ([`Session::play_as_guest`](super::Session::play_as_guest)):
+    /// the identity pool gave this unauthenticated identity (the guest kept
+    /// on this computer, or a new one, now kept). Its credentials follow as
+    /// [`CredentialsIssued`](Self::CredentialsIssued).
+    GuestPlaying {
+        /// The guest's identity id.
+        identity_id: String,
+    },
+    /// Guest play could not start: no identity, or no credentials for it.
+    GuestFailed(AuthError),
+    /// The guest signed in, and their identity is the account's now: what
+    /// the game kept for the guest under this id is the player's.
+    GuestLinked {
+        /// The identity id, the same as the guest's.
+        identity_id: String,
+    },
+    /// The guest signed in to an account whose login belongs to another
+    /// identity already, so the guest's identity stays apart (and kept on
+    /// this computer): the game may merge the guest's data into the
+    /// player's, or leave it.
+    GuestNotLinked {
+        /// The guest's identity id.
+        guest_identity_id: String,
+        /// The account's identity id, whose credentials were issued.
+        player_identity_id: String,
+    },
+    /// Guest play ended ([`Session::end_guest_play`](super::Session::end_guest_play)).
+    GuestEnded,
 }

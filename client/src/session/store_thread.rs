@@ -34,7 +34,17 @@ pub enum StoreJob {
     /// [`StoreThread::try_recv_devices`]. A forget is tried again, like a
     /// clear.
     ChangeDevices(DeviceChange),
+    /// Read the guest this computer keeps; answered on
+    /// [`StoreThread::try_recv_guest`].
+    LoadGuest,
+    /// Keep this guest identity id, or forget the guest (`None`). Not
+    /// answered: a failure is logged, and the next guest is a new one.
+    SaveGuest(Option<String>),
 }
+
+/// The guest identity id after a [`StoreJob::LoadGuest`] (`None`: no guest
+/// kept), or why it could not be read.
+pub type GuestReply = Result<Option<String>, StoreError>;
 
 /// The remembered devices after a [`StoreJob::LoadDevices`] or
 /// [`StoreJob::ChangeDevices`], or why the job failed.
@@ -78,6 +88,7 @@ pub struct StoreThread {
     jobs: Option<Sender<(Generation, StoreJob)>>,
     replies: Receiver<StoreReply>,
     devices: Receiver<DevicesReply>,
+    guest: Receiver<GuestReply>,
     newest: Arc<AtomicU64>,
     finished: Receiver<()>,
 }
@@ -88,6 +99,7 @@ impl StoreThread {
         let (jobs, job_rx) = crossbeam_channel::unbounded::<(Generation, StoreJob)>();
         let (reply_tx, replies) = crossbeam_channel::unbounded();
         let (devices_tx, devices) = crossbeam_channel::unbounded();
+        let (guest_tx, guest) = crossbeam_channel::unbounded();
         let (finished_tx, finished) = crossbeam_channel::bounded::<()>(0);
         let newest = Arc::new(AtomicU64::new(0));
         let seen = Arc::clone(&newest);
@@ -122,6 +134,19 @@ impl StoreThread {
                             }
                             continue;
                         }
+                        StoreJob::LoadGuest => {
+                            if guest_tx.send(guarded(&store, |s| s.load_guest())).is_err() {
+                                return;
+                            }
+                            continue;
+                        }
+                        StoreJob::SaveGuest(id) => {
+                            let saved = guarded(&store, |s| s.save_guest(id.as_deref()));
+                            if let Err(error) = saved {
+                                tracing::warn!(%error, "the guest was not kept");
+                            }
+                            continue;
+                        }
                     };
                     let sent = reply_tx.send(StoreReply {
                         generation,
@@ -137,6 +162,7 @@ impl StoreThread {
             jobs: Some(jobs),
             replies,
             devices,
+            guest,
             newest,
             finished,
         })
@@ -158,6 +184,11 @@ impl StoreThread {
     /// The next finished device job, if any. Never blocks.
     pub fn try_recv_devices(&self) -> Option<DevicesReply> {
         self.devices.try_recv().ok()
+    }
+
+    /// The next finished [`StoreJob::LoadGuest`], if any. Never blocks.
+    pub fn try_recv_guest(&self) -> Option<GuestReply> {
+        self.guest.try_recv().ok()
     }
 }
 

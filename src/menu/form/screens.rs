@@ -119,6 +119,10 @@ pub enum MenuAction {
     /// sign-in that asked for a code offers to remember the computer
     /// ([`Screen::RememberDevice`]).
     OpenAccount(Screen),
+    /// Play as a guest
+    /// ([`AuthCommands::play_as_guest`](crate::AuthCommands::play_as_guest)),
+    /// or, for a guest who opened the sign-in screens, go back to the game.
+    PlayAsGuest,
 }
 
 /// What a signed-in player asked for on the account screens, for the game

@@ -68,7 +68,7 @@ impl Session {
     }
 
     /// Fails when a request is running.
-    fn ready(&self) -> Result<(), CommandError> {
+    pub(super) fn ready(&self) -> Result<(), CommandError> {
         match &self.running {
             Some(running) => Err(CommandError::Busy(running.action)),
             None => Ok(()),
