@@ -142,7 +142,8 @@ pub enum AuthEvent {
     /// on this computer, or a new one, now kept). Its credentials follow as
     /// [`CredentialsIssued`](Self::CredentialsIssued).
     GuestPlaying {
-        /// The guest's identity id.
+        /// The guest's identity id. It gives that guest's credentials to
+        /// whoever holds it, so it is kept in the store, not logged.
         identity_id: String,
     },
     /// Guest play could not start: no identity, or no credentials for it.

@@ -254,3 +254,53 @@ fn keychain_failures_are_errors_not_panics() {
     assert!(matches!(store.load(), Err(StoreError::Unavailable(_))));
     assert_eq!(store.load(), Ok(Some(tokens("a"))), "the next call works");
 }
+
+#[test]
+fn the_guest_outlives_a_sign_out_and_a_planted_one_is_refused() {
+    let store = store();
+    assert_eq!(store.load_guest(), Ok(None));
+    store.save_guest(Some("eu-west-1:0f1e-2d3c")).unwrap();
+    store.save(&tokens("a")).unwrap();
+    store.clear().unwrap();
+    assert_eq!(
+        store.load_guest(),
+        Ok(Some("eu-west-1:0f1e-2d3c".into())),
+        "a sign-out keeps the guest of this computer"
+    );
+    assert_eq!(store.load(), Ok(None), "and the guest is not a session");
+    store.save_guest(None).unwrap();
+    assert_eq!(store.load_guest(), Ok(None));
+    store.save_guest(None).expect("forgetting no guest is fine");
+
+    for planted in [
+        "",
+        "no-colon",
+        "eu-west-1:id\nwith a line",
+        &"x:".repeat(100),
+    ] {
+        store.write(GUEST, planted).unwrap();
+        assert!(
+            matches!(store.load_guest(), Err(StoreError::Corrupt(_))),
+            "{planted:?}"
+        );
+    }
+}
+
+#[test]
+fn a_store_of_a_games_own_keeps_no_guest_unless_it_says_so() {
+    struct Sessions;
+    impl SessionStore for Sessions {
+        fn load(&self) -> Result<Option<Tokens>, StoreError> {
+            Ok(None)
+        }
+        fn save(&self, _: &Tokens) -> Result<(), StoreError> {
+            Ok(())
+        }
+        fn clear(&self) -> Result<(), StoreError> {
+            Ok(())
+        }
+    }
+    assert_eq!(Sessions.load_guest(), Ok(None));
+    assert_eq!(Sessions.save_guest(None), Ok(()));
+    assert!(Sessions.save_guest(Some("eu-west-1:guest")).is_err());
+}
