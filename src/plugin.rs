@@ -1,6 +1,8 @@
 //! The Bevy plugin: configuration, state, session, messages, commands and
 //! the systems that connect them to the background worker.
 
+#[cfg(feature = "aws-calls")]
+mod aws_calls;
 mod client;
 mod commands;
 mod credentials;
@@ -22,6 +24,8 @@ use std::sync::Arc;
 
 use cognito_login_client::{BackendConfig, GameApiConfig, ManagedLogin};
 
+#[cfg(feature = "aws-calls")]
+pub use aws_calls::{AwsCalls, AwsReplied};
 pub use cognito_login_client::CommandError as AuthCommandError;
 pub use commands::AuthCommands;
 pub use credentials::{
@@ -259,6 +263,15 @@ impl Plugin for CognitoLoginPlugin {
                     .run_if(resource_exists::<game_api::GameApiState>),
             );
         }
+        #[cfg(feature = "aws-calls")]
+        app.add_message::<AwsReplied>()
+            .init_resource::<aws_calls::AwsCallState>()
+            .add_systems(
+                PreUpdate,
+                aws_calls::pump
+                    .in_set(AuthSystems::Receive)
+                    .after(receive::receive),
+            );
         if let Some(every) = self.keep_warm {
             app.add_systems(
                 Update,

@@ -37,6 +37,8 @@
 
 mod api;
 mod api_gateway;
+#[cfg(feature = "aws-calls")]
+mod aws_call;
 mod browser;
 mod config;
 mod date;
@@ -68,6 +70,8 @@ pub use api::{
     ApiCall, ApiCallId, ApiError, ApiMethod, ApiQueue, ApiReply, GameApiClient, GameApiConfig,
 };
 pub use api_gateway::{ApiGatewayConfig, ApiGatewayTransport, Routes};
+#[cfg(feature = "aws-calls")]
+pub use aws_call::{AwsCallId, AwsCallQueue, AwsJsonService, AwsJsonVersion, AwsReply};
 pub use browser::{
     BrowserRequest, BrowserSignIn, DEFAULT_BROWSER_TIMEOUT, DEFAULT_REDIRECT_PORT,
     IdentityProvider, ManagedLogin, OpenBrowser, REDIRECT_PATH, SIGNED_OUT_PATH,

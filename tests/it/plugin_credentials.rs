@@ -8,12 +8,15 @@ use std::net::TcpListener;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use bevy::ecs::system::RunSystemOnce;
 use bevy::prelude::*;
 use bevy::state::app::StatesPlugin;
 use bevy_cognito_login::client::{AuthOutcome, AuthRequest, IdentityPoolConfig};
+use bevy_cognito_login::client::{AwsJsonService, AwsReply};
 use bevy_cognito_login::prelude::*;
 use bevy_cognito_login::test_utils::{CannedTransport, MemoryStore, TestApp, unsigned_tokens};
-use bevy_cognito_login::{AuthCommandError, GuestLinked, GuestNotLinked};
+use bevy_cognito_login::{AuthCommandError, AwsCalls, AwsReplied, GuestLinked, GuestNotLinked};
+use serde_json::json;
 
 /// An identity pool on loopback that gives every login the identity
 /// `eu-west-1:ada`, a guest `eu-west-1:guest`, and credentials for an hour
@@ -42,6 +45,18 @@ fn identity_pool_with(conflict: bool) -> (String, Arc<Mutex<Vec<String>>>) {
                 let lower = line.to_ascii_lowercase();
                 if let Some(value) = lower.strip_prefix("x-amz-target:") {
                     target = value.trim().to_owned();
+                }
+                if let Some(value) = lower.strip_prefix("authorization:") {
+                    recorded
+                        .lock()
+                        .unwrap()
+                        .push(format!("signed {}", value.trim()));
+                }
+                if let Some(value) = lower.strip_prefix("x-amz-security-token:") {
+                    recorded
+                        .lock()
+                        .unwrap()
+                        .push(format!("token {}", value.trim()));
                 }
                 if let Some(value) = lower.strip_prefix("content-length:") {
                     length = value.trim().parse().unwrap_or(0);
@@ -285,3 +300,68 @@ fn guest_play_without_an_identity_pool_says_so() {
         Err(AuthCommandError::NoGuestPlay)
     );
 }
+
+#[test]
+fn a_guest_calls_an_aws_service_signed_as_their_identity() {
+    let (url, calls) = identity_pool();
+    let store = MemoryStore::new();
+    let mut app = guest_app(url.clone(), &store);
+    app.init_resource::<Replies>().add_systems(
+        Update,
+        |mut replies: ResMut<Replies>, mut replied: MessageReader<AwsReplied>| {
+            replies
+                .0
+                .extend(replied.read().map(|AwsReplied(reply)| reply.clone()));
+        },
+    );
+    let service = AwsJsonService::dynamodb("eu-west-1")
+        .unwrap()
+        .with_endpoint(&url)
+        .unwrap();
+    let early = app
+        .world_mut()
+        .run_system_once(move |mut aws: AwsCalls| aws.call(&service, "GetItem", json!({})))
+        .unwrap();
+    assert!(early.is_err(), "nobody has credentials yet");
+
+    app.auth(|auth| auth.play_as_guest().unwrap());
+    app.update_until("the guest's credentials", |app| identity(app).is_some());
+    calls.lock().unwrap().clear();
+    let service = AwsJsonService::dynamodb("eu-west-1")
+        .unwrap()
+        .with_endpoint(&url)
+        .unwrap();
+    let id = app
+        .world_mut()
+        .run_system_once(move |mut aws: AwsCalls| {
+            aws.call(&service, "GetItem", json!({"TableName": "PlayerData"}))
+        })
+        .unwrap()
+        .expect("a call");
+    app.update_until("the answer", |app| {
+        !app.world().resource::<Replies>().0.is_empty()
+    });
+    let reply = app.world().resource::<Replies>().0[0].clone();
+    assert_eq!(reply.id, id);
+    assert_eq!(reply.identity_id, "eu-west-1:guest");
+    assert!(reply.result.is_ok(), "{:?}", reply.result);
+    let seen = calls.lock().unwrap().clone();
+    assert!(
+        seen.iter().any(
+            |line| line.starts_with("signed aws4-hmac-sha256 credential=asiaexample/")
+                && line.contains("/eu-west-1/dynamodb/aws4_request")
+        ),
+        "{seen:?}"
+    );
+    assert!(
+        seen.contains(&"token session-token-of-ada".to_owned()),
+        "{seen:?}"
+    );
+    assert!(
+        seen.contains(&"dynamodb_20120810.getitem".to_owned()),
+        "{seen:?}"
+    );
+}
+
+#[derive(Resource, Default)]
+struct Replies(Vec<AwsReply>);

@@ -466,3 +466,198 @@ async fn a_guest_session_comes_back_and_becomes_the_players_on_the_local_stack()
     assert_eq!(session.credentials().unwrap().identity_id, guest);
     kept(&store, Some(&second)).await;
 }
+
+/// Calls signed with a player's temporary credentials (moto's STS stands in
+/// for the identity pool's, which moto's IAM does not know) pass moto's
+/// signature and policy checks; a forged secret and an action the role does
+/// not allow are refused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_players_signed_calls_pass_the_signature_check_and_forged_ones_do_not() {
+    use cognito_login_client::{AwsCredentials, AwsJsonService, AwsSecretKey, AwsSessionToken};
+
+    /// A query-protocol call (IAM, STS) signed as `caller`; the XML answer.
+    async fn query(
+        moto: &Moto,
+        caller: &AwsCredentials,
+        service: &str,
+        form: &[(&str, &str)],
+    ) -> String {
+        let encode = |text: &str| {
+            text.bytes()
+                .map(|byte| match byte {
+                    b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                        char::from(byte).to_string()
+                    }
+                    _ => format!("%{byte:02X}"),
+                })
+                .collect::<String>()
+        };
+        let body = form
+            .iter()
+            .map(|(name, value)| format!("{name}={}", encode(value)))
+            .collect::<Vec<_>>()
+            .join("&");
+        let http = support::http().build().unwrap();
+        let mut request = http
+            .post(&moto.endpoint)
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(body)
+            .build()
+            .unwrap();
+        caller
+            .sign(&mut request, "us-east-1", service, SystemTime::now())
+            .unwrap();
+        let answer = http.execute(request).await.unwrap();
+        assert!(
+            answer.status().is_success(),
+            "{form:?}: {}",
+            answer.status()
+        );
+        answer.text().await.unwrap()
+    }
+
+    fn between(xml: &str, tag: &str) -> String {
+        let start = xml.find(&format!("<{tag}>")).unwrap() + tag.len() + 2;
+        let end = xml[start..].find(&format!("</{tag}>")).unwrap() + start;
+        xml[start..end].to_owned()
+    }
+
+    let moto = Moto::start();
+    // Before the checks are on, anyone may set up the role.
+    let setup = AwsCredentials {
+        identity_id: "setup".into(),
+        access_key_id: "AKIASETUP".into(),
+        secret_key: AwsSecretKey::new("setup"),
+        session_token: AwsSessionToken::new(""),
+        expiration: None,
+    };
+    let trust = json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
+        "Principal": {"AWS": "*"}, "Action": "sts:AssumeRole"}]})
+    .to_string();
+    let iam = [("Version", "2010-05-08"), ("RoleName", "player")];
+    query(
+        &moto,
+        &setup,
+        "iam",
+        &[
+            &iam[..],
+            &[
+                ("Action", "CreateRole"),
+                ("AssumeRolePolicyDocument", &trust),
+            ],
+        ]
+        .concat(),
+    )
+    .await;
+    let reach = json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
+        "Action": ["dynamodb:PutItem", "dynamodb:GetItem"], "Resource": "*"}]})
+    .to_string();
+    query(
+        &moto,
+        &setup,
+        "iam",
+        &[
+            &iam[..],
+            &[
+                ("Action", "PutRolePolicy"),
+                ("PolicyName", "data"),
+                ("PolicyDocument", &reach),
+            ],
+        ]
+        .concat(),
+    )
+    .await;
+    let assumed = query(
+        &moto,
+        &setup,
+        "sts",
+        &[
+            ("Action", "AssumeRole"),
+            ("Version", "2011-06-15"),
+            ("RoleArn", "arn:aws:iam::123456789012:role/player"),
+            ("RoleSessionName", "ada"),
+        ],
+    )
+    .await;
+    let player = AwsCredentials {
+        identity_id: "us-east-1:ada".into(),
+        access_key_id: between(&assumed, "AccessKeyId"),
+        secret_key: AwsSecretKey::new(between(&assumed, "SecretAccessKey")),
+        session_token: AwsSessionToken::new(between(&assumed, "SessionToken")),
+        expiration: None,
+    };
+    assert!(!player.session_token.is_empty());
+    let dynamodb = AwsJsonService::dynamodb("us-east-1")
+        .unwrap()
+        .with_endpoint(&moto.endpoint)
+        .unwrap();
+    dynamodb
+        .call(
+            &setup,
+            "CreateTable",
+            &json!({"TableName": "PlayerData", "BillingMode": "PAY_PER_REQUEST",
+                "AttributeDefinitions": [{"AttributeName": "id", "AttributeType": "S"}],
+                "KeySchema": [{"AttributeName": "id", "KeyType": "HASH"}]}),
+        )
+        .await
+        .expect("the table");
+
+    // From here on moto checks every call's signature and the caller's
+    // policies.
+    let on = support::http()
+        .build()
+        .unwrap()
+        .post(format!("{}/moto-api/reset-auth", moto.endpoint))
+        .body("0")
+        .send()
+        .await
+        .unwrap();
+    assert!(on.status().is_success());
+
+    let key = json!({"id": {"S": "us-east-1:ada"}});
+    dynamodb
+        .call(
+            &player,
+            "PutItem",
+            &json!({"TableName": "PlayerData", "Item": {"id": {"S": "us-east-1:ada"}, "best": {"N": "42"}}}),
+        )
+        .await
+        .expect("a signed call passes");
+    let item = dynamodb
+        .call(
+            &player,
+            "GetItem",
+            &json!({"TableName": "PlayerData", "Key": key}),
+        )
+        .await
+        .expect("and reads back");
+    assert_eq!(item["Item"]["best"]["N"], "42");
+
+    let denied = dynamodb
+        .call(&player, "DeleteTable", &json!({"TableName": "PlayerData"}))
+        .await;
+    // moto answers in XML where DynamoDB answers JSON (the guide's table).
+    let said = format!("{denied:?}");
+    assert!(
+        matches!(denied, Err(AuthError::Malformed { status: 403, .. }))
+            && said.contains("AccessDenied"),
+        "the role does not allow it: {said}"
+    );
+    let forged = AwsCredentials {
+        secret_key: AwsSecretKey::new("not-the-secret"),
+        ..player.clone()
+    };
+    let refused = dynamodb
+        .call(
+            &forged,
+            "GetItem",
+            &json!({"TableName": "PlayerData", "Key": key}),
+        )
+        .await;
+    let said = format!("{refused:?}");
+    assert!(
+        matches!(refused, Err(AuthError::Malformed { status: 403, .. }))
+            && said.contains("SignatureDoesNotMatch"),
+        "a forged signature: {said}"
+    );
+}
