@@ -1122,3 +1122,56 @@ fn the_name_field_says_what_the_pool_signs_in_with() {
         "{sent:?}"
     );
 }
+
+/// A player who signs up in the German menu gets the stack's code email in
+/// German (the custom message trigger reads the `locale` the menu sends),
+/// and one who signs up in English gets it in English.
+#[test]
+fn the_code_email_arrives_in_the_language_the_menu_signed_up_in() {
+    let backend = LocalStack::spawn(LocalConfig {
+        triggers: cognito_login_backend::triggers::TriggerConfig {
+            translated_emails: true,
+            ..Default::default()
+        },
+        ..LocalConfig::default()
+    })
+    .unwrap();
+    let config = BackendConfig::from(backend.endpoints().api_gateway_config());
+    let worker = AuthWorker::spawn(config.transport().unwrap()).unwrap();
+    for (user, locale) in [("emailed-de", "de"), ("emailed-en", "en")] {
+        let texts = cognito_login_client::Translations::shipped_in(locale);
+        let label = |key: &str| texts.get(key).to_owned();
+        let mut harness = harness_with(|settings| settings.translations = texts.clone());
+        click(&mut harness, &label("menu.link.create-account"));
+        type_into(&mut harness, &label("menu.field.username"), user);
+        type_into(
+            &mut harness,
+            &label("menu.field.email"),
+            &format!("{user}@example.com"),
+        );
+        type_into(&mut harness, &label("menu.field.password"), PASSWORD);
+        type_into(&mut harness, &label("menu.field.repeat-password"), PASSWORD);
+        // The German screen's title is its button's words too: Enter sends.
+        harness.key_press(egui::Key::Enter);
+        harness.run_steps(3);
+        let request = harness.state_mut().sent.pop().expect("the sign-up");
+        let reply = worker.send(request);
+        let answer = worker
+            .replies()
+            .recv_timeout(Duration::from_secs(20))
+            .expect("an answer within 20 s");
+        assert_eq!(answer.id, reply);
+        assert!(answer.result.is_ok(), "{user}: {:?}", answer.result);
+
+        let mail = backend
+            .mailbox()
+            .expect("the embedded emulator has a mailbox")
+            .messages()
+            .into_iter()
+            .rfind(|mail| mail.username == user)
+            .expect("a code was sent");
+        let email = mail.email.expect("the trigger wrote the email");
+        assert_eq!(email.subject, texts.get("email.sign-up.subject"), "{user}");
+        assert!(email.body.contains(&mail.code), "{user}: the code is in it");
+    }
+}
