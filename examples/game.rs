@@ -27,7 +27,9 @@
 //! deployed one from `BEVY_COGNITO_LOGIN_IDENTITY_POOL`, with the template's
 //! `GuestAccess`) gives the guest an identity, kept on this computer, that
 //! becomes the account's when the guest signs up or signs in from the top
-//! bar.
+//! bar. Locally, the guest's best score is kept in the local stand-in for
+//! the template's player data table, through `AwsCalls` with the guest's
+//! credentials, and is still there once the guest has an account.
 //!
 //! The menu is themed in the game's gold, speaks the system's language
 //! (`-- --lang ja` picks another; the top bar switches it while playing),
@@ -36,8 +38,11 @@
 use std::time::Duration;
 
 use bevy::prelude::*;
+use bevy_cognito_login::client::{AwsCallId, AwsJsonService};
 use bevy_cognito_login::prelude::*;
+use bevy_cognito_login::{AwsCalls, AwsReplied};
 use bevy_egui::{EguiContexts, EguiPrimaryContextPass, egui};
+use cognito_login_backend::local::LOCAL_PLAYER_DATA_TABLE;
 use cognito_login_backend::triggers::TriggerConfig;
 use cognito_login_backend::{BackgroundStack, CodePurpose, DevMailbox, LocalConfig, LocalStack};
 
@@ -144,6 +149,10 @@ fn main() -> AppExit {
             .zip(std::env::var("BEVY_COGNITO_LOGIN_POOL").ok())
             .map(|(pool, user_pool)| (IdentityPoolConfig::new(pool), user_pool)),
     };
+    // The identity's own row of the player data (the local stand-in).
+    let player_data = local
+        .as_ref()
+        .map(|local| PlayerData(local.endpoints().player_data_service()));
     let mut plugin = CognitoLoginPlugin::new(backend);
     if let Some((pool, user_pool)) = identity_pool {
         plugin = plugin.with_identity_pool(pool, user_pool).with_guest_play();
@@ -205,6 +214,19 @@ fn main() -> AppExit {
         })
         .after(hud),
     );
+    if let Some(player_data) = player_data {
+        app.insert_resource(player_data)
+            .init_resource::<KeptBest>()
+            .add_systems(
+                Update,
+                (
+                    read_kept_best.run_if(resource_exists_and_changed::<PlayerCredentials>),
+                    receive_kept_best,
+                    keep_guest_best.run_if(in_state(AuthState::Guest)),
+                )
+                    .chain(),
+            );
+    }
     if let Some(mailbox) = mailbox {
         app.insert_resource(Mailbox(mailbox)).add_systems(
             EguiPrimaryContextPass,
@@ -318,6 +340,92 @@ fn read_best(mut replies: MessageReader<ApiReplied>, mut best: ResMut<Best>, mut
     }
 }
 
+/// The player data table, as the identity pool's credentials reach it.
+#[derive(Resource)]
+struct PlayerData(AwsJsonService);
+
+/// The best score kept in the identity's own row of the player data: the
+/// guest's, and still the player's once the guest has an account.
+#[derive(Resource, Default)]
+struct KeptBest {
+    /// Whose row, and its score once read.
+    identity: Option<String>,
+    score: Option<u32>,
+    /// The read or write under way.
+    waiting: Option<AwsCallId>,
+}
+
+/// The identity's row: `identity` and `item` are the table's keys.
+fn best_row(identity: &str) -> serde_json::Value {
+    serde_json::json!({"identity": {"S": identity}, "item": {"S": "best"}})
+}
+
+/// Reads the row of whoever has credentials now (a guest, or a player).
+fn read_kept_best(
+    credentials: Option<Res<PlayerCredentials>>,
+    data: Res<PlayerData>,
+    mut kept: ResMut<KeptBest>,
+    mut aws: AwsCalls,
+) {
+    let Some(credentials) = credentials else {
+        return;
+    };
+    let identity = credentials.0.identity_id.clone();
+    if kept.identity.as_ref() == Some(&identity) {
+        return;
+    }
+    let key = serde_json::json!({"TableName": LOCAL_PLAYER_DATA_TABLE, "Key": best_row(&identity)});
+    *kept = KeptBest {
+        identity: Some(identity),
+        score: None,
+        waiting: aws.call(&data.0, "GetItem", key).ok(),
+    };
+}
+
+/// The row's answers.
+fn receive_kept_best(mut replies: MessageReader<AwsReplied>, mut kept: ResMut<KeptBest>) {
+    for AwsReplied(reply) in replies.read() {
+        if kept.waiting != Some(reply.id) || kept.identity.as_ref() != Some(&reply.identity_id) {
+            continue;
+        }
+        kept.waiting = None;
+        match &reply.result {
+            Ok(answer) if kept.score.is_none() => {
+                let best: u32 = answer["Item"]["score"]["N"]
+                    .as_str()
+                    .and_then(|n| n.parse().ok())
+                    .unwrap_or(0);
+                kept.score = Some(best);
+                info!(best, "read the kept best score");
+            }
+            Ok(_) => {}
+            Err(error) => warn!("the kept best score: {error}"),
+        }
+    }
+}
+
+/// A guest's new best score, into their row.
+fn keep_guest_best(
+    game: Res<Game>,
+    data: Res<PlayerData>,
+    mut kept: ResMut<KeptBest>,
+    mut aws: AwsCalls,
+) {
+    let (Some(identity), Some(score)) = (kept.identity.clone(), kept.score) else {
+        return;
+    };
+    if game.score <= score || kept.waiting.is_some() {
+        return;
+    }
+    let mut item = best_row(&identity);
+    item["score"] = serde_json::json!({"N": game.score.to_string()});
+    let put = serde_json::json!({"TableName": LOCAL_PLAYER_DATA_TABLE, "Item": item});
+    if let Ok(id) = aws.call(&data.0, "PutItem", put) {
+        kept.score = Some(game.score);
+        kept.waiting = Some(id);
+    }
+}
+
 /// The top bar: the auth state, who is signed in, the best score, "Sign
 /// out" and "Account" (the menu's account screens).
 fn hud(
@@ -325,9 +433,11 @@ fn hud(
     state: Res<State<AuthState>>,
     session: Option<Res<AuthSession>>,
     best: Res<Best>,
+    kept: Option<Res<KeptBest>>,
     mut auth: AuthCommands,
     mut menu: ResMut<LoginMenu>,
 ) -> Result {
+    let kept = kept.and_then(|kept| kept.score).filter(|score| *score > 0);
     egui::Window::new("hud")
         .title_bar(false)
         .resizable(false)
@@ -353,6 +463,9 @@ fn hud(
                         ui.separator();
                         ui.label(format!("Best: {score}"));
                     }
+                    if let Some(score) = kept {
+                        ui.label(format!("(as a guest: {score})"));
+                    }
                     if ui.button("Sign out").clicked()
                         && let Err(error) = auth.sign_out()
                     {
@@ -365,6 +478,9 @@ fn hud(
                 if *state.get() == AuthState::Guest {
                     ui.separator();
                     ui.label("Playing as a guest");
+                    if let Some(score) = kept {
+                        ui.label(format!("Best: {score}"));
+                    }
                     if ui.button("Create account or sign in").clicked() {
                         menu.open_sign_in();
                     }

@@ -24,6 +24,7 @@ mod endpoints;
 mod identity;
 mod mailbox;
 mod managed_login;
+mod player_data;
 mod pool;
 mod routes;
 mod rules;
@@ -37,6 +38,7 @@ pub use identity::{IDENTITY_POOL_PATH, LOCAL_IDENTITY_POOL_ID};
 pub use mailbox::{CodePurpose, DevEmail, DevMail, DevMailbox};
 use mailbox::{CodeTap, collect_codes};
 use managed_login::managed_login;
+pub use player_data::{LOCAL_PLAYER_DATA_TABLE, PLAYER_DATA_PATH};
 pub use pool::sdk_client;
 use pool::set_up_pool;
 use routes::{ServerState, router};
@@ -227,6 +229,7 @@ impl LocalStack {
                 &endpoints.user_pool_id,
                 config.guest_access,
             ),
+            player_data: player_data::LocalPlayerData::default(),
         });
         let router = router(state).into_make_service_with_connect_info::<SocketAddr>();
         tasks.push(tokio::spawn(async move {

@@ -535,7 +535,24 @@ fn a_player_signs_up_plays_and_is_signed_in_again_at_the_next_launch() {
     std::thread::sleep(Duration::from_secs(2));
     drawn(&desktop, &window, "menu-ja-large");
     close(&desktop, game, &window, &third_log);
-    for path in [&first_log, &second_log, &third_log] {
+
+    // A guest: "Play as guest" (after "Continue in browser"), and the
+    // guest's best score read from the local player data, signed with the
+    // local identity pool's credentials.
+    let fourth_log = dir.path().join("fourth.log");
+    let (game, window) = launch(&desktop, dir.path(), &fourth_log, &[]);
+    drawn(&desktop, &window, "guest-menu");
+    desktop.xdotool(&["windowactivate", "--sync", &window]);
+    focus_on(&desktop, "Username");
+    for _ in 0..6 {
+        tab(&desktop);
+    }
+    focus_on(&desktop, "Play as guest");
+    desktop.key("Return");
+    wait_for_log(&fourth_log, "a guest plays");
+    wait_for_log(&fourth_log, "read the kept best score best=0");
+    close(&desktop, game, &window, &fourth_log);
+    for path in [&first_log, &second_log, &third_log, &fourth_log] {
         let log = log(path);
         assert!(
             !log.contains("does not fit"),

@@ -1,11 +1,12 @@
 //! Where a running local backend serves, and the client configurations
-//! that reach it: either transport, browser sign-in, the identity pool.
+//! that reach it: either transport, browser sign-in, the identity pool, the player data.
 
 use cognito_login_client::{
-    ApiGatewayConfig, IdentityPoolConfig, ManagedLogin, SignInFlow, TokenCheck, UserPoolConfig,
+    ApiGatewayConfig, AwsJsonService, IdentityPoolConfig, ManagedLogin, SignInFlow, TokenCheck,
+    UserPoolConfig,
 };
 
-use super::{IDENTITY_POOL_PATH, LOCAL_IDENTITY_POOL_ID};
+use super::{IDENTITY_POOL_PATH, LOCAL_IDENTITY_POOL_ID, PLAYER_DATA_PATH};
 
 /// Where a running local backend serves, and how a client reaches it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -80,6 +81,17 @@ impl LocalEndpoints {
     pub fn identity_pool_config(&self) -> IdentityPoolConfig {
         IdentityPoolConfig::new(LOCAL_IDENTITY_POOL_ID)
             .with_endpoint(format!("{}{IDENTITY_POOL_PATH}", self.url))
+    }
+
+    /// The local stand-in for the template's player data table
+    /// ([`LOCAL_PLAYER_DATA_TABLE`](super::LOCAL_PLAYER_DATA_TABLE)) at the
+    /// login routes' [`PLAYER_DATA_PATH`]: `GetItem` and `PutItem` with the
+    /// local identity pool's credentials, each identity on its own rows.
+    pub fn player_data_service(&self) -> AwsJsonService {
+        let region = self.user_pool_id.split('_').next().unwrap_or("local");
+        AwsJsonService::dynamodb(region)
+            .and_then(|service| service.with_endpoint(&format!("{}{PLAYER_DATA_PATH}", self.url)))
+            .expect("the local stack's URL is a loopback URL")
     }
 
     /// The direct transport's configuration: the emulator's user-pool API

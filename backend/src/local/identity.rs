@@ -14,7 +14,9 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use cognito_login_client::{Login, TokenUse, TokenVerifier};
+use cognito_login_client::{
+    AwsCredentials, AwsSecretKey, AwsSessionToken, Login, TokenUse, TokenVerifier,
+};
 use serde_json::{Value, json};
 
 /// Where the local stack serves its identity pool.
@@ -38,6 +40,9 @@ pub(super) struct LocalIdentityPool {
     provider: String,
     guests: bool,
     identities: Mutex<Identities>,
+    /// The credentials issued, by access key id, for the local player
+    /// data to check calls against.
+    issued: Mutex<HashMap<String, AwsCredentials>>,
 }
 
 impl LocalIdentityPool {
@@ -48,7 +53,17 @@ impl LocalIdentityPool {
             provider: Login::provider_name(user_pool_id),
             guests,
             identities: Mutex::default(),
+            issued: Mutex::default(),
         }
+    }
+
+    /// The credentials issued with `access_key_id`, if any.
+    pub(super) fn issued(&self, access_key_id: &str) -> Option<AwsCredentials> {
+        let issued = self
+            .issued
+            .lock()
+            .unwrap_or_else(|poison| poison.into_inner());
+        issued.get(access_key_id).cloned()
     }
 
     /// Serves one call.
@@ -131,15 +146,42 @@ impl LocalIdentityPool {
                         identities.by_player.insert(player, id.clone());
                     }
                 }
-                let expires = (SystemTime::now() + Duration::from_secs(3600))
-                    .duration_since(UNIX_EPOCH)
-                    .unwrap_or_default()
-                    .as_secs();
-                answer(json!({"IdentityId": id, "Credentials": {
-                    "AccessKeyId": format!("LOCAL{:016X}", random()),
-                    "SecretKey": format!("{:016x}{:016x}", random(), random()),
-                    "SessionToken": format!("local-{:016x}{:016x}", random(), random()),
-                    "Expiration": expires}}))
+                drop(identities);
+                let expires = SystemTime::now() + Duration::from_secs(3600);
+                let credentials = AwsCredentials {
+                    identity_id: id.clone(),
+                    access_key_id: format!("LOCAL{:016X}", random()),
+                    secret_key: AwsSecretKey::new(format!("{:016x}{:016x}", random(), random())),
+                    session_token: AwsSessionToken::new(format!(
+                        "local-{:016x}{:016x}",
+                        random(),
+                        random()
+                    )),
+                    // Whole seconds, as the answer says.
+                    expiration: Some(
+                        UNIX_EPOCH
+                            + Duration::from_secs(
+                                expires
+                                    .duration_since(UNIX_EPOCH)
+                                    .unwrap_or_default()
+                                    .as_secs(),
+                            ),
+                    ),
+                };
+                let answer_body = json!({"IdentityId": id, "Credentials": {
+                    "AccessKeyId": credentials.access_key_id,
+                    "SecretKey": credentials.secret_key.expose(),
+                    "SessionToken": credentials.session_token.expose(),
+                    "Expiration": expires.duration_since(UNIX_EPOCH).unwrap_or_default().as_secs()}});
+                let mut issued = self
+                    .issued
+                    .lock()
+                    .unwrap_or_else(|poison| poison.into_inner());
+                // Expired ones go as new ones come.
+                let now = SystemTime::now();
+                issued.retain(|_, kept| kept.expiration.is_none_or(|at| at > now));
+                issued.insert(credentials.access_key_id.clone(), credentials);
+                answer(answer_body)
             }
             _ => error(
                 "UnknownOperationException",

@@ -21,6 +21,8 @@ pub(super) struct ServerState {
     pub(super) verifier: TokenVerifier,
     /// The stand-in for an identity pool.
     pub(super) identity_pool: super::identity::LocalIdentityPool,
+    /// The stand-in for the template's player data table.
+    pub(super) player_data: super::player_data::LocalPlayerData,
 }
 
 /// The contract's routes, and API Gateway's JSON 404 for anything else.
@@ -38,6 +40,17 @@ pub(super) fn router(state: Arc<ServerState>) -> Router {
     }
     let admin_state = Arc::clone(&state);
     let identity_state = Arc::clone(&state);
+    let data_state = Arc::clone(&state);
+    router = router.route(
+        super::PLAYER_DATA_PATH,
+        axum::routing::post(
+            move |headers: HeaderMap, body: axum::body::Bytes| async move {
+                let state = &data_state;
+                let issued = |key: &str| state.identity_pool.issued(key);
+                state.player_data.serve(issued, &headers, &body)
+            },
+        ),
+    );
     router = router.route(
         super::IDENTITY_POOL_PATH,
         axum::routing::post(

@@ -235,6 +235,7 @@ async fn a_guest_who_signs_in_keeps_their_identity_on_the_local_stack() {
     .unwrap();
     let client = IdentityPoolClient::new(local.endpoints().identity_pool_config()).unwrap();
     let user_pool_id = local.user_pool_id().to_owned();
+    let local_endpoints = local.endpoints().clone();
     let stack = Stack::over(Emulator::Cognitox, Via::ApiGateway, local);
 
     let guest = client.get_id(None).await.expect("a guest identity");
@@ -245,6 +246,63 @@ async fn a_guest_who_signs_in_keeps_their_identity_on_the_local_stack() {
     assert!(
         as_guest.access_key_id.starts_with("LOCAL"),
         "only the local stack's"
+    );
+    // The guest keeps a best score in the player data, signed.
+    let data = local_endpoints.player_data_service();
+    let row = |identity: &str| json!({"identity": {"S": identity}, "item": {"S": "best"}});
+    let mut item = row(&guest);
+    item["score"] = json!({"N": "7"});
+    data.call(
+        &as_guest,
+        "PutItem",
+        &json!({"TableName": "PlayerData", "Item": item}),
+    )
+    .await
+    .expect("the guest's own row");
+    let refusal = |result: Result<Value, AuthError>| match result {
+        Err(AuthError::Server { kind, .. }) => kind,
+        other => panic!("{other:?}"),
+    };
+    let theirs = data
+        .call(
+            &as_guest,
+            "GetItem",
+            &json!({"TableName": "PlayerData", "Key": row("local:someone-else")}),
+        )
+        .await;
+    assert_eq!(
+        refusal(theirs),
+        ServerErrorKind::Unknown("AccessDeniedException".into())
+    );
+    let forged = cognito_login_client::AwsCredentials {
+        secret_key: cognito_login_client::AwsSecretKey::new("not-the-secret"),
+        ..as_guest.clone()
+    };
+    let forged = data
+        .call(
+            &forged,
+            "GetItem",
+            &json!({"TableName": "PlayerData", "Key": row(&guest)}),
+        )
+        .await;
+    assert_eq!(
+        refusal(forged),
+        ServerErrorKind::Unknown("InvalidSignatureException".into())
+    );
+    let unknown = cognito_login_client::AwsCredentials {
+        access_key_id: "ASIAAWSKEY".into(),
+        ..as_guest.clone()
+    };
+    let unknown = data
+        .call(
+            &unknown,
+            "GetItem",
+            &json!({"TableName": "PlayerData", "Key": row(&guest)}),
+        )
+        .await;
+    assert_eq!(
+        refusal(unknown),
+        ServerErrorKind::Unknown("UnrecognizedClientException".into())
     );
 
     let user = username("guest-upgrade");
@@ -257,6 +315,18 @@ async fn a_guest_who_signs_in_keeps_their_identity_on_the_local_stack() {
         .await
         .expect("the guest's identity takes the login");
     assert_eq!(upgraded.identity_id, guest, "the same identity carries on");
+    let kept = data
+        .call(
+            &upgraded,
+            "GetItem",
+            &json!({"TableName": "PlayerData", "Key": row(&guest)}),
+        )
+        .await
+        .expect("the player reads the guest's row");
+    assert_eq!(
+        kept["Item"]["score"]["N"], "7",
+        "what the guest kept is the player's"
+    );
     assert_eq!(
         client.get_id(Some(&login)).await.unwrap(),
         guest,
