@@ -61,6 +61,23 @@ struct Issue {
     linked: Option<Linked>,
 }
 
+impl IdentityLink {
+    /// Runs `ask` on `runtime` for the present holder; its answer comes
+    /// back through `answers`.
+    fn ask<F, Fut>(&mut self, runtime: &tokio::runtime::Handle, ask: F)
+    where
+        F: FnOnce(Arc<IdentityPoolClient>) -> Fut,
+        Fut: Future<Output = Result<Issue, AuthError>> + Send + 'static,
+    {
+        self.asking = true;
+        let (answers, holder) = (self.answers.0.clone(), self.holder);
+        let asked = ask(Arc::clone(&self.client));
+        runtime.spawn(async move {
+            let _ = answers.send((holder, asked.await));
+        });
+    }
+}
+
 /// What became of the identity of a guest who signed in.
 #[derive(Debug)]
 enum Linked {
@@ -175,13 +192,7 @@ impl Session {
         };
         link.guest = Guest::Starting { kept: kept.clone() };
         link.holder += 1;
-        link.asking = true;
-        let (client, answers, holder) = (
-            Arc::clone(&link.client),
-            link.answers.0.clone(),
-            link.holder,
-        );
-        self.worker.runtime().spawn(async move {
+        link.ask(self.worker.runtime(), |client| async move {
             let issued = async {
                 if let Some(id) = kept {
                     match client.credentials(&id, None).await {
@@ -193,11 +204,10 @@ impl Session {
                 let id = client.get_id(None).await?;
                 client.credentials(&id, None).await
             };
-            let issued = issued.await.map(|credentials| Issue {
+            issued.await.map(|credentials| Issue {
                 credentials,
                 linked: None,
-            });
-            let _ = answers.send((holder, issued));
+            })
         });
     }
 
@@ -218,53 +228,44 @@ impl Session {
             )),
             _ => return,
         };
-        link.asking = true;
         let known = link.credentials.as_ref().map(|c| c.identity_id.clone());
         let linking = link.linking.clone();
-        let (client, answers, holder) = (
-            Arc::clone(&link.client),
-            link.answers.0.clone(),
-            link.holder,
-        );
-        self.worker.runtime().spawn(async move {
-            let issued = async {
-                let login = login.as_ref();
-                if let Some(guest) = linking.filter(|_| login.is_some()) {
-                    // The guest signed in: the same identity carries on,
-                    // unless the login has one already.
-                    match client.credentials(&guest, login).await {
-                        Ok(credentials) => {
-                            let linked = Some(Linked::Linked);
-                            return Ok(Issue {
-                                credentials,
-                                linked,
-                            });
-                        }
-                        Err(error) if is_conflict(&error) => {
-                            let id = client.get_id(login).await?;
-                            let credentials = client.credentials(&id, login).await?;
-                            let linked = Some(Linked::Conflict {
-                                guest_identity_id: guest,
-                            });
-                            return Ok(Issue {
-                                credentials,
-                                linked,
-                            });
-                        }
-                        Err(error) => return Err(error),
+        link.ask(self.worker.runtime(), |client| async move {
+            let login = login.as_ref();
+            if let Some(guest) = linking.filter(|_| login.is_some()) {
+                // The guest signed in: the same identity carries on,
+                // unless the login has one already.
+                match client.credentials(&guest, login).await {
+                    Ok(credentials) => {
+                        let linked = Some(Linked::Linked);
+                        return Ok(Issue {
+                            credentials,
+                            linked,
+                        });
                     }
+                    Err(error) if is_conflict(&error) => {
+                        let id = client.get_id(login).await?;
+                        let credentials = client.credentials(&id, login).await?;
+                        let linked = Some(Linked::Conflict {
+                            guest_identity_id: guest,
+                        });
+                        return Ok(Issue {
+                            credentials,
+                            linked,
+                        });
+                    }
+                    Err(error) => return Err(error),
                 }
-                let identity_id = match known {
-                    Some(id) => id,
-                    None => client.get_id(login).await?,
-                };
-                let credentials = client.credentials(&identity_id, login).await?;
-                Ok(Issue {
-                    credentials,
-                    linked: None,
-                })
+            }
+            let identity_id = match known {
+                Some(id) => id,
+                None => client.get_id(login).await?,
             };
-            let _ = answers.send((holder, issued.await));
+            let credentials = client.credentials(&identity_id, login).await?;
+            Ok(Issue {
+                credentials,
+                linked: None,
+            })
         });
     }
 
