@@ -43,6 +43,9 @@
 //! - `test_utils`: helpers for a game's tests (feature `test-utils`).
 //! - The plugin: [`CognitoLoginPlugin`], [`AuthState`], [`AuthSession`],
 //!   [`AuthCommands`], the messages and [`AuthSystems`].
+//!
+//! # Features
+#![doc = document_features::document_features!()]
 
 // docs.rs marks each item with the features it needs.
 #![cfg_attr(docsrs, feature(doc_cfg))]

@@ -2,9 +2,10 @@
 //! handler functions over Cognito, and a local server that runs them over an
 //! embedded Cognito emulator so a game works with no AWS account.
 //!
-//! Features: `local` (the local stack and its emulator), `lambda` (the
-//! Lambda entry point) and `cli` (the `serve` command), all on by default. A
-//! Lambda build needs only `lambda`.
+//! A Lambda build needs only `lambda`.
+//!
+//! # Features
+#![doc = document_features::document_features!()]
 
 // docs.rs marks each item with the features it needs.
 #![cfg_attr(docsrs, feature(doc_cfg))]

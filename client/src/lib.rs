@@ -31,6 +31,9 @@
 //! }
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
+//!
+//! # Features
+#![doc = document_features::document_features!()]
 
 // docs.rs marks each item with the features it needs.
 #![cfg_attr(docsrs, feature(doc_cfg))]
