@@ -46,7 +46,6 @@
 //!
 //! # Features
 #![doc = document_features::document_features!()]
-
 // docs.rs marks each item with the features it needs.
 #![cfg_attr(docsrs, feature(doc_cfg))]
 #![warn(missing_docs)]
