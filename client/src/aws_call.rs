@@ -108,7 +108,7 @@ impl AwsCredentials {
 /// let item = dynamodb
 ///     .call(&credentials, "GetItem", &json!({
 ///         "TableName": "PlayerData",
-///         "Key": {"identity_id": {"S": credentials.identity_id}, "key": {"S": "best"}},
+///         "Key": {"identity": {"S": credentials.identity_id}, "item": {"S": "best"}},
 ///     }))
 ///     .await?;
 /// # Ok(()) }

@@ -27,12 +27,16 @@ pub(crate) struct AwsCallState(AwsCallQueue);
 /// # use bevy::prelude::*;
 /// # use bevy_cognito_login::{AwsCalls, AwsReplied, PlayerCredentials};
 /// # use bevy_cognito_login::client::AwsJsonService;
-/// fn save_best(mut aws: AwsCalls, credentials: Res<PlayerCredentials>) {
-///     let dynamodb = AwsJsonService::dynamodb("eu-west-1").unwrap();
+/// /// Made once (it holds an HTTP client): `AwsJsonService::dynamodb(region)`.
+/// #[derive(Resource)]
+/// struct DynamoDb(AwsJsonService);
+///
+/// fn save_best(mut aws: AwsCalls, dynamodb: Res<DynamoDb>, credentials: Res<PlayerCredentials>) {
+///     // The template's PlayerDataTable: the identity id, then the item.
 ///     let item = serde_json::json!({"TableName": "PlayerData", "Item": {
-///         "identity_id": {"S": credentials.0.identity_id}, "key": {"S": "best"},
+///         "identity": {"S": credentials.0.identity_id}, "item": {"S": "best"},
 ///         "score": {"N": "42"}}});
-///     let _ = aws.call(&dynamodb, "PutItem", item);
+///     let _ = aws.call(&dynamodb.0, "PutItem", item);
 /// }
 ///
 /// fn saved(mut replies: MessageReader<AwsReplied>) {
