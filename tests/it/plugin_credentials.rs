@@ -24,10 +24,12 @@ use serde_json::json;
 /// `conflict`, Cognito's `ResourceConflictException`); records the
 /// operations.
 fn identity_pool() -> (String, Arc<Mutex<Vec<String>>>) {
-    identity_pool_with(false)
+    identity_pool_with(false, 3600)
 }
 
-fn identity_pool_with(conflict: bool) -> (String, Arc<Mutex<Vec<String>>>) {
+/// [`identity_pool`], answering a guest's login with a conflict when
+/// `conflict`, with credentials that last `lifetime` seconds.
+fn identity_pool_with(conflict: bool, lifetime: u64) -> (String, Arc<Mutex<Vec<String>>>) {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let url = format!("http://{}/", listener.local_addr().unwrap());
     let calls: Arc<Mutex<Vec<String>>> = Arc::default();
@@ -64,7 +66,7 @@ fn identity_pool_with(conflict: bool) -> (String, Arc<Mutex<Vec<String>>>) {
             }
             let mut body = vec![0; length];
             let _ = reader.read_exact(&mut body);
-            let expires = (SystemTime::now() + Duration::from_secs(3600))
+            let expires = (SystemTime::now() + Duration::from_secs(lifetime))
                 .duration_since(UNIX_EPOCH)
                 .unwrap()
                 .as_secs();
@@ -257,7 +259,7 @@ fn a_guest_plays_comes_back_and_keeps_the_identity_when_signing_in() {
 
 #[test]
 fn a_guest_who_signs_in_to_an_account_with_an_identity_hears_both_ids() {
-    let (url, _) = identity_pool_with(true);
+    let (url, _) = identity_pool_with(true, 3600);
     let store = MemoryStore::new();
     let mut app = guest_app(url, &store);
     app.auth(|auth| auth.play_as_guest().unwrap());
@@ -365,3 +367,49 @@ fn a_guest_calls_an_aws_service_signed_as_their_identity() {
 
 #[derive(Resource, Default)]
 struct Replies(Vec<AwsReply>);
+
+/// Credentials inside the five minutes before their expiry are asked for
+/// again by the session itself, on the worker, while the frames go on and
+/// the old ones stay in place; the identity is not asked for again.
+#[test]
+fn credentials_about_to_expire_are_renewed_while_the_game_runs() {
+    let (url, calls) = identity_pool_with(false, 4 * 60);
+    let transport = CannedTransport::new(|request| {
+        let answer = match request {
+            AuthRequest::SignIn { .. } => {
+                Ok(AuthOutcome::Tokens(unsigned_tokens("ada", 3600, 3600)))
+            }
+            _ => Ok(AuthOutcome::SignedOut),
+        };
+        (Duration::ZERO, answer)
+    });
+    let mut app = App::new();
+    app.add_plugins((MinimalPlugins, StatesPlugin)).add_plugins(
+        CognitoLoginPlugin::new(transport.backend())
+            .without_menu()
+            .without_session()
+            .with_identity_pool(
+                IdentityPoolConfig::new("eu-west-1:pool").with_endpoint(url),
+                "eu-west-1_Game",
+            ),
+    );
+    app.update_until("signed out", |app| app.auth_state() == AuthState::SignedOut);
+    app.auth(|auth| auth.sign_in("ada", "Secret-Pass-1").unwrap());
+    app.update_until("the credentials", |app| identity(app).is_some());
+    let asked = |calls: &Mutex<Vec<String>>, operation: &str| {
+        let calls = calls.lock().unwrap();
+        calls
+            .iter()
+            .filter(|call| call.ends_with(operation))
+            .count()
+    };
+    app.update_until("asked again by the session", |app| {
+        assert!(
+            identity(app).is_some(),
+            "the old credentials stay meanwhile"
+        );
+        asked(&calls, ".getcredentialsforidentity") >= 3
+    });
+    assert_eq!(asked(&calls, ".getid"), 1, "the identity is known");
+    assert_eq!(app.auth_state(), AuthState::SignedIn);
+}
