@@ -107,9 +107,9 @@ fn identity_pool_with(conflict: bool, lifetime: u64) -> (String, Arc<Mutex<Vec<S
     (url, calls)
 }
 
-#[test]
-fn a_signed_in_player_has_aws_credentials_until_they_sign_out() {
-    let transport = CannedTransport::new(|request| {
+/// A backend where ada's sign-in gives unsigned tokens.
+fn ada_signs_in() -> CannedTransport {
+    CannedTransport::new(|request| {
         let answer = match request {
             AuthRequest::SignIn { .. } => {
                 Ok(AuthOutcome::Tokens(unsigned_tokens("ada", 3600, 3600)))
@@ -117,8 +117,13 @@ fn a_signed_in_player_has_aws_credentials_until_they_sign_out() {
             _ => Ok(AuthOutcome::SignedOut),
         };
         (Duration::ZERO, answer)
-    });
-    let (url, calls) = identity_pool();
+    })
+}
+
+/// An app over [`ada_signs_in`] with `url`'s identity pool, no session
+/// kept, signed out.
+fn player_app(url: String) -> App {
+    let transport = ada_signs_in();
     let mut app = App::new();
     app.add_plugins((MinimalPlugins, StatesPlugin)).add_plugins(
         CognitoLoginPlugin::new(transport.backend())
@@ -130,6 +135,13 @@ fn a_signed_in_player_has_aws_credentials_until_they_sign_out() {
             ),
     );
     app.update_until("signed out", |app| app.auth_state() == AuthState::SignedOut);
+    app
+}
+
+#[test]
+fn a_signed_in_player_has_aws_credentials_until_they_sign_out() {
+    let (url, calls) = identity_pool();
+    let mut app = player_app(url);
     assert!(!app.world().contains_resource::<PlayerCredentials>());
 
     app.auth(|auth| auth.sign_in("ada", "Secret-Pass-1").unwrap());
@@ -171,15 +183,7 @@ struct GuestNews {
 /// An app with guest play over `url`'s identity pool, sessions kept in
 /// `store`, signed out.
 fn guest_app(url: String, store: &Arc<MemoryStore>) -> App {
-    let transport = CannedTransport::new(|request| {
-        let answer = match request {
-            AuthRequest::SignIn { .. } => {
-                Ok(AuthOutcome::Tokens(unsigned_tokens("ada", 3600, 3600)))
-            }
-            _ => Ok(AuthOutcome::SignedOut),
-        };
-        (Duration::ZERO, answer)
-    });
+    let transport = ada_signs_in();
     let mut app = App::new();
     app.add_plugins((MinimalPlugins, StatesPlugin))
         .add_plugins(CognitoLoginPlugin {
@@ -374,26 +378,7 @@ struct Replies(Vec<AwsReply>);
 #[test]
 fn credentials_about_to_expire_are_renewed_while_the_game_runs() {
     let (url, calls) = identity_pool_with(false, 4 * 60);
-    let transport = CannedTransport::new(|request| {
-        let answer = match request {
-            AuthRequest::SignIn { .. } => {
-                Ok(AuthOutcome::Tokens(unsigned_tokens("ada", 3600, 3600)))
-            }
-            _ => Ok(AuthOutcome::SignedOut),
-        };
-        (Duration::ZERO, answer)
-    });
-    let mut app = App::new();
-    app.add_plugins((MinimalPlugins, StatesPlugin)).add_plugins(
-        CognitoLoginPlugin::new(transport.backend())
-            .without_menu()
-            .without_session()
-            .with_identity_pool(
-                IdentityPoolConfig::new("eu-west-1:pool").with_endpoint(url),
-                "eu-west-1_Game",
-            ),
-    );
-    app.update_until("signed out", |app| app.auth_state() == AuthState::SignedOut);
+    let mut app = player_app(url);
     app.auth(|auth| auth.sign_in("ada", "Secret-Pass-1").unwrap());
     app.update_until("the credentials", |app| identity(app).is_some());
     let asked = |calls: &Mutex<Vec<String>>, operation: &str| {
