@@ -174,8 +174,8 @@ fn main() -> AppExit {
             logo: Some("logo.png".into()),
             translations,
             theme: MenuTheme {
-                accent: egui::Color32::from_rgb(232, 168, 48),
-                on_accent: egui::Color32::from_rgb(24, 20, 12),
+                accent: Some(egui::Color32::from_rgb(232, 168, 48)),
+                on_accent: Some(egui::Color32::from_rgb(24, 20, 12)),
                 ..default()
             },
             ..default()

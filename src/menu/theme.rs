@@ -19,41 +19,60 @@ const CJK_FONT_NAME: &str = "bevy_cognito_login::NotoSansJP";
 
 /// How the login menu looks.
 ///
+/// Each field the theme sets overrides the game's egui style inside the
+/// menu's panel; a `None` keeps what the game set. [`Default`] sets them
+/// all: a centred panel with large text, a full-width accent button and a
+/// dimmed game behind it, light or dark as egui is.
+/// [`game_style`](Self::game_style) sets none of them, so a studio's own
+/// style shows and a theme names only what it changes:
+///
+/// ```
+/// use bevy_cognito_login::menu::MenuTheme;
+/// use egui::Color32;
+///
+/// let theme = MenuTheme {
+///     accent: Some(Color32::from_rgb(232, 168, 48)),
+///     ..MenuTheme::game_style()
+/// };
+/// # assert_eq!(theme.text_size, None);
+/// ```
+///
 /// The sizes are in points at [`reference_height`](Self::reference_height):
 /// the menu grows with the window from there (readable from a sofa at 4K)
-/// and shrinks a little below it. [`Default`] is a centred panel with large
-/// text, a full-width accent button and a dimmed game behind it, light or
-/// dark as egui is.
+/// and shrinks a little below it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct MenuTheme {
     /// Light (`Some(false)`) or dark (`Some(true)`); `None` follows egui's
     /// own setting.
     pub dark: Option<bool>,
-    /// The main button's fill, links, the focus ring and selections.
-    pub accent: Color32,
-    /// The main button's text.
-    pub on_accent: Color32,
-    /// The panel's fill; `None` is egui's window fill (light or dark).
+    /// The main button's fill, links, the focus ring and selections;
+    /// `None` keeps the game's selection colours and a plain main button.
+    pub accent: Option<Color32>,
+    /// The main button's text on the accent; `None` is egui's strong text.
+    pub on_accent: Option<Color32>,
+    /// The panel's fill; `None` is the game's window fill.
     pub panel_fill: Option<Color32>,
     /// Painted over the game behind the menu; `None` leaves it as it is.
     pub backdrop: Option<Color32>,
-    /// The panel's corner radius; widgets get half of it.
-    pub corner_radius: u8,
-    /// The space between rows.
-    pub spacing: f32,
-    /// The panel's inner margin.
-    pub padding: f32,
+    /// The panel's corner radius, widgets getting half of it; `None` keeps
+    /// the game's.
+    pub corner_radius: Option<u8>,
+    /// The space between rows; `None` keeps the game's item spacing.
+    pub spacing: Option<f32>,
+    /// The panel's inner margin; `None` keeps the game's window margin.
+    pub padding: Option<f32>,
     /// The panel's width.
     pub panel_width: f32,
-    /// The text's size.
-    pub text_size: f32,
-    /// The heading's size.
-    pub heading_size: f32,
+    /// The text's size, which also sizes buttons, fields and icons; `None`
+    /// keeps the game's text styles and widget sizes.
+    pub text_size: Option<f32>,
+    /// The heading's size; `None` keeps the game's.
+    pub heading_size: Option<f32>,
     /// A font of the game's own for all of the menu's text; glyphs it
     /// lacks come from the shipped Japanese font.
     pub font: Option<MenuFont>,
-    /// The window height, in points, at which the sizes above apply;
-    /// `None` keeps them fixed.
+    /// The window height, in points, at which the sizes above (and the
+    /// panel's width) apply; `None` keeps them fixed.
     pub reference_height: Option<f32>,
     /// The range the window's height may scale the menu by.
     pub scale_range: (f32, f32),
@@ -78,16 +97,16 @@ impl Default for MenuTheme {
     fn default() -> Self {
         Self {
             dark: None,
-            accent: Color32::from_rgb(64, 118, 236),
-            on_accent: Color32::WHITE,
+            accent: Some(Color32::from_rgb(64, 118, 236)),
+            on_accent: Some(Color32::WHITE),
             panel_fill: None,
             backdrop: Some(Color32::from_black_alpha(140)),
-            corner_radius: 12,
-            spacing: 8.0,
-            padding: 22.0,
+            corner_radius: Some(12),
+            spacing: Some(8.0),
+            padding: Some(22.0),
             panel_width: 340.0,
-            text_size: 15.0,
-            heading_size: 24.0,
+            text_size: Some(15.0),
+            heading_size: Some(24.0),
             font: None,
             reference_height: Some(720.0),
             scale_range: (0.75, 3.0),
@@ -96,18 +115,25 @@ impl Default for MenuTheme {
 }
 
 impl MenuTheme {
-    /// egui's look, unscaled, on no backdrop: the menu as a plain window.
-    pub fn plain() -> Self {
+    /// The game's own egui style, unscaled, on no backdrop: the menu as a
+    /// window of the game's, changing nothing the game set. Name only what
+    /// should differ (struct update syntax).
+    pub fn game_style() -> Self {
         Self {
+            dark: None,
+            accent: None,
+            on_accent: None,
+            panel_fill: None,
             backdrop: None,
-            reference_height: None,
-            text_size: 12.5,
-            heading_size: 18.0,
-            spacing: 3.0,
-            padding: 6.0,
+            corner_radius: None,
+            spacing: None,
+            padding: None,
             panel_width: 300.0,
-            corner_radius: 6,
-            ..Self::default()
+            text_size: None,
+            heading_size: None,
+            font: None,
+            reference_height: None,
+            scale_range: (1.0, 1.0),
         }
     }
 
@@ -163,67 +189,81 @@ fn fallback(family: FontFamily) -> InsertFontFamily {
 }
 
 /// The style the menu draws with: the context's (its light or dark one
-/// when the theme chooses) with the theme's
-/// colours, sizes and font, scaled by `scale`.
+/// when the theme chooses) with what the theme sets (colours, sizes, font)
+/// in place of the game's, scaled by `scale`.
 pub fn menu_style(ctx: &Context, theme: &MenuTheme, scale: f32) -> Style {
     let mut style = match theme.dark {
         None => (*ctx.global_style()).clone(),
         Some(true) => (*ctx.style_of(Theme::Dark)).clone(),
         Some(false) => (*ctx.style_of(Theme::Light)).clone(),
     };
-    let menu_family = FontFamily::Name(MENU_FAMILY.into());
+    style.wrap_mode = Some(egui::TextWrapMode::Wrap);
+    if let Some(size) = theme.text_size.map(|size| size * scale) {
+        for (text_style, factor, family) in [
+            (TextStyle::Small, 0.82, FontFamily::Proportional),
+            (TextStyle::Body, 1.0, FontFamily::Proportional),
+            (TextStyle::Button, 1.0, FontFamily::Proportional),
+            (TextStyle::Monospace, 0.95, FontFamily::Monospace),
+        ] {
+            style
+                .text_styles
+                .insert(text_style, FontId::new(size * factor, family));
+        }
+        // Whole points: fractional spacing leaves widgets off the pixel grid.
+        let spacing = &mut style.spacing;
+        spacing.button_padding = Vec2::new(size * 0.8, size * 0.4).round();
+        spacing.interact_size = Vec2::new(size * 3.0, size * 2.0).round();
+        spacing.icon_width = (size * 1.1).round();
+        spacing.icon_width_inner = (size * 0.6).round();
+        spacing.icon_spacing = (size * 0.4).round();
+    }
+    if let Some(size) = theme.heading_size {
+        style.text_styles.insert(
+            TextStyle::Heading,
+            FontId::new(size * scale, FontFamily::Proportional),
+        );
+    }
+    // The theme's font for every text but code, at the sizes chosen above.
     // A family is usable once the context's fonts were rebuilt with it.
-    let family = if theme.font.is_some()
+    let menu_family = FontFamily::Name(MENU_FAMILY.into());
+    if theme.font.is_some()
         && ctx.fonts(|fonts| fonts.definitions().families.contains_key(&menu_family))
     {
-        menu_family
-    } else {
-        FontFamily::Proportional
-    };
-    let size = theme.text_size * scale;
-    style.text_styles = [
-        (TextStyle::Small, FontId::new(size * 0.82, family.clone())),
-        (TextStyle::Body, FontId::new(size, family.clone())),
-        (TextStyle::Button, FontId::new(size, family.clone())),
-        (
-            TextStyle::Heading,
-            FontId::new(theme.heading_size * scale, family),
-        ),
-        (
-            TextStyle::Monospace,
-            FontId::new(size * 0.95, FontFamily::Monospace),
-        ),
-    ]
-    .into();
-    style.wrap_mode = Some(egui::TextWrapMode::Wrap);
-
-    // Whole points: fractional spacing leaves widgets off the pixel grid.
-    let spacing = &mut style.spacing;
-    spacing.item_spacing = (Vec2::new(8.0, theme.spacing) * scale).round();
-    spacing.button_padding = Vec2::new(size * 0.8, size * 0.4).round();
-    spacing.interact_size = Vec2::new(size * 3.0, size * 2.0).round();
-    spacing.icon_width = (size * 1.1).round();
-    spacing.icon_width_inner = (size * 0.6).round();
-    spacing.icon_spacing = (size * 0.4).round();
-    spacing.window_margin = Margin::same((theme.padding * scale).round().clamp(0.0, 127.0) as i8);
+        for (text_style, font) in &mut style.text_styles {
+            if *text_style != TextStyle::Monospace {
+                font.family = menu_family.clone();
+            }
+        }
+    }
+    if let Some(rows) = theme.spacing {
+        style.spacing.item_spacing = (Vec2::new(8.0, rows) * scale).round();
+    }
+    if let Some(padding) = theme.padding {
+        style.spacing.window_margin =
+            Margin::same((padding * scale).round().clamp(0.0, 127.0) as i8);
+    }
 
     let visuals = &mut style.visuals;
-    let widget_radius = CornerRadius::same(scaled(theme.corner_radius / 2, scale));
-    for widget in [
-        &mut visuals.widgets.noninteractive,
-        &mut visuals.widgets.inactive,
-        &mut visuals.widgets.hovered,
-        &mut visuals.widgets.active,
-        &mut visuals.widgets.open,
-    ] {
-        widget.corner_radius = widget_radius;
+    if let Some(radius) = theme.corner_radius {
+        let widget_radius = CornerRadius::same(scaled(radius / 2, scale));
+        for widget in [
+            &mut visuals.widgets.noninteractive,
+            &mut visuals.widgets.inactive,
+            &mut visuals.widgets.hovered,
+            &mut visuals.widgets.active,
+            &mut visuals.widgets.open,
+        ] {
+            widget.corner_radius = widget_radius;
+        }
+        visuals.window_corner_radius = CornerRadius::same(scaled(radius, scale));
     }
-    visuals.window_corner_radius = CornerRadius::same(scaled(theme.corner_radius, scale));
-    visuals.hyperlink_color = theme.accent;
-    visuals.selection.bg_fill = theme.accent.gamma_multiply(0.6);
-    // The focus ring (keyboard and gamepad) is the selection stroke.
-    visuals.selection.stroke = Stroke::new(2.0 * scale.max(1.0), theme.accent);
-    visuals.widgets.hovered.bg_stroke = Stroke::new(1.5 * scale.max(1.0), theme.accent);
+    if let Some(accent) = theme.accent {
+        visuals.hyperlink_color = accent;
+        visuals.selection.bg_fill = accent.gamma_multiply(0.6);
+        // The focus ring (keyboard and gamepad) is the selection stroke.
+        visuals.selection.stroke = Stroke::new(2.0 * scale.max(1.0), accent);
+        visuals.widgets.hovered.bg_stroke = Stroke::new(1.5 * scale.max(1.0), accent);
+    }
     if let Some(fill) = theme.panel_fill {
         visuals.window_fill = fill;
     }

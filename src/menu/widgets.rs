@@ -158,8 +158,8 @@ pub(super) struct Fields {
     screen: Screen,
     /// The sentences, in the form's locale.
     pub(super) texts: Translations,
-    accent: Color32,
-    on_accent: Color32,
+    accent: Option<Color32>,
+    on_accent: Option<Color32>,
 }
 
 impl Fields {
@@ -207,16 +207,20 @@ impl Fields {
         self.text(ui, key, text, !shown)
     }
 
-    /// The screen's main button, as wide as the panel, in the accent colour.
+    /// The screen's main button, as wide as the panel, in the accent colour
+    /// (the game's button colours when the theme has none).
     pub(super) fn submit(&mut self, ui: &mut Ui, key: &str) -> bool {
         ui.add_space(ui.spacing().item_spacing.y);
-        let label = RichText::new(self.texts.get(key))
-            .color(self.on_accent)
-            .strong();
+        let mut label = RichText::new(self.texts.get(key)).strong();
+        if let Some(color) = self.on_accent.filter(|_| self.accent.is_some()) {
+            label = label.color(color);
+        }
         let size = egui::vec2(ui.available_width(), ui.spacing().interact_size.y);
-        let clicked = ui
-            .add(egui::Button::new(label).fill(self.accent).min_size(size))
-            .clicked();
+        let mut button = egui::Button::new(label).min_size(size);
+        if let Some(accent) = self.accent {
+            button = button.fill(accent);
+        }
+        let clicked = ui.add(button).clicked();
         std::mem::take(&mut self.submitted) || clicked
     }
 

@@ -370,3 +370,92 @@ fn screen_readers_get_names_roles_and_announcements() {
     let notice = harness.get_by_label("Signed out on every device.");
     assert_eq!(notice.accesskit_node().live(), Live::Polite);
 }
+
+/// The game's egui style, set with `game`, and the style the menu's panel
+/// draws with over it.
+fn panel_style(
+    theme: MenuTheme,
+    game: impl Fn(&mut egui::Style) + 'static,
+) -> (egui::Style, egui::Style) {
+    type Seen = Option<(egui::Style, egui::Style)>;
+    let mut harness = Harness::builder()
+        .with_size(egui::vec2(1280.0, 720.0))
+        .build_ui_state(
+            move |ui, seen: &mut Seen| {
+                ui.ctx().all_styles_mut(&game);
+                let games = (*ui.ctx().global_style()).clone();
+                panel(ui.ctx(), &theme, "Sign in", |ui| {
+                    *seen = Some((games, (**ui.style()).clone()));
+                    None::<()>
+                });
+            },
+            None,
+        );
+    harness.run_steps(3);
+    harness.state().clone().expect("the panel was drawn")
+}
+
+/// A studio's own egui look: its spacing, text, corners, margins, colours.
+fn studio(style: &mut egui::Style) {
+    style.spacing.item_spacing = egui::vec2(13.0, 11.0);
+    style.spacing.button_padding = egui::vec2(9.0, 7.0);
+    style.spacing.window_margin = egui::Margin::same(5);
+    style
+        .text_styles
+        .insert(egui::TextStyle::Body, egui::FontId::monospace(19.0));
+    style.visuals.window_corner_radius = egui::CornerRadius::same(3);
+    style.visuals.hyperlink_color = egui::Color32::RED;
+    style.visuals.selection.stroke.color = egui::Color32::RED;
+}
+
+#[test]
+fn a_theme_on_the_games_style_changes_only_what_it_names() {
+    // Nothing named: the game's style as it is (text wraps in the panel).
+    let (mut game, menu) = panel_style(MenuTheme::game_style(), studio);
+    assert_eq!(game.spacing.item_spacing, egui::vec2(13.0, 11.0));
+    game.wrap_mode = Some(egui::TextWrapMode::Wrap);
+    assert_eq!(menu, game);
+
+    // Only the accent named: only the accent's colours change.
+    let gold = egui::Color32::from_rgb(232, 168, 48);
+    let theme = MenuTheme {
+        accent: Some(gold),
+        ..MenuTheme::game_style()
+    };
+    let (_, menu) = panel_style(theme, studio);
+    assert_eq!(menu.visuals.hyperlink_color, gold);
+    assert_eq!(menu.visuals.selection.stroke.color, gold);
+    assert_eq!(menu.spacing, game.spacing);
+    assert_eq!(menu.text_styles, game.text_styles);
+    assert_eq!(
+        menu.visuals.window_corner_radius,
+        game.visuals.window_corner_radius
+    );
+
+    // The default theme sets its own sizes over the game's.
+    let (_, menu) = panel_style(MenuTheme::default(), studio);
+    assert_ne!(menu.spacing.item_spacing, game.spacing.item_spacing);
+    assert_ne!(menu.text_styles, game.text_styles);
+    assert_ne!(menu.visuals.hyperlink_color, egui::Color32::RED);
+}
+
+#[test]
+fn every_screen_fits_a_panel_in_egui_s_own_style() {
+    let mut failures = Vec::new();
+    for locale in Translations::shipped_in("en").locales() {
+        for screen in Screen::ALL {
+            let mut form = form_in(locale);
+            *form.theme_mut() = MenuTheme::game_style();
+            fill(&mut form, screen);
+            let (cut, _) = clipped(form, egui::vec2(1280.0, 720.0));
+            if !cut.is_empty() {
+                failures.push(format!("{locale} {screen:?}: {cut:?}"));
+            }
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "text cut off:\n{}",
+        failures.join("\n")
+    );
+}
