@@ -20,10 +20,36 @@
 //! ```
 //!
 //! In a value, `{name}` is filled in by [`Translations::format`] and `\n`
-//! is a line break. Lines starting with `#` are comments.
+//! is a line break. Lines starting with `#` are comments. A sentence that
+//! counts something has a variant for each plural category its language
+//! needs (CLDR's `zero`, `one`, `two`, `few`, `many`; the key itself is
+//! `other`), chosen by [`Translations::format_count`]:
+//!
+//! ```
+//! use cognito_login_client::Translations;
+//!
+//! let mut texts = Translations::shipped_in("en");
+//! assert_eq!(texts.format_count("menu.policy.length", 1, &[]), "At least 1 character");
+//! assert_eq!(texts.format_count("menu.policy.length", 8, &[]), "At least 8 characters");
+//! texts.add("pl", "menu.policy.length = Co najmniej {count} znaków\n\
+//!                  menu.policy.length[one] = Co najmniej {count} znak\n\
+//!                  menu.policy.length[few] = Co najmniej {count} znaki")?;
+//! texts.select("pl");
+//! assert_eq!(texts.format_count("menu.policy.length", 3, &[]), "Co najmniej 3 znaki");
+//! # Ok::<(), cognito_login_client::TranslationError>(())
+//! ```
+//!
+//! With the `fluent` feature, `Translations::add_fluent` reads the same
+//! sentences from a Fluent resource (`.ftl`), and `to_fluent` writes one.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, LazyLock};
+
+use intl_pluralrules::{PluralCategory, PluralRuleType, PluralRules};
+use unic_langid::LanguageIdentifier;
+
+#[cfg(feature = "fluent")]
+mod fluent;
 
 /// The locale every other falls back to, and the one chosen when no
 /// locale the player prefers is known.
@@ -48,15 +74,22 @@ pub struct Translations {
     locale: String,
 }
 
-/// A line of a table that is not `key = value`.
+/// A line of a table that could not be read: not `key = value`, or (from
+/// a Fluent resource) what the table cannot hold.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("line {line} of the {locale} table is not `key = value`")]
+#[error("line {line} of the {locale} table: {reason}")]
+#[non_exhaustive]
 pub struct TranslationError {
     /// The locale being added.
     pub locale: String,
     /// The line, counted from 1.
     pub line: usize,
+    /// What is wrong with it.
+    pub reason: String,
 }
+
+/// The plural categories of CLDR, as a variant's key spells them.
+const PLURAL_CATEGORIES: [&str; 6] = ["zero", "one", "two", "few", "many", "other"];
 
 impl Translations {
     /// The shipped tables with the player's locale selected
@@ -142,15 +175,27 @@ impl Translations {
     }
 
     /// Adds `source`'s lines (`key = value`) to `locale`'s table, replacing
-    /// the keys it already had; a new locale gets a table of its own.
-    /// Nothing is added when a line is malformed.
+    /// the sentences it already had (and their plural variants); a new
+    /// locale gets a table of its own. Nothing is added when a line is
+    /// malformed.
     pub fn add(&mut self, locale: &str, source: &str) -> Result<(), TranslationError> {
         let lines = parse(locale, source)?;
-        Arc::make_mut(&mut self.tables)
-            .entry(locale.to_owned())
-            .or_default()
-            .extend(lines);
+        self.merge(locale, lines);
         Ok(())
+    }
+
+    /// Puts `table`'s sentences into `locale`'s table. A sentence replaced
+    /// loses the plural variants it had there: they belonged to the old
+    /// words.
+    fn merge(&mut self, locale: &str, table: Table) {
+        let own = Arc::make_mut(&mut self.tables)
+            .entry(locale.to_owned())
+            .or_default();
+        own.retain(|key, _| {
+            key.split_once('[')
+                .is_none_or(|(name, _)| !table.contains_key(name) || table.contains_key(key))
+        });
+        own.extend(table);
     }
 
     /// The sentence for `key` in the selected locale, else in English, else
@@ -177,28 +222,75 @@ impl Translations {
     /// [`get`](Self::get) with each `{name}` replaced by its value in
     /// `values`.
     pub fn format(&self, key: &str, values: &[(&str, &str)]) -> String {
-        // One pass: a value that holds `{name}` (a server's words, a
-        // device's name) is never filled in again.
-        let mut rest = self.get(key);
-        let mut text = String::with_capacity(rest.len());
-        while let Some(start) = rest.find('{') {
-            text.push_str(&rest[..start]);
-            rest = &rest[start + 1..];
-            let value = rest.split_once('}').and_then(|(name, after)| {
-                let (_, value) = values.iter().find(|(wanted, _)| *wanted == name)?;
-                Some((value, after))
-            });
-            match value {
-                Some((value, after)) => {
-                    text.push_str(value);
-                    rest = after;
-                }
-                None => text.push('{'),
-            }
-        }
-        text.push_str(rest);
-        text
+        fill(self.get(key), values)
     }
+
+    /// [`format`](Self::format) for a sentence that counts: the variant of
+    /// `key` for `count`'s plural category in the sentence's language
+    /// (`key[one]`, `key[few]`, …; else `key` itself), with `{count}` and
+    /// each of `values` filled in.
+    pub fn format_count(&self, key: &str, count: u64, values: &[(&str, &str)]) -> String {
+        let locale = if self.get_in(&self.locale, key).is_some() {
+            self.locale.as_str()
+        } else {
+            FALLBACK_LOCALE
+        };
+        let category = plural_category(locale, count);
+        let text = self
+            .get_in(locale, &format!("{key}[{category}]"))
+            .unwrap_or_else(|| self.get(key));
+        let count = count.to_string();
+        let mut all = vec![("count", count.as_str())];
+        all.extend_from_slice(values);
+        fill(text, &all)
+    }
+}
+
+/// The CLDR plural category of `count` in `locale` (`other` for a language
+/// CLDR does not know), as a variant's key spells it.
+fn plural_category(locale: &str, count: u64) -> &'static str {
+    let rules = |locale: &str| {
+        let id: LanguageIdentifier = locale.parse().ok()?;
+        PluralRules::create(id, PluralRuleType::CARDINAL).ok()
+    };
+    // `pt-BR` has the rules of `pt`.
+    let language = locale.split('-').next().unwrap_or_default();
+    let category = rules(locale)
+        .or_else(|| rules(language))
+        .and_then(|rules| rules.select(count).ok());
+    match category.unwrap_or(PluralCategory::OTHER) {
+        PluralCategory::ZERO => "zero",
+        PluralCategory::ONE => "one",
+        PluralCategory::TWO => "two",
+        PluralCategory::FEW => "few",
+        PluralCategory::MANY => "many",
+        PluralCategory::OTHER => "other",
+    }
+}
+
+/// `text` with each `{name}` replaced by its value in `values`.
+fn fill(text: &str, values: &[(&str, &str)]) -> String {
+    // One pass: a value that holds `{name}` (a server's words, a device's
+    // name) is never filled in again.
+    let mut rest = text;
+    let mut text = String::with_capacity(rest.len());
+    while let Some(start) = rest.find('{') {
+        text.push_str(&rest[..start]);
+        rest = &rest[start + 1..];
+        let value = rest.split_once('}').and_then(|(name, after)| {
+            let (_, value) = values.iter().find(|(wanted, _)| *wanted == name)?;
+            Some((value, after))
+        });
+        match value {
+            Some((value, after)) => {
+                text.push_str(value);
+                rest = after;
+            }
+            None => text.push('{'),
+        }
+    }
+    text.push_str(rest);
+    text
 }
 
 impl Default for Translations {
@@ -235,10 +327,11 @@ fn parse(locale: &str, source: &str) -> Result<Table, TranslationError> {
         let malformed = || TranslationError {
             locale: locale.to_owned(),
             line: index + 1,
+            reason: "not `key = value`".to_owned(),
         };
         let (key, value) = line.split_once('=').ok_or_else(malformed)?;
         let key = key.trim();
-        if key.is_empty() || key.contains(char::is_whitespace) {
+        if !is_key(key) {
             return Err(malformed());
         }
         table.insert(key.to_owned(), value.trim().replace("\\n", "\n"));
@@ -246,18 +339,48 @@ fn parse(locale: &str, source: &str) -> Result<Table, TranslationError> {
     Ok(table)
 }
 
+/// Whether `key` names a sentence: no spaces, and a plural variant only of
+/// a CLDR category (`menu.policy.length[one]`).
+fn is_key(key: &str) -> bool {
+    let (name, variant) = match key.strip_suffix(']').and_then(|key| key.split_once('[')) {
+        Some((name, category)) => (name, Some(category)),
+        None => (key, None),
+    };
+    !name.is_empty()
+        && !name.contains(|c: char| c.is_whitespace() || c == '[' || c == ']')
+        && variant.is_none_or(|category| PLURAL_CATEGORIES.contains(&category))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The sentence a plural variant's key belongs to (`key` itself for
+    /// one that is no variant).
+    fn sentence_of(key: &str) -> &str {
+        key.split_once('[').map_or(key, |(name, _)| name)
+    }
 
     /// Every shipped locale has every English key, with the same
     /// placeholders, and nothing left to translate.
     #[test]
     fn shipped_locales_are_complete() {
         let texts = Translations::shipped_in("en");
-        let english: Vec<&str> = texts.keys("en").collect();
+        // Plural variants are each language's own; each has its sentence,
+        // and its sentence's placeholders.
+        let english: Vec<&str> = texts.keys("en").filter(|key| !key.contains('[')).collect();
         assert!(english.len() > 100);
         for locale in texts.locales() {
+            for variant in texts.keys(locale).filter(|key| key.contains('[')) {
+                let sentence = sentence_of(variant);
+                let base = texts.get_in(locale, sentence);
+                assert!(base.is_some(), "{locale} {variant} has no sentence");
+                assert_eq!(
+                    placeholders(texts.get_in(locale, variant).unwrap()),
+                    placeholders(base.unwrap()),
+                    "{locale} {variant}"
+                );
+            }
             for key in &english {
                 let source = texts.get_in("en", key).unwrap();
                 let Some(text) = texts.get_in(locale, key) else {
@@ -282,7 +405,7 @@ mod tests {
             }
             let extra: Vec<&str> = texts
                 .keys(locale)
-                .filter(|key| texts.get_in("en", key).is_none())
+                .filter(|key| texts.get_in("en", sentence_of(key)).is_none())
                 .collect();
             assert!(
                 extra.is_empty(),
@@ -360,5 +483,81 @@ mod tests {
             ),
             "{date} {x, last used 2026-11-22"
         );
+    }
+
+    #[test]
+    fn a_sentence_that_counts_takes_its_languages_plural_form() {
+        let mut texts = Translations::shipped_in("en");
+        let length =
+            |texts: &Translations, count| texts.format_count("menu.policy.length", count, &[]);
+        assert_eq!(length(&texts, 1), "At least 1 character");
+        assert_eq!(length(&texts, 0), "At least 0 characters");
+        assert_eq!(length(&texts, 12), "At least 12 characters");
+        // Portuguese's `one` is 0 and 1 (CLDR), by `pt`'s rules for pt-BR.
+        texts.select("pt-BR");
+        assert_eq!(length(&texts, 0), "Pelo menos 0 caractere");
+        assert_eq!(length(&texts, 2), "Pelo menos 2 caracteres");
+        // Japanese has only `other`; German needs no variant.
+        texts.select("ja");
+        assert_eq!(length(&texts, 1), "1 文字以上");
+        texts.select("de");
+        assert_eq!(length(&texts, 1), "Mindestens 1 Zeichen");
+        // Polish has `few` and `many`; a language CLDR does not know has
+        // only the sentence itself.
+        texts
+            .add(
+                "pl",
+                "menu.policy.length = Co najmniej {count} znaku\n\
+                 menu.policy.length[one] = Co najmniej {count} znak\n\
+                 menu.policy.length[few] = Co najmniej {count} znaki\n\
+                 menu.policy.length[many] = Co najmniej {count} znaków",
+            )
+            .unwrap();
+        texts.select("pl");
+        assert_eq!(length(&texts, 1), "Co najmniej 1 znak");
+        assert_eq!(length(&texts, 3), "Co najmniej 3 znaki");
+        assert_eq!(length(&texts, 5), "Co najmniej 5 znaków");
+        texts
+            .add("tlh", "menu.policy.length = {count} ngutlh")
+            .unwrap();
+        texts.select("tlh");
+        assert_eq!(length(&texts, 1), "1 ngutlh");
+        // A locale without the sentence counts in English.
+        texts.add("xx", "menu.field.code = Kode").unwrap();
+        texts.select("xx");
+        assert_eq!(length(&texts, 1), "At least 1 character");
+    }
+
+    #[test]
+    fn a_replaced_sentence_drops_its_old_plural_variants() {
+        let mut texts = Translations::shipped_in("en");
+        texts
+            .add("en", "menu.policy.length = Passwords of {count}+ letters")
+            .unwrap();
+        assert_eq!(
+            texts.format_count("menu.policy.length", 1, &[]),
+            "Passwords of 1+ letters"
+        );
+        // The variant and its sentence together replace both.
+        texts
+            .add(
+                "en",
+                "menu.policy.length = {count} letters\nmenu.policy.length[one] = {count} letter",
+            )
+            .unwrap();
+        assert_eq!(texts.format_count("menu.policy.length", 1, &[]), "1 letter");
+    }
+
+    #[test]
+    fn a_variant_is_of_a_plural_category() {
+        let mut texts = Translations::shipped_in("en");
+        for line in ["key[single] = x", "key[] = x", "[one] = x", "key[one]x = y"] {
+            let error = texts.add("en", line).unwrap_err();
+            assert_eq!(error.line, 1, "{line}");
+            assert_eq!(
+                error.to_string(),
+                "line 1 of the en table: not `key = value`"
+            );
+        }
     }
 }

@@ -54,7 +54,7 @@ impl PasswordPolicy {
     pub fn checks_in(&self, password: &str, texts: &Translations) -> Vec<PolicyCheck> {
         self.rules(password)
             .map(|(key, _, met)| PolicyCheck {
-                rule: texts.format(key, &[("count", &self.min_length.to_string())]),
+                rule: texts.format_count(key, self.min_length as u64, &[]),
                 met,
             })
             .collect()
@@ -70,8 +70,7 @@ impl PasswordPolicy {
     /// locale of `texts`.
     pub fn first_unmet_in(&self, password: &str, texts: &Translations) -> Option<String> {
         let (_, unmet, _) = self.rules(password).find(|(.., met)| !met)?;
-        let count = self.min_length.to_string();
-        Some(texts.format(unmet, &[("count", &count)]))
+        Some(texts.format_count(unmet, self.min_length as u64, &[]))
     }
 
     /// Each active rule's key, the key of its sentence when it is not met,
@@ -147,6 +146,19 @@ mod tests {
             Some("Das Passwort braucht mindestens 8 Zeichen.".into())
         );
         assert_eq!(policy.checks_in("x", &german)[1].rule, "Ein Großbuchstabe");
+    }
+
+    #[test]
+    fn a_one_character_policy_says_so_in_the_singular() {
+        let policy = PasswordPolicy {
+            min_length: 1,
+            ..PasswordPolicy::default()
+        };
+        assert_eq!(policy.checks("")[0].rule, "At least 1 character");
+        assert_eq!(
+            policy.first_unmet(""),
+            Some("The password needs at least 1 character.".into())
+        );
     }
 
     #[test]
