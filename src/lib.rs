@@ -12,7 +12,7 @@
 //!     App::new()
 //!         .add_plugins(DefaultPlugins)
 //!         .add_plugins(CognitoLoginPlugin::new(ApiGatewayConfig::new(
-//!             "https://abc123.execute-api.eu-west-1.amazonaws.com/prod",
+//!             "https://abc123.execute-api.eu-west-1.amazonaws.com",
 //!             // The game's app client, and the routes' server client.
 //!             TokenCheck::for_pool("eu-west-1_AbC123", "1example23456789")
 //!                 .with_client("2example34567890"),
@@ -59,6 +59,11 @@ mod plugin;
 pub mod test_utils;
 
 pub use plugin::*;
+
+/// The README's code blocks, compiled as doc-tests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
 
 /// The types most games use.
 pub mod prelude {

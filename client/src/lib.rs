@@ -68,6 +68,11 @@ mod user_pool;
 mod verify;
 mod worker;
 
+/// The README's code blocks, compiled as doc-tests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
+
 pub use api::{
     ApiCall, ApiCallId, ApiError, ApiMethod, ApiQueue, ApiReply, GameApiClient, GameApiConfig,
 };
