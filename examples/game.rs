@@ -27,8 +27,9 @@
 //! deployed one from `BEVY_COGNITO_LOGIN_IDENTITY_POOL`, with the template's
 //! `GuestAccess`) gives the guest an identity, kept on this computer, that
 //! becomes the account's when the guest signs up or signs in from the top
-//! bar. Locally, the guest's best score is kept in the local stand-in for
-//! the template's player data table, through `AwsCalls` with the guest's
+//! bar. The guest's best score is kept in the template's player data table
+//! (the local stand-in, or the deployed one from
+//! `BEVY_COGNITO_LOGIN_PLAYER_DATA`), through `AwsCalls` with the guest's
 //! credentials, and is still there once the guest has an account.
 //!
 //! The menu is themed in the game's gold, speaks the system's language
@@ -149,10 +150,27 @@ fn main() -> AppExit {
             .zip(std::env::var("BEVY_COGNITO_LOGIN_POOL").ok())
             .map(|(pool, user_pool)| (IdentityPoolConfig::new(pool), user_pool)),
     };
-    // The identity's own row of the player data (the local stand-in).
-    let player_data = local
-        .as_ref()
-        .map(|local| PlayerData(local.endpoints().player_data_service()));
+    // The identity's own row of the player data: the local stand-in, or
+    // the deployed table, in the user pool's region.
+    let player_data = match &local {
+        Some(local) => Some(PlayerData {
+            service: local.endpoints().player_data_service(),
+            table: LOCAL_PLAYER_DATA_TABLE.into(),
+        }),
+        None => std::env::var("BEVY_COGNITO_LOGIN_PLAYER_DATA")
+            .ok()
+            .zip(std::env::var("BEVY_COGNITO_LOGIN_POOL").ok())
+            .and_then(|(table, pool)| {
+                let region = pool.split('_').next().unwrap_or_default();
+                match AwsJsonService::dynamodb(region) {
+                    Ok(service) => Some(PlayerData { service, table }),
+                    Err(error) => {
+                        warn!("no player data: {error}");
+                        None
+                    }
+                }
+            }),
+    };
     let mut plugin = CognitoLoginPlugin::new(backend);
     if let Some((pool, user_pool)) = identity_pool {
         plugin = plugin.with_identity_pool(pool, user_pool).with_guest_play();
@@ -342,7 +360,11 @@ fn read_best(mut replies: MessageReader<ApiReplied>, mut best: ResMut<Best>, mut
 
 /// The player data table, as the identity pool's credentials reach it.
 #[derive(Resource)]
-struct PlayerData(AwsJsonService);
+struct PlayerData {
+    service: AwsJsonService,
+    /// The table's name: the template's `PlayerDataTableName` output.
+    table: String,
+}
 
 /// The best score kept in the identity's own row of the player data: the
 /// guest's, and still the player's once the guest has an account.
@@ -374,11 +396,11 @@ fn read_kept_best(
     if kept.identity.as_ref() == Some(&identity) {
         return;
     }
-    let key = serde_json::json!({"TableName": LOCAL_PLAYER_DATA_TABLE, "Key": best_row(&identity)});
+    let key = serde_json::json!({"TableName": data.table, "Key": best_row(&identity)});
     *kept = KeptBest {
         identity: Some(identity),
         score: None,
-        waiting: aws.call(&data.0, "GetItem", key).ok(),
+        waiting: aws.call(&data.service, "GetItem", key).ok(),
     };
 }
 
@@ -419,8 +441,8 @@ fn keep_guest_best(
     }
     let mut item = best_row(&identity);
     item["score"] = serde_json::json!({"N": game.score.to_string()});
-    let put = serde_json::json!({"TableName": LOCAL_PLAYER_DATA_TABLE, "Item": item});
-    if let Ok(id) = aws.call(&data.0, "PutItem", put) {
+    let put = serde_json::json!({"TableName": data.table, "Item": item});
+    if let Ok(id) = aws.call(&data.service, "PutItem", put) {
         kept.score = Some(game.score);
         kept.waiting = Some(id);
     }

@@ -384,6 +384,7 @@ fn the_game_environment_names_everything_the_example_reads() {
         ("BEVY_COGNITO_LOGIN_CLIENT", "${GameClient}"),
         ("BEVY_COGNITO_LOGIN_DOMAIN", "${UserPoolDomain}.auth"),
         ("BEVY_COGNITO_LOGIN_IDENTITY_POOL", "${IdentityPool}"),
+        ("BEVY_COGNITO_LOGIN_PLAYER_DATA", "${PlayerDataTable}"),
     ];
     // Without the server client, the same line less its client.
     for branch in [2, 1] {
