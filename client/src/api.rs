@@ -110,7 +110,7 @@ pub enum ApiError {
     SignedOut,
     /// The login server cannot be reached and the session's token has
     /// expired, so the call was not sent: it needs the network back
-    /// ([`SessionEvent::Offline`](crate::SessionEvent::Offline)).
+    /// ([`SessionEvent::Offline`](crate::session::SessionEvent::Offline)).
     #[error("offline: the session's token has expired and cannot be refreshed")]
     Offline,
     /// The API refused the player's token, even after a refresh.

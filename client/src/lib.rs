@@ -58,7 +58,7 @@ pub mod response;
 mod secret;
 #[cfg(all(feature = "keychain", target_os = "linux"))]
 mod secret_service;
-mod session;
+pub mod session;
 mod signing_keys;
 pub mod srp;
 mod store;
@@ -98,9 +98,8 @@ pub use secret::{
     ClientSecret, Code, DevicePassword, IdToken, Password, RefreshToken,
 };
 pub use session::{
-    Answer, AuthEvent, CommandError, DevicesReply, Generation, GuestReply, Identity, MakeStore,
-    Session, SessionEnd, SessionEvent, SessionIo, SessionMachine, SessionPhase, SessionPolicy,
-    SignedInPlayer, StoreJob, StoreJobKind, StoreReply, StoreThread, WorkerIo,
+    Answer, AuthEvent, CommandError, Identity, MakeStore, Session, SessionEnd, SessionPolicy,
+    SignedInPlayer, StoreThread,
 };
 pub use signing_keys::SigningKeys;
 pub use store::{KeychainStore, SessionStore, StoreError};

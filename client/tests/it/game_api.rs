@@ -8,10 +8,11 @@ use std::time::{Duration, Instant, SystemTime};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use cognito_login_client::session::{SessionMachine, WorkerIo};
 use cognito_login_client::{
     ApiCall, ApiCallId, ApiError, ApiMethod, ApiQueue, ApiReply, AuthError, AuthOutcome,
-    AuthRequest, AuthWorker, BoxFuture, GameApiClient, GameApiConfig, SessionMachine,
-    SessionPolicy, Tokens, Transport, TransportErrorKind, WorkerIo,
+    AuthRequest, AuthWorker, BoxFuture, GameApiClient, GameApiConfig, SessionPolicy, Tokens,
+    Transport, TransportErrorKind,
 };
 use serde_json::{Value, json};
 
