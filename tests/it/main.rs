@@ -3,6 +3,7 @@
 //! global log subscriber.
 
 mod account_menu;
+mod docs_pages;
 mod example_smoke;
 mod game_api;
 mod menu_form;
