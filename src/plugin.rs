@@ -55,7 +55,9 @@ use crate::menu::MenuSettings;
 ///
 /// Needs Bevy's `StatesPlugin` (part of `DefaultPlugins`). With the `menu`
 /// feature and [`menu`](Self::menu) set, it also adds `EguiPlugin` when the
-/// app has none and draws the login menu while [`AuthState::SignedOut`].
+/// app has none and draws the login menu while [`AuthState::SignedOut`]. A
+/// game that adds `EguiPlugin` itself adds it before this plugin: Bevy
+/// refuses a plugin added twice, and this one logs why just before.
 #[derive(Debug, Clone)]
 pub struct CognitoLoginPlugin {
     /// How the game reaches Cognito: the routes of a login backend

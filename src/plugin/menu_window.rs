@@ -102,6 +102,13 @@ pub(super) fn build(
     guests: bool,
 ) {
     if !app.is_plugin_added::<EguiPlugin>() {
+        // A game's own `EguiPlugin` added after this one meets Bevy's
+        // "plugin was already added" panic: this line, just before it,
+        // says whose it is and what to do.
+        info!(
+            "bevy_cognito_login added bevy_egui's EguiPlugin: a game that adds its own adds it \
+             before CognitoLoginPlugin"
+        );
         app.add_plugins(EguiPlugin::default());
     }
     // bevy_egui's AccessKit systems read these; Bevy's AccessibilityPlugin

@@ -13,6 +13,7 @@ mod plugin_browser;
 mod plugin_credentials;
 mod plugin_devices;
 mod plugin_flows;
+mod plugin_order;
 mod plugin_proof;
 mod plugin_session;
 mod support;
