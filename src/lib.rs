@@ -77,7 +77,7 @@ pub mod prelude {
     #[cfg(feature = "menu")]
     pub use crate::menu::{MenuSettings, MenuTheme, SignInName};
     pub use crate::{
-        ApiReplied, AuthCommands, AuthFailed, AuthSession, AuthState, AuthSystems,
+        ApiReplied, AuthCommands, AuthFailed, AuthReplied, AuthSession, AuthState, AuthSystems,
         CognitoLoginPlugin, GameApi, PlayerCredentials, SessionSettings, SignedIn, SignedOut,
     };
 }

@@ -41,9 +41,10 @@ pub use lifecycle::{
 #[cfg(feature = "menu")]
 pub use menu_window::LoginMenu;
 pub use messages::{
-    AccountConfirmed, AccountRead, AuthFailed, AuthenticatorSecretIssued, ChallengeRequired,
-    CodeSent, DeviceForgotten, DeviceRemembered, DevicesListed, DevicesNotKept, EmailVerified,
-    MfaChanged, PasswordChanged, PasswordConfirmed, SignOutReason, SignedIn, SignedOut, SignedUp,
+    AccountConfirmed, AccountRead, AuthFailed, AuthReplied, AuthenticatorSecretIssued,
+    ChallengeRequired, CodeSent, DeviceForgotten, DeviceRemembered, DevicesListed, DevicesNotKept,
+    EmailVerified, MfaChanged, PasswordChanged, PasswordConfirmed, SignOutReason, SignedIn,
+    SignedOut, SignedUp,
 };
 pub use session::AuthSession;
 pub use state::{AuthState, AuthSystems};
@@ -188,7 +189,8 @@ impl Plugin for CognitoLoginPlugin {
             Some(_) => app.insert_state(AuthState::Restoring),
             None => app.init_state::<AuthState>(),
         };
-        app.add_message::<SignedIn>()
+        app.add_message::<AuthReplied>()
+            .add_message::<SignedIn>()
             .add_message::<TokensRefreshed>()
             .add_message::<WentOffline>()
             .add_message::<BackOnline>()

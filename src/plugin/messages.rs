@@ -2,9 +2,29 @@
 
 use bevy::prelude::*;
 use cognito_login_client::{
-    Account, AuthAction, AuthError, AuthenticatorSecret, Challenge, CodeDelivery, Device,
-    RequestId, StoreError,
+    Account, AuthAction, AuthError, AuthOutcome, AuthenticatorSecret, Challenge, CodeDelivery,
+    Device, RequestId, StoreError,
 };
+
+/// Every answer to a request of [`AuthCommands`](super::AuthCommands), as
+/// one message: the request, what was asked, and how it ended. The typed
+/// messages below say the same for each kind of answer; this one serves a
+/// game that reads every answer in one place, and an action without a
+/// message of its own.
+#[derive(Message, Debug, Clone, PartialEq, Eq)]
+pub struct AuthReplied {
+    /// The request this answers: what the [`AuthCommands`](super::AuthCommands)
+    /// method returned.
+    pub request: RequestId,
+    /// What was asked.
+    pub action: AuthAction,
+    /// The account it was about: the name a sign-in used, or the signed-in
+    /// player's; empty for a browser sign-in.
+    pub username: String,
+    /// How it ended (the session's tokens are in
+    /// [`AuthSession`](super::AuthSession) too, redacted in `Debug` in both).
+    pub result: Result<AuthOutcome, AuthError>,
+}
 
 /// A player signed in; [`AuthSession`](super::AuthSession) is now present.
 /// A refused sign-in is an [`AuthFailed`].

@@ -13,10 +13,10 @@ use super::credentials::{
 };
 use super::lifecycle::{BackOnline, SessionNotForgotten, TokensRefreshed, WentOffline};
 use super::{
-    AccountConfirmed, AccountRead, AuthFailed, AuthSession, AuthState, AuthenticatorSecretIssued,
-    ChallengeRequired, CodeSent, DeviceForgotten, DeviceRemembered, DevicesListed, DevicesNotKept,
-    EmailVerified, MfaChanged, PasswordChanged, PasswordConfirmed, SignOutReason, SignedIn,
-    SignedOut, SignedUp,
+    AccountConfirmed, AccountRead, AuthFailed, AuthReplied, AuthSession, AuthState,
+    AuthenticatorSecretIssued, ChallengeRequired, CodeSent, DeviceForgotten, DeviceRemembered,
+    DevicesListed, DevicesNotKept, EmailVerified, MfaChanged, PasswordChanged, PasswordConfirmed,
+    SignOutReason, SignedIn, SignedOut, SignedUp,
 };
 
 /// The messages the session's events write.
@@ -38,6 +38,7 @@ pub(crate) struct SessionMessages<'w> {
 /// The messages the answers write.
 #[derive(SystemParam)]
 pub(crate) struct ReplyMessages<'w> {
+    replied: MessageWriter<'w, AuthReplied>,
     failed: MessageWriter<'w, AuthFailed>,
     account_read: MessageWriter<'w, AccountRead>,
     authenticator_secret: MessageWriter<'w, AuthenticatorSecretIssued>,
@@ -211,6 +212,12 @@ pub(crate) fn receive(
 fn write_answer(answer: &Answer, session: Option<&mut AuthSession>, messages: &mut ReplyMessages) {
     let request = answer.id;
     let username = answer.username.clone();
+    messages.replied.write(AuthReplied {
+        request,
+        action: answer.action,
+        username: username.clone(),
+        result: answer.result.clone(),
+    });
     if answer.proof {
         match &answer.result {
             Ok(_) => {

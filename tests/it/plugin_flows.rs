@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use bevy::prelude::*;
 use bevy::state::app::StatesPlugin;
 use bevy_cognito_login::client::MfaMethod;
-use bevy_cognito_login::client::{AuthAction, BackendConfig, ServerErrorKind};
+use bevy_cognito_login::client::{AuthAction, AuthOutcome, BackendConfig, ServerErrorKind};
 use bevy_cognito_login::prelude::*;
 use bevy_cognito_login::test_utils::TestApp;
 use bevy_cognito_login::{
@@ -523,4 +523,56 @@ fn the_signed_in_account_is_read_changed_signed_out_everywhere_and_deleted() {
         });
         assert!(!app.world().contains_resource::<AuthSession>(), "deleted");
     }
+}
+
+/// The [`AuthReplied`] messages so far.
+#[derive(Resource, Default)]
+struct Replied(Vec<AuthReplied>);
+
+#[test]
+fn every_answer_is_also_one_auth_replied_naming_its_request() {
+    let backend = local_backend();
+    let mut app = app(backend.endpoints().api_gateway_config());
+    app.init_resource::<Replied>().add_systems(
+        Update,
+        |mut all: ResMut<Replied>, mut replied: MessageReader<AuthReplied>| {
+            all.0.extend(replied.read().cloned());
+        },
+    );
+    let replied = |app: &App| app.world().resource::<Replied>().0.len();
+
+    let sign_up = app
+        .auth(|auth| auth.sign_up("ada", "ada@example.com", PASSWORD))
+        .unwrap();
+    app.update_until("the sign-up's answer", |app| replied(app) == 1);
+    let confirm = app
+        .auth(|auth| auth.confirm_sign_up("ada", "WRONG-CODE"))
+        .unwrap();
+    app.update_until("the confirmation's answer", |app| replied(app) == 2);
+
+    let all = &app.world().resource::<Replied>().0;
+    assert_eq!(
+        (all[0].request, all[0].action, all[0].username.as_str()),
+        (sign_up, AuthAction::SignUp, "ada")
+    );
+    assert!(
+        matches!(
+            all[0].result,
+            Ok(AuthOutcome::SignedUp {
+                confirmed: false,
+                ..
+            })
+        ),
+        "{:?}",
+        all[0].result
+    );
+    assert_eq!(
+        (all[1].request, all[1].action),
+        (confirm, AuthAction::ConfirmSignUp)
+    );
+    let error = all[1].result.as_ref().unwrap_err();
+    assert_eq!(error.server_kind(), Some(&ServerErrorKind::CodeMismatch));
+    // The typed messages say the same.
+    assert_eq!(seen(&app).code_sent[0].request, sign_up);
+    assert_eq!(seen(&app).failed[0].request, confirm);
 }
