@@ -39,9 +39,7 @@
 use std::time::Duration;
 
 use bevy::prelude::*;
-use bevy_cognito_login::client::{AwsCallId, AwsJsonService};
 use bevy_cognito_login::prelude::*;
-use bevy_cognito_login::{AwsCalls, AwsReplied};
 use bevy_egui::{EguiContexts, EguiPrimaryContextPass, egui};
 use cognito_login_backend::local::LOCAL_PLAYER_DATA_TABLE;
 use cognito_login_backend::triggers::TriggerConfig;

@@ -80,4 +80,9 @@ pub mod prelude {
         ApiReplied, AuthCommands, AuthFailed, AuthReplied, AuthSession, AuthState, AuthSystems,
         CognitoLoginPlugin, GameApi, PlayerCredentials, SessionSettings, SignedIn, SignedOut,
     };
+    #[cfg(feature = "aws-calls")]
+    pub use crate::{
+        AwsCalls, AwsReplied,
+        client::{AwsCallId, AwsJsonService},
+    };
 }
