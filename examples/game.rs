@@ -272,7 +272,8 @@ impl Default for Game {
     fn default() -> Self {
         Self {
             player: egui::vec2(0.5, 0.5),
-            coin: egui::vec2(0.8, 0.3),
+            // The first coin is on the player's row: → reaches it.
+            coin: egui::vec2(0.8, 0.5),
             score: 0,
         }
     }
@@ -371,6 +372,9 @@ struct KeptBest {
     /// Whose row, and its score once read.
     identity: Option<String>,
     score: Option<u32>,
+    /// Read with a signed-in player's credentials (else a guest's): the
+    /// guest who signs up reads their row again, as the player.
+    player: bool,
     /// The read or write under way.
     waiting: Option<AwsCallId>,
 }
@@ -383,6 +387,7 @@ fn best_row(identity: &str) -> serde_json::Value {
 /// Reads the row of whoever has credentials now (a guest, or a player).
 fn read_kept_best(
     credentials: Option<Res<PlayerCredentials>>,
+    session: Option<Res<AuthSession>>,
     data: Res<PlayerData>,
     mut kept: ResMut<KeptBest>,
     mut aws: AwsCalls,
@@ -391,13 +396,15 @@ fn read_kept_best(
         return;
     };
     let identity = credentials.0.identity_id.clone();
-    if kept.identity.as_ref() == Some(&identity) {
+    let player = session.is_some();
+    if kept.identity.as_ref() == Some(&identity) && kept.player == player {
         return;
     }
     let key = serde_json::json!({"TableName": data.table, "Key": best_row(&identity)});
     *kept = KeptBest {
         identity: Some(identity),
         score: None,
+        player,
         waiting: aws.call(&data.service, "GetItem", key).ok(),
     };
 }
@@ -416,9 +423,12 @@ fn receive_kept_best(mut replies: MessageReader<AwsReplied>, mut kept: ResMut<Ke
                     .and_then(|n| n.parse().ok())
                     .unwrap_or(0);
                 kept.score = Some(best);
-                info!(best, "read the kept best score");
+                info!(best, player = kept.player, "read the kept best score");
             }
-            Ok(_) => {}
+            Ok(_) => info!(
+                best = kept.score.unwrap_or_default(),
+                "kept the guest's best score"
+            ),
             Err(error) => warn!("the kept best score: {error}"),
         }
     }

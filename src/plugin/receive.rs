@@ -178,13 +178,16 @@ pub(crate) fn receive(
             AuthEvent::GuestFailed(error) => {
                 messages.guest_failed.write(GuestPlayFailed { error });
             }
+            // The ids are the identities' credentials: never logged.
             AuthEvent::GuestLinked { identity_id } => {
+                info!("the guest's identity is the player's now");
                 messages.guest_linked.write(GuestLinked { identity_id });
             }
             AuthEvent::GuestNotLinked {
                 guest_identity_id,
                 player_identity_id,
             } => {
+                info!("the account has an identity of its own: the guest's stays on this computer");
                 messages.guest_not_linked.write(GuestNotLinked {
                     guest_identity_id,
                     player_identity_id,

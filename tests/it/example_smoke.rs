@@ -550,7 +550,63 @@ fn a_player_signs_up_plays_and_is_signed_in_again_at_the_next_launch() {
     focus_on(&desktop, "Play as guest");
     desktop.key("Return");
     wait_for_log(&fourth_log, "a guest plays");
-    wait_for_log(&fourth_log, "read the kept best score best=0");
+    wait_for_log(&fourth_log, "read the kept best score best=0 player=false");
+    // The first coin is on the guest's row: → collects it, and the score
+    // goes to the guest's row.
+    desktop.xdotool(&["keydown", "Right"]);
+    wait_for_log(&fourth_log, "kept the guest's best score best=1");
+    desktop.xdotool(&["keyup", "Right"]);
+
+    // The guest signs up from the top bar: "Create account or sign in"
+    // opens the sign-in screens over the game.
+    wait_for(
+        "the top bar's \"Create account or sign in\"",
+        Duration::from_secs(60),
+        || {
+            let name = focused(&desktop);
+            if name.split('\t').nth(1) == Some("Create account or sign in") {
+                return Some(());
+            }
+            tab(&desktop);
+            None
+        },
+    );
+    desktop.key("Return");
+    focus_on(&desktop, "Username");
+    // Past Password, "Show password", "Remember me", "Sign in", "Continue
+    // in browser", "Back to the game" and "Forgot password?".
+    for _ in 0..8 {
+        tab(&desktop);
+    }
+    focus_on(&desktop, "Create account");
+    desktop.key("Return");
+    focus_on(&desktop, "Username");
+    desktop.type_text("guestly");
+    tab(&desktop);
+    desktop.type_text("guestly@example.com");
+    tab(&desktop);
+    desktop.type_text("Secret-Pass-1");
+    tab(&desktop);
+    focus_on(&desktop, "Repeat password");
+    desktop.type_text("Secret-Pass-1");
+    desktop.key("Return");
+    let code = wait_for("the guest's code", Duration::from_secs(60), || {
+        log(&fourth_log)
+            .lines()
+            .find(|line| line.contains("dev mailbox") && line.contains("username=guestly"))
+            .and_then(|line| line.split("code=").nth(1))
+            .and_then(|rest| rest.split_whitespace().next())
+            .map(str::to_owned)
+    });
+    focus_on(&desktop, "Code");
+    desktop.type_text(&code);
+    desktop.key("Return");
+    wait_for_log(&fourth_log, "signed in username=guestly restored=false");
+    wait_for_log(&fourth_log, "the guest's identity is the player's now");
+    // The player's credentials read the same row: the guest's best score
+    // is still there, now the player's.
+    wait_for_log(&fourth_log, "read the kept best score best=1 player=true");
+    drawn(&desktop, &window, "guest-signed-up");
     close(&desktop, game, &window, &fourth_log);
     for path in [&first_log, &second_log, &third_log, &fourth_log] {
         let log = log(path);
