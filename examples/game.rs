@@ -42,7 +42,7 @@ use bevy::prelude::*;
 use bevy_cognito_login::prelude::*;
 use bevy_egui::{EguiContexts, EguiPrimaryContextPass, egui};
 use cognito_login_backend::local::LOCAL_PLAYER_DATA_TABLE;
-use cognito_login_backend::triggers::TriggerConfig;
+use cognito_login_backend::triggers::{ROLE_CLAIM, TriggerConfig};
 use cognito_login_backend::{BackgroundStack, CodePurpose, DevMailbox, LocalConfig, LocalStack};
 
 /// Where the game signs in, from the command line and the environment.
@@ -94,9 +94,11 @@ fn main() -> AppExit {
             });
         let config = LocalConfig {
             data_file: Some(data_file),
-            // The codes' emails in the language the menu signed up in.
+            // The codes' emails in the language the menu signed up in, and
+            // the player's role in their ID token.
             triggers: TriggerConfig {
                 translated_emails: true,
+                game_claims: true,
                 ..TriggerConfig::default()
             },
             guest_access: true,
@@ -303,7 +305,21 @@ struct ProfileData {
 }
 
 /// A new game for the player who just signed in, and their best score read.
-fn start_game(mut game: ResMut<Game>, mut best: ResMut<Best>, mut api: GameApi) {
+fn start_game(
+    session: Res<AuthSession>,
+    mut game: ResMut<Game>,
+    mut best: ResMut<Best>,
+    mut api: GameApi,
+) {
+    // The role the pool's pre token generation trigger put in the ID token
+    // (the template's `GameClaims`; the local backend's too).
+    if let Some(role) = session
+        .claims
+        .get(ROLE_CLAIM)
+        .and_then(|role| role.as_str())
+    {
+        info!(%role, "the player's role");
+    }
     *game = Game::default();
     *best = Best::default();
     match api.get("/profile") {

@@ -28,6 +28,7 @@ mod player_data;
 mod pool;
 mod routes;
 mod rules;
+mod signer;
 mod template;
 mod triggers;
 
@@ -153,10 +154,23 @@ impl LocalStack {
                     storage: storage.clone(),
                     triggers: config.triggers.clone(),
                 };
+                // The pre token generation trigger's ID tokens are signed
+                // again with a key of the stack's own.
+                let signer = if config.triggers.game_claims {
+                    let key_failed = |error: String| LocalError::Setup(format!("its key: {error}"));
+                    let made = tokio::task::spawn_blocking(signer::IdTokenSigner::generate)
+                        .await
+                        .map_err(|error| key_failed(error.to_string()))?
+                        .map_err(key_failed)?;
+                    Some(Arc::new(made))
+                } else {
+                    None
+                };
                 let triggers = triggers::TriggerTap {
                     triggers: Triggers::new(config.triggers.clone())
                         .with_profiles(profiles.clone()),
                     storage: storage.clone(),
+                    signer,
                 };
                 let router = cognitox::api::create_router(storage.clone())
                     .layer(axum::middleware::from_fn_with_state(

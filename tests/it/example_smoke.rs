@@ -485,6 +485,9 @@ fn a_player_signs_up_plays_and_is_signed_in_again_at_the_next_launch() {
     desktop.type_text(&code);
     desktop.key("Return");
     wait_for_log(&first_log, "signed in username=smoke restored=false");
+    // The pool's pre token generation trigger gave the player a role, in
+    // an ID token the game verified.
+    wait_for_log(&first_log, "the player's role role=player");
     // The game reads the player's best score from the backend's profile.
     wait_for_log(&first_log, "read the best score best=0");
     std::thread::sleep(Duration::from_secs(1));

@@ -5,8 +5,11 @@
 //! confirmed and its email verified); a `ConfirmSignUp` that confirmed an
 //! account goes through the post confirmation handler; tokens the emulator
 //! issues go through the pre token generation handler, whose refusal is
-//! carried out (a suspended player gets none). Its claims are not: the
-//! emulator signs its tokens, so the local stack cannot add to them.
+//! carried out (a suspended player gets none), and whose changes to the ID
+//! token are too: the local stack signs the changed ID token again with a
+//! key of its own, listed in the pool's key set (`signer.rs`). Its changes
+//! to the access token are not: the emulator checks its access tokens with
+//! its own key, out of the local stack's reach.
 
 use axum::body::Body;
 use axum::extract::{Request, State};
@@ -17,6 +20,9 @@ use cognitox::storage::Storage;
 use cognitox::types::ClientId;
 use serde_json::{Value, json};
 
+use std::sync::Arc;
+
+use super::signer::{IdTokenSigner, apply_answer};
 use crate::handlers::MAX_REQUEST_BYTES;
 use crate::triggers::{self, Triggers};
 
@@ -25,6 +31,9 @@ use crate::triggers::{self, Triggers};
 pub(super) struct TriggerTap {
     pub(super) triggers: Triggers,
     pub(super) storage: Storage,
+    /// Signs the ID tokens the pre token generation trigger changed; `None`
+    /// when that trigger does not run.
+    pub(super) signer: Option<Arc<IdTokenSigner>>,
 }
 
 /// Runs the pre sign-up trigger around the emulator's `SignUp`, and the
@@ -34,6 +43,12 @@ pub(super) async fn run_triggers(
     request: Request,
     next: Next,
 ) -> Response {
+    if let Some(signer) = &tap.signer
+        && request.uri().path().ends_with("/.well-known/jwks.json")
+    {
+        let keys = next.run(request).await;
+        return with_key(keys, signer.jwk()).await;
+    }
     let operation = super::operation_of(&request);
     let config = tap.triggers.config();
     let issues_tokens = matches!(
@@ -154,11 +169,11 @@ impl TriggerTap {
         let Ok(body) = axum::body::to_bytes(body, MAX_REQUEST_BYTES).await else {
             return StatusCode::BAD_GATEWAY.into_response();
         };
-        let answer: Value = serde_json::from_slice(&body).unwrap_or_default();
+        let mut answer: Value = serde_json::from_slice(&body).unwrap_or_default();
         let claims = answer["AuthenticationResult"]["IdToken"]
             .as_str()
             .and_then(cognito_login_client::unverified_claims);
-        if let Some(claims) = claims {
+        if let Some(mut claims) = claims {
             let text = |key: &str| claims.get(key).and_then(Value::as_str).unwrap_or_default();
             let groups: Vec<String> = claims
                 .get("cognito:groups")
@@ -175,12 +190,26 @@ impl TriggerTap {
                 &groups,
                 refresh,
             );
-            if let Err(refusal) = self.triggers.handle(event).await {
+            let changes = match self.triggers.handle(event).await {
+                Ok(changes) => changes,
                 // Cognito's own words for a refusing trigger.
-                return cognito_error(
-                    "UserLambdaValidationException",
-                    &format!("PreTokenGeneration failed with error {refusal}."),
-                );
+                Err(refusal) => {
+                    return cognito_error(
+                        "UserLambdaValidationException",
+                        &format!("PreTokenGeneration failed with error {refusal}."),
+                    );
+                }
+            };
+            let signed = self
+                .signer
+                .as_ref()
+                .filter(|_| apply_answer(&mut claims, &changes))
+                .and_then(|signer| signer.sign(&claims));
+            if let Some(id_token) = signed {
+                answer["AuthenticationResult"]["IdToken"] = id_token.into();
+                let mut response = Response::from_parts(parts, Body::from(answer.to_string()));
+                response.headers_mut().remove(header::CONTENT_LENGTH);
+                return response;
             }
         }
         Response::from_parts(parts, Body::from(body))
@@ -214,4 +243,23 @@ pub(super) fn cognito_error(error_type: &str, message: &str) -> Response {
         json!({"__type": error_type, "message": message}).to_string(),
     )
         .into_response()
+}
+
+/// The pool's key set in `response`, with `key` listed too.
+async fn with_key(response: Response, key: &Value) -> Response {
+    if !response.status().is_success() {
+        return response;
+    }
+    let (parts, body) = response.into_parts();
+    let Ok(body) = axum::body::to_bytes(body, MAX_REQUEST_BYTES).await else {
+        return StatusCode::BAD_GATEWAY.into_response();
+    };
+    let mut keys: Value = serde_json::from_slice(&body).unwrap_or_default();
+    let Some(listed) = keys["keys"].as_array_mut() else {
+        return Response::from_parts(parts, Body::from(body));
+    };
+    listed.push(key.clone());
+    let mut response = Response::from_parts(parts, Body::from(keys.to_string()));
+    response.headers_mut().remove(header::CONTENT_LENGTH);
+    response
 }

@@ -154,6 +154,75 @@ async fn a_confirmed_player_starts_with_the_stacks_initial_profile() {
     }
 }
 
+/// With game claims, the ID token carries the trigger's role: the local
+/// stack signs the changed token again with a key the pool's key set lists,
+/// and the client's checks take it, on both transports, at a sign-in and at
+/// a refresh; an admin's refreshed token says so. The access token keeps
+/// the emulator's signature and claims.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_id_token_carries_the_game_claims() {
+    use cognito_login_backend::triggers::ROLE_CLAIM;
+    use cognito_login_client::{TokenUse, TokenVerifier};
+    for via in [Via::ApiGateway, Via::UserPool] {
+        let stack = stack(
+            via,
+            TriggerConfig {
+                game_claims: true,
+                ..TriggerConfig::default()
+            },
+        )
+        .await;
+        let user = username(&format!("claims-{via:?}"));
+        stack.sign_up(&user).await;
+        stack.confirm(&user).await;
+        // The transports check every token against the pool's keys.
+        let tokens = stack.sign_in(&user, PASSWORD).await.expect("signed in");
+        let claims = unverified_claims(tokens.id_token.expose()).unwrap();
+        assert_eq!(claims[ROLE_CLAIM], "player", "{via:?}");
+        assert_eq!(claims["cognito:username"], user.as_str(), "{via:?}");
+        let access = unverified_claims(tokens.access_token.expose()).unwrap();
+        assert!(!access.contains_key(ROLE_CLAIM), "{via:?}");
+        let verifier = TokenVerifier::new(stack.local.endpoints().token_check()).unwrap();
+        let checked = verifier
+            .verify_token(tokens.id_token.expose(), TokenUse::Id)
+            .await
+            .expect("the pool's keys check the changed token");
+        assert_eq!(checked.all[ROLE_CLAIM], "player", "{via:?}");
+        // Signed with another key, the same claims are refused.
+        let forged = {
+            let mut parts = tokens.id_token.expose().split('.');
+            let (header, body) = (parts.next().unwrap(), parts.next().unwrap());
+            format!("{header}.{body}.c2lnbmF0dXJl")
+        };
+        assert!(verifier.verify_token(&forged, TokenUse::Id).await.is_err());
+
+        cognito_login_backend::local::sdk_client(stack.local.cognito_endpoint())
+            .admin_add_user_to_group()
+            .user_pool_id(stack.local.user_pool_id())
+            .username(&user)
+            .group_name(cognito_login_backend::profile::ADMIN_GROUP)
+            .send()
+            .await
+            .expect("the local pool has the template's admins group");
+        let refreshed = stack
+            .ask(AuthRequest::Refresh {
+                refresh_token: tokens.refresh_token.clone().unwrap(),
+                username: Some(user.clone()),
+            })
+            .await;
+        let Ok(AuthOutcome::Tokens(refreshed)) = refreshed else {
+            panic!("{via:?}: expected tokens, got {refreshed:?}");
+        };
+        let claims = unverified_claims(refreshed.id_token.expose()).unwrap();
+        assert_eq!(claims[ROLE_CLAIM], "admin", "{via:?}");
+        assert_eq!(
+            claims["cognito:groups"],
+            serde_json::json!(["admins"]),
+            "{via:?}"
+        );
+    }
+}
+
 /// With game claims, a player added to the suspended group gets no tokens:
 /// their next sign-in and their next refresh are refused with Cognito's
 /// words for a refusing trigger, on both transports.
