@@ -431,6 +431,46 @@ fn tab(desktop: &Desktop) {
     );
 }
 
+/// From the sign-in screen, its Username focused: "Create account", the
+/// sign-up form for `username`, and the code from the dev mailbox's line
+/// in the game's log. The form then signs in with the password it kept,
+/// "Remember me" on.
+fn sign_up(desktop: &Desktop, log_path: &Path, username: &str) {
+    focus_on(desktop, "Username");
+    // Past Password, "Show password", "Remember me", "Sign in", "Continue
+    // in browser", the guest's button and "Forgot password?".
+    for _ in 0..8 {
+        tab(desktop);
+    }
+    focus_on(desktop, "Create account");
+    desktop.key("Return");
+    // The sign-up screen: Username has focus.
+    focus_on(desktop, "Username");
+    desktop.type_text(username);
+    tab(desktop);
+    desktop.type_text(&format!("{username}@example.com"));
+    tab(desktop);
+    desktop.type_text("Secret-Pass-1");
+    tab(desktop);
+    focus_on(desktop, "Repeat password");
+    desktop.type_text("Secret-Pass-1");
+    desktop.key("Return");
+    let code = wait_for("the dev mailbox code", Duration::from_secs(60), || {
+        log(log_path)
+            .lines()
+            .find(|line| {
+                line.contains("dev mailbox") && line.contains(&format!("username={username} "))
+            })
+            .and_then(|line| line.split("code=").nth(1))
+            .and_then(|rest| rest.split_whitespace().next())
+            .map(str::to_owned)
+    });
+    // The confirm screen: the first empty field, Code, has focus.
+    focus_on(desktop, "Code");
+    desktop.type_text(&code);
+    desktop.key("Return");
+}
+
 #[test]
 fn a_player_signs_up_plays_and_is_signed_in_again_at_the_next_launch() {
     let dir = tempfile::tempdir().unwrap();
@@ -451,39 +491,7 @@ fn a_player_signs_up_plays_and_is_signed_in_again_at_the_next_launch() {
     desktop.xdotool(&["windowactivate", "--sync", &window]);
     focus_on(&desktop, "Username");
 
-    // Sign-in screen: Username has focus; Tab past Password, "Show password",
-    // "Remember me", "Sign in", "Continue in browser", "Play as guest" and
-    // "Forgot password?" to "Create account".
-    for _ in 0..8 {
-        tab(&desktop);
-    }
-    focus_on(&desktop, "Create account");
-    desktop.key("Return");
-    // Sign-up screen: Username has focus.
-    focus_on(&desktop, "Username");
-    desktop.type_text("smoke");
-    tab(&desktop);
-    desktop.type_text("smoke@example.com");
-    tab(&desktop);
-    desktop.type_text("Secret-Pass-1");
-    tab(&desktop);
-    focus_on(&desktop, "Repeat password");
-    desktop.type_text("Secret-Pass-1");
-    desktop.key("Return");
-
-    let code = wait_for("the dev mailbox code", Duration::from_secs(60), || {
-        log(&first_log)
-            .lines()
-            .find(|line| line.contains("dev mailbox") && line.contains("username=smoke"))
-            .and_then(|line| line.split("code=").nth(1))
-            .and_then(|rest| rest.split_whitespace().next())
-            .map(str::to_owned)
-    });
-    // Confirm screen: the first empty field, Code, has focus. The form then
-    // signs in with the password it kept, and "Remember me" is on.
-    focus_on(&desktop, "Code");
-    desktop.type_text(&code);
-    desktop.key("Return");
+    sign_up(&desktop, &first_log, "smoke");
     wait_for_log(&first_log, "signed in username=smoke restored=false");
     // The pool's pre token generation trigger gave the player a role, in
     // an ID token the game verified.
@@ -575,35 +583,8 @@ fn a_player_signs_up_plays_and_is_signed_in_again_at_the_next_launch() {
         },
     );
     desktop.key("Return");
-    focus_on(&desktop, "Username");
-    // Past Password, "Show password", "Remember me", "Sign in", "Continue
-    // in browser", "Back to the game" and "Forgot password?".
-    for _ in 0..8 {
-        tab(&desktop);
-    }
-    focus_on(&desktop, "Create account");
-    desktop.key("Return");
-    focus_on(&desktop, "Username");
-    desktop.type_text("guestly");
-    tab(&desktop);
-    desktop.type_text("guestly@example.com");
-    tab(&desktop);
-    desktop.type_text("Secret-Pass-1");
-    tab(&desktop);
-    focus_on(&desktop, "Repeat password");
-    desktop.type_text("Secret-Pass-1");
-    desktop.key("Return");
-    let code = wait_for("the guest's code", Duration::from_secs(60), || {
-        log(&fourth_log)
-            .lines()
-            .find(|line| line.contains("dev mailbox") && line.contains("username=guestly"))
-            .and_then(|line| line.split("code=").nth(1))
-            .and_then(|rest| rest.split_whitespace().next())
-            .map(str::to_owned)
-    });
-    focus_on(&desktop, "Code");
-    desktop.type_text(&code);
-    desktop.key("Return");
+    // The same screen, its "Play as guest" now "Back to the game".
+    sign_up(&desktop, &fourth_log, "guestly");
     wait_for_log(&fourth_log, "signed in username=guestly restored=false");
     wait_for_log(&fourth_log, "the guest's identity is the player's now");
     // The player's credentials read the same row: the guest's best score

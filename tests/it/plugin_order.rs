@@ -1,5 +1,6 @@
 //! The plugin among others: where bevy_egui's `EguiPlugin` may go.
 
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use bevy::prelude::*;
@@ -10,7 +11,7 @@ use bevy_cognito_login::test_utils::CannedTransport;
 
 /// A log that tests can read.
 #[derive(Clone, Default)]
-struct Log(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+struct Log(Arc<Mutex<Vec<u8>>>);
 
 impl std::io::Write for Log {
     fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
@@ -23,23 +24,32 @@ impl std::io::Write for Log {
     }
 }
 
-#[test]
-fn an_egui_plugin_added_after_this_one_is_explained_before_bevy_refuses_it() {
+/// What `run` returned, and what it logged on this thread.
+fn logged<R>(run: impl FnOnce() -> R) -> (R, String) {
     let log = Log::default();
     let writer = log.clone();
     let subscriber = tracing_subscriber::fmt()
         .with_ansi(false)
         .with_writer(move || writer.clone())
         .finish();
+    let returned = tracing::subscriber::with_default(subscriber, run);
+    let text = String::from_utf8(log.0.lock().unwrap().clone()).unwrap();
+    (returned, text)
+}
+
+fn plugin(transport: &CannedTransport) -> CognitoLoginPlugin {
+    CognitoLoginPlugin {
+        menu: Some(crate::support::english()),
+        ..CognitoLoginPlugin::new(transport.backend())
+    }
+}
+
+#[test]
+fn an_egui_plugin_added_after_this_one_is_explained_before_bevy_refuses_it() {
     let transport = CannedTransport::new(|_| (Duration::from_secs(60), Ok(AuthOutcome::SignedOut)));
-    let refused = tracing::subscriber::with_default(subscriber, || {
-        let mut app = crate::support::headless_menu_app(
-            WindowPlugin::default(),
-            CognitoLoginPlugin {
-                menu: Some(crate::support::english()),
-                ..CognitoLoginPlugin::new(transport.backend())
-            },
-        );
+    let (refused, log) = logged(|| {
+        let mut app =
+            crate::support::headless_menu_app(WindowPlugin::default(), plugin(&transport));
         std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             app.add_plugins(bevy_egui::EguiPlugin::default());
         }))
@@ -47,37 +57,20 @@ fn an_egui_plugin_added_after_this_one_is_explained_before_bevy_refuses_it() {
     let panic = refused.expect_err("Bevy refuses a second EguiPlugin");
     let said = panic.downcast_ref::<String>().cloned().unwrap_or_default();
     assert!(said.contains("EguiPlugin"), "{said}");
-    let log = String::from_utf8(log.0.lock().unwrap().clone()).unwrap();
     assert!(
-        log.contains("bevy_cognito_login added bevy_egui's EguiPlugin: a game that adds its own adds it before CognitoLoginPlugin"),
+        log.contains(
+            "bevy_cognito_login added bevy_egui's EguiPlugin: a game that adds its own adds it \
+             before CognitoLoginPlugin"
+        ),
         "{log}"
     );
 
     // Added before, the game's own is kept, and nothing is said.
-    let log = Log::default();
-    let writer = log.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_ansi(false)
-        .with_writer(move || writer.clone())
-        .finish();
-    tracing::subscriber::with_default(subscriber, || {
-        let mut app = App::new();
-        app.add_plugins((
-            MinimalPlugins,
-            bevy::state::app::StatesPlugin,
-            bevy::input::InputPlugin,
-            AssetPlugin::default(),
-            WindowPlugin::default(),
-        ))
-        .init_asset::<bevy::shader::Shader>()
-        .init_asset::<Image>()
-        .add_plugins(bevy_egui::EguiPlugin::default())
-        .add_plugins(CognitoLoginPlugin {
-            menu: Some(crate::support::english()),
-            ..CognitoLoginPlugin::new(transport.backend())
-        });
+    let ((), log) = logged(|| {
+        let mut app = crate::support::headless_app(WindowPlugin::default());
+        app.add_plugins(bevy_egui::EguiPlugin::default())
+            .add_plugins(plugin(&transport));
         app.update();
     });
-    let log = String::from_utf8(log.0.lock().unwrap().clone()).unwrap();
     assert!(!log.contains("added bevy_egui's EguiPlugin"), "{log}");
 }

@@ -98,13 +98,22 @@ pub fn get(url: &str) -> (String, Option<String>, String) {
 }
 
 /// A headless App with `plugin` (its menu on) and the window plugin
-/// `windows`. Nothing renders: bevy_egui's shader and images get their
-/// asset types here.
+/// `windows`.
 #[allow(dead_code)]
 pub fn headless_menu_app(
     windows: bevy::window::WindowPlugin,
     plugin: bevy_cognito_login::CognitoLoginPlugin,
 ) -> bevy::app::App {
+    let mut app = headless_app(windows);
+    app.add_plugins(plugin);
+    app
+}
+
+/// A headless App that egui can run in, with the window plugin `windows`.
+/// Nothing renders: bevy_egui's shader and images get their asset types
+/// here.
+#[allow(dead_code)]
+pub fn headless_app(windows: bevy::window::WindowPlugin) -> bevy::app::App {
     use bevy::prelude::*;
     let mut app = App::new();
     app.add_plugins((
@@ -115,8 +124,7 @@ pub fn headless_menu_app(
         windows,
     ))
     .init_asset::<bevy::shader::Shader>()
-    .init_asset::<Image>()
-    .add_plugins(plugin);
+    .init_asset::<Image>();
     app
 }
 
