@@ -126,11 +126,10 @@ pub(super) async fn run_triggers(
     if !response.status().is_success() || answer["response"]["autoConfirmUser"] != true {
         return response;
     }
-    let (parts, body) = response.into_parts();
-    let Ok(body) = axum::body::to_bytes(body, MAX_REQUEST_BYTES).await else {
-        return StatusCode::BAD_GATEWAY.into_response();
+    let (parts, body, mut signed_up) = match json_body(response).await {
+        Ok(read) => read,
+        Err(unread) => return unread,
     };
-    let mut signed_up: Value = serde_json::from_slice(&body).unwrap_or_default();
     let confirm = json!({"UserPoolId": pool, "Username": username});
     if let Err(error) =
         cognitox::action::user::admin_confirm_sign_up::handler(&tap.storage, confirm).await
@@ -153,9 +152,7 @@ pub(super) async fn run_triggers(
     if let Some(fields) = signed_up.as_object_mut() {
         fields.remove("CodeDeliveryDetails");
     }
-    let mut response = Response::from_parts(parts, Body::from(signed_up.to_string()));
-    response.headers_mut().remove(header::CONTENT_LENGTH);
-    response
+    json_response(parts, &signed_up)
 }
 
 impl TriggerTap {
@@ -165,11 +162,10 @@ impl TriggerTap {
         if !response.status().is_success() {
             return response;
         }
-        let (parts, body) = response.into_parts();
-        let Ok(body) = axum::body::to_bytes(body, MAX_REQUEST_BYTES).await else {
-            return StatusCode::BAD_GATEWAY.into_response();
+        let (parts, body, mut answer) = match json_body(response).await {
+            Ok(read) => read,
+            Err(unread) => return unread,
         };
-        let mut answer: Value = serde_json::from_slice(&body).unwrap_or_default();
         let claims = answer["AuthenticationResult"]["IdToken"]
             .as_str()
             .and_then(cognito_login_client::unverified_claims);
@@ -207,9 +203,7 @@ impl TriggerTap {
                 .and_then(|signer| signer.sign(&claims));
             if let Some(id_token) = signed {
                 answer["AuthenticationResult"]["IdToken"] = id_token.into();
-                let mut response = Response::from_parts(parts, Body::from(answer.to_string()));
-                response.headers_mut().remove(header::CONTENT_LENGTH);
-                return response;
+                return json_response(parts, &answer);
             }
         }
         Response::from_parts(parts, Body::from(body))
@@ -250,16 +244,33 @@ async fn with_key(response: Response, key: &Value) -> Response {
     if !response.status().is_success() {
         return response;
     }
-    let (parts, body) = response.into_parts();
-    let Ok(body) = axum::body::to_bytes(body, MAX_REQUEST_BYTES).await else {
-        return StatusCode::BAD_GATEWAY.into_response();
+    let (parts, body, mut keys) = match json_body(response).await {
+        Ok(read) => read,
+        Err(unread) => return unread,
     };
-    let mut keys: Value = serde_json::from_slice(&body).unwrap_or_default();
     let Some(listed) = keys["keys"].as_array_mut() else {
         return Response::from_parts(parts, Body::from(body));
     };
     listed.push(key.clone());
-    let mut response = Response::from_parts(parts, Body::from(keys.to_string()));
+    json_response(parts, &keys)
+}
+
+/// The emulator's answer read: its parts, its body, and the body as JSON
+/// (`null` when it is not); an answer too large to read is a 502.
+async fn json_body(
+    response: Response,
+) -> Result<(axum::http::response::Parts, axum::body::Bytes, Value), Response> {
+    let (parts, body) = response.into_parts();
+    let Ok(body) = axum::body::to_bytes(body, MAX_REQUEST_BYTES).await else {
+        return Err(StatusCode::BAD_GATEWAY.into_response());
+    };
+    let json = serde_json::from_slice(&body).unwrap_or_default();
+    Ok((parts, body, json))
+}
+
+/// An answer with the emulator's `parts` and `body` in place of its own.
+fn json_response(parts: axum::http::response::Parts, body: &Value) -> Response {
+    let mut response = Response::from_parts(parts, Body::from(body.to_string()));
     response.headers_mut().remove(header::CONTENT_LENGTH);
     response
 }
