@@ -65,9 +65,9 @@ impl Translations {
             line,
             reason,
         };
-        let resource = parser::parse(source).map_err(|(_, errors)| {
-            let first = &errors[0];
-            error(line_at(source, first.pos.start), first.to_string())
+        let resource = parser::parse(source).map_err(|(_, errors)| match errors.first() {
+            Some(first) => error(line_at(source, first.pos.start), first.to_string()),
+            None => error(1, "the resource does not parse".to_owned()),
         })?;
         let terms: HashMap<&str, &Pattern<&str>> = resource
             .body
@@ -128,8 +128,9 @@ impl Translations {
             // A variant without its sentence has no default to fall back on.
             let Some(text) = text else { continue };
             let id = key.replace('.', "-");
-            let mut elements = pattern_of(text).elements;
-            if !variants.is_empty() {
+            let elements = if variants.is_empty() {
+                pattern_of(text).elements
+            } else {
                 variants.sort_by_key(|(category, _)| {
                     PLURAL_CATEGORIES.iter().position(|known| known == category)
                 });
@@ -151,7 +152,7 @@ impl Translations {
                     value: pattern_of(text),
                     default: true,
                 });
-                elements = vec![PatternElement::Placeable {
+                vec![PatternElement::Placeable {
                     expression: Expression::Select {
                         selector: InlineExpression::VariableReference {
                             id: Identifier {
@@ -160,8 +161,8 @@ impl Translations {
                         },
                         variants,
                     },
-                }];
-            }
+                }]
+            };
             body.push(Entry::Message(Message {
                 id: Identifier { name: id },
                 value: Some(Pattern { elements }),
