@@ -7,11 +7,12 @@
 use aws_sdk_cognitoidentityprovider as cognito;
 use cognito::types::{
     AttributeType, AuthFlowType, AuthenticationResultType, ChallengeNameType,
-    DeviceRememberedStatusType, DeviceSecretVerifierConfigType, EmailMfaSettingsType,
-    SoftwareTokenMfaSettingsType, VerifySoftwareTokenResponseType,
+    DeviceRememberedStatusType, DeviceSecretVerifierConfigType, VerifySoftwareTokenResponseType,
 };
-use cognito_login_client::{AUTHENTICATOR_NAME, AuthAction, ChallengeName, MfaMethod, body};
-use serde_json::{Value, json};
+use cognito_login_client::{
+    AUTHENTICATOR_NAME, AuthAction, ChallengeName, ConfigError, UserPoolApi, body,
+};
+use serde_json::json;
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -31,7 +32,7 @@ pub use server_client::{Caller, ServerClient};
 use reply::{auth_response, cognito_error, delivery_json, delivery_response};
 #[cfg(fuzzing)]
 pub(crate) use request::fuzz;
-use request::parse;
+use request::{parse, parse_request};
 
 /// The largest request body the handlers read.
 pub const MAX_REQUEST_BYTES: usize = 16 * 1024;
@@ -40,6 +41,8 @@ pub const MAX_REQUEST_BYTES: usize = 16 * 1024;
 #[derive(Debug, Clone)]
 pub struct Handlers {
     cognito: cognito::Client,
+    /// Where the account's actions are forwarded.
+    user_pool: Result<UserPoolApi, ConfigError>,
     client_id: String,
     refresh_token_rotation: bool,
     profiles: Option<Arc<dyn ProfileStore>>,
@@ -48,10 +51,21 @@ pub struct Handlers {
 }
 
 impl Handlers {
-    /// Handlers that call Cognito through `cognito` for the app client `client_id`.
+    /// Handlers that call Cognito through `cognito` for the app client
+    /// `client_id`. The account's actions, which a player's access token
+    /// authorizes by itself, are forwarded to Cognito in the client's
+    /// region ([`UserPoolApi`]); an SDK client built with an
+    /// `endpoint_url` needs the same URL in
+    /// [`with_cognito_endpoint`](Self::with_cognito_endpoint).
     pub fn new(cognito: cognito::Client, client_id: impl Into<String>) -> Self {
+        let region = cognito.config().region().map(ToString::to_string);
+        let user_pool = match region {
+            Some(region) => user_pool_api(&UserPoolApi::regional_endpoint(&region)),
+            None => Err(ConfigError("the Cognito client has no region".into())),
+        };
         Self {
             cognito,
+            user_pool,
             client_id: client_id.into(),
             refresh_token_rotation: false,
             profiles: None,
@@ -69,6 +83,15 @@ impl Handlers {
     pub fn with_server_client(self, server: ServerClient) -> Self {
         Self {
             server: Some(server),
+            ..self
+        }
+    }
+
+    /// The same handlers forwarding the account's actions to the user-pool
+    /// API at `endpoint` (an emulator's), where the SDK client calls too.
+    pub fn with_cognito_endpoint(self, endpoint: &str) -> Self {
+        Self {
+            user_pool: user_pool_api(endpoint),
             ..self
         }
     }
@@ -180,24 +203,21 @@ impl Handlers {
             AuthAction::ForgotPassword => self.forgot(parse(body)?, caller).await,
             AuthAction::ResetPassword => self.reset(parse(body)?, caller).await,
             AuthAction::SignOut => self.sign_out(parse(body)?).await,
-            AuthAction::SignOutEverywhere => self.sign_out_everywhere(parse(body)?).await,
-            AuthAction::ChangePassword => self.change_password(parse(body)?).await,
-            AuthAction::GetAccount => self.get_account(parse(body)?).await,
-            AuthAction::DeleteAccount => self.delete_account(parse(body)?).await,
-            AuthAction::ChangeEmail => self.change_email(parse(body)?).await,
-            AuthAction::ResendEmailCode => self.resend_email_code(parse(body)?).await,
-            AuthAction::VerifyEmail => self.verify_email(parse(body)?).await,
-            AuthAction::AddAuthenticator => self.add_authenticator(parse(body)?).await,
-            AuthAction::VerifyAuthenticator => self.verify_authenticator(parse(body)?).await,
-            AuthAction::SetMfa => self.set_mfa(parse(body)?).await,
             AuthAction::RememberDevice => self.remember_device(parse(body)?).await,
-            AuthAction::ListDevices => self.list_devices(parse(body)?).await,
-            AuthAction::ForgetDevice => self.forget_device(parse(body)?).await,
-            // An action of a newer client crate: the routes do not serve it.
-            _ => Err(not_found()),
+            // The account's actions, forwarded to Cognito as they are.
+            _ => self.account(action, body).await,
         }
     }
 }
+
+/// The user-pool API at `endpoint`, with the time the SDK's calls get.
+fn user_pool_api(endpoint: &str) -> Result<UserPoolApi, ConfigError> {
+    UserPoolApi::new(endpoint, COGNITO_TIMEOUT)
+}
+
+/// How long a forwarded call may take: a Lambda's answer must come back
+/// within API Gateway's 30 seconds.
+const COGNITO_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// A handler's answer; `Err` holds an error answer so `?` can return it.
 type Handled = Result<ApiResponse, ApiResponse>;

@@ -273,7 +273,8 @@ pub async fn handlers_from_env() -> Result<Handlers, String> {
     if let Some(credentials) = credentials.clone() {
         config = config.credentials_provider(credentials);
     }
-    if let Ok(endpoint) = std::env::var("COGNITO_ENDPOINT") {
+    let endpoint = std::env::var("COGNITO_ENDPOINT").ok();
+    if let Some(endpoint) = &endpoint {
         config = config.endpoint_url(endpoint);
     }
     // Set by the template from its RefreshTokenRotation parameter.
@@ -281,6 +282,9 @@ pub async fn handlers_from_env() -> Result<Handlers, String> {
     let cognito = cognito::Client::from_conf(config.build());
     let mut handlers =
         Handlers::new(cognito.clone(), client_id).with_refresh_token_rotation(rotation);
+    if let Some(endpoint) = &endpoint {
+        handlers = handlers.with_cognito_endpoint(endpoint);
+    }
     if let Ok(server_client) = var("COGNITO_SERVER_CLIENT_ID") {
         let pool = var("COGNITO_USER_POOL_ID")?;
         let server_client = match std::env::var("COGNITO_SERVER_CLIENT_SECRET") {

@@ -225,7 +225,8 @@ impl LocalStack {
             client_id,
             server_client_id: server_client.as_ref().map(|c| c.client_id().to_owned()),
         };
-        let mut handlers = Handlers::new(sdk, endpoints.client_id.clone());
+        let mut handlers = Handlers::new(sdk, endpoints.client_id.clone())
+            .with_cognito_endpoint(&endpoints.cognito_endpoint);
         if let Some(server_client) = server_client {
             handlers = handlers.with_server_client(server_client);
         }

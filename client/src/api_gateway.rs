@@ -62,7 +62,7 @@ impl ApiGatewayConfig {
 }
 
 macro_rules! routes {
-    ($($action:ident, $field:ident, $route:literal, $words:literal, $proof:literal;)*) => {
+    ($($action:ident, $field:ident, $route:literal, $operation:literal, $words:literal, $proof:literal;)*) => {
         /// The path of each action; [`Default`] gives the contract's routes.
         #[derive(Debug, Clone, PartialEq, Eq)]
         pub struct Routes {

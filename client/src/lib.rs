@@ -105,6 +105,8 @@ pub use signing_keys::SigningKeys;
 pub use store::{KeychainStore, SessionStore, StoreError};
 pub use text::{FALLBACK_LOCALE, TranslationError, Translations, placeholders};
 pub use transport::{BoxFuture, Transport};
-pub use user_pool::{AUTHENTICATOR_NAME, SignInFlow, UserPoolConfig, UserPoolTransport};
+pub use user_pool::{
+    AUTHENTICATOR_NAME, SignInFlow, UserPoolApi, UserPoolConfig, UserPoolTransport,
+};
 pub use verify::{Claims, MemberError, TokenCheck, TokenUse, TokenVerifier};
 pub use worker::{AuthWorker, Reply, RequestId, SIGN_OUT_GRACE};

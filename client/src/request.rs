@@ -7,7 +7,16 @@ use crate::device::RememberedDevice;
 use crate::secret::{AccessToken, ChallengeSession, Code, Password, RefreshToken};
 
 /// One action of the login backend.
-#[derive(Debug, Clone, PartialEq, Eq)]
+///
+/// Its serde form is the variant's name around the route's JSON body,
+/// `{"ForgetDevice": {"accessToken": "…", "deviceKey": "…"}}`, and holds
+/// the request's secrets in clear, as the route bodies do: it is for
+/// sending, never for a log. [`AuthRequest::to_body`] is the body alone;
+/// [`AuthRequest::from_body`] reads one back. A sign-in, a challenge's
+/// answer and a device to remember are sent with what only the transport
+/// adds (a device's proof or verifier), so they are never read back.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all_fields = "camelCase")]
 #[non_exhaustive]
 pub enum AuthRequest {
     /// Create an account; Cognito sends a confirmation code.
@@ -21,6 +30,7 @@ pub enum AuthRequest {
         /// The player's language (BCP 47, `de`, `pt-BR`), kept as the
         /// account's `locale` attribute: the pool's custom message trigger
         /// writes the player's emails in it. `None` sets none.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
         locale: Option<String>,
     },
     /// Confirm an account with the code that was sent.
@@ -36,6 +46,7 @@ pub enum AuthRequest {
         username: String,
     },
     /// Sign in with a username and password.
+    #[serde(skip_deserializing)]
     SignIn {
         /// The account.
         username: String,
@@ -43,14 +54,21 @@ pub enum AuthRequest {
         password: Password,
         /// The device this computer remembers for the account, if any: a
         /// sign-in from it proves the device (`DEVICE_SRP_AUTH`) and skips
-        /// the MFA code.
+        /// the MFA code. Only its key is sent.
+        #[serde(
+            rename = "deviceKey",
+            serialize_with = "some_device_key",
+            skip_serializing_if = "Option::is_none"
+        )]
         device: Option<RememberedDevice>,
     },
     /// Answer a challenge that a sign-in returned.
+    #[serde(skip_deserializing)]
     RespondToChallenge {
         /// The account signing in.
         username: String,
         /// The challenge being answered.
+        #[serde(rename = "challengeName")]
         challenge: ChallengeName,
         /// The session string the challenge came with.
         session: ChallengeSession,
@@ -63,6 +81,7 @@ pub enum AuthRequest {
         /// The refresh token of the session.
         refresh_token: RefreshToken,
         /// The internal username (`sub`), needed where the app client has a secret.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
         username: Option<String>,
     },
     /// Start a password reset: Cognito sends a code.
@@ -85,6 +104,7 @@ pub enum AuthRequest {
     /// to revoke: the transports answer at once.
     SignOut {
         /// The refresh token of the session.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
         refresh_token: Option<RefreshToken>,
     },
     /// Sign out everywhere: every session of the account ends, this one
@@ -98,8 +118,10 @@ pub enum AuthRequest {
         /// The access token of the session.
         access_token: AccessToken,
         /// The password now.
+        #[serde(rename = "previousPassword")]
         previous: Password,
         /// The new password.
+        #[serde(rename = "proposedPassword")]
         proposed: Password,
     },
     /// Read the signed-in account: its attributes and MFA settings.
@@ -169,12 +191,16 @@ pub enum AuthRequest {
     /// [`RememberedDevice::new`] from the sign-in's
     /// [`Tokens::new_device`](crate::Tokens::new_device), and keep it once
     /// this succeeds.
+    #[serde(skip_deserializing)]
     RememberDevice {
         /// The access token of the session.
         access_token: AccessToken,
-        /// The device, with its password (which is never sent).
+        /// The device, with its password (which is never sent: only its
+        /// key is).
+        #[serde(rename = "deviceKey", serialize_with = "device_key")]
         device: RememberedDevice,
         /// A name the player will recognise in the list of devices.
+        #[serde(rename = "deviceName")]
         name: String,
     },
     /// The account's remembered devices (`ListDevices`).
@@ -288,6 +314,19 @@ impl From<ChallengeName> for String {
     }
 }
 
+/// Serializes a device as its key alone: its password never leaves the game.
+fn device_key<S: serde::Serializer>(device: &RememberedDevice, to: S) -> Result<S::Ok, S::Error> {
+    to.serialize_str(&device.key)
+}
+
+/// [`device_key`] for a sign-in's device, which is skipped when there is none.
+fn some_device_key<S: serde::Serializer>(
+    device: &Option<RememberedDevice>,
+    to: S,
+) -> Result<S::Ok, S::Error> {
+    device.as_ref().map(|device| &device.key).serialize(to)
+}
+
 mod actions;
 pub mod body;
 
@@ -318,6 +357,105 @@ mod tests {
         }
         .to_body();
         assert_eq!(body, serde_json::json!({"refreshToken": "r"}));
+    }
+
+    #[test]
+    fn a_device_travels_as_its_key_never_its_password() {
+        let device = crate::RememberedDevice::new(crate::NewDevice {
+            key: "eu-west-1_0a1b".into(),
+            group_key: "-group".into(),
+        })
+        .unwrap();
+        let password = device.password.expose().to_owned();
+        let sign_in = AuthRequest::SignIn {
+            username: "ada".into(),
+            password: "Pass-1".into(),
+            device: Some(device.clone()),
+        };
+        let remember = AuthRequest::RememberDevice {
+            access_token: "a".into(),
+            device,
+            name: "Desk".into(),
+        };
+        assert_eq!(
+            sign_in.to_body(),
+            serde_json::json!({"username": "ada", "password": "Pass-1", "deviceKey": "eu-west-1_0a1b"})
+        );
+        assert_eq!(
+            remember.to_body(),
+            serde_json::json!({"accessToken": "a", "deviceKey": "eu-west-1_0a1b", "deviceName": "Desk"})
+        );
+        for request in [&sign_in, &remember] {
+            let whole = serde_json::to_string(request).unwrap();
+            assert!(!whole.contains(&password), "{whole}");
+            assert!(!whole.contains("-group"), "{whole}");
+            // What the transport adds is missing: never read back.
+            assert!(AuthRequest::from_body(request.action(), request.to_body()).is_err());
+        }
+    }
+
+    #[test]
+    fn every_other_request_reads_back_from_its_body() {
+        let access_token = || AccessToken::from("a");
+        for request in [
+            AuthRequest::SignUp {
+                username: "ada".into(),
+                password: "Pass-1".into(),
+                email: "ada@example.com".into(),
+                locale: Some("pt-BR".into()),
+            },
+            AuthRequest::Refresh {
+                refresh_token: "r".into(),
+                username: None,
+            },
+            AuthRequest::SignOut {
+                refresh_token: Some("r".into()),
+            },
+            AuthRequest::ChangePassword {
+                access_token: access_token(),
+                previous: "Old-1".into(),
+                proposed: "New-2".into(),
+            },
+            AuthRequest::SetMfa {
+                access_token: access_token(),
+                method: MfaMethod::Authenticator,
+                enabled: false,
+            },
+            AuthRequest::VerifyAuthenticator {
+                access_token: access_token(),
+                code: "123456".into(),
+                device_name: "Phone".into(),
+            },
+            AuthRequest::ForgetDevice {
+                access_token: access_token(),
+                device_key: "k".into(),
+            },
+        ] {
+            let body = request.to_body();
+            assert_eq!(
+                AuthRequest::from_body(request.action(), body.clone()).unwrap(),
+                request,
+                "{body}"
+            );
+        }
+        assert_eq!(
+            AuthRequest::ChangePassword {
+                access_token: access_token(),
+                previous: "Old-1".into(),
+                proposed: "New-2".into(),
+            }
+            .to_body(),
+            serde_json::json!({"accessToken": "a", "previousPassword": "Old-1",
+                "proposedPassword": "New-2"})
+        );
+        // Another action's body is not this one's.
+        assert!(
+            AuthRequest::from_body(
+                AuthAction::ForgetDevice,
+                serde_json::json!({"accessToken": "a"})
+            )
+            .is_err()
+        );
     }
 
     #[test]

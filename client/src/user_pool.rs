@@ -4,13 +4,12 @@
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
-use reqwest::Url;
 use serde_json::{Value, json};
 
 use crate::device::RememberedDevice;
 use crate::device::proof::{answer_device, device_refused, parameter, unknown_device};
 use crate::error::{AuthError, ConfigError, RawBody, ServerErrorKind};
-use crate::http::{ReadAnswer, checked_url, http_client, post_aws_json};
+use crate::http::ReadAnswer;
 use crate::outcome::{AuthOutcome, Tokens};
 use crate::request::{AuthRequest, ChallengeName, MfaMethod};
 use crate::response;
@@ -19,8 +18,11 @@ use crate::srp::{self, SrpClient, VerifierChallenge};
 use crate::transport::{BoxFuture, Transport, connect, finish, new_srp, prove};
 use crate::verify::{Issued, TokenCheck, TokenVerifier};
 
+mod api;
 mod operations;
 mod sign_in;
+
+pub use api::UserPoolApi;
 
 /// The name an authenticator app added at sign-in gets in the account's
 /// settings.
@@ -79,7 +81,7 @@ impl UserPoolConfig {
             (region.into(), user_pool_id.into(), client_id.into());
         let issuer = format!("https://cognito-idp.{region}.amazonaws.com/{user_pool_id}");
         Self {
-            endpoint: format!("https://cognito-idp.{region}.amazonaws.com/"),
+            endpoint: UserPoolApi::regional_endpoint(&region),
             tokens: TokenCheck::new(issuer, client_id.clone()),
             region,
             user_pool_id,
@@ -134,8 +136,7 @@ impl UserPoolConfig {
 /// Calls the Cognito user-pool API of a [`UserPoolConfig`].
 #[derive(Debug, Clone)]
 pub struct UserPoolTransport {
-    http: reqwest::Client,
-    endpoint: Url,
+    api: UserPoolApi,
     config: Arc<UserPoolConfig>,
     verifier: Arc<TokenVerifier>,
     /// An SRP client made ahead of the next sign-in (its `A` computed off
@@ -161,12 +162,11 @@ impl UserPoolTransport {
                 config.user_pool_id
             )));
         }
-        let endpoint = checked_url("endpoint", &config.endpoint)?;
-        let http = http_client(&endpoint, config.timeout)?;
-        let verifier = TokenVerifier::with_http(config.tokens.clone(), http.clone())?;
+        let api =
+            UserPoolApi::with_max_body(&config.endpoint, config.timeout, config.max_body_bytes)?;
+        let verifier = TokenVerifier::with_http(config.tokens.clone(), api.http.clone())?;
         Ok(Self {
-            http,
-            endpoint,
+            api,
             config: Arc::new(config),
             verifier: Arc::new(verifier),
             next_srp: Arc::default(),
@@ -188,22 +188,7 @@ impl UserPoolTransport {
 
     /// Calls `operation` and returns its answer unread.
     async fn post(&self, operation: &str, body: &Value) -> Result<ReadAnswer, AuthError> {
-        let target = format!("AWSCognitoIdentityProviderService.{operation}");
-        let answer = post_aws_json(
-            &self.http,
-            &self.endpoint,
-            target,
-            body,
-            self.config.max_body_bytes,
-        )
-        .await?;
-        tracing::debug!(
-            operation,
-            status = answer.status,
-            bytes = answer.body.len(),
-            "user pool answered"
-        );
-        Ok(answer)
+        self.api.post(operation, body).await
     }
 
     async fn perform(&self, request: AuthRequest) -> Result<AuthOutcome, AuthError> {
@@ -261,7 +246,11 @@ impl Transport for UserPoolTransport {
     }
 
     fn connect(&self) -> BoxFuture<'_, ()> {
-        Box::pin(connect(&self.http, &self.endpoint, Some(&self.verifier)))
+        Box::pin(connect(
+            &self.api.http,
+            &self.api.endpoint,
+            Some(&self.verifier),
+        ))
     }
 }
 

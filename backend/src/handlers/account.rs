@@ -1,144 +1,66 @@
 //! The routes of a signed-in player's account: password, email, sign-in
-//! codes, remembered devices, deletion.
+//! codes, remembered devices, deletion. The player's access token alone
+//! authorizes each of them at Cognito, so each is forwarded as the direct
+//! transport sends it ([`UserPoolApi::call_account`]) and Cognito's answer
+//! is the route's. Two do more: remembering a device takes the verifier
+//! the game made, and a deleted account's profile is closed.
+
+use cognito_login_client::{AccessToken, AuthError, AuthRequest, TransportErrorKind};
 
 use super::*;
 
 impl Handlers {
-    pub(super) async fn change_password(&self, request: body::ChangePassword) -> Handled {
-        self.cognito
-            .change_password()
-            .access_token(request.access_token.expose())
-            .previous_password(request.previous_password.expose())
-            .proposed_password(request.proposed_password.expose())
-            .send()
-            .await
-            .map_err(cognito_error)?;
-        Ok(ApiResponse::answer(json!({})))
-    }
-
-    pub(super) async fn get_account(&self, request: body::Session) -> Handled {
-        let output = self
-            .cognito
-            .get_user()
-            .access_token(request.access_token.expose())
-            .send()
-            .await
-            .map_err(cognito_error)?;
-        let attributes: Vec<Value> = output
-            .user_attributes()
-            .iter()
-            .map(|attribute| json!({"Name": attribute.name(), "Value": attribute.value()}))
-            .collect();
-        let mut body = json!({
-            "Username": output.username(),
-            "UserAttributes": attributes,
-            "UserMFASettingList": output.user_mfa_setting_list(),
-        });
-        if let Some(preferred) = output.preferred_mfa_setting() {
-            body["PreferredMfaSetting"] = preferred.into();
+    /// Forwards an account action, read from its route's body, to Cognito.
+    pub(super) async fn account(&self, action: AuthAction, body: &[u8]) -> Handled {
+        let request = parse_request(action, body)?;
+        let answer = self.forward(&request).await?;
+        if let AuthRequest::DeleteAccount { access_token } = &request {
+            self.close_profile(access_token).await;
         }
-        Ok(ApiResponse::answer(body))
+        Ok(answer)
     }
 
-    pub(super) async fn change_email(&self, request: body::ChangeEmail) -> Handled {
-        let email = AttributeType::builder()
-            .name("email")
-            .value(request.email)
-            .build()
-            .map_err(|error| {
-                ApiResponse::error(400, "InvalidParameterException", error.to_string())
-            })?;
-        let output = self
-            .cognito
-            .update_user_attributes()
-            .access_token(request.access_token.expose())
-            .user_attributes(email)
-            .send()
-            .await
-            .map_err(cognito_error)?;
-        let list: Vec<Value> = output
-            .code_delivery_details_list()
-            .iter()
-            .map(delivery_json)
-            .collect();
-        Ok(ApiResponse::answer(
-            json!({ "CodeDeliveryDetailsList": list }),
-        ))
-    }
-
-    pub(super) async fn resend_email_code(&self, request: body::Session) -> Handled {
-        let output = self
-            .cognito
-            .get_user_attribute_verification_code()
-            .access_token(request.access_token.expose())
-            .attribute_name("email")
-            .send()
-            .await
-            .map_err(cognito_error)?;
-        Ok(delivery_response(output.code_delivery_details()))
-    }
-
-    pub(super) async fn verify_email(&self, request: body::VerifyEmail) -> Handled {
-        self.cognito
-            .verify_user_attribute()
-            .access_token(request.access_token.expose())
-            .attribute_name("email")
-            .code(request.code.expose())
-            .send()
-            .await
-            .map_err(cognito_error)?;
-        Ok(ApiResponse::answer(json!({})))
-    }
-
-    pub(super) async fn add_authenticator(&self, request: body::Session) -> Handled {
-        let output = self
-            .cognito
-            .associate_software_token()
-            .access_token(request.access_token.expose())
-            .send()
-            .await
-            .map_err(cognito_error)?;
-        Ok(ApiResponse::answer(
-            json!({ "SecretCode": output.secret_code() }),
-        ))
-    }
-
-    pub(super) async fn verify_authenticator(&self, request: body::VerifyAuthenticator) -> Handled {
-        let output = self
-            .cognito
-            .verify_software_token()
-            .access_token(request.access_token.expose())
-            .user_code(request.code.expose())
-            .friendly_device_name(request.device_name)
-            .send()
-            .await
-            .map_err(cognito_error)?;
-        Ok(ApiResponse::answer(
-            json!({ "Status": output.status().map(|status| status.as_str()) }),
-        ))
-    }
-
-    pub(super) async fn set_mfa(&self, request: body::SetMfa) -> Handled {
-        let call = self
-            .cognito
-            .set_user_mfa_preference()
-            .access_token(request.access_token.expose());
-        let call = match request.method {
-            MfaMethod::Authenticator => call.software_token_mfa_settings(
-                SoftwareTokenMfaSettingsType::builder()
-                    .enabled(request.enabled)
-                    .preferred_mfa(request.enabled)
-                    .build(),
-            ),
-            MfaMethod::Email => call.email_mfa_settings(
-                EmailMfaSettingsType::builder()
-                    .enabled(request.enabled)
-                    .preferred_mfa(request.enabled)
-                    .build(),
-            ),
-        };
-        call.send().await.map_err(cognito_error)?;
-        Ok(ApiResponse::answer(json!({})))
+    async fn forward(&self, request: &AuthRequest) -> Handled {
+        let api = self.user_pool.as_ref().map_err(|error| {
+            tracing::error!(%error, "the user pool's API is not set up");
+            ApiResponse::error(
+                500,
+                "InternalErrorException",
+                "the user pool's API is not set up",
+            )
+        })?;
+        match api.call_account(request).await {
+            // An action of a newer client crate: the routes do not serve it.
+            None => Err(not_found()),
+            Some(Ok((status, body))) if (200..300).contains(&status) => {
+                Ok(ApiResponse::answer(body))
+            }
+            Some(Ok((status, body))) => Err(ApiResponse::error(
+                if (400..600).contains(&status) {
+                    status
+                } else {
+                    400
+                },
+                body["__type"].as_str().unwrap_or("UnknownError"),
+                body["message"].as_str().unwrap_or_default(),
+            )),
+            Some(Err(AuthError::Transport {
+                kind: TransportErrorKind::Timeout,
+                ..
+            })) => Err(ApiResponse::error(
+                504,
+                "InternalErrorException",
+                "Cognito did not answer in time",
+            )),
+            Some(Err(error)) => {
+                tracing::warn!(%error, "Cognito call failed");
+                Err(ApiResponse::error(
+                    502,
+                    "InternalErrorException",
+                    "Cognito could not be reached",
+                ))
+            }
+        }
     }
 
     /// `ConfirmDevice` with the game's verifier, then `UpdateDeviceStatus`
@@ -171,70 +93,22 @@ impl Handlers {
         Ok(ApiResponse::answer(json!({})))
     }
 
-    pub(super) async fn list_devices(&self, request: body::Session) -> Handled {
-        let output = self
-            .cognito
-            .list_devices()
-            .access_token(request.access_token.expose())
-            .limit(60)
-            .send()
-            .await
-            .map_err(cognito_error)?;
-        let seconds =
-            |date: Option<&cognito::primitives::DateTime>| date.map(|date| date.as_secs_f64());
-        let devices: Vec<Value> = output
-            .devices()
-            .iter()
-            .map(|device| {
-                let attributes: Vec<Value> = device
-                    .device_attributes()
-                    .iter()
-                    .map(|attribute| json!({"Name": attribute.name(), "Value": attribute.value()}))
-                    .collect();
-                json!({
-                    "DeviceKey": device.device_key(),
-                    "DeviceAttributes": attributes,
-                    "DeviceCreateDate": seconds(device.device_create_date()),
-                    "DeviceLastAuthenticatedDate": seconds(device.device_last_authenticated_date()),
-                })
-            })
-            .collect();
-        Ok(ApiResponse::answer(json!({ "Devices": devices })))
-    }
-
-    pub(super) async fn forget_device(&self, request: body::ForgetDevice) -> Handled {
-        self.cognito
-            .forget_device()
-            .access_token(request.access_token.expose())
-            .device_key(request.device_key)
-            .send()
-            .await
-            .map_err(cognito_error)?;
-        Ok(ApiResponse::answer(json!({})))
-    }
-
-    /// `DeleteUser`, then the player's profile is closed: the `sub` is the
-    /// token's, which Cognito has just accepted.
-    pub(super) async fn delete_account(&self, request: body::Session) -> Handled {
-        self.cognito
-            .delete_user()
-            .access_token(request.access_token.expose())
-            .send()
-            .await
-            .map_err(cognito_error)?;
-        if let Some(store) = &self.profiles {
-            let sub = cognito_login_client::unverified_claims(request.access_token.expose())
-                .and_then(|claims| claims.get("sub")?.as_str().map(str::to_owned));
-            let closed = match sub {
-                Some(sub) => store.close(&sub).await,
-                None => Err(profile::ProfileError::Store(
-                    "the token names no player".into(),
-                )),
-            };
-            if let Err(error) = closed {
-                tracing::error!(%error, "a deleted account's profile is still kept");
-            }
+    /// After `DeleteUser`, the player's profile is closed: the `sub` is
+    /// the token's, which Cognito has just accepted.
+    async fn close_profile(&self, access_token: &AccessToken) {
+        let Some(store) = &self.profiles else {
+            return;
+        };
+        let sub = cognito_login_client::unverified_claims(access_token.expose())
+            .and_then(|claims| claims.get("sub")?.as_str().map(str::to_owned));
+        let closed = match sub {
+            Some(sub) => store.close(&sub).await,
+            None => Err(profile::ProfileError::Store(
+                "the token names no player".into(),
+            )),
+        };
+        if let Err(error) = closed {
+            tracing::error!(%error, "a deleted account's profile is still kept");
         }
-        Ok(ApiResponse::answer(json!({})))
     }
 }

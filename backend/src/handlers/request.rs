@@ -2,6 +2,7 @@
 //! own limits, refused with a message that names a member, never a value.
 
 use cognito_login_client::body::{MAX_LOCALE_LEN, is_locale};
+use cognito_login_client::{AuthAction, AuthRequest};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
@@ -10,13 +11,26 @@ use crate::answer::ApiResponse;
 /// Reads a route's JSON body, held to [`MEMBER_LIMITS`], or answers 400
 /// `InvalidParameterException` naming what is wrong, never a value.
 pub(super) fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiResponse> {
-    let refuse = |problem: String| {
-        ApiResponse::error(
-            400,
-            "InvalidParameterException",
-            format!("invalid request body: {problem}"),
-        )
-    };
+    read(checked_value(body)?, "")
+}
+
+/// Reads the body of `action`'s route as its [`AuthRequest`], as [`parse`]
+/// reads a body type.
+pub(super) fn parse_request(action: AuthAction, body: &[u8]) -> Result<AuthRequest, ApiResponse> {
+    let tagged = serde_json::json!({ action.name(): checked_value(body)? });
+    read(tagged, action.name())
+}
+
+fn refuse(problem: String) -> ApiResponse {
+    ApiResponse::error(
+        400,
+        "InvalidParameterException",
+        format!("invalid request body: {problem}"),
+    )
+}
+
+/// The body as JSON, each top-level member within its limits.
+fn checked_value(body: &[u8]) -> Result<Value, ApiResponse> {
     let value: Value =
         serde_json::from_slice(body).map_err(|error| refuse(syntax_problem(&error)))?;
     if let Value::Object(members) = &value {
@@ -24,8 +38,19 @@ pub(super) fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiResponse> 
             check_member(name, member).map_err(refuse)?;
         }
     }
+    Ok(value)
+}
+
+/// Reads `value` as `T`; `within` is the member that holds the body, which
+/// the path of a wrong member leaves out.
+fn read<T: DeserializeOwned>(value: Value, within: &str) -> Result<T, ApiResponse> {
     serde_path_to_error::deserialize(value).map_err(|error| {
         let path = error.path().to_string();
+        let path = match path.strip_prefix(within) {
+            Some("") => ".",
+            Some(inner) if !within.is_empty() => inner.trim_start_matches('.'),
+            _ => path.as_str(),
+        };
         let message = error.inner().to_string();
         // serde's message quotes a value of the wrong type or an unknown
         // variant, which may be a password: only the member is named.
@@ -50,16 +75,12 @@ pub(crate) fn fuzz(body: &[u8]) {
     let _ = parse::<body::SignIn>(body);
     let _ = parse::<body::Challenge>(body);
     let _ = parse::<body::RememberDevice>(body);
-    let _ = parse::<body::ForgetDevice>(body);
     let _ = parse::<body::Refresh>(body);
     let _ = parse::<body::Reset>(body);
     let _ = parse::<body::SignOut>(body);
-    let _ = parse::<body::Session>(body);
-    let _ = parse::<body::ChangeEmail>(body);
-    let _ = parse::<body::VerifyEmail>(body);
-    let _ = parse::<body::VerifyAuthenticator>(body);
-    let _ = parse::<body::SetMfa>(body);
-    let _ = parse::<body::ChangePassword>(body);
+    for action in AuthAction::ALL {
+        let _ = parse_request(action, body);
+    }
     static RUNTIME: std::sync::OnceLock<tokio::runtime::Runtime> = std::sync::OnceLock::new();
     let runtime = RUNTIME.get_or_init(|| {
         tokio::runtime::Builder::new_current_thread()
@@ -169,7 +190,7 @@ mod tests {
 
     #[test]
     fn a_refused_body_is_named_without_its_values() {
-        let refused = |body: &[u8]| match parse::<body::SetMfa>(body) {
+        let refused = |body: &[u8]| match parse_request(AuthAction::SetMfa, body) {
             Err(answer) => answer.body["message"].as_str().unwrap().to_owned(),
             Ok(_) => panic!("{} was taken", String::from_utf8_lossy(body)),
         };

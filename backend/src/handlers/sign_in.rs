@@ -428,16 +428,6 @@ impl Handlers {
             .map_err(cognito_error)?;
         Ok(ApiResponse::answer(json!({})))
     }
-
-    pub(super) async fn sign_out_everywhere(&self, request: body::Session) -> Handled {
-        self.cognito
-            .global_sign_out()
-            .access_token(request.access_token.expose())
-            .send()
-            .await
-            .map_err(cognito_error)?;
-        Ok(ApiResponse::answer(json!({})))
-    }
 }
 
 /// The responses a game may send for a remembered device's proof.

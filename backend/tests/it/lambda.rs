@@ -77,6 +77,7 @@ fn json_of(response: &Response<Body>) -> (u16, Value) {
 
 async fn handlers(stack: &LocalStack) -> Handlers {
     Handlers::new(sdk_client(stack.cognito_endpoint()), stack.client_id())
+        .with_cognito_endpoint(stack.cognito_endpoint())
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -538,6 +539,7 @@ async fn each_source_address_is_limited_through_dynamodb() {
             sdk_client(stack.local.cognito_endpoint()),
             stack.local.client_id(),
         )
+        .with_cognito_endpoint(stack.local.cognito_endpoint())
         .with_address_limits(AddressLimiter::new(counter, limits))
     };
     let limits = AddressLimits {

@@ -1,5 +1,6 @@
 //! The backend's integration tests, in one binary.
 
+mod account;
 mod background;
 mod browser;
 mod connections;

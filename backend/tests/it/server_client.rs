@@ -4,11 +4,7 @@
 //! against a loopback Cognito that records what the SDK sends.
 
 use std::net::IpAddr;
-use std::sync::{Arc, Mutex};
 
-use axum::Router;
-use axum::body::Bytes;
-use axum::http::HeaderMap;
 use cognito_login_backend::{Caller, Handlers, LocalConfig, LocalStack, ServerClient, local};
 use cognito_login_client::{
     AuthAction, AuthError, AuthOutcome, AuthRequest, RefreshToken, ServerErrorKind, srp,
@@ -16,7 +12,7 @@ use cognito_login_client::{
 };
 use serde_json::{Value, json};
 
-use crate::support::{self, Emulator, PASSWORD, Stack, Via, username};
+use crate::support::{self, Calls, Emulator, PASSWORD, Stack, Via, username};
 
 fn claim(token: &str, name: &str) -> String {
     unverified_claims(token).unwrap()[name]
@@ -140,38 +136,20 @@ async fn players_sign_up_and_in_through_the_server_client() {
     refresh_then_revoke(&stack, refresh_token, &endpoints.client_id).await;
 }
 
-/// What the SDK sent: each call's operation and body.
-type Calls = Arc<Mutex<Vec<(String, Value)>>>;
-
 /// A loopback "Cognito" that records each call and answers it as the API
 /// model shapes the answer.
 async fn recording_cognito() -> (String, Calls) {
-    let calls: Calls = Arc::default();
-    let recorded = Arc::clone(&calls);
-    let app = Router::new().fallback(move |headers: HeaderMap, body: Bytes| {
-        let recorded = Arc::clone(&recorded);
-        async move {
-            let target = headers["x-amz-target"].to_str().unwrap();
-            let operation = target.rsplit('.').next().unwrap().to_owned();
-            let body: Value = serde_json::from_slice(&body).unwrap();
-            recorded.lock().unwrap().push((operation.clone(), body));
-            let tokens = json!({"AuthenticationResult": {"AccessToken": "a", "IdToken": "i",
-                "RefreshToken": "r", "ExpiresIn": 3600, "TokenType": "Bearer"}});
-            let answer = match operation.as_str() {
-                "SignUp" => json!({"UserConfirmed": false, "UserSub": "4f1c"}),
-                "AdminInitiateAuth" | "GetTokensFromRefreshToken" => tokens,
-                _ => json!({}),
-            };
-            (
-                [("content-type", "application/x-amz-json-1.1")],
-                answer.to_string(),
-            )
-        }
-    });
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(listener, app).await });
-    (url, calls)
+    support::recording_cognito(|operation| {
+        let tokens = json!({"AuthenticationResult": {"AccessToken": "a", "IdToken": "i",
+            "RefreshToken": "r", "ExpiresIn": 3600, "TokenType": "Bearer"}});
+        let answer = match operation {
+            "SignUp" => json!({"UserConfirmed": false, "UserSub": "4f1c"}),
+            "AdminInitiateAuth" | "GetTokensFromRefreshToken" => tokens,
+            _ => json!({}),
+        };
+        (200, answer)
+    })
+    .await
 }
 
 /// Every call carries the hash of the secret (or the secret, where the API

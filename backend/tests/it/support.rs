@@ -419,3 +419,36 @@ pub fn http() -> reqwest::ClientBuilder {
     let _ = rustls::crypto::ring::default_provider().install_default();
     reqwest::Client::builder()
 }
+
+/// What a [`recording_cognito`] was sent: each call's operation and body.
+pub type Calls = std::sync::Arc<Mutex<Vec<(String, serde_json::Value)>>>;
+
+/// A loopback "Cognito" that records each call and answers it with
+/// `answer(operation)`: a status and a JSON body.
+pub async fn recording_cognito(
+    answer: impl Fn(&str) -> (u16, serde_json::Value) + Clone + Send + Sync + 'static,
+) -> (String, Calls) {
+    use axum::body::Bytes;
+    use axum::http::{HeaderMap, StatusCode};
+    let calls: Calls = Calls::default();
+    let recorded = std::sync::Arc::clone(&calls);
+    let app = axum::Router::new().fallback(move |headers: HeaderMap, body: Bytes| {
+        let (recorded, answer) = (std::sync::Arc::clone(&recorded), answer.clone());
+        async move {
+            let target = headers["x-amz-target"].to_str().unwrap();
+            let operation = target.rsplit('.').next().unwrap().to_owned();
+            let body = serde_json::from_slice(&body).unwrap();
+            let (status, answer) = answer(&operation);
+            recorded.lock().unwrap().push((operation, body));
+            (
+                StatusCode::from_u16(status).unwrap(),
+                [("content-type", "application/x-amz-json-1.1")],
+                answer.to_string(),
+            )
+        }
+    });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    (url, calls)
+}

@@ -5,7 +5,9 @@ use serde::{Deserialize, Serialize};
 
 use std::collections::BTreeMap;
 
-use super::{AuthRequest, ChallengeName, MfaMethod};
+use serde_json::Value;
+
+use super::{AuthAction, AuthRequest, ChallengeName};
 use crate::secret::{AccessToken, ChallengeSession, Code, Password, RefreshToken};
 
 /// `POST /signup`.
@@ -104,16 +106,6 @@ pub struct RememberDevice {
     pub device_name: String,
 }
 
-/// `POST /account/devices/forget`.
-#[derive(Debug, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ForgetDevice {
-    /// The access token of the session.
-    pub access_token: AccessToken,
-    /// The device's key.
-    pub device_key: String,
-}
-
 /// `POST /refresh`.
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -144,194 +136,25 @@ pub struct SignOut {
     pub refresh_token: RefreshToken,
 }
 
-/// `POST /signout/everywhere`, `POST /account`, `POST /account/delete`,
-/// `POST /account/email/resend` and `POST /account/mfa/authenticator`:
-/// the session's access token.
-#[derive(Debug, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Session {
-    /// The access token of the session.
-    pub access_token: AccessToken,
-}
-
-/// `POST /account/email`.
-#[derive(Debug, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ChangeEmail {
-    /// The access token of the session.
-    pub access_token: AccessToken,
-    /// The new address.
-    pub email: String,
-}
-
-/// `POST /account/email/verify`.
-#[derive(Debug, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct VerifyEmail {
-    /// The access token of the session.
-    pub access_token: AccessToken,
-    /// The code from the email.
-    pub code: Code,
-}
-
-/// `POST /account/mfa/authenticator/verify`.
-#[derive(Debug, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct VerifyAuthenticator {
-    /// The access token of the session.
-    pub access_token: AccessToken,
-    /// The app's current code.
-    pub code: Code,
-    /// A name for the app.
-    pub device_name: String,
-}
-
-/// `POST /account/mfa`.
-#[derive(Debug, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct SetMfa {
-    /// The access token of the session.
-    pub access_token: AccessToken,
-    /// Which method.
-    pub method: MfaMethod,
-    /// On or off.
-    pub enabled: bool,
-}
-
-/// `POST /account/password`.
-#[derive(Debug, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ChangePassword {
-    /// The access token of the session.
-    pub access_token: AccessToken,
-    /// The password now.
-    pub previous_password: Password,
-    /// The new password.
-    pub proposed_password: Password,
-}
-
 impl AuthRequest {
-    /// The JSON body of this request on the API Gateway contract; that of
+    /// The JSON body of this request on the API Gateway contract: the
+    /// variant's fields in camelCase. That of
     /// [`AuthRequest::RememberDevice`] still lacks the verifier of the
     /// password the transport makes ([`RememberDevice`] is the whole body).
-    pub fn to_body(&self) -> serde_json::Value {
-        let value = match self.clone() {
-            Self::SignUp {
-                username,
-                password,
-                email,
-                locale,
-            } => serde_json::to_value(SignUp {
-                username,
-                password,
-                email,
-                locale,
-            }),
-            Self::ConfirmSignUp { username, code } => {
-                serde_json::to_value(Confirm { username, code })
-            }
-            Self::ResendCode { username } | Self::ForgotPassword { username } => {
-                serde_json::to_value(Username { username })
-            }
-            Self::SignIn {
-                username,
-                password,
-                device,
-            } => serde_json::to_value(SignIn {
-                username,
-                password,
-                device_key: device.map(|device| device.key),
-            }),
-            Self::RespondToChallenge {
-                username,
-                challenge,
-                session,
-                answer,
-            } => serde_json::to_value(Challenge {
-                username,
-                session,
-                challenge_name: challenge,
-                answer,
-                responses: BTreeMap::new(),
-            }),
-            Self::Refresh {
-                refresh_token,
-                username,
-            } => serde_json::to_value(Refresh {
-                refresh_token,
-                username,
-            }),
-            Self::ResetPassword {
-                username,
-                code,
-                password,
-            } => serde_json::to_value(Reset {
-                username,
-                code,
-                password,
-            }),
-            Self::SignOut { refresh_token } => {
-                serde_json::to_value(refresh_token.map(|refresh_token| SignOut { refresh_token }))
-            }
-            Self::SignOutEverywhere { access_token }
-            | Self::GetAccount { access_token }
-            | Self::DeleteAccount { access_token }
-            | Self::ResendEmailCode { access_token }
-            | Self::AddAuthenticator { access_token }
-            | Self::ListDevices { access_token } => serde_json::to_value(Session { access_token }),
-            Self::ChangeEmail {
-                access_token,
-                email,
-            } => serde_json::to_value(ChangeEmail {
-                access_token,
-                email,
-            }),
-            Self::VerifyEmail { access_token, code } => {
-                serde_json::to_value(VerifyEmail { access_token, code })
-            }
-            Self::VerifyAuthenticator {
-                access_token,
-                code,
-                device_name,
-            } => serde_json::to_value(VerifyAuthenticator {
-                access_token,
-                code,
-                device_name,
-            }),
-            Self::SetMfa {
-                access_token,
-                method,
-                enabled,
-            } => serde_json::to_value(SetMfa {
-                access_token,
-                method,
-                enabled,
-            }),
-            // The verifier is added by the transport, which makes the
-            // device's password.
-            Self::RememberDevice {
-                access_token,
-                device,
-                name,
-            } => Ok(serde_json::json!({"accessToken": access_token.expose(),
-                "deviceKey": device.key, "deviceName": name})),
-            Self::ForgetDevice {
-                access_token,
-                device_key,
-            } => serde_json::to_value(ForgetDevice {
-                access_token,
-                device_key,
-            }),
-            Self::ChangePassword {
-                access_token,
-                previous,
-                proposed,
-            } => serde_json::to_value(ChangePassword {
-                access_token,
-                previous_password: previous,
-                proposed_password: proposed,
-            }),
-        };
-        value.expect("request bodies are plain strings and always serialize")
+    pub fn to_body(&self) -> Value {
+        match serde_json::to_value(self) {
+            Ok(Value::Object(tagged)) => tagged.into_iter().next().map(|(_, body)| body),
+            _ => None,
+        }
+        .expect("a request serializes as its variant around its fields")
+    }
+
+    /// Reads the body of `action`'s route as its request. The routes of
+    /// [`AuthAction::SignIn`], [`AuthAction::RespondToChallenge`] and
+    /// [`AuthAction::RememberDevice`] carry what the transport adds (read
+    /// them as [`SignIn`], [`Challenge`] and [`RememberDevice`]), so they
+    /// are refused here.
+    pub fn from_body(action: AuthAction, body: Value) -> Result<Self, serde_json::Error> {
+        serde_json::from_value(serde_json::json!({ action.name(): body }))
     }
 }

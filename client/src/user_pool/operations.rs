@@ -14,7 +14,9 @@ impl UserPoolTransport {
         ))
     }
 
-    /// The operation and body that perform `request`.
+    /// The operation and body that perform `request`: the operation is the
+    /// action's ([`AuthAction::operation`](crate::AuthAction::operation)),
+    /// but for a refresh that rotates the refresh token.
     pub(super) fn operation(
         &self,
         request: &AuthRequest,
@@ -26,62 +28,45 @@ impl UserPoolTransport {
             }
             body
         };
-        Ok(match request {
+        let rotation = self.config.refresh_token_rotation;
+        let body = match request {
             AuthRequest::SignUp {
                 username,
                 password,
                 email,
                 locale,
-            } => (
-                "SignUp",
-                with_hash(
-                    json!({
-                        "ClientId": client_id,
-                        "Username": username,
-                        "Password": password.expose(),
-                        "UserAttributes": sign_up_attributes(email, locale.as_deref()),
-                    }),
-                    "SecretHash",
-                    username,
-                ),
+            } => with_hash(
+                json!({
+                    "ClientId": client_id,
+                    "Username": username,
+                    "Password": password.expose(),
+                    "UserAttributes": sign_up_attributes(email, locale.as_deref()),
+                }),
+                "SecretHash",
+                username,
             ),
-            AuthRequest::ConfirmSignUp { username, code } => (
-                "ConfirmSignUp",
-                with_hash(
-                    json!({"ClientId": client_id, "Username": username,
-                        "ConfirmationCode": code.expose()}),
-                    "SecretHash",
-                    username,
-                ),
+            AuthRequest::ConfirmSignUp { username, code } => with_hash(
+                json!({"ClientId": client_id, "Username": username,
+                    "ConfirmationCode": code.expose()}),
+                "SecretHash",
+                username,
             ),
-            AuthRequest::ResendCode { username } => (
-                "ResendConfirmationCode",
+            AuthRequest::ResendCode { username } | AuthRequest::ForgotPassword { username } => {
                 with_hash(
                     json!({"ClientId": client_id, "Username": username}),
                     "SecretHash",
                     username,
-                ),
-            ),
-            AuthRequest::ForgotPassword { username } => (
-                "ForgotPassword",
-                with_hash(
-                    json!({"ClientId": client_id, "Username": username}),
-                    "SecretHash",
-                    username,
-                ),
-            ),
+                )
+            }
             AuthRequest::ResetPassword {
                 username,
                 code,
                 password,
-            } => (
-                "ConfirmForgotPassword",
-                with_hash(
-                    json!({"ClientId": client_id, "Username": username,
-                        "ConfirmationCode": code.expose(), "Password": password.expose()}),
-                    "SecretHash",
-                    username,
-                ),
+            } => with_hash(
+                json!({"ClientId": client_id, "Username": username,
+                    "ConfirmationCode": code.expose(), "Password": password.expose()}),
+                "SecretHash",
+                username,
             ),
             AuthRequest::SignIn {
                 username,
@@ -92,22 +77,19 @@ impl UserPoolTransport {
                 if let Some(device) = device {
                     parameters["DEVICE_KEY"] = device.key.clone().into();
                 }
-                (
-                    "InitiateAuth",
-                    json!({
-                        "AuthFlow": "USER_PASSWORD_AUTH",
-                        "ClientId": client_id,
-                        "AuthParameters": with_hash(parameters, "SECRET_HASH", username),
-                    }),
-                )
+                json!({
+                    "AuthFlow": "USER_PASSWORD_AUTH",
+                    "ClientId": client_id,
+                    "AuthParameters": with_hash(parameters, "SECRET_HASH", username),
+                })
             }
-            AuthRequest::Refresh { refresh_token, .. } if self.config.refresh_token_rotation => {
+            AuthRequest::Refresh { refresh_token, .. } if rotation => {
                 let mut body = json!({"ClientId": client_id,
                     "RefreshToken": refresh_token.expose()});
                 if let Some(secret) = &self.config.client_secret {
                     body["ClientSecret"] = secret.expose().into();
                 }
-                ("GetTokensFromRefreshToken", body)
+                return Ok(("GetTokensFromRefreshToken", body));
             }
             AuthRequest::Refresh {
                 refresh_token,
@@ -122,11 +104,8 @@ impl UserPoolTransport {
                     })?;
                     parameters = with_hash(parameters, "SECRET_HASH", username);
                 }
-                (
-                    "InitiateAuth",
-                    json!({"AuthFlow": "REFRESH_TOKEN_AUTH", "ClientId": client_id,
-                        "AuthParameters": parameters}),
-                )
+                json!({"AuthFlow": "REFRESH_TOKEN_AUTH", "ClientId": client_id,
+                    "AuthParameters": parameters})
             }
             AuthRequest::RespondToChallenge {
                 username,
@@ -138,15 +117,12 @@ impl UserPoolTransport {
                     .answer_key()
                     .ok_or_else(|| unsupported(challenge))?;
                 let responses = json!({"USERNAME": username, key: answer.expose()});
-                (
-                    "RespondToAuthChallenge",
-                    json!({
-                        "ChallengeName": challenge.as_str(),
-                        "ClientId": client_id,
-                        "Session": session.expose(),
-                        "ChallengeResponses": with_hash(responses, "SECRET_HASH", username),
-                    }),
-                )
+                json!({
+                    "ChallengeName": challenge.as_str(),
+                    "ClientId": client_id,
+                    "Session": session.expose(),
+                    "ChallengeResponses": with_hash(responses, "SECRET_HASH", username),
+                })
             }
             AuthRequest::SignOut { refresh_token } => {
                 let refresh_token = refresh_token.as_ref().ok_or_else(|| {
@@ -156,57 +132,72 @@ impl UserPoolTransport {
                 if let Some(secret) = &self.config.client_secret {
                     body["ClientSecret"] = secret.expose().into();
                 }
-                ("RevokeToken", body)
+                body
             }
-            AuthRequest::SignOutEverywhere { access_token } => (
-                "GlobalSignOut",
-                json!({"AccessToken": access_token.expose()}),
-            ),
+            // The verifier is added by `remember_device`, which makes the
+            // device's password.
+            AuthRequest::RememberDevice {
+                access_token,
+                device,
+                name,
+            } => json!({"AccessToken": access_token.expose(), "DeviceKey": device.key,
+                "DeviceName": name}),
+            _ => request.account_body().ok_or_else(|| {
+                AuthError::Config(format!(
+                    "the user-pool transport cannot {}",
+                    request.action().describe()
+                ))
+            })?,
+        };
+        Ok((request.action().operation(), body))
+    }
+}
+
+impl AuthRequest {
+    /// The body of the user-pool operation that performs this request when
+    /// the player's access token alone authorizes it: the account's
+    /// actions, from a password change to a forgotten device. `None` for
+    /// the actions that need the app client (signing up, in and out,
+    /// refreshing, resetting a password) and for remembering a device,
+    /// whose verifier the transport adds.
+    pub(crate) fn account_body(&self) -> Option<Value> {
+        Some(match self {
+            AuthRequest::SignOutEverywhere { access_token } => {
+                json!({"AccessToken": access_token.expose()})
+            }
             AuthRequest::ChangePassword {
                 access_token,
                 previous,
                 proposed,
-            } => (
-                "ChangePassword",
-                json!({"AccessToken": access_token.expose(),
+            } => json!({"AccessToken": access_token.expose(),
                     "PreviousPassword": previous.expose(), "ProposedPassword": proposed.expose()}),
-            ),
             AuthRequest::GetAccount { access_token } => {
-                ("GetUser", json!({"AccessToken": access_token.expose()}))
+                json!({"AccessToken": access_token.expose()})
             }
             AuthRequest::DeleteAccount { access_token } => {
-                ("DeleteUser", json!({"AccessToken": access_token.expose()}))
+                json!({"AccessToken": access_token.expose()})
             }
             AuthRequest::ChangeEmail {
                 access_token,
                 email,
-            } => (
-                "UpdateUserAttributes",
-                json!({"AccessToken": access_token.expose(),
+            } => json!({"AccessToken": access_token.expose(),
                     "UserAttributes": [{"Name": "email", "Value": email}]}),
-            ),
-            AuthRequest::ResendEmailCode { access_token } => (
-                "GetUserAttributeVerificationCode",
-                json!({"AccessToken": access_token.expose(), "AttributeName": "email"}),
-            ),
-            AuthRequest::VerifyEmail { access_token, code } => (
-                "VerifyUserAttribute",
+            AuthRequest::ResendEmailCode { access_token } => {
+                json!({"AccessToken": access_token.expose(), "AttributeName": "email"})
+            }
+            AuthRequest::VerifyEmail { access_token, code } => {
                 json!({"AccessToken": access_token.expose(), "AttributeName": "email",
-                    "Code": code.expose()}),
-            ),
-            AuthRequest::AddAuthenticator { access_token } => (
-                "AssociateSoftwareToken",
-                json!({"AccessToken": access_token.expose()}),
-            ),
+                    "Code": code.expose()})
+            }
+            AuthRequest::AddAuthenticator { access_token } => {
+                json!({"AccessToken": access_token.expose()})
+            }
             AuthRequest::VerifyAuthenticator {
                 access_token,
                 code,
                 device_name,
-            } => (
-                "VerifySoftwareToken",
-                json!({"AccessToken": access_token.expose(), "UserCode": code.expose(),
+            } => json!({"AccessToken": access_token.expose(), "UserCode": code.expose(),
                     "FriendlyDeviceName": device_name}),
-            ),
             AuthRequest::SetMfa {
                 access_token,
                 method,
@@ -216,35 +207,18 @@ impl UserPoolTransport {
                     MfaMethod::Authenticator => "SoftwareTokenMfaSettings",
                     MfaMethod::Email => "EmailMfaSettings",
                 };
-                (
-                    "SetUserMFAPreference",
-                    json!({"AccessToken": access_token.expose(),
-                        settings: {"Enabled": enabled, "PreferredMfa": enabled}}),
-                )
+                json!({"AccessToken": access_token.expose(),
+                    settings: {"Enabled": enabled, "PreferredMfa": enabled}})
             }
-            // The verifier is added by `remember_device`, which makes the
-            // device's password.
-            AuthRequest::RememberDevice {
-                access_token,
-                device,
-                name,
-            } => (
-                "ConfirmDevice",
-                json!({"AccessToken": access_token.expose(), "DeviceKey": device.key,
-                    "DeviceName": name}),
-            ),
             // Cognito's largest page; nobody remembers sixty computers.
-            AuthRequest::ListDevices { access_token } => (
-                "ListDevices",
-                json!({"AccessToken": access_token.expose(), "Limit": 60}),
-            ),
+            AuthRequest::ListDevices { access_token } => {
+                json!({"AccessToken": access_token.expose(), "Limit": 60})
+            }
             AuthRequest::ForgetDevice {
                 access_token,
                 device_key,
-            } => (
-                "ForgetDevice",
-                json!({"AccessToken": access_token.expose(), "DeviceKey": device_key}),
-            ),
+            } => json!({"AccessToken": access_token.expose(), "DeviceKey": device_key}),
+            _ => return None,
         })
     }
 }
