@@ -10,7 +10,7 @@ use cognito::types::{
     DeviceRememberedStatusType, DeviceSecretVerifierConfigType, VerifySoftwareTokenResponseType,
 };
 use cognito_login_client::{
-    AUTHENTICATOR_NAME, AuthAction, ChallengeName, ConfigError, UserPoolApi, body,
+    AUTHENTICATOR_NAME, AuthAction, AuthRequest, ChallengeName, ConfigError, UserPoolApi, body,
 };
 use serde_json::json;
 use std::collections::HashMap;
@@ -32,7 +32,7 @@ pub use server_client::{Caller, ServerClient};
 use reply::{auth_response, cognito_error, delivery_json, delivery_response};
 #[cfg(fuzzing)]
 pub(crate) use request::fuzz;
-use request::{parse, parse_request};
+use request::{parse, parse_request, refuse};
 
 /// The largest request body the handlers read.
 pub const MAX_REQUEST_BYTES: usize = 16 * 1024;
@@ -193,19 +193,43 @@ impl Handlers {
     }
 
     async fn dispatch(&self, action: AuthAction, body: &[u8], caller: &Caller) -> Handled {
+        // The three routes whose bodies carry what the game's transport
+        // adds to the request: a device's key, its proof, its verifier.
         match action {
-            AuthAction::SignUp => self.sign_up(parse(body)?, caller).await,
-            AuthAction::ConfirmSignUp => self.confirm(parse(body)?, caller).await,
-            AuthAction::ResendCode => self.resend(parse(body)?, caller).await,
-            AuthAction::SignIn => self.sign_in(parse(body)?, caller).await,
-            AuthAction::RespondToChallenge => self.challenge(parse(body)?, caller).await,
-            AuthAction::Refresh => self.refresh(parse(body)?).await,
-            AuthAction::ForgotPassword => self.forgot(parse(body)?, caller).await,
-            AuthAction::ResetPassword => self.reset(parse(body)?, caller).await,
-            AuthAction::SignOut => self.sign_out(parse(body)?).await,
-            AuthAction::RememberDevice => self.remember_device(parse(body)?).await,
+            AuthAction::SignIn => return self.sign_in(parse(body)?, caller).await,
+            AuthAction::RespondToChallenge => return self.challenge(parse(body)?, caller).await,
+            AuthAction::RememberDevice => return self.remember_device(parse(body)?).await,
+            _ => {}
+        }
+        match parse_request(action, body)? {
+            AuthRequest::SignUp {
+                username,
+                password,
+                email,
+                locale,
+            } => {
+                self.sign_up(username, password, email, locale, caller)
+                    .await
+            }
+            AuthRequest::ConfirmSignUp { username, code } => {
+                self.confirm(username, code, caller).await
+            }
+            AuthRequest::ResendCode { username } => self.resend(username, caller).await,
+            AuthRequest::Refresh { refresh_token, .. } => self.refresh(refresh_token).await,
+            AuthRequest::ForgotPassword { username } => self.forgot(username, caller).await,
+            AuthRequest::ResetPassword {
+                username,
+                code,
+                password,
+            } => self.reset(username, code, password, caller).await,
+            AuthRequest::SignOut {
+                refresh_token: Some(refresh_token),
+            } => self.sign_out(refresh_token).await,
+            AuthRequest::SignOut {
+                refresh_token: None,
+            } => Err(refuse("missing field `refreshToken`".into())),
             // The account's actions, forwarded to Cognito as they are.
-            _ => self.account(action, body).await,
+            request => self.account(request).await,
         }
     }
 }

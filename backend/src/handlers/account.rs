@@ -10,9 +10,8 @@ use cognito_login_client::{AccessToken, AuthError, AuthRequest, TransportErrorKi
 use super::*;
 
 impl Handlers {
-    /// Forwards an account action, read from its route's body, to Cognito.
-    pub(super) async fn account(&self, action: AuthAction, body: &[u8]) -> Handled {
-        let request = parse_request(action, body)?;
+    /// Forwards an account action to Cognito.
+    pub(super) async fn account(&self, request: AuthRequest) -> Handled {
         let answer = self.forward(&request).await?;
         if let AuthRequest::DeleteAccount { access_token } = &request {
             self.close_profile(access_token).await;

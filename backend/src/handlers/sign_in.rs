@@ -5,9 +5,17 @@
 
 use super::*;
 use cognito::types::UserContextDataType;
+use cognito_login_client::{Code, Password, RefreshToken};
 
 impl Handlers {
-    pub(super) async fn sign_up(&self, request: body::SignUp, caller: &Caller) -> Handled {
+    pub(super) async fn sign_up(
+        &self,
+        username: String,
+        password: Password,
+        email: String,
+        locale: Option<String>,
+        caller: &Caller,
+    ) -> Handled {
         let attribute = |name: &str, value: String| {
             AttributeType::builder()
                 .name(name)
@@ -17,19 +25,19 @@ impl Handlers {
                     ApiResponse::error(400, "InvalidParameterException", error.to_string())
                 })
         };
-        let mut attributes = vec![attribute("email", request.email)?];
+        let mut attributes = vec![attribute("email", email)?];
         // Its shape was checked with the body's other members.
-        if let Some(locale) = request.locale {
+        if let Some(locale) = locale {
             attributes.push(attribute("locale", locale)?);
         }
         let output = self
             .cognito
             .sign_up()
             .client_id(self.front_client())
-            .set_secret_hash(self.secret_hash(&request.username))
+            .set_secret_hash(self.secret_hash(&username))
             .set_user_context_data(self.user_context(caller))
-            .username(request.username)
-            .password(request.password.expose())
+            .username(username)
+            .password(password.expose())
             .set_user_attributes(Some(attributes))
             .send()
             .await
@@ -42,28 +50,28 @@ impl Handlers {
         Ok(ApiResponse::answer(body))
     }
 
-    pub(super) async fn confirm(&self, request: body::Confirm, caller: &Caller) -> Handled {
+    pub(super) async fn confirm(&self, username: String, code: Code, caller: &Caller) -> Handled {
         self.cognito
             .confirm_sign_up()
             .client_id(self.front_client())
-            .set_secret_hash(self.secret_hash(&request.username))
+            .set_secret_hash(self.secret_hash(&username))
             .set_user_context_data(self.user_context(caller))
-            .username(request.username)
-            .confirmation_code(request.code.expose())
+            .username(username)
+            .confirmation_code(code.expose())
             .send()
             .await
             .map_err(cognito_error)?;
         Ok(ApiResponse::answer(json!({})))
     }
 
-    pub(super) async fn resend(&self, request: body::Username, caller: &Caller) -> Handled {
+    pub(super) async fn resend(&self, username: String, caller: &Caller) -> Handled {
         let output = self
             .cognito
             .resend_confirmation_code()
             .client_id(self.front_client())
-            .set_secret_hash(self.secret_hash(&request.username))
+            .set_secret_hash(self.secret_hash(&username))
             .set_user_context_data(self.user_context(caller))
-            .username(request.username)
+            .username(username)
             .send()
             .await
             .map_err(cognito_error)?;
@@ -318,14 +326,14 @@ impl Handlers {
     /// A refresh through the server client when there is one; a token it
     /// does not know (a browser sign-in's, made by the public client) is
     /// refreshed through the public client.
-    pub(super) async fn refresh(&self, request: body::Refresh) -> Handled {
+    pub(super) async fn refresh(&self, refresh_token: RefreshToken) -> Handled {
         if let Some(server) = &self.server {
             let answer = self
                 .cognito
                 .get_tokens_from_refresh_token()
                 .client_id(&server.client_id)
                 .client_secret(server.secret.expose())
-                .refresh_token(request.refresh_token.expose())
+                .refresh_token(refresh_token.expose())
                 .send()
                 .await
                 .map_err(cognito_error);
@@ -347,7 +355,7 @@ impl Handlers {
                 .cognito
                 .get_tokens_from_refresh_token()
                 .client_id(&self.client_id)
-                .refresh_token(request.refresh_token.expose())
+                .refresh_token(refresh_token.expose())
                 .send()
                 .await
                 .map_err(cognito_error)?;
@@ -359,34 +367,40 @@ impl Handlers {
                 None,
             ));
         }
-        let parameters = [("REFRESH_TOKEN", request.refresh_token.expose())];
+        let parameters = [("REFRESH_TOKEN", refresh_token.expose())];
         self.initiate_auth(AuthFlowType::RefreshTokenAuth, parameters)
             .await
     }
 
-    pub(super) async fn forgot(&self, request: body::Username, caller: &Caller) -> Handled {
+    pub(super) async fn forgot(&self, username: String, caller: &Caller) -> Handled {
         let output = self
             .cognito
             .forgot_password()
             .client_id(self.front_client())
-            .set_secret_hash(self.secret_hash(&request.username))
+            .set_secret_hash(self.secret_hash(&username))
             .set_user_context_data(self.user_context(caller))
-            .username(request.username)
+            .username(username)
             .send()
             .await
             .map_err(cognito_error)?;
         Ok(delivery_response(output.code_delivery_details()))
     }
 
-    pub(super) async fn reset(&self, request: body::Reset, caller: &Caller) -> Handled {
+    pub(super) async fn reset(
+        &self,
+        username: String,
+        code: Code,
+        password: Password,
+        caller: &Caller,
+    ) -> Handled {
         self.cognito
             .confirm_forgot_password()
             .client_id(self.front_client())
-            .set_secret_hash(self.secret_hash(&request.username))
+            .set_secret_hash(self.secret_hash(&username))
             .set_user_context_data(self.user_context(caller))
-            .username(request.username)
-            .confirmation_code(request.code.expose())
-            .password(request.password.expose())
+            .username(username)
+            .confirmation_code(code.expose())
+            .password(password.expose())
             .send()
             .await
             .map_err(cognito_error)?;
@@ -395,14 +409,14 @@ impl Handlers {
 
     /// Revokes the refresh token through the client that made it: the
     /// server client's first when there is one, then the public one.
-    pub(super) async fn sign_out(&self, request: body::SignOut) -> Handled {
+    pub(super) async fn sign_out(&self, refresh_token: RefreshToken) -> Handled {
         if let Some(server) = &self.server {
             let answer = self
                 .cognito
                 .revoke_token()
                 .client_id(&server.client_id)
                 .client_secret(server.secret.expose())
-                .token(request.refresh_token.expose())
+                .token(refresh_token.expose())
                 .send()
                 .await
                 .map_err(cognito_error);
@@ -422,7 +436,7 @@ impl Handlers {
         self.cognito
             .revoke_token()
             .client_id(&self.client_id)
-            .token(request.refresh_token.expose())
+            .token(refresh_token.expose())
             .send()
             .await
             .map_err(cognito_error)?;

@@ -4,7 +4,7 @@
 
 use cognito_login_backend::{Handlers, local};
 use cognito_login_client::{
-    AuthError, AuthRequest, MfaMethod, ServerErrorKind, Transport, UserPoolConfig,
+    AuthAction, AuthError, AuthRequest, MfaMethod, ServerErrorKind, Transport, UserPoolConfig,
     UserPoolTransport,
 };
 use serde_json::{Value, json};
@@ -128,4 +128,50 @@ async fn the_account_routes_send_the_direct_transports_calls_and_answer_cognitos
             );
         }
     }
+}
+
+/// Each route's body is read as its request before Cognito is called: what
+/// is missing or wrong is named, never its value.
+#[tokio::test]
+async fn a_body_that_is_not_its_request_is_refused_by_name() {
+    let (url, calls) = support::recording_cognito(cognito_answer).await;
+    let routes =
+        Handlers::new(local::sdk_client(&url), "public-client").with_cognito_endpoint(&url);
+    for (action, body, message) in [
+        (
+            AuthAction::SignOut,
+            json!({}),
+            "missing field `refreshToken`",
+        ),
+        (
+            AuthAction::ForgetDevice,
+            json!({"accessToken": "a"}),
+            "missing field `deviceKey`",
+        ),
+        (
+            AuthAction::SetMfa,
+            json!({"accessToken": "a", "method": "Hunter2", "enabled": true}),
+            "method has the wrong type or value",
+        ),
+        (
+            AuthAction::SignUp,
+            json!({"username": "ada", "password": 7, "email": "ada@example.com"}),
+            "password has the wrong type or value",
+        ),
+        (
+            AuthAction::ResetPassword,
+            json!(["Hunter2"]),
+            "the body is not a JSON object of the route's members",
+        ),
+    ] {
+        let answer = routes.handle(action, body.to_string().as_bytes()).await;
+        assert_eq!(answer.status, 400, "{action:?}");
+        assert_eq!(
+            answer.body,
+            json!({"__type": "InvalidParameterException",
+                "message": format!("invalid request body: {message}")}),
+            "{action:?}"
+        );
+    }
+    assert!(calls.lock().unwrap().is_empty(), "Cognito was never called");
 }

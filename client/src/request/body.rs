@@ -1,29 +1,16 @@
-//! The JSON bodies of the API Gateway routes, shared by the client that sends
-//! them and the backend that reads them, and [`AuthRequest::to_body`].
-
-use serde::{Deserialize, Serialize};
+//! The JSON bodies of the API Gateway routes. Each is its request's serde
+//! form ([`AuthRequest::to_body`], read back by [`AuthRequest::from_body`]),
+//! but for the three routes that carry what the transport adds to the
+//! request, whose bodies are typed here, for the client that sends them and
+//! the backend that reads them.
 
 use std::collections::BTreeMap;
 
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::{AuthAction, AuthRequest, ChallengeName};
-use crate::secret::{AccessToken, ChallengeSession, Code, Password, RefreshToken};
-
-/// `POST /signup`.
-#[derive(Debug, Serialize, Deserialize)]
-pub struct SignUp {
-    /// The new account's username.
-    pub username: String,
-    /// Its password.
-    pub password: Password,
-    /// Its email address.
-    pub email: String,
-    /// The player's language ([`MAX_LOCALE_LEN`] characters of letters,
-    /// digits and `-` at most), kept as the account's `locale`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub locale: Option<String>,
-}
+use crate::secret::{AccessToken, ChallengeSession, Password};
 
 /// The longest `locale` a sign-up may set: the longest BCP 47 tag the
 /// standard asks implementations to take.
@@ -37,22 +24,6 @@ pub fn is_locale(locale: &str) -> bool {
         && locale
             .bytes()
             .all(|byte| byte.is_ascii_alphanumeric() || byte == b'-')
-}
-
-/// `POST /confirm`.
-#[derive(Debug, Serialize, Deserialize)]
-pub struct Confirm {
-    /// The account.
-    pub username: String,
-    /// The confirmation code.
-    pub code: Code,
-}
-
-/// `POST /resend` and `POST /forgot`.
-#[derive(Debug, Serialize, Deserialize)]
-pub struct Username {
-    /// The account.
-    pub username: String,
 }
 
 /// `POST /signin`.
@@ -104,36 +75,6 @@ pub struct RememberDevice {
     pub salt: String,
     /// The name to list the device under.
     pub device_name: String,
-}
-
-/// `POST /refresh`.
-#[derive(Debug, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Refresh {
-    /// The refresh token.
-    pub refresh_token: RefreshToken,
-    /// The internal username, where a secret hash needs it.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub username: Option<String>,
-}
-
-/// `POST /reset`.
-#[derive(Debug, Serialize, Deserialize)]
-pub struct Reset {
-    /// The account.
-    pub username: String,
-    /// The reset code.
-    pub code: Code,
-    /// The new password.
-    pub password: Password,
-}
-
-/// `POST /signout`.
-#[derive(Debug, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct SignOut {
-    /// The refresh token of the session.
-    pub refresh_token: RefreshToken,
 }
 
 impl AuthRequest {
