@@ -171,9 +171,36 @@ fn main() -> AppExit {
                 }
             }),
     };
-    let mut plugin = CognitoLoginPlugin::new(backend);
+    let mut plugin = CognitoLoginPlugin::new(backend)
+        .with_menu(MenuSettings {
+            title: "Coin Collector".into(),
+            game_name: "Coin Collector".into(),
+            logo: Some("logo.png".into()),
+            translations,
+            theme: MenuTheme {
+                accent: Some(egui::Color32::from_rgb(232, 168, 48)),
+                on_accent: Some(egui::Color32::from_rgb(24, 20, 12)),
+                ..default()
+            },
+            ..default()
+        })
+        .with_session(SessionSettings {
+            service: "Coin Collector".into(),
+            // The local backend's port changes every launch; its accounts do not.
+            namespace: local.as_ref().map(|_| {
+                std::env::var("BEVY_COGNITO_LOGIN_NAMESPACE")
+                    .unwrap_or_else(|_| "local backend".into())
+            }),
+            ..default()
+        });
     if let Some((pool, user_pool)) = identity_pool {
         plugin = plugin.with_identity_pool(pool, user_pool).with_guest_play();
+    }
+    if let Some(game_api) = game_api {
+        plugin = plugin.with_game_api(game_api);
+    }
+    if let Some(browser) = browser {
+        plugin = plugin.with_browser_sign_in(browser);
     }
 
     let mut app = App::new();
@@ -185,32 +212,7 @@ fn main() -> AppExit {
         }),
         ..default()
     }))
-    .add_plugins(CognitoLoginPlugin {
-        menu: Some(MenuSettings {
-            title: "Coin Collector".into(),
-            game_name: "Coin Collector".into(),
-            logo: Some("logo.png".into()),
-            translations,
-            theme: MenuTheme {
-                accent: Some(egui::Color32::from_rgb(232, 168, 48)),
-                on_accent: Some(egui::Color32::from_rgb(24, 20, 12)),
-                ..default()
-            },
-            ..default()
-        }),
-        session: Some(SessionSettings {
-            service: "Coin Collector".into(),
-            // The local backend's port changes every launch; its accounts do not.
-            namespace: local.as_ref().map(|_| {
-                std::env::var("BEVY_COGNITO_LOGIN_NAMESPACE")
-                    .unwrap_or_else(|_| "local backend".into())
-            }),
-            ..default()
-        }),
-        game_api,
-        browser,
-        ..plugin
-    })
+    .add_plugins(plugin)
     .init_resource::<Game>()
     .init_resource::<Best>()
     .add_systems(Startup, |mut commands: Commands| {

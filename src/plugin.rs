@@ -161,6 +161,34 @@ impl CognitoLoginPlugin {
         }
     }
 
+    /// The same plugin with the login menu `menu` (the default one is
+    /// [`MenuSettings::default`]).
+    #[cfg(feature = "menu")]
+    pub fn with_menu(self, menu: MenuSettings) -> Self {
+        Self {
+            menu: Some(menu),
+            ..self
+        }
+    }
+
+    /// The same plugin keeping sessions between launches as `session` says
+    /// (the default is [`SessionSettings::default`]).
+    pub fn with_session(self, session: SessionSettings) -> Self {
+        Self {
+            session: Some(session),
+            ..self
+        }
+    }
+
+    /// The same plugin opening the connection to the backend this often
+    /// while signed out ([`keep_warm`](Self::keep_warm)); `None` never.
+    pub fn with_keep_warm(self, every: Option<Duration>) -> Self {
+        Self {
+            keep_warm: every,
+            ..self
+        }
+    }
+
     /// The same plugin without session keeping: nothing is written to the
     /// keychain and every launch starts signed out. A session is still
     /// refreshed while the game runs.

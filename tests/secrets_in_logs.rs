@@ -118,14 +118,14 @@ fn failing_flows(config: BackendConfig, user: &str) -> Vec<String> {
     let planted = unsigned_tokens(user, 3600, -60);
     let store = MemoryStore::holding(planted.clone());
     let mut app = App::new();
-    app.add_plugins((MinimalPlugins, StatesPlugin))
-        .add_plugins(CognitoLoginPlugin {
-            session: Some(SessionSettings {
+    app.add_plugins((MinimalPlugins, StatesPlugin)).add_plugins(
+        CognitoLoginPlugin::new(config)
+            .without_menu()
+            .with_session(SessionSettings {
                 store: Some(store),
                 ..SessionSettings::default()
             }),
-            ..CognitoLoginPlugin::new(config).without_menu()
-        });
+    );
     run(&mut app, "the refused restore", |app| {
         *app.world().resource::<State<AuthState>>().get() == AuthState::SignedOut
     });
@@ -189,13 +189,14 @@ fn full_session(backend: &BackgroundStack, config: BackendConfig, user: &str) ->
     let store = Arc::new(KeychainStore::new(mock, "secrets test", user));
     let mut app = App::new();
     app.add_plugins((MinimalPlugins, StatesPlugin))
-        .add_plugins(CognitoLoginPlugin {
-            session: Some(SessionSettings {
-                store: Some(store.clone()),
-                ..SessionSettings::default()
-            }),
-            ..CognitoLoginPlugin::new(config).without_menu()
-        })
+        .add_plugins(
+            CognitoLoginPlugin::new(config)
+                .without_menu()
+                .with_session(SessionSettings {
+                    store: Some(store.clone()),
+                    ..SessionSettings::default()
+                }),
+        )
         .init_resource::<Refreshed>()
         .init_resource::<Authenticators>()
         .add_systems(

@@ -174,10 +174,7 @@ fn app() -> (App, Entity) {
             exit_condition: bevy::window::ExitCondition::DontExit,
             ..default()
         },
-        CognitoLoginPlugin {
-            menu: Some(crate::support::english()),
-            ..CognitoLoginPlugin::new(transport.backend())
-        },
+        CognitoLoginPlugin::new(transport.backend()).with_menu(crate::support::english()),
     );
     app.init_resource::<Seen>().add_systems(
         Update,

@@ -58,15 +58,15 @@ fn app(
         });
     let mut app = App::new();
     app.add_plugins((MinimalPlugins, StatesPlugin))
-        .add_plugins(CognitoLoginPlugin {
-            session: Some(SessionSettings {
-                store: Some(store.clone()),
-                ..SessionSettings::default()
-            }),
-            ..CognitoLoginPlugin::new(endpoints.user_pool_config())
+        .add_plugins(
+            CognitoLoginPlugin::new(endpoints.user_pool_config())
                 .without_menu()
                 .with_browser_sign_in(login)
-        })
+                .with_session(SessionSettings {
+                    store: Some(store.clone()),
+                    ..SessionSettings::default()
+                }),
+        )
         .init_resource::<Failed>()
         .add_systems(
             Update,

@@ -186,19 +186,19 @@ fn guest_app(url: String, store: &Arc<MemoryStore>) -> App {
     let transport = ada_signs_in();
     let mut app = App::new();
     app.add_plugins((MinimalPlugins, StatesPlugin))
-        .add_plugins(CognitoLoginPlugin {
-            session: Some(SessionSettings {
-                store: Some(store.clone()),
-                ..SessionSettings::default()
-            }),
-            ..CognitoLoginPlugin::new(transport.backend())
+        .add_plugins(
+            CognitoLoginPlugin::new(transport.backend())
                 .without_menu()
                 .with_identity_pool(
                     IdentityPoolConfig::new("eu-west-1:pool").with_endpoint(url),
                     "eu-west-1_Game",
                 )
                 .with_guest_play()
-        })
+                .with_session(SessionSettings {
+                    store: Some(store.clone()),
+                    ..SessionSettings::default()
+                }),
+        )
         .init_resource::<GuestNews>()
         .add_systems(
             Update,

@@ -81,13 +81,14 @@ struct Seen {
 fn app(transport: &CannedTransport, store: &Arc<MemoryStore>) -> App {
     let mut app = App::new();
     app.add_plugins((MinimalPlugins, StatesPlugin))
-        .add_plugins(CognitoLoginPlugin {
-            session: Some(SessionSettings {
-                store: Some(store.clone()),
-                ..SessionSettings::default()
-            }),
-            ..CognitoLoginPlugin::new(transport.backend()).without_menu()
-        })
+        .add_plugins(
+            CognitoLoginPlugin::new(transport.backend())
+                .without_menu()
+                .with_session(SessionSettings {
+                    store: Some(store.clone()),
+                    ..SessionSettings::default()
+                }),
+        )
         .init_resource::<Seen>()
         .add_systems(
             Update,

@@ -335,10 +335,9 @@ fn requests_after(
 #[test]
 fn signed_out_the_connection_is_opened_at_once_and_kept_warm() {
     let (url, count) = support::counting_backend(Duration::ZERO);
-    let plugin = CognitoLoginPlugin {
-        keep_warm: Some(Duration::from_millis(150)),
-        ..CognitoLoginPlugin::new(ApiGatewayConfig::unverified(&url)).without_menu()
-    };
+    let plugin = CognitoLoginPlugin::new(ApiGatewayConfig::unverified(&url))
+        .without_menu()
+        .with_keep_warm(Some(Duration::from_millis(150)));
     let requests = requests_after(plugin, &count, Duration::from_millis(400));
     // At once, then about every 150 ms: never one per frame.
     assert!((2..=4).contains(&requests), "{requests} connects");

@@ -38,10 +38,7 @@ fn logged<R>(run: impl FnOnce() -> R) -> (R, String) {
 }
 
 fn plugin(transport: &CannedTransport) -> CognitoLoginPlugin {
-    CognitoLoginPlugin {
-        menu: Some(crate::support::english()),
-        ..CognitoLoginPlugin::new(transport.backend())
-    }
+    CognitoLoginPlugin::new(transport.backend()).with_menu(crate::support::english())
 }
 
 #[test]

@@ -32,13 +32,14 @@ struct Seen {
 fn app(backend: impl Into<BackendConfig>, store: Arc<MemoryStore>) -> App {
     let mut app = App::new();
     app.add_plugins((MinimalPlugins, StatesPlugin))
-        .add_plugins(CognitoLoginPlugin {
-            session: Some(SessionSettings {
-                store: Some(store),
-                ..SessionSettings::default()
-            }),
-            ..CognitoLoginPlugin::new(backend).without_menu()
-        })
+        .add_plugins(
+            CognitoLoginPlugin::new(backend)
+                .without_menu()
+                .with_session(SessionSettings {
+                    store: Some(store),
+                    ..SessionSettings::default()
+                }),
+        )
         .init_resource::<Seen>()
         .add_systems(
             Update,

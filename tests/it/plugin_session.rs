@@ -45,9 +45,12 @@ struct Seen {
 fn app_with(backend: impl Into<BackendConfig>, session: Option<SessionSettings>) -> App {
     let mut app = App::new();
     app.add_plugins((MinimalPlugins, StatesPlugin))
-        .add_plugins(CognitoLoginPlugin {
-            session,
-            ..CognitoLoginPlugin::new(backend).without_menu()
+        .add_plugins({
+            let plugin = CognitoLoginPlugin::new(backend).without_menu();
+            match session {
+                Some(session) => plugin.with_session(session),
+                None => plugin.without_session(),
+            }
         })
         .init_resource::<Seen>()
         .add_systems(
@@ -312,9 +315,10 @@ fn without_remember_me_a_sign_in_writes_nothing() {
 #[test]
 fn a_keychain_that_never_answers_does_not_hold_up_the_launch() {
     let mut app = App::new();
-    app.add_plugins((MinimalPlugins, StatesPlugin))
-        .add_plugins(CognitoLoginPlugin {
-            session: Some(SessionSettings {
+    app.add_plugins((MinimalPlugins, StatesPlugin)).add_plugins(
+        CognitoLoginPlugin::new(ApiGatewayConfig::unverified(closed_port()))
+            .without_menu()
+            .with_session(SessionSettings {
                 store: Some({
                     let store = MemoryStore::holding(tokens(3600));
                     store.stall_for(Some(Duration::from_secs(3)));
@@ -323,8 +327,7 @@ fn a_keychain_that_never_answers_does_not_hold_up_the_launch() {
                 restore_timeout: Duration::from_millis(200),
                 ..SessionSettings::default()
             }),
-            ..CognitoLoginPlugin::new(ApiGatewayConfig::unverified(closed_port())).without_menu()
-        });
+    );
     let launched = Instant::now();
     update_until(&mut app, "SignedOut", |app| {
         state(app) == AuthState::SignedOut

@@ -52,10 +52,7 @@ fn closing_the_window_while_egui_changes_the_cursor_exits_cleanly() {
             exit_condition: ExitCondition::OnPrimaryClosed,
             ..default()
         },
-        CognitoLoginPlugin {
-            menu: Some(crate::support::english()),
-            ..CognitoLoginPlugin::new(transport.backend())
-        },
+        CognitoLoginPlugin::new(transport.backend()).with_menu(crate::support::english()),
     );
     app.add_systems(
         PostUpdate,
